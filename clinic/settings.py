@@ -1,0 +1,296 @@
+"""Stepwise settings: one module, configured entirely from the environment.
+
+Defaults are the embedded ones (SQLite and Celery's filesystem transport under
+``var/``) so that ``make run`` needs no server. Production sets ``DEBUG=0``,
+``SECRET_KEY``, ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
+
+A bad value stops start-up with one line naming the variable, never a traceback.
+"""
+
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import environ
+from celery.schedules import crontab
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _config_error(variable: str, problem: str) -> None:
+    sys.exit(f"Configuration error: {variable} {problem}")
+
+
+def _get(variable: str, cast, default):
+    try:
+        return env(variable, cast=cast, default=default)
+    except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
+        _config_error(variable, f"has an invalid value ({exc})")
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def _flag(variable: str, default: bool) -> bool:
+    raw = env.str(variable, default=None)
+    if raw is None:
+        return default
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    _config_error(variable, f"must be 1/0, true/false, yes/no or on/off, not {raw!r}")
+
+
+DEBUG = _flag("DEBUG", False)
+TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+
+SECRET_KEY = _get("SECRET_KEY", str, "")
+if not SECRET_KEY:
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789abcdef"
+    else:
+        _config_error("SECRET_KEY", "is required when DEBUG is off")
+elif len(SECRET_KEY) < 50 and not DEBUG:
+    _config_error("SECRET_KEY", "must be at least 50 characters in production")
+
+ALLOWED_HOSTS = _get("ALLOWED_HOSTS", list, ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = _get("CSRF_TRUSTED_ORIGINS", list, [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "django_htmx",
+    "core",
+    "patients",
+    "scheduling",
+    "drugtests",
+    "recovery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "clinic.urls"
+WSGI_APPLICATION = "clinic.wsgi.application"
+AUTH_USER_MODEL = "core.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+VAR_DIR.mkdir(exist_ok=True)
+try:
+    DATABASES = {
+        "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'stepwise.sqlite3'}")
+    }
+except (ValueError, environ.ImproperlyConfigured) as exc:
+    _config_error("DATABASE_URL", f"is not a valid database URL ({exc})")
+if DATABASES["default"]["ENGINE"] not in (
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+):
+    _config_error("DATABASE_URL", "must be a postgres:// or sqlite:// URL")
+# Persistent connections: without them a PostgreSQL page is about 12x slower here.
+DATABASES["default"]["CONN_MAX_AGE"] = _get("CONN_MAX_AGE", int, 0 if DEBUG else 600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one file in the demo: wait for the lock instead
+    # of failing, and let writers queue up in order.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    # Hashing is not what the tests test; the real hasher makes each login ~0.2 s.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Automatic log-off (HIPAA 164.312(a)(2)(iii)): idle sessions end after 15 minutes.
+SESSION_COOKIE_AGE = _get("SESSION_IDLE_SECONDS", int, 15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- i18n / time ----------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_SITE_TIME_ZONE = "America/New_York"
+try:
+    ZoneInfo(DEFAULT_SITE_TIME_ZONE)
+except Exception:  # pragma: no cover - tzdata missing is a broken install
+    _config_error("DEFAULT_SITE_TIME_ZONE", "is not a known time zone")
+
+# --- Static and media -------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Uploads (meeting sheets, homework) hold patient data: they live outside any
+# public path and are served only through views that check access.
+PRIVATE_MEDIA_ROOT = Path(_get("PRIVATE_MEDIA_ROOT", str, str(VAR_DIR / "private")))
+MAX_UPLOAD_BYTES = _get("MAX_UPLOAD_BYTES", int, 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Email ----------------------------------------------------------------
+EMAIL_BACKEND = _get(
+    "EMAIL_BACKEND",
+    str,
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = _get("EMAIL_HOST", str, "localhost")
+EMAIL_PORT = _get("EMAIL_PORT", int, 25)
+EMAIL_HOST_USER = _get("EMAIL_HOST_USER", str, "")
+EMAIL_HOST_PASSWORD = _get("EMAIL_HOST_PASSWORD", str, "")
+EMAIL_USE_TLS = _flag("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = _get("DEFAULT_FROM_EMAIL", str, "Stepwise <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Celery -----------------------------------------------------------------
+CELERY_DIR = VAR_DIR / "celery"
+CELERY_BROKER_URL = _get("CELERY_BROKER_URL", str, "filesystem://")
+if not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "filesystem://", "memory://")):
+    _config_error("CELERY_BROKER_URL", "must be a redis:// or filesystem:// URL")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("queue", "processed", "control"):
+        (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # Every folder is named: the control folder otherwise lands in ./control.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DIR / "queue"),
+        "data_folder_out": str(CELERY_DIR / "queue"),
+        "processed_folder": str(CELERY_DIR / "processed"),
+        "control_folder": str(CELERY_DIR / "control"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = False  # opted into per task, only where the task is idempotent
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+# The beat schedule lives in code. Ticks are frequent and cheap; each job looks at
+# every site in its own time zone, so one UTC crontab serves sites in any zone.
+CELERY_BEAT_SCHEDULE = {
+    "materialize-sessions": {
+        "task": "scheduling.tasks.materialize_all_sites",
+        "schedule": crontab(minute=15, hour="*"),
+        "options": {"expires": 50 * 60},
+    },
+    "daily-drug-test-draws": {
+        "task": "drugtests.tasks.run_due_draws",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    "drug-test-deadlines": {
+        "task": "drugtests.tasks.mark_missed_after_deadline",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+}
+
+# --- Security ---------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True
+if not DEBUG and not TESTING:
+    SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = _get("SECURE_HSTS_SECONDS", int, 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # /healthz is probed over plain HTTP by the orchestrator.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Key for the audit trail's HMAC chain; kept apart from SECRET_KEY so it can live in
+# a different secret store and survive a SECRET_KEY rotation.
+AUDIT_HMAC_KEY = _get("AUDIT_HMAC_KEY", str, "") or SECRET_KEY
+
+DEMO_PASSWORD_DEFAULT = "stepwise-demo-2026"
+
+# --- Logging ----------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": _get("LOG_LEVEL", str, "INFO")},
+    "loggers": {"django.request": {"level": "ERROR", "propagate": True}},
+}

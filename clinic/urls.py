@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("core.urls")),
+    path("patients/", include("patients.urls")),
+    path("scheduling/", include("scheduling.urls")),
+    path("drugtests/", include("drugtests.urls")),
+    path("recovery/", include("recovery.urls")),
+]
+
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+handler403 = "core.views.permission_denied"

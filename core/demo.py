@@ -1,0 +1,107 @@
+"""The demo clinic, seeded by ``manage.py seed_demo``. Every app adds its part.
+
+Apps provide ``<app>.demo.seed_setup(ctx)`` (runs before patients exist: tracks,
+policies) and/or ``<app>.demo.seed(ctx)`` (after: history). Each must be idempotent.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from .models import Organization, Role, Site, StaffProfile, User
+from .roles import role_group_name
+
+SETUP_APPS = ("patients", "scheduling", "drugtests", "recovery", "notifications")
+HISTORY_APPS = ("patients", "scheduling", "drugtests", "recovery", "notifications")
+
+SITES = [
+    ("riverside", "Riverside Recovery Center", "America/New_York", "120 River St, Albany NY"),
+    ("bayview", "Bayview Recovery Center", "America/Los_Angeles", "45 Bay Rd, Oakland CA"),
+]
+# username, first, last, role, site codes (None: every site)
+STAFF = [
+    ("director", "Dana", "Reyes", Role.DIRECTOR, None),
+    ("counselor", "Chris", "Okafor", Role.COUNSELOR, ["riverside"]),
+    ("counselor2", "Morgan", "Lee", Role.COUNSELOR, ["bayview"]),
+    ("nurse", "Nia", "Patel", Role.MEDICAL, ["riverside", "bayview"]),
+    ("frontdesk", "Frankie", "Diaz", Role.FRONT_DESK, ["riverside"]),
+    ("collector", "Cam", "Nguyen", Role.COLLECTOR, ["riverside"]),
+]
+
+
+@dataclass
+class DemoContext:
+    organization: Organization
+    sites: dict[str, Site]
+    staff: dict[str, User]
+    password: str
+    now: datetime
+    # Demo data is deterministic by design; nothing security-relevant uses this.
+    rng: random.Random = field(default_factory=lambda: random.Random(20261122))  # noqa: S311
+    patients: list = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def today(self) -> date:
+        return timezone.localdate(self.now, self.sites["riverside"].tz)
+
+
+def _user(username: str, first: str, last: str, password: str, *, is_staff: bool) -> User:
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"},
+    )
+    if created:
+        user.set_password(password)
+    user.is_staff = is_staff
+    user.save()
+    return user
+
+
+def seed_core(password: str, now: datetime) -> DemoContext:
+    org, _ = Organization.objects.get_or_create(
+        name="Stepwise Demo Recovery Services", defaults={"mrn_prefix": "SW"}
+    )
+    sites = {}
+    for code, name, tz, address in SITES:
+        site, _ = Site.objects.get_or_create(
+            organization=org,
+            code=code,
+            defaults={"name": name, "time_zone": tz, "address": address, "phone": "555-0100"},
+        )
+        sites[code] = site
+    staff = {}
+    for username, first, last, role, codes in STAFF:
+        # Directors use Django's admin; other roles work in the staff screens.
+        user = _user(username, first, last, password, is_staff=role == Role.DIRECTOR)
+        profile, _ = StaffProfile.objects.get_or_create(
+            user=user, defaults={"organization": org, "role": role}
+        )
+        profile.sites.set(sites.values() if codes is None else [sites[c] for c in codes])
+        user.groups.set([Group.objects.get(name=role_group_name(role))])
+        staff[username] = user
+    return DemoContext(organization=org, sites=sites, staff=staff, password=password, now=now)
+
+
+def _hooks(apps, name):
+    for app in apps:
+        if find_spec(app) and find_spec(f"{app}.demo"):
+            hook = getattr(import_module(f"{app}.demo"), name, None)
+            if hook is not None:
+                yield app, hook
+
+
+def seed_all(password: str, now: datetime | None = None) -> DemoContext:
+    ctx = seed_core(password, now or timezone.now())
+    for _app, hook in _hooks(SETUP_APPS, "seed_setup"):
+        hook(ctx)
+    for _app, hook in _hooks(HISTORY_APPS, "seed"):
+        hook(ctx)
+    return ctx

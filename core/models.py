@@ -1,0 +1,151 @@
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.functional import cached_property
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. America/New_York).")
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    # Prefix for generated medical record numbers (MRNs are unique per organisation).
+    mrn_prefix = models.CharField(max_length=8, default="SW")
+    # Last MRN number issued; incremented under a row lock by ``patient_admit``.
+    mrn_counter = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(models.Model):
+    """A clinic location. Every schedule at a site is computed in its own time zone."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="sites")
+    name = models.CharField(max_length=200)
+    code = models.SlugField(max_length=20, help_text="Short code used on the command line.")
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    # Counselors normally see their caseload and their groups' rosters; a small site
+    # may choose to let every counselor see every patient of the site.
+    counselors_see_whole_site = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="site_code_unique"),
+            models.UniqueConstraint(fields=["organization", "name"], name="site_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    DIRECTOR = "director", "Program director"
+    COUNSELOR = "counselor", "Counselor"
+    MEDICAL = "medical", "Medical staff"
+    FRONT_DESK = "frontdesk", "Front desk"
+    COLLECTOR = "collector", "Collection technician"
+
+
+class User(AbstractUser):
+    """Unique account for every person: staff have a StaffProfile, patients a Patient."""
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def staff(self) -> "StaffProfile | None":
+        try:
+            return self.staff_profile
+        except StaffProfile.DoesNotExist:
+            return None
+
+    @cached_property
+    def role(self) -> str | None:
+        return self.staff.role if self.staff else None
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return self.staff is not None and self.is_active
+
+    @cached_property
+    def patient_record(self):
+        from patients.models import Patient
+
+        return Patient.objects.filter(user=self).select_related("site").first()
+
+    @property
+    def is_portal_patient(self) -> bool:
+        return self.staff is None and self.patient_record is not None
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="staff_profile")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    sites = models.ManyToManyField(Site, related_name="staff", blank=True)
+    credentials = models.CharField(max_length=60, blank=True, help_text="e.g. LCSW, CADC, RN")
+    phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def sees_all_sites(self) -> bool:
+        return self.role == Role.DIRECTOR
+
+
+class AuditEvent(models.Model):
+    """Append-only trail of who read or changed what.
+
+    Rows are chained (``hash`` covers the row and the previous row's hash, keyed by
+    AUDIT_HMAC_KEY) so any edit or deletion is detectable by ``verify_audit``.
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Allowed"
+        DENIED = "denied", "Denied"
+        FAILED = "failed", "Failed"
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    # A plain id, not a foreign key: the trail must outlive and never constrain the data.
+    patient_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    site_id = models.BigIntegerField(null=True, blank=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["patient_id", "-at"], name="audit_patient_at")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_label or 'system'}"

@@ -1,0 +1,29 @@
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+from . import audit
+from .models import AuditEvent
+
+
+def _logged_in(sender, request, user, **kwargs):
+    audit.record(action="auth.login", actor=user, request=request)
+
+
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit.record(action="auth.logout", actor=user, request=request)
+
+
+def _login_failed(sender, credentials, request=None, **kwargs):
+    # The username tried is kept (it is how brute force is spotted); never the password.
+    audit.record(
+        action="auth.login_failed",
+        request=request,
+        outcome=AuditEvent.Outcome.FAILED,
+        actor_label=str(credentials.get("username", ""))[:150],
+    )
+
+
+def connect() -> None:
+    user_logged_in.connect(_logged_in, dispatch_uid="audit_login")
+    user_logged_out.connect(_logged_out, dispatch_uid="audit_logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="audit_login_failed")

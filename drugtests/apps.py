@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DrugtestsConfig(AppConfig):
+    name = "drugtests"
+    verbose_name = "Drug testing"

@@ -1,0 +1,864 @@
+"""Writes for patients and enrollments.
+
+Every function is atomic, validates its input (raising ``ValidationError`` with
+field names the forms can show), appends the history row, keeps the track roster in
+step and writes its audit row, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core import audit
+from core.models import Organization, Site, User
+
+from .models import (
+    INJECTABLE_MEDICATIONS,
+    MINIMUM_AGE,
+    OPEN_STATUSES,
+    Consent,
+    DischargeType,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentStatus,
+    MedicationOrder,
+    Patient,
+    ProgramLevel,
+    ProgramPhase,
+    TrackMembership,
+    age_on,
+)
+from .signals import track_membership_changed
+
+Kind = EnrollmentEvent.Kind
+
+
+class ConcurrentEditError(ValidationError):
+    pass
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def site_today(site: Site, now: datetime | None = None) -> date:
+    return timezone.localdate(_now(now), site.tz)
+
+
+def _locked(enrollment: Enrollment, expected_version: int | None) -> Enrollment:
+    """Lock the row; refuse if someone saved it since the form was rendered."""
+    locked = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("patient", "site", "track", "phase")
+        .get(pk=enrollment.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEditError(
+            "Someone else changed this enrollment while you were editing. "
+            "Reload the chart and make your change again."
+        )
+    return locked
+
+
+def _require_open(enrollment: Enrollment, what: str) -> None:
+    if enrollment.status == EnrollmentStatus.DISCHARGED:
+        raise ValidationError(f"Cannot {what}: this enrollment was discharged.")
+
+
+def _require_not_before_admission(enrollment: Enrollment, on: date, field: str) -> None:
+    if on < enrollment.admission_date:
+        raise ValidationError(
+            {
+                field: "The date cannot be before admission "
+                f"({enrollment.admission_date:%b %-d, %Y}).",
+            }
+        )
+
+
+def _event(
+    enrollment: Enrollment,
+    kind: str,
+    *,
+    actor: User | None,
+    effective_date: date,
+    now: datetime,
+    from_value: str = "",
+    to_value: str = "",
+    reason: str = "",
+) -> EnrollmentEvent:
+    return EnrollmentEvent.objects.create(
+        enrollment=enrollment,
+        kind=kind,
+        effective_date=effective_date,
+        from_value=str(from_value)[:120],
+        to_value=str(to_value)[:120],
+        reason=reason,
+        actor=actor,
+        recorded_at=now,
+    )
+
+
+def _audit(action: str, enrollment: Enrollment, actor: User | None, **detail) -> None:
+    audit.record(
+        action=action,
+        actor=actor,
+        patient_id=enrollment.patient_id,
+        site_id=enrollment.site_id,
+        obj=enrollment,
+        detail=detail,
+    )
+
+
+def _save(enrollment: Enrollment, *fields: str) -> None:
+    enrollment.version += 1
+    enrollment.save(update_fields=[*fields, "version"])
+
+
+def _current_membership(enrollment: Enrollment) -> TrackMembership | None:
+    return (
+        TrackMembership.objects.select_for_update()
+        .filter(enrollment=enrollment, end_date__isnull=True)
+        .first()
+    )
+
+
+def _close_membership(enrollment: Enrollment, last_day: date) -> None:
+    membership = _current_membership(enrollment)
+    if membership is None:
+        return
+    if last_day < membership.start_date:
+        # Superseded before it took effect (e.g. admitted to one track and moved on the
+        # same day): it never covered a day, so no roster or attendance refers to it.
+        # The move itself stays in the append-only EnrollmentEvent history.
+        membership.delete()
+    else:
+        membership.end_date = last_day
+        membership.save(update_fields=["end_date"])
+    track_membership_changed.send(
+        sender=TrackMembership, enrollment=enrollment, effective_date=last_day + timedelta(days=1)
+    )
+
+
+def _open_membership(enrollment: Enrollment, start: date) -> None:
+    if enrollment.track_id is None:
+        return
+    TrackMembership.objects.create(
+        enrollment=enrollment,
+        patient_id=enrollment.patient_id,
+        track_id=enrollment.track_id,
+        start_date=start,
+    )
+    track_membership_changed.send(
+        sender=TrackMembership, enrollment=enrollment, effective_date=start
+    )
+
+
+def _check_track_and_phase(site: Site, level: str, track, phase) -> None:
+    errors = {}
+    if track is not None:
+        if track.site_id != site.pk:
+            errors["track"] = "That track belongs to another site."
+        elif not track.is_active:
+            errors["track"] = "That track is no longer running."
+        elif track.level != level:
+            errors["track"] = (
+                f"{track.name} serves {ProgramLevel(track.level).label}, "
+                f"not {ProgramLevel(level).label}."
+            )
+    if phase is not None and phase.site_id != site.pk:
+        errors["phase"] = "That phase belongs to another site."
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- patients --------------------------------------------------------------
+
+
+def _next_mrn(organization: Organization) -> str:
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    while True:
+        org.mrn_counter += 1
+        mrn = f"{org.mrn_prefix}{org.mrn_counter:06d}"
+        if not Patient.objects.filter(organization=org, mrn=mrn).exists():
+            break
+    org.save(update_fields=["mrn_counter"])
+    return mrn
+
+
+def validate_date_of_birth(born: date, today: date) -> None:
+    if born > today:
+        raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+    if age_on(born, today) < MINIMUM_AGE:
+        raise ValidationError(
+            {"date_of_birth": f"Patients must be at least {MINIMUM_AGE} years old."}
+        )
+
+
+@transaction.atomic
+def patient_admit(
+    *,
+    actor: User | None,
+    site: Site,
+    legal_first_name: str,
+    legal_last_name: str,
+    date_of_birth: date,
+    primary_substance: str,
+    level: str,
+    admission_date: date,
+    track=None,
+    phase: ProgramPhase | None = None,
+    counselor: User | None = None,
+    expected_end_date: date | None = None,
+    referral_source: str = "self",
+    referral_note: str = "",
+    mrn: str = "",
+    now: datetime | None = None,
+    **demographics,
+) -> Enrollment:
+    """Intake: create the patient and their first enrollment in one step."""
+    now = _now(now)
+    validate_date_of_birth(date_of_birth, site_today(site, now))
+    if expected_end_date is not None and expected_end_date < admission_date:
+        raise ValidationError({"expected_end_date": "The expected end is before admission."})
+    _check_track_and_phase(site, level, track, phase)
+    organization = site.organization
+    if mrn:
+        if Patient.objects.filter(organization=organization, mrn=mrn).exists():
+            raise ValidationError({"mrn": f"MRN {mrn} already belongs to another patient."})
+    else:
+        mrn = _next_mrn(organization)
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(
+                organization=organization,
+                site=site,
+                mrn=mrn,
+                legal_first_name=legal_first_name,
+                legal_last_name=legal_last_name,
+                date_of_birth=date_of_birth,
+                primary_substance=primary_substance,
+                primary_counselor=counselor,
+                **demographics,
+            )
+    except IntegrityError as exc:  # a concurrent intake took the same MRN
+        raise ValidationError({"mrn": f"MRN {mrn} already belongs to another patient."}) from exc
+    enrollment = _enrollment_open(
+        actor=actor,
+        patient=patient,
+        site=site,
+        level=level,
+        track=track,
+        phase=phase,
+        admission_date=admission_date,
+        expected_end_date=expected_end_date,
+        referral_source=referral_source,
+        referral_note=referral_note,
+        now=now,
+    )
+    audit.record(
+        action="patient.created", actor=actor, patient_id=patient.pk, site_id=site.pk, obj=patient
+    )
+    return enrollment
+
+
+def _enrollment_open(*, actor, patient, site, level, track, phase, admission_date, now, **extra):
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(
+                patient=patient,
+                site=site,
+                level=level,
+                track=track,
+                phase=phase,
+                admission_date=admission_date,
+                **extra,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            "This patient already has an open enrollment; discharge it before re-admitting."
+        ) from exc
+    _event(
+        enrollment,
+        Kind.ADMITTED,
+        actor=actor,
+        effective_date=admission_date,
+        now=now,
+        to_value=ProgramLevel(level).label,
+    )
+    if track is not None:
+        _event(
+            enrollment,
+            Kind.TRACK,
+            actor=actor,
+            effective_date=admission_date,
+            now=now,
+            to_value=track.name,
+        )
+    if phase is not None:
+        _event(
+            enrollment,
+            Kind.PHASE,
+            actor=actor,
+            effective_date=admission_date,
+            now=now,
+            to_value=phase.name,
+        )
+    _open_membership(enrollment, admission_date)
+    _audit("enrollment.admitted", enrollment, actor, level=level)
+    return enrollment
+
+
+PATIENT_EDITABLE_FIELDS = frozenset(
+    {
+        "legal_first_name",
+        "legal_last_name",
+        "preferred_name",
+        "date_of_birth",
+        "sex",
+        "gender_identity",
+        "phone",
+        "email",
+        "preferred_contact",
+        "emergency_contact_name",
+        "emergency_contact_relationship",
+        "emergency_contact_phone",
+        "primary_substance",
+        "secondary_substance",
+        "naloxone_kit_given_on",
+        "safety_notes",
+    }
+)
+
+
+@transaction.atomic
+def patient_update(
+    *, actor: User | None, patient: Patient, now: datetime | None = None, **changes
+) -> Patient:
+    unknown = set(changes) - PATIENT_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
+    if "date_of_birth" in changes:
+        validate_date_of_birth(changes["date_of_birth"], site_today(patient.site, now))
+    changed = [f for f, v in changes.items() if getattr(patient, f) != v]
+    for field in changed:
+        setattr(patient, field, changes[field])
+    if changed:
+        patient.save(update_fields=[*changed, "updated_at"])
+        # Field names only: the audit trail must not become a second copy of the chart.
+        audit.record(
+            action="patient.updated",
+            actor=actor,
+            patient_id=patient.pk,
+            site_id=patient.site_id,
+            obj=patient,
+            detail={"fields": sorted(changed)},
+        )
+    return patient
+
+
+@transaction.atomic
+def patient_link_portal_account(
+    *, actor: User | None, patient: Patient, username: str, password: str
+) -> User:
+    if patient.user_id is not None:
+        raise ValidationError("This patient already has a portal account.")
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": "That username is taken."})
+    user = User.objects.create_user(
+        username=username,
+        password=password,
+        first_name=patient.preferred_name or patient.legal_first_name,
+        last_name=patient.legal_last_name,
+        email=patient.email,
+    )
+    patient.user = user
+    patient.save(update_fields=["user", "updated_at"])
+    audit.record(
+        action="patient.portal_account_created",
+        actor=actor,
+        patient_id=patient.pk,
+        site_id=patient.site_id,
+        obj=patient,
+    )
+    return user
+
+
+# --- enrollment changes ----------------------------------------------------
+
+
+@transaction.atomic
+def enrollment_change_level(
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    level: str,
+    effective_date: date,
+    reason: str,
+    track=None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Enrollment:
+    """Step up or down (e.g. IOP 2.1 to OP 1.0). A new level may need a new track."""
+    now = _now(now)
+    enrollment = _locked(enrollment, expected_version)
+    _require_open(enrollment, "change the level of care")
+    _require_not_before_admission(enrollment, effective_date, "effective_date")
+    if level == enrollment.level:
+        raise ValidationError({"level": "The patient is already at that level of care."})
+    old = ProgramLevel(enrollment.level).label
+    new_track = track if track is not None else enrollment.track
+    if new_track is not None and new_track.level != level:
+        new_track = None  # the old track does not serve the new level
+    _check_track_and_phase(enrollment.site, level, new_track, None)
+    enrollment.level = level
+    _save(enrollment, "level")
+    _event(
+        enrollment,
+        Kind.LEVEL,
+        actor=actor,
+        effective_date=effective_date,
+        now=now,
+        from_value=old,
+        to_value=ProgramLevel(level).label,
+        reason=reason,
+    )
+    if new_track != enrollment.track:
+        _switch_track(enrollment, new_track, effective_date, actor=actor, now=now, reason=reason)
+    _audit("enrollment.level_changed", enrollment, actor, to=level)
+    return enrollment
+
+
+def _switch_track(enrollment, track, effective_date, *, actor, now, reason) -> None:
+    old = enrollment.track
+    if enrollment.status == EnrollmentStatus.ACTIVE:
+        _close_membership(enrollment, effective_date - timedelta(days=1))
+    enrollment.track = track
+    _save(enrollment, "track")
+    if enrollment.status == EnrollmentStatus.ACTIVE:
+        _open_membership(enrollment, effective_date)
+    _event(
+        enrollment,
+        Kind.TRACK,
+        actor=actor,
+        effective_date=effective_date,
+        now=now,
+        from_value=old.name if old else "",
+        to_value=track.name if track else "",
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def enrollment_change_track(
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    track,
+    effective_date: date,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Enrollment:
+    """Move to another track from ``effective_date``; earlier rosters stay as they were."""
+    now = _now(now)
+    enrollment = _locked(enrollment, expected_version)
+    _require_open(enrollment, "change the track")
+    _require_not_before_admission(enrollment, effective_date, "effective_date")
+    if track is not None and track.pk == enrollment.track_id:
+        raise ValidationError({"track": "The patient is already on that track."})
+    current = (
+        TrackMembership.objects.filter(enrollment=enrollment, end_date__isnull=True)
+        .values_list("start_date", flat=True)
+        .first()
+    )
+    if current is not None and effective_date < current:
+        raise ValidationError(
+            {"effective_date": f"The current track only started on {current:%b %-d, %Y}."}
+        )
+    _check_track_and_phase(enrollment.site, enrollment.level, track, None)
+    _switch_track(enrollment, track, effective_date, actor=actor, now=now, reason=reason)
+    _audit("enrollment.track_changed", enrollment, actor, to=track.pk if track else None)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_change_phase(
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    phase: ProgramPhase,
+    effective_date: date,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Enrollment:
+    now = _now(now)
+    enrollment = _locked(enrollment, expected_version)
+    _require_open(enrollment, "change the phase")
+    _require_not_before_admission(enrollment, effective_date, "effective_date")
+    if phase.pk == enrollment.phase_id:
+        raise ValidationError({"phase": "The patient is already in that phase."})
+    _check_track_and_phase(enrollment.site, enrollment.level, None, phase)
+    old = enrollment.phase.name if enrollment.phase else ""
+    enrollment.phase = phase
+    _save(enrollment, "phase")
+    _event(
+        enrollment,
+        Kind.PHASE,
+        actor=actor,
+        effective_date=effective_date,
+        now=now,
+        from_value=old,
+        to_value=phase.name,
+        reason=reason,
+    )
+    _audit("enrollment.phase_changed", enrollment, actor, to=phase.number)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_change_counselor(
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    counselor: User,
+    effective_date: date,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Enrollment:
+    now = _now(now)
+    enrollment = _locked(enrollment, expected_version)
+    _require_open(enrollment, "change the counselor")
+    staff = counselor.staff
+    if staff is None or not counselor.is_active:
+        raise ValidationError({"counselor": "Choose an active staff member."})
+    if not staff.sees_all_sites and not staff.sites.filter(pk=enrollment.site_id).exists():
+        raise ValidationError({"counselor": "That counselor does not work at this site."})
+    patient = Patient.objects.select_for_update().get(pk=enrollment.patient_id)
+    if patient.primary_counselor_id == counselor.pk:
+        raise ValidationError({"counselor": "That is already the primary counselor."})
+    old = str(patient.primary_counselor) if patient.primary_counselor_id else ""
+    patient.primary_counselor = counselor
+    patient.save(update_fields=["primary_counselor", "updated_at"])
+    _save(enrollment)
+    _event(
+        enrollment,
+        Kind.COUNSELOR,
+        actor=actor,
+        effective_date=effective_date,
+        now=now,
+        from_value=old,
+        to_value=str(counselor),
+        reason=reason,
+    )
+    _audit("enrollment.counselor_changed", enrollment, actor, to=counselor.pk)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_hold(
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    effective_date: date,
+    reason: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Enrollment:
+    """Pause attendance (e.g. a hospital stay): off rosters and out of the draw pool."""
+    now = _now(now)
+    enrollment = _locked(enrollment, expected_version)
+    _require_open(enrollment, "put on hold")
+    if enrollment.status == EnrollmentStatus.ON_HOLD:
+        raise ValidationError("This enrollment is already on hold.")
+    _require_not_before_admission(enrollment, effective_date, "effective_date")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the enrollment is on hold."})
+    _close_membership(enrollment, effective_date - timedelta(days=1))
+    enrollment.status = EnrollmentStatus.ON_HOLD
+    _save(enrollment, "status")
+    _event(
+        enrollment,
+        Kind.ON_HOLD,
+        actor=actor,
+        effective_date=effective_date,
+        now=now,
+        from_value="Active",
+        to_value="On hold",
+        reason=reason,
+    )
+    _audit("enrollment.on_hold", enrollment, actor)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_resume(
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    effective_date: date,
+    reason: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Enrollment:
+    now = _now(now)
+    enrollment = _locked(enrollment, expected_version)
+    if enrollment.status != EnrollmentStatus.ON_HOLD:
+        raise ValidationError("Only an enrollment on hold can be resumed.")
+    last_hold = enrollment.events.filter(kind=Kind.ON_HOLD).order_by("-effective_date").first()
+    if last_hold and effective_date < last_hold.effective_date:
+        raise ValidationError(
+            {"effective_date": f"The hold began on {last_hold.effective_date:%b %-d, %Y}."}
+        )
+    enrollment.status = EnrollmentStatus.ACTIVE
+    _save(enrollment, "status")
+    _open_membership(enrollment, effective_date)
+    _event(
+        enrollment,
+        Kind.RESUMED,
+        actor=actor,
+        effective_date=effective_date,
+        now=now,
+        from_value="On hold",
+        to_value="Active",
+        reason=reason,
+    )
+    _audit("enrollment.resumed", enrollment, actor)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_discharge(
+    *,
+    actor: User | None,
+    enrollment: Enrollment,
+    discharge_date: date,
+    discharge_type: str,
+    aftercare_plan: str,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> Enrollment:
+    now = _now(now)
+    enrollment = _locked(enrollment, expected_version)
+    _require_open(enrollment, "discharge")
+    if discharge_date < enrollment.admission_date:
+        raise ValidationError(
+            {
+                "discharge_date": "The discharge date is before admission "
+                f"({enrollment.admission_date:%b %-d, %Y})."
+            }
+        )
+    if discharge_type not in DischargeType.values:
+        raise ValidationError({"discharge_type": "Choose a discharge type."})
+    if not aftercare_plan.strip() and discharge_type != DischargeType.DECEASED:
+        raise ValidationError({"aftercare_plan": "Every discharge needs an aftercare plan."})
+    if enrollment.status == EnrollmentStatus.ACTIVE:
+        _close_membership(enrollment, discharge_date)
+    enrollment.status = EnrollmentStatus.DISCHARGED
+    enrollment.discharge_date = discharge_date
+    enrollment.discharge_type = discharge_type
+    enrollment.aftercare_plan = aftercare_plan
+    enrollment.discharge_note = note
+    _save(
+        enrollment, "status", "discharge_date", "discharge_type", "aftercare_plan", "discharge_note"
+    )
+    _event(
+        enrollment,
+        Kind.DISCHARGED,
+        actor=actor,
+        effective_date=discharge_date,
+        now=now,
+        to_value=DischargeType(discharge_type).label,
+        reason=note,
+    )
+    _audit("enrollment.discharged", enrollment, actor, type=discharge_type)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_readmit(
+    *,
+    actor: User | None,
+    patient: Patient,
+    level: str,
+    admission_date: date,
+    track=None,
+    phase: ProgramPhase | None = None,
+    expected_end_date: date | None = None,
+    referral_source: str = "self",
+    referral_note: str = "",
+    now: datetime | None = None,
+) -> Enrollment:
+    """A new episode of care; the earlier ones are kept as they were."""
+    now = _now(now)
+    patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
+    if patient.enrollments.filter(status__in=OPEN_STATUSES).exists():
+        raise ValidationError(
+            "This patient already has an open enrollment; discharge it before re-admitting."
+        )
+    last = patient.enrollments.order_by("-discharge_date").first()
+    if last is not None and last.discharge_date and admission_date < last.discharge_date:
+        raise ValidationError(
+            {
+                "admission_date": "Re-admission cannot be before the last discharge "
+                f"({last.discharge_date:%b %-d, %Y})."
+            }
+        )
+    if expected_end_date is not None and expected_end_date < admission_date:
+        raise ValidationError({"expected_end_date": "The expected end is before admission."})
+    _check_track_and_phase(patient.site, level, track, phase)
+    return _enrollment_open(
+        actor=actor,
+        patient=patient,
+        site=patient.site,
+        level=level,
+        track=track,
+        phase=phase,
+        admission_date=admission_date,
+        expected_end_date=expected_end_date,
+        referral_source=referral_source,
+        referral_note=referral_note,
+        now=now,
+    )
+
+
+# --- medication-assisted treatment ----------------------------------------
+
+
+@transaction.atomic
+def medication_order_create(
+    *,
+    actor: User | None,
+    patient: Patient,
+    medication: str,
+    dose: str,
+    frequency: str,
+    prescriber: str,
+    start_date: date,
+    next_injection_due: date | None = None,
+    other_name: str = "",
+    notes: str = "",
+) -> MedicationOrder:
+    if next_injection_due is not None and next_injection_due < start_date:
+        raise ValidationError(
+            {"next_injection_due": "The next injection cannot be due before the order starts."}
+        )
+    if next_injection_due is not None and medication not in INJECTABLE_MEDICATIONS:
+        raise ValidationError(
+            {"next_injection_due": "Only injected or implanted medications have an injection due."}
+        )
+    order = MedicationOrder.objects.create(
+        patient=patient,
+        medication=medication,
+        other_name=other_name,
+        dose=dose,
+        frequency=frequency,
+        prescriber=prescriber,
+        start_date=start_date,
+        next_injection_due=next_injection_due,
+        notes=notes,
+        created_by=actor,
+    )
+    audit.record(
+        action="medication.ordered",
+        actor=actor,
+        patient_id=patient.pk,
+        site_id=patient.site_id,
+        obj=order,
+        detail={"medication": medication},
+    )
+    return order
+
+
+@transaction.atomic
+def medication_order_stop(
+    *, actor: User | None, order: MedicationOrder, stop_date: date, reason: str
+) -> MedicationOrder:
+    order = MedicationOrder.objects.select_for_update().get(pk=order.pk)
+    if order.stop_date is not None:
+        raise ValidationError("This order is already stopped.")
+    if stop_date < order.start_date:
+        raise ValidationError({"stop_date": "The stop date is before the order started."})
+    order.stop_date = stop_date
+    order.stop_reason = reason
+    order.save(update_fields=["stop_date", "stop_reason"])
+    audit.record(
+        action="medication.stopped",
+        actor=actor,
+        patient_id=order.patient_id,
+        obj=order,
+    )
+    return order
+
+
+@transaction.atomic
+def medication_order_set_injection_due(
+    *, actor: User | None, order: MedicationOrder, next_injection_due: date
+) -> MedicationOrder:
+    order = MedicationOrder.objects.select_for_update().get(pk=order.pk)
+    if order.medication not in INJECTABLE_MEDICATIONS:
+        raise ValidationError(
+            {"next_injection_due": "Only injected or implanted medications have an injection due."}
+        )
+    if next_injection_due < order.start_date:
+        raise ValidationError(
+            {"next_injection_due": "The next injection cannot be due before the order starts."}
+        )
+    order.next_injection_due = next_injection_due
+    order.save(update_fields=["next_injection_due"])
+    audit.record(
+        action="medication.injection_due_set", actor=actor, patient_id=order.patient_id, obj=order
+    )
+    return order
+
+
+# --- 42 CFR Part 2 consents -----------------------------------------------
+
+
+@transaction.atomic
+def consent_create(
+    *,
+    actor: User | None,
+    patient: Patient,
+    recipient: str,
+    purpose: str,
+    information_disclosed: str,
+    signed_on: date,
+    expires_on: date | None = None,
+) -> Consent:
+    if expires_on is not None and expires_on < signed_on:
+        raise ValidationError({"expires_on": "The consent cannot expire before it was signed."})
+    consent = Consent.objects.create(
+        patient=patient,
+        recipient=recipient,
+        purpose=purpose,
+        information_disclosed=information_disclosed,
+        signed_on=signed_on,
+        expires_on=expires_on,
+        created_by=actor,
+    )
+    audit.record(action="consent.recorded", actor=actor, patient_id=patient.pk, obj=consent)
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, actor: User | None, consent: Consent, revoked_on: date) -> Consent:
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.revoked_on is not None:
+        raise ValidationError("This consent was already revoked.")
+    if revoked_on < consent.signed_on:
+        raise ValidationError({"revoked_on": "A consent cannot be revoked before it was signed."})
+    consent.revoked_on = revoked_on
+    consent.save(update_fields=["revoked_on"])
+    audit.record(action="consent.revoked", actor=actor, patient_id=consent.patient_id, obj=consent)
+    return consent

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make test: install what the tests need, lint, check, and run every test.
+# Uses PostgreSQL and Redis when they answer (required when CI=true), otherwise
+# SQLite and the filesystem broker, and says which in its first line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/stepwise}"
+# The tests' own Redis db (the dev worker uses db 0 and would steal their tasks).
+export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/9}"
+unset DEBUG SECRET_KEY
+bash scripts/venv.sh test >&2
+PY=.venv/bin/python
+
+pg=$($PY - <<'PYEOF'
+import os, psycopg
+url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+base = url.rsplit("/", 1)[0] + "/postgres"
+try:
+    psycopg.connect(base, connect_timeout=3).close(); print("yes")
+except Exception:
+    print("no")
+PYEOF
+)
+rd=$($PY - <<'PYEOF'
+import os, redis
+try:
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"], socket_timeout=2).ping(); print("yes")
+except Exception:
+    print("no")
+PYEOF
+)
+if ! command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests..." >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2 || true
+fi
+chrome=no; command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1 && chrome=yes
+
+db_label="PostgreSQL ($DATABASE_URL)"; broker_label="Redis ($CELERY_BROKER_URL)"
+if [ "$pg" != yes ]; then
+  [ "${CI:-}" = true ] && { echo "CI: PostgreSQL does not answer at $DATABASE_URL" >&2; exit 1; }
+  export DATABASE_URL="sqlite:///$(pwd)/var/test.sqlite3"; db_label="SQLite (PostgreSQL did not answer)"
+fi
+if [ "$rd" != yes ]; then
+  [ "${CI:-}" = true ] && { echo "CI: Redis does not answer at $CELERY_BROKER_URL" >&2; exit 1; }
+  export CELERY_BROKER_URL="filesystem://"; broker_label="filesystem broker (Redis did not answer)"
+fi
+if [ "$chrome" != yes ] && [ "${CI:-}" = true ]; then
+  echo "CI: chromium is missing and could not be installed" >&2; exit 1
+fi
+echo "make test: database $db_label; broker $broker_label; browser $([ $chrome = yes ] && echo chromium || echo 'none: browser tests skipped')"
+
+echo "--- ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "--- migrations"
+DEBUG=1 DATABASE_URL="sqlite://:memory:" $PY manage.py makemigrations --check --dry-run
+echo "--- check --deploy (production settings)"
+DEBUG=0 SECRET_KEY="check-deploy-$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
+  ALLOWED_HOSTS=stepwise.example.org $PY manage.py check --deploy --fail-level WARNING
+echo "--- docker-compose.yml against the compose spec"
+.venv/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+echo "--- pytest"
+args=()
+[ "$chrome" = yes ] || args+=(-m "not browser")
+set +e
+$PY -m pytest "${args[@]}" "$@"
+rc=$?
+set -e
+exit $rc

@@ -1,0 +1,35 @@
+import pytest
+
+from tests.conftest import save_screen
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize(
+    ("role", "heading"),
+    [
+        ("director", "Program director home"),
+        ("counselor", "Counselor home"),
+        ("medical", "Medical staff home"),
+        ("frontdesk", "Front desk home"),
+        ("collector", "Collection technician home"),
+    ],
+)
+def test_each_role_logs_in_and_sees_its_home(page, login, make_staff, role, heading):
+    make_staff(f"user_{role}", role)
+    login(page, f"user_{role}")
+    assert page.get_by_test_id("home-heading").inner_text() == heading
+    save_screen(page, f"home_{role}")
+
+
+def test_patient_logs_in_and_sees_the_portal(page, login, patient):
+    login(page, patient.user.username)
+    assert page.get_by_test_id("home-heading").inner_text().startswith("Hello,")
+
+
+def test_wrong_password_is_refused_in_the_browser(page, live_server, counselor):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("counselor")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_text("do not match").is_visible()
