@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "scheduling",
     "drugtests",
     "recovery",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "drugtests.tasks.run_due_draws",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
+    },
+    "notifications-dispatch": {
+        "task": "notifications.tasks.dispatch_due",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
+    "notifications-reconcile": {
+        "task": "notifications.tasks.reconcile",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    "notifications-nightly-replan": {
+        "task": "notifications.tasks.replan_all",
+        "schedule": crontab(minute=30, hour="*"),
+        "options": {"expires": 50 * 60},
     },
     "drug-test-deadlines": {
         "task": "drugtests.tasks.mark_missed_after_deadline",

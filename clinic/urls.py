@@ -11,6 +11,7 @@ urlpatterns = [
     path("scheduling/", include("scheduling.urls")),
     path("drugtests/", include("drugtests.urls")),
     path("recovery/", include("recovery.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 handler404 = "core.views.page_not_found"

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "patients"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/", views.chart, name="chart"),
+]
