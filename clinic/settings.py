@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "drugtests",
     "recovery",
     "notifications",
+    "privacy",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +93,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "privacy.middleware.SessionLifetimeMiddleware",
+    "privacy.middleware.MFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
@@ -156,6 +162,18 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Lockout after repeated failures (counted from the audit trail, per username and per IP).
+LOGIN_LOCKOUT_ATTEMPTS = _get("LOGIN_LOCKOUT_ATTEMPTS", int, 5)
+LOGIN_LOCKOUT_IP_ATTEMPTS = _get("LOGIN_LOCKOUT_IP_ATTEMPTS", int, 20)
+LOGIN_LOCKOUT_MINUTES = _get("LOGIN_LOCKOUT_MINUTES", int, 15)
+# TOTP two-factor for staff: on by default in production, off in the demo and tests.
+STEPWISE_REQUIRE_MFA = _flag("STEPWISE_REQUIRE_MFA", not DEBUG and not TESTING)
+OTP_TOTP_ISSUER = "Stepwise"
+# A signed-in session ends after 12 hours whatever the activity.
+SESSION_ABSOLUTE_SECONDS = _get("SESSION_ABSOLUTE_SECONDS", int, 12 * 3600)
+# Break-glass access to a chart outside one's care team lasts this long.
+BREAK_GLASS_HOURS = _get("BREAK_GLASS_HOURS", int, 4)
 
 # Automatic log-off (HIPAA 164.312(a)(2)(iii)): idle sessions end after 15 minutes.
 SESSION_COOKIE_AGE = _get("SESSION_IDLE_SECONDS", int, 15 * 60)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("drugtests/", include("drugtests.urls")),
     path("recovery/", include("recovery.urls")),
     path("notifications/", include("notifications.urls")),
+    path("privacy/", include("privacy.urls")),
 ]
 
 handler404 = "core.views.page_not_found"

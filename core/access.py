@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
-from .models import Role
+from . import audit
+from .models import AuditEvent, Role
 
 STAFF_ROLES = tuple(Role)
 
@@ -24,9 +25,19 @@ def staff_required(*roles: str) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
             user = request.user
-            if not (user.is_authenticated and user.is_clinic_staff and user.role in allowed):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
+            if user.is_authenticated and user.is_clinic_staff and user.role in allowed:
+                return view(request, *args, **kwargs)
+            if user.is_authenticated and not user.is_clinic_staff:
+                # A patient probing staff URLs learns nothing, not even that they exist.
+                match = request.resolver_match
+                audit.record(
+                    action=f"denied:{match.view_name if match else 'staff_page'}",
+                    request=request,
+                    outcome=AuditEvent.Outcome.DENIED,
+                    detail={"path": request.path[:200]},
+                )
+                raise Http404
+            raise PermissionDenied
 
         wrapper.access_rule = f"staff:{','.join(sorted(allowed))}"
         return wrapper

@@ -14,8 +14,9 @@ STAFF_NAV = [
     ("Compliance", "scheduling:compliance", (D, C)),
     ("Drug tests", "drugtests:today", (D, C, M, F, X)),
     ("Review queue", "recovery:queue", (D, C)),
-    ("Reports", "core:reports", (D,)),
-    ("Audit", "core:audit", (D,)),
+    ("Emergency access", "privacy:break_glass", (C, M, F)),
+    ("Reports", "reports:index", (D,)),
+    ("Audit trail", "privacy:audit", (D,)),
 ]
 PORTAL_NAV = [
     ("Home", "home"),

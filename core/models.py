@@ -145,7 +145,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["patient_id", "-at"], name="audit_patient_at")]
+        indexes = [
+            models.Index(fields=["patient_id", "-at"], name="audit_patient_at"),
+            # Lockout counts recent failures per username and per IP.
+            models.Index(fields=["action", "actor_label", "at"], name="audit_action_label_at"),
+            models.Index(fields=["action", "ip", "at"], name="audit_action_ip_at"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_label or 'system'}"

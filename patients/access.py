@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from core import audit
 from core.models import AuditEvent, Role, User
+from privacy.models import BreakGlassGrant
 
-from .models import OPEN_STATUSES, Patient
+from .models import OPEN_STATUSES, Enrollment, Patient
 
 
 def patients_visible_to(user: User) -> QuerySet[Patient]:
@@ -28,20 +30,24 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     qs = qs.filter(organization_id=staff.organization_id)
     if staff.sees_all_sites:
         return qs
-    site_ids = list(staff.sites.values_list("pk", flat=True))
-    qs = qs.filter(site_id__in=site_ids)
+    rule = Q(site__staff=staff)
     if staff.role == Role.COUNSELOR:
         # Caseload, plus patients on the rosters of the counselor's tracks, unless the
         # site widened access to every counselor.
-        return qs.filter(
+        rule &= (
             Q(site__counselors_see_whole_site=True)
             | Q(primary_counselor=user)
             | Q(
-                enrollments__status__in=OPEN_STATUSES,
-                enrollments__track__default_facilitator=user,
+                pk__in=Enrollment.objects.filter(
+                    status__in=OPEN_STATUSES, track__default_facilitator=user
+                ).values("patient_id")
             )
-        ).distinct()
-    return qs
+        )
+    # Break-glass: a time-limited, audited grant outside the care team.
+    granted = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values(
+        "patient_id"
+    )
+    return qs.filter(rule | Q(pk__in=granted))
 
 
 def patient_get_for_user(user: User, pk: int, *, request=None, action: str = "") -> Patient:

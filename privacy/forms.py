@@ -1,0 +1,67 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core.models import AuditEvent
+
+
+class BreakGlassForm(forms.Form):
+    mrn = forms.CharField(label="Patient MRN", max_length=20)
+    reason = forms.CharField(
+        label="Clinical reason for access",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the audit trail and sent to the program director.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(
+            Submit("submit", "Open chart (emergency access)", css_class="btn-danger")
+        )
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="6-digit code from your authenticator app",
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, device: TOTPDevice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.device = device
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Verify"))
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].strip().replace(" ", "")
+        if not token.isdigit() or not self.device.verify_token(token):
+            raise forms.ValidationError(
+                "That code is not valid. Check your device's clock and try again."
+            )
+        return token
+
+
+class DisclosureForm(forms.Form):
+    consent = forms.ModelChoiceField(queryset=None, label="Consent on file")
+    recipient = forms.CharField(max_length=200)
+    purpose = forms.CharField(max_length=200)
+
+    def __init__(self, *args, consents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].queryset = consents
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Create disclosure"))
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False)
+    actor = forms.CharField(required=False, label="User")
+    patient = forms.IntegerField(required=False, label="Patient id")
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "Any outcome"), *AuditEvent.Outcome.choices]
+    )
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,50 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .signals import AUTH_AT
+
+
+class SessionLifetimeMiddleware:
+    """End a signed-in session 12 hours after login, however active it has been.
+
+    (The 15-minute idle limit is the session cookie age, renewed on every request.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            started = request.session.get(AUTH_AT)
+            if started is None or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, "Your session has ended. Please log in again.")
+                return redirect(f"{reverse('login')}?next={request.path}")
+        return self.get_response(request)
+
+
+class MFARequiredMiddleware:
+    """Staff must pass a TOTP check after their password when STEPWISE_REQUIRE_MFA is on."""
+
+    EXEMPT_PREFIXES = ("/privacy/mfa/", "/accounts/logout/", "/healthz", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.STEPWISE_REQUIRE_MFA:
+            user = request.user
+            if (
+                user.is_authenticated
+                and user.is_clinic_staff
+                and not user.is_verified()
+                and not request.path.startswith(self.EXEMPT_PREFIXES)
+            ):
+                return redirect(f"{reverse('privacy:mfa')}?next={request.path}")
+        return self.get_response(request)

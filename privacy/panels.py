@@ -1,0 +1,39 @@
+from django.utils import timezone
+
+from core.models import Role
+from core.panels import Panel
+
+from .models import BreakGlassGrant, Disclosure
+
+
+def staff_home(request, sites):
+    if request.user.role != Role.DIRECTOR:
+        return None
+    grants = list(
+        BreakGlassGrant.objects.filter(
+            reviewed_at__isnull=True, patient__organization_id=request.user.staff.organization_id
+        ).select_related("user", "patient")[:20]
+    )
+    if not grants:
+        return None
+    return Panel("privacy/_home_break_glass.html", {"grants": grants}, order=5)
+
+
+def chart(request, patient):
+    user = request.user
+    grant = (
+        BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+    return Panel(
+        "privacy/_chart_privacy.html",
+        {
+            "patient_id": patient.pk,
+            "disclosures": list(Disclosure.objects.filter(patient=patient)[:10]),
+            "break_glass": grant,
+            "can_disclose": user.role in (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK),
+            "is_director": user.role == Role.DIRECTOR,
+        },
+        order=90,
+    )
