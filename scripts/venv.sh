@@ -12,9 +12,17 @@ fi
 stamp=".venv/.installed${extra:+-$extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  spec="."
-  [ -n "$extra" ] && spec=".[$extra]"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" 2>&1 | grep -v "^WARNING: Location" || true
+  # Dependencies only, read from pyproject.toml (the one place ranges are pinned); the
+  # project itself runs from the checkout, so a second checkout never imports this one.
+  .venv/bin/python - "$extra" > .venv/requirements.txt <<'PYEOF'
+import sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+deps = list(project["dependencies"])
+if sys.argv[1]:
+    deps += project["optional-dependencies"][sys.argv[1]]
+print("\n".join(deps))
+PYEOF
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r .venv/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -c "import django, celery, crispy_forms" # fail here if the install did not
   touch "$stamp"
 fi
