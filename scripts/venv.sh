@@ -11,7 +11,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed${extra:+-$extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  pip_install() {
+    if ! .venv/bin/python -m pip install -q --disable-pip-version-check "$@" > .venv/pip.log 2>&1; then
+      grep -v "^WARNING: Location" .venv/pip.log >&2
+      echo "pip install failed" >&2
+      exit 1
+    fi
+  }
+  pip_install --upgrade pip
   # Dependencies only, read from pyproject.toml (the one place ranges are pinned); the
   # project itself runs from the checkout, so a second checkout never imports this one.
   .venv/bin/python - "$extra" > .venv/requirements.txt <<'PYEOF'
@@ -22,7 +29,7 @@ if sys.argv[1]:
     deps += project["optional-dependencies"][sys.argv[1]]
 print("\n".join(deps))
 PYEOF
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r .venv/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+  pip_install -r .venv/requirements.txt
   .venv/bin/python -c "import django, celery, crispy_forms" # fail here if the install did not
   touch "$stamp"
 fi
