@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "recovery",
     "notifications",
     "privacy",
+    "reports",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]

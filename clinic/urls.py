@@ -13,6 +13,7 @@ urlpatterns = [
     path("recovery/", include("recovery.urls")),
     path("notifications/", include("notifications.urls")),
     path("privacy/", include("privacy.urls")),
+    path("reports/", include("reports.urls")),
 ]
 
 handler404 = "core.views.page_not_found"

@@ -1,0 +1,27 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+
+class ReportFilterForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=None, required=False, empty_label="All sites")
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, *, sites, **kwargs):
+        today = timezone.localdate()
+        initial = {"start": today - timedelta(weeks=12), "end": today}
+        merged = {**{k: v.isoformat() for k, v in initial.items()}, **(data or {})}
+        super().__init__(merged, **kwargs)
+        self.fields["site"].queryset = sites
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError("The end date is before the start date.")
+            if (end - start).days > 3 * 366:
+                raise forms.ValidationError("Choose a period of at most three years.")
+        return data

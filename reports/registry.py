@@ -1,0 +1,46 @@
+"""The director's reports. Each is a function of the filters returning a chart and a
+table; the same table is the CSV export. Each runs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from .charts import Chart
+
+
+@dataclass
+class Filters:
+    organization_id: int
+    site_ids: list[int]  # the sites chosen (all the director's sites when none is)
+    start: date
+    end: date
+    today: date
+
+
+@dataclass
+class Report:
+    chart: Chart
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class ReportSpec:
+    slug: str
+    title: str
+    description: str
+    build: Callable[[Filters], Report]
+
+
+REPORTS: dict[str, ReportSpec] = {}
+
+
+def report(slug: str, title: str, description: str):
+    def register(func: Callable[[Filters], Report]):
+        REPORTS[slug] = ReportSpec(slug, title, description, func)
+        return func
+
+    return register

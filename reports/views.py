@@ -1,0 +1,65 @@
+import csv
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from core import audit
+from core.access import staff_required
+from core.models import Role
+
+from . import census  # noqa: F401 - registers its reports
+from .forms import ReportFilterForm
+from .registry import REPORTS, Filters
+
+
+def _load_optional_reports() -> None:
+    """Reports on other apps' data register themselves when those apps are installed."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    for name in ("reports.attendance", "reports.testing"):
+        if find_spec(name):
+            import_module(name)
+
+
+_load_optional_reports()
+
+
+@staff_required(Role.DIRECTOR)
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/index.html", {"reports": REPORTS.values()})
+
+
+@staff_required(Role.DIRECTOR)
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    spec = REPORTS.get(slug)
+    if spec is None:
+        raise Http404("No such report.")
+    staff = request.user.staff
+    sites = staff.organization.sites.filter(is_active=True)
+    form = ReportFilterForm(request.GET or None, sites=sites)
+    result = None
+    if form.is_valid():
+        chosen = form.cleaned_data["site"]
+        filters = Filters(
+            organization_id=staff.organization_id,
+            site_ids=[chosen.pk] if chosen else [s.pk for s in sites],
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            today=timezone.localdate(),
+        )
+        result = spec.build(filters)
+        if request.GET.get("format") == "csv":
+            audit.record(
+                action="report.exported",
+                request=request,
+                detail={"report": slug, "start": str(filters.start), "end": str(filters.end)},
+            )
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="stepwise-{slug}.csv"'
+            writer = csv.writer(response)
+            writer.writerow(result.columns)
+            writer.writerows(result.rows)
+            return response
+    return render(request, "reports/detail.html", {"spec": spec, "form": form, "result": result})
