@@ -12,7 +12,9 @@ class ReportFilterForm(forms.Form):
     def __init__(self, data=None, *, sites, **kwargs):
         today = timezone.localdate()
         initial = {"start": today - timedelta(weeks=12), "end": today}
-        merged = {**{k: v.isoformat() for k, v in initial.items()}, **(data or {})}
+        given = data.dict() if hasattr(data, "dict") else dict(data or {})
+        given = {k: v for k, v in given.items() if v not in ("", None)}
+        merged = {**{k: v.isoformat() for k, v in initial.items()}, **given}
         super().__init__(merged, **kwargs)
         self.fields["site"].queryset = sites
 

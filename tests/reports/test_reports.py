@@ -47,7 +47,7 @@ def test_census_counts_patients_in_care_each_week(client, director, cohort):
 def test_discharges_by_type(client, director, cohort):
     client.force_login(director)
     response = client.get(reverse("reports:detail", args=["discharges"]), PERIOD)
-    rows = dict((r[0], r[1]) for r in response.context["result"].rows)
+    rows = {r[0]: r[1] for r in response.context["result"].rows}
     assert rows["Completed successfully"] == 1
     assert rows["Left against medical advice"] == 1
 
