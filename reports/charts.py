@@ -68,7 +68,9 @@ def line_chart(
     top: float | None = None,
     reference: tuple[str, float] | None = None,
     step: bool = False,
+    x_values: list[float] | None = None,
 ) -> Chart:
+    """``x_values`` places points in proportion (e.g. days); otherwise evenly."""
     chart = Chart(kind="step" if step else "line", title=title, y_label=y_label)
     if not data:
         chart.empty = True
@@ -78,7 +80,11 @@ def line_chart(
     y = _y_scale(chart, ceiling)
     width = chart.plot_right - chart.plot_left
     n = len(data)
-    xs = [chart.plot_left + (width * i / (n - 1) if n > 1 else width / 2) for i in range(n)]
+    if x_values is not None and n > 1 and x_values[-1] > x_values[0]:
+        lo, span = x_values[0], x_values[-1] - x_values[0]
+        xs = [chart.plot_left + width * (v - lo) / span for v in x_values]
+    else:
+        xs = [chart.plot_left + (width * i / (n - 1) if n > 1 else width / 2) for i in range(n)]
     xs = [round(x, 1) for x in xs]
     if step:
         coords = []
