@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "notifications",
     "privacy",
     "reports",
+    "dashboard",
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]

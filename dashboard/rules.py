@@ -1,0 +1,95 @@
+"""Alert rules for the staff home. Each rule reads other apps' data (read-only) for a
+set of patients and returns alerts; each runs a fixed number of queries.
+
+An alert's key names the occurrence (e.g. one order's due date), so resolving the data
+(a new due date) makes a new occurrence, and a dismissal never hides a later one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from patients.models import INJECTABLE_MEDICATIONS, MedicationOrder, Patient
+
+
+@dataclass
+class Alert:
+    key: str
+    kind: str
+    severity: str  # "danger" | "warning" | "info"; always shown with words too
+    patient_id: int
+    patient_name: str
+    message: str
+    action_url: str
+    action_label: str
+
+    @property
+    def severity_label(self) -> str:
+        return {"danger": "Urgent", "warning": "Action needed", "info": "Note"}[self.severity]
+
+
+Rule = Callable[[QuerySet[Patient], date], list[Alert]]
+RULES: list[Rule] = []
+
+
+def rule(func: Rule) -> Rule:
+    RULES.append(func)
+    return func
+
+
+def _chart(patient_id: int, anchor: str = "") -> str:
+    return reverse("patients:chart", args=[patient_id]) + (f"#{anchor}" if anchor else "")
+
+
+@rule
+def injection_due(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    orders = (
+        MedicationOrder.objects.filter(
+            patient__in=patients,
+            medication__in=INJECTABLE_MEDICATIONS,
+            next_injection_due__lte=today + timedelta(days=3),
+        )
+        .filter(Q(stop_date__isnull=True) | Q(stop_date__gte=today))
+        .select_related("patient")
+    )
+    alerts = []
+    for order in orders:
+        overdue = order.next_injection_due < today
+        alerts.append(
+            Alert(
+                key=f"injection:{order.pk}:{order.next_injection_due.isoformat()}",
+                kind="injection_due",
+                severity="danger" if overdue else "warning",
+                patient_id=order.patient_id,
+                patient_name=order.patient.display_name,
+                message=(
+                    f"{order.name} injection {'overdue since' if overdue else 'due'} "
+                    f"{order.next_injection_due:%b %-d}"
+                ),
+                action_url=_chart(order.patient_id, "medications"),
+                action_label="Record the next due date",
+            )
+        )
+    return alerts
+
+
+def collect_alerts(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    # Optional rules for other apps register on import.
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    for name in (
+        "dashboard.rules_scheduling",
+        "dashboard.rules_drugtests",
+        "dashboard.rules_recovery",
+    ):
+        if find_spec(name):
+            import_module(name)
+    alerts = [a for r in RULES for a in r(patients, today)]
+    order = {"danger": 0, "warning": 1, "info": 2}
+    return sorted(alerts, key=lambda a: (order[a.severity], a.patient_name, a.kind))

@@ -1,0 +1,65 @@
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import AuditEvent
+from dashboard.models import AlertDismissal
+from dashboard.panels import alerts_for
+from patients import services
+
+
+@pytest.fixture
+def injection(patient, nurse):
+    today = timezone.localdate()
+    return services.medication_order_create(
+        actor=nurse,
+        patient=patient,
+        medication="naltrexone_xr",
+        dose="380 mg",
+        frequency="monthly",
+        prescriber="Dr. Adler",
+        start_date=date(2026, 9, 1),
+        next_injection_due=today + timedelta(days=2),
+    )
+
+
+def test_injection_due_within_three_days_is_in_the_counselors_queue(counselor, injection):
+    alerts = alerts_for(counselor)
+    assert [a.kind for a in alerts] == ["injection_due"]
+    assert "injection due" in alerts[0].message
+
+
+def test_alert_disappears_when_resolved(counselor, nurse, injection):
+    services.medication_order_set_injection_due(
+        actor=nurse, order=injection, next_injection_due=timezone.localdate() + timedelta(days=30)
+    )
+    assert alerts_for(counselor) == []
+
+
+def test_alert_is_not_in_another_counselors_queue(other_counselor, injection):
+    assert alerts_for(other_counselor) == []
+
+
+def test_dismissing_an_alert_hides_it_and_is_audited(client, counselor, injection):
+    key = alerts_for(counselor)[0].key
+    client.force_login(counselor)
+    response = client.post(reverse("dashboard:dismiss"), {"key": key})
+    assert response.status_code == 302
+    assert AlertDismissal.objects.filter(user=counselor, key=key).exists()
+    assert AuditEvent.objects.filter(action="alert.dismissed", actor=counselor).exists()
+    assert alerts_for(counselor) == []
+
+
+def test_htmx_dismiss_returns_an_empty_fragment(client, counselor, injection):
+    key = alerts_for(counselor)[0].key
+    client.force_login(counselor)
+    response = client.post(reverse("dashboard:dismiss"), {"key": key}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_staff_home_shows_the_alert_with_its_action(client, counselor, injection):
+    client.force_login(counselor)
+    page = client.get(reverse("home")).content.decode()
+    assert "Alert queue" in page and "Record the next due date" in page
