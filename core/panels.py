@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.util import find_spec
 
-PANEL_APPS = ("patients", "scheduling", "drugtests", "recovery", "notifications", "privacy", "dashboard")
+PANEL_APPS = (
+    "patients",
+    "scheduling",
+    "drugtests",
+    "recovery",
+    "notifications",
+    "privacy",
+    "dashboard",
+)
 
 
 @dataclass
