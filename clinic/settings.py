@@ -178,8 +178,10 @@ SESSION_ABSOLUTE_SECONDS = _get("SESSION_ABSOLUTE_SECONDS", int, 12 * 3600)
 BREAK_GLASS_HOURS = _get("BREAK_GLASS_HOURS", int, 4)
 
 # Automatic log-off (HIPAA 164.312(a)(2)(iii)): idle sessions end after 15 minutes.
+# The session is renewed at most once a minute (privacy.middleware), not on every request:
+# the limit is kept to the minute without a database write per page.
 SESSION_COOKIE_AGE = _get("SESSION_IDLE_SECONDS", int, 15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

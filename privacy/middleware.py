@@ -8,12 +8,12 @@ from django.urls import reverse
 
 from .signals import AUTH_AT
 
+RENEWED_AT = "stepwise_renewed_at"
+
 
 class SessionLifetimeMiddleware:
-    """End a signed-in session 12 hours after login, however active it has been.
-
-    (The 15-minute idle limit is the session cookie age, renewed on every request.)
-    """
+    """End a signed-in session 12 hours after login, however active it has been, and
+    renew the idle limit (the session age) on activity, at most once a minute."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -22,10 +22,14 @@ class SessionLifetimeMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             started = request.session.get(AUTH_AT)
-            if started is None or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+            now = time.time()
+            if started is None or now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 messages.info(request, "Your session has ended. Please log in again.")
                 return redirect(f"{reverse('login')}?next={request.path}")
+            if now - request.session.get(RENEWED_AT, 0) > settings.SESSION_RENEW_SECONDS:
+                request.session[RENEWED_AT] = now  # saving renews the expiry
+
         return self.get_response(request)
 
 
