@@ -211,5 +211,25 @@ def seed(ctx: DemoContext) -> None:
                 note="Demo discharge",
                 now=ctx.now,
             )
+        if i == 19 and days_in > 14:
+            # Came back after leaving against advice: a new episode, the old one kept.
+            services.enrollment_readmit(
+                actor=ctx.staff["frontdesk"],
+                patient=patient,
+                level=ProgramLevel.IOP,
+                track=track if level == ProgramLevel.IOP else None,
+                phase=phases[0] if phases else None,
+                admission_date=today - timedelta(days=1),
+                referral_source=ReferralSource.SELF,
+                now=ctx.now,
+            )
+        if i in (9, 30) and days_in > 14:
+            services.enrollment_hold(
+                actor=counselors[code],
+                enrollment=enrollment,
+                effective_date=today - timedelta(days=2),
+                reason="Medical leave (hospital stay)",
+                now=ctx.now,
+            )
         ctx.patients.append(patient)
     ctx.log.append(f"Patients: {len(ctx.patients)} admitted with portal accounts.")

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from core.models import Role, Site, User
 
 from .access import patient_get_for_user, patients_visible_to
-from .models import OPEN_STATUSES, Enrollment, MedicationOrder, Patient
+from .models import (
+    OPEN_STATUSES,
+    Consent,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentStatus,
+    MedicationOrder,
+    Patient,
+    ProgramLevel,
+)
 
 __all__ = [
     "patient_get_for_user",
     "patients_visible_to",
     "current_enrollment",
     "prescribed_medications",
+    "sites_for",
+    "counselors_at",
+    "caseload",
+    "attach_enrollments",
+    "chart_for",
+    "site_census",
 ]
 
 
@@ -32,3 +51,175 @@ def prescribed_medications(patient_id: int, on: date) -> set[str]:
         .filter(Q(stop_date__isnull=True) | Q(stop_date__gte=on))
         .values_list("medication", flat=True)
     )
+
+
+# --- staff screens ----------------------------------------------------------
+
+
+def sites_for(user: User) -> QuerySet[Site]:
+    """Sites a staff user works at (every active site of the organisation for the director)."""
+    staff = user.staff
+    if staff is None:
+        return Site.objects.none()
+    if staff.sees_all_sites:
+        return Site.objects.filter(organization_id=staff.organization_id, is_active=True)
+    return staff.sites.filter(is_active=True)
+
+
+def counselors_at(site_ids) -> QuerySet[User]:
+    """Who may carry a caseload at these sites: their counselors and the director."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(staff_profile__role=Role.COUNSELOR, staff_profile__sites__in=site_ids)
+            | Q(staff_profile__role=Role.DIRECTOR, staff_profile__organization__sites__in=site_ids)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class CaseloadStatus:
+    OPEN = "open"
+    ACTIVE = EnrollmentStatus.ACTIVE
+    ON_HOLD = EnrollmentStatus.ON_HOLD
+    DISCHARGED = EnrollmentStatus.DISCHARGED
+    ALL = "all"
+
+    choices = [
+        (OPEN, "Active or on hold"),
+        (ACTIVE, "Active"),
+        (ON_HOLD, "On hold"),
+        (DISCHARGED, "Discharged"),
+        (ALL, "All"),
+    ]
+
+
+def caseload(
+    user: User,
+    *,
+    q: str = "",
+    site=None,
+    track=None,
+    level: str = "",
+    phase=None,
+    counselor=None,
+    status: str = CaseloadStatus.OPEN,
+) -> QuerySet[Patient]:
+    """Visible patients with their latest enrollment's values annotated (no per-row query).
+
+    A patient has at most one open enrollment and a re-admission cannot predate the last
+    discharge, so the latest enrollment is the current one when there is one.
+    """
+    latest = Enrollment.objects.filter(patient=OuterRef("pk")).order_by("-admission_date", "-pk")
+    qs = (
+        patients_visible_to(user)
+        .filter(is_archived=False)
+        .select_related("site", "primary_counselor")
+        .annotate(
+            enrollment_id=Subquery(latest.values("pk")[:1]),
+            enrollment_status=Subquery(latest.values("status")[:1]),
+            enrollment_level=Subquery(latest.values("level")[:1]),
+            enrollment_track_id=Subquery(latest.values("track_id")[:1]),
+            enrollment_phase_id=Subquery(latest.values("phase_id")[:1]),
+        )
+    )
+    for term in q.split():
+        qs = qs.filter(
+            Q(legal_first_name__icontains=term)
+            | Q(legal_last_name__icontains=term)
+            | Q(preferred_name__icontains=term)
+            | Q(mrn__iexact=term)
+        )
+    if site is not None:
+        qs = qs.filter(site=site)
+    if counselor is not None:
+        qs = qs.filter(primary_counselor=counselor)
+    if track is not None:
+        qs = qs.filter(enrollment_track_id=track.pk)
+    if phase is not None:
+        qs = qs.filter(enrollment_phase_id=phase.pk)
+    if level:
+        qs = qs.filter(enrollment_level=level)
+    if status == CaseloadStatus.OPEN:
+        qs = qs.filter(enrollment_status__in=OPEN_STATUSES)
+    elif status in EnrollmentStatus.values:
+        qs = qs.filter(enrollment_status=status)
+    return qs.order_by("legal_last_name", "legal_first_name", "pk")
+
+
+def attach_enrollments(patients: list[Patient]) -> list[Patient]:
+    """Set ``patient.latest_enrollment`` on a page of ``caseload`` rows in one query."""
+    ids = [p.enrollment_id for p in patients if p.enrollment_id]
+    by_id = {
+        e.pk: e for e in Enrollment.objects.filter(pk__in=ids).select_related("track", "phase")
+    }
+    for p in patients:
+        p.latest_enrollment = by_id.get(p.enrollment_id)
+    return patients
+
+
+@dataclass
+class Chart:
+    patient: Patient
+    enrollment: Enrollment | None
+    past_enrollments: list[Enrollment]
+    medications: list[MedicationOrder]
+    consents: list[Consent]
+
+
+def chart_for(patient: Patient) -> Chart:
+    """Everything the chart's own sections show, in a fixed number of queries."""
+    enrollments = list(
+        patient.enrollments.select_related("track", "phase").prefetch_related(
+            Prefetch(
+                "events",
+                queryset=EnrollmentEvent.objects.select_related("actor").order_by(
+                    "effective_date", "recorded_at", "pk"
+                ),
+            )
+        )
+    )
+    current = next((e for e in enrollments if e.is_open), None)
+    return Chart(
+        patient=patient,
+        enrollment=current,
+        past_enrollments=[e for e in enrollments if e is not current],
+        medications=list(patient.medications.all()),
+        consents=list(patient.consents.all()),
+    )
+
+
+def site_census(site_ids) -> list[dict]:
+    """Open enrollments per site by status, level, track and phase: one query."""
+    rows = (
+        Enrollment.objects.filter(site_id__in=site_ids, status__in=OPEN_STATUSES)
+        .values("site_id", "site__name", "status", "level", "track__name", "phase__name")
+        .annotate(n=Count("pk"))
+        .order_by("site__name")
+    )
+    sites: dict[int, dict] = {}
+    for row in rows:
+        entry = sites.setdefault(
+            row["site_id"],
+            {
+                "name": row["site__name"],
+                "active": 0,
+                "on_hold": 0,
+                "levels": Counter(),
+                "tracks": Counter(),
+                "phases": Counter(),
+            },
+        )
+        n = row["n"]
+        entry[row["status"]] += n
+        if row["status"] == EnrollmentStatus.ACTIVE:
+            entry["levels"][ProgramLevel(row["level"]).short + " " + row["level"]] += n
+            entry["tracks"][row["track__name"] or "No track"] += n
+            entry["phases"][row["phase__name"] or "No phase"] += n
+    out = []
+    for entry in sites.values():
+        for key in ("levels", "tracks", "phases"):
+            entry[key] = sorted(entry[key].items())
+        out.append(entry)
+    return out

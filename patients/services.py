@@ -25,6 +25,7 @@ from .models import (
     Enrollment,
     EnrollmentEvent,
     EnrollmentStatus,
+    Medication,
     MedicationOrder,
     Patient,
     ProgramLevel,
@@ -79,6 +80,21 @@ def _require_not_before_admission(enrollment: Enrollment, on: date, field: str) 
                 field: "The date cannot be before admission "
                 f"({enrollment.admission_date:%b %-d, %Y}).",
             }
+        )
+
+
+def _require_not_before_last(
+    enrollment: Enrollment, on: date, field: str, kinds: tuple[str, ...] = ()
+) -> None:
+    """Keep the history in order: a move cannot take effect before the last recorded one
+    (of the same kind, or of any kind when ``kinds`` is empty)."""
+    events = enrollment.events.all()
+    if kinds:
+        events = events.filter(kind__in=kinds)
+    last = events.order_by("-effective_date").values_list("effective_date", flat=True).first()
+    if last is not None and on < last:
+        raise ValidationError(
+            {field: f"The date cannot be before the last recorded change ({last:%b %-d, %Y})."}
         )
 
 
@@ -339,12 +355,26 @@ PATIENT_EDITABLE_FIELDS = frozenset(
 
 @transaction.atomic
 def patient_update(
-    *, actor: User | None, patient: Patient, now: datetime | None = None, **changes
+    *,
+    actor: User | None,
+    patient: Patient,
+    now: datetime | None = None,
+    expected_updated_at: datetime | None = None,
+    **changes,
 ) -> Patient:
+    """Change demographics. A form posts the ``updated_at`` it was rendered with: its
+    unchanged fields would otherwise silently undo a colleague's save made meanwhile."""
     unknown = set(changes) - PATIENT_EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable here: {sorted(unknown)}")
-    patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("site").get(pk=patient.pk)
+    )
+    if expected_updated_at is not None and patient.updated_at != expected_updated_at:
+        raise ConcurrentEditError(
+            "Someone else changed this patient's details while you were editing. "
+            "Reload the page and make your change again."
+        )
     if "date_of_birth" in changes:
         validate_date_of_birth(changes["date_of_birth"], site_today(patient.site, now))
     changed = [f for f, v in changes.items() if getattr(patient, f) != v]
@@ -413,11 +443,17 @@ def enrollment_change_level(
     _require_not_before_admission(enrollment, effective_date, "effective_date")
     if level == enrollment.level:
         raise ValidationError({"level": "The patient is already at that level of care."})
+    _require_not_before_last(enrollment, effective_date, "effective_date", (Kind.LEVEL,))
     old = ProgramLevel(enrollment.level).label
-    new_track = track if track is not None else enrollment.track
-    if new_track is not None and new_track.level != level:
-        new_track = None  # the old track does not serve the new level
+    if track is not None:
+        new_track = track  # chosen explicitly: it must serve the new level (checked below)
+    else:
+        new_track = enrollment.track
+        if new_track is not None and new_track.level != level:
+            new_track = None  # the old track does not serve the new level
     _check_track_and_phase(enrollment.site, level, new_track, None)
+    if new_track != enrollment.track:
+        _check_track_start(enrollment, effective_date)
     enrollment.level = level
     _save(enrollment, "level")
     _event(
@@ -456,6 +492,19 @@ def _switch_track(enrollment, track, effective_date, *, actor, now, reason) -> N
     )
 
 
+def _check_track_start(enrollment: Enrollment, effective_date: date) -> None:
+    # Past roster rows are never rewritten: a move cannot start before the current one.
+    current = (
+        TrackMembership.objects.filter(enrollment=enrollment, end_date__isnull=True)
+        .values_list("start_date", flat=True)
+        .first()
+    )
+    if current is not None and effective_date < current:
+        raise ValidationError(
+            {"effective_date": f"The current track only started on {current:%b %-d, %Y}."}
+        )
+
+
 @transaction.atomic
 def enrollment_change_track(
     *,
@@ -474,15 +523,7 @@ def enrollment_change_track(
     _require_not_before_admission(enrollment, effective_date, "effective_date")
     if track is not None and track.pk == enrollment.track_id:
         raise ValidationError({"track": "The patient is already on that track."})
-    current = (
-        TrackMembership.objects.filter(enrollment=enrollment, end_date__isnull=True)
-        .values_list("start_date", flat=True)
-        .first()
-    )
-    if current is not None and effective_date < current:
-        raise ValidationError(
-            {"effective_date": f"The current track only started on {current:%b %-d, %Y}."}
-        )
+    _check_track_start(enrollment, effective_date)
     _check_track_and_phase(enrollment.site, enrollment.level, track, None)
     _switch_track(enrollment, track, effective_date, actor=actor, now=now, reason=reason)
     _audit("enrollment.track_changed", enrollment, actor, to=track.pk if track else None)
@@ -506,6 +547,7 @@ def enrollment_change_phase(
     _require_not_before_admission(enrollment, effective_date, "effective_date")
     if phase.pk == enrollment.phase_id:
         raise ValidationError({"phase": "The patient is already in that phase."})
+    _require_not_before_last(enrollment, effective_date, "effective_date", (Kind.PHASE,))
     _check_track_and_phase(enrollment.site, enrollment.level, None, phase)
     old = enrollment.phase.name if enrollment.phase else ""
     enrollment.phase = phase
@@ -524,6 +566,14 @@ def enrollment_change_phase(
     return enrollment
 
 
+def _check_counselor(counselor: User, site_id: int) -> None:
+    staff = counselor.staff
+    if staff is None or not counselor.is_active:
+        raise ValidationError({"counselor": "Choose an active staff member."})
+    if not staff.sees_all_sites and not staff.sites.filter(pk=site_id).exists():
+        raise ValidationError({"counselor": "That counselor does not work at this site."})
+
+
 @transaction.atomic
 def enrollment_change_counselor(
     *,
@@ -538,11 +588,9 @@ def enrollment_change_counselor(
     now = _now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the counselor")
-    staff = counselor.staff
-    if staff is None or not counselor.is_active:
-        raise ValidationError({"counselor": "Choose an active staff member."})
-    if not staff.sees_all_sites and not staff.sites.filter(pk=enrollment.site_id).exists():
-        raise ValidationError({"counselor": "That counselor does not work at this site."})
+    _require_not_before_admission(enrollment, effective_date, "effective_date")
+    _require_not_before_last(enrollment, effective_date, "effective_date", (Kind.COUNSELOR,))
+    _check_counselor(counselor, enrollment.site_id)
     patient = Patient.objects.select_for_update().get(pk=enrollment.patient_id)
     if patient.primary_counselor_id == counselor.pk:
         raise ValidationError({"counselor": "That is already the primary counselor."})
@@ -581,6 +629,7 @@ def enrollment_hold(
     if enrollment.status == EnrollmentStatus.ON_HOLD:
         raise ValidationError("This enrollment is already on hold.")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
+    _require_not_before_last(enrollment, effective_date, "effective_date")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the enrollment is on hold."})
     _close_membership(enrollment, effective_date - timedelta(days=1))
@@ -658,6 +707,7 @@ def enrollment_discharge(
                 f"({enrollment.admission_date:%b %-d, %Y})."
             }
         )
+    _require_not_before_last(enrollment, discharge_date, "discharge_date")
     if discharge_type not in DischargeType.values:
         raise ValidationError({"discharge_type": "Choose a discharge type."})
     if not aftercare_plan.strip() and discharge_type != DischargeType.DECEASED:
@@ -697,6 +747,7 @@ def enrollment_readmit(
     expected_end_date: date | None = None,
     referral_source: str = "self",
     referral_note: str = "",
+    counselor: User | None = None,
     now: datetime | None = None,
 ) -> Enrollment:
     """A new episode of care; the earlier ones are kept as they were."""
@@ -717,7 +768,9 @@ def enrollment_readmit(
     if expected_end_date is not None and expected_end_date < admission_date:
         raise ValidationError({"expected_end_date": "The expected end is before admission."})
     _check_track_and_phase(patient.site, level, track, phase)
-    return _enrollment_open(
+    if counselor is not None:
+        _check_counselor(counselor, patient.site_id)
+    enrollment = _enrollment_open(
         actor=actor,
         patient=patient,
         site=patient.site,
@@ -730,6 +783,20 @@ def enrollment_readmit(
         referral_note=referral_note,
         now=now,
     )
+    if counselor is not None and counselor.pk != patient.primary_counselor_id:
+        old = str(patient.primary_counselor) if patient.primary_counselor_id else ""
+        patient.primary_counselor = counselor
+        patient.save(update_fields=["primary_counselor", "updated_at"])
+        _event(
+            enrollment,
+            Kind.COUNSELOR,
+            actor=actor,
+            effective_date=admission_date,
+            now=now,
+            from_value=old,
+            to_value=str(counselor),
+        )
+    return enrollment
 
 
 # --- medication-assisted treatment ----------------------------------------
@@ -749,6 +816,10 @@ def medication_order_create(
     other_name: str = "",
     notes: str = "",
 ) -> MedicationOrder:
+    if medication not in Medication.values:
+        raise ValidationError({"medication": "Choose a medication."})
+    if medication == Medication.OTHER and not other_name.strip():
+        raise ValidationError({"other_name": "Name the medication."})
     if next_injection_due is not None and next_injection_due < start_date:
         raise ValidationError(
             {"next_injection_due": "The next injection cannot be due before the order starts."}
@@ -784,7 +855,11 @@ def medication_order_create(
 def medication_order_stop(
     *, actor: User | None, order: MedicationOrder, stop_date: date, reason: str
 ) -> MedicationOrder:
-    order = MedicationOrder.objects.select_for_update().get(pk=order.pk)
+    order = (
+        MedicationOrder.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=order.pk)
+    )
     if order.stop_date is not None:
         raise ValidationError("This order is already stopped.")
     if stop_date < order.start_date:
@@ -796,6 +871,7 @@ def medication_order_stop(
         action="medication.stopped",
         actor=actor,
         patient_id=order.patient_id,
+        site_id=order.patient.site_id,
         obj=order,
     )
     return order
@@ -805,11 +881,17 @@ def medication_order_stop(
 def medication_order_set_injection_due(
     *, actor: User | None, order: MedicationOrder, next_injection_due: date
 ) -> MedicationOrder:
-    order = MedicationOrder.objects.select_for_update().get(pk=order.pk)
+    order = (
+        MedicationOrder.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .get(pk=order.pk)
+    )
     if order.medication not in INJECTABLE_MEDICATIONS:
         raise ValidationError(
             {"next_injection_due": "Only injected or implanted medications have an injection due."}
         )
+    if order.stop_date is not None:
+        raise ValidationError("This order was stopped; no injection is due.")
     if next_injection_due < order.start_date:
         raise ValidationError(
             {"next_injection_due": "The next injection cannot be due before the order starts."}
@@ -817,7 +899,11 @@ def medication_order_set_injection_due(
     order.next_injection_due = next_injection_due
     order.save(update_fields=["next_injection_due"])
     audit.record(
-        action="medication.injection_due_set", actor=actor, patient_id=order.patient_id, obj=order
+        action="medication.injection_due_set",
+        actor=actor,
+        patient_id=order.patient_id,
+        site_id=order.patient.site_id,
+        obj=order,
     )
     return order
 
@@ -836,6 +922,11 @@ def consent_create(
     signed_on: date,
     expires_on: date | None = None,
 ) -> Consent:
+    for field, value in (("recipient", recipient), ("purpose", purpose)):
+        if not value.strip():
+            raise ValidationError({field: "This field is required."})
+    if not information_disclosed.strip():
+        raise ValidationError({"information_disclosed": "Say what may be disclosed."})
     if expires_on is not None and expires_on < signed_on:
         raise ValidationError({"expires_on": "The consent cannot expire before it was signed."})
     consent = Consent.objects.create(
@@ -847,18 +938,32 @@ def consent_create(
         expires_on=expires_on,
         created_by=actor,
     )
-    audit.record(action="consent.recorded", actor=actor, patient_id=patient.pk, obj=consent)
+    audit.record(
+        action="consent.recorded",
+        actor=actor,
+        patient_id=patient.pk,
+        site_id=patient.site_id,
+        obj=consent,
+    )
     return consent
 
 
 @transaction.atomic
 def consent_revoke(*, actor: User | None, consent: Consent, revoked_on: date) -> Consent:
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    consent = (
+        Consent.objects.select_for_update(of=("self",)).select_related("patient").get(pk=consent.pk)
+    )
     if consent.revoked_on is not None:
         raise ValidationError("This consent was already revoked.")
     if revoked_on < consent.signed_on:
         raise ValidationError({"revoked_on": "A consent cannot be revoked before it was signed."})
     consent.revoked_on = revoked_on
     consent.save(update_fields=["revoked_on"])
-    audit.record(action="consent.revoked", actor=actor, patient_id=consent.patient_id, obj=consent)
+    audit.record(
+        action="consent.revoked",
+        actor=actor,
+        patient_id=consent.patient_id,
+        site_id=consent.patient.site_id,
+        obj=consent,
+    )
     return consent

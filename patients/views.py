@@ -1,11 +1,93 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Staff screens for patients. Thin: access-checking getter, form, service, redirect.
+
+Every view that takes a patient id goes through ``patient_get_for_user`` (404 for a
+patient the user may not see); services' ValidationErrors are shown on the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from core import audit
 from core.access import staff_required
+from core.models import Role
 from core.panels import collect
 
-from .selectors import current_enrollment, patient_get_for_user
+from . import forms, services
+from .models import INJECTABLE_MEDICATIONS, Consent, MedicationOrder, Patient
+from .selectors import (
+    attach_enrollments,
+    chart_for,
+    current_enrollment,
+    patient_get_for_user,
+)
+from .selectors import (
+    caseload as caseload_query,
+)
+
+D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
+INTAKE_ROLES = (F, C, D)
+DEMOGRAPHICS_ROLES = (F, C, D)
+ENROLLMENT_ROLES = (C, D)
+READMIT_ROLES = (F, C, D)
+MEDICATION_ROLES = (M, D)
+CONSENT_ROLES = (F, C, D)
+CASELOAD_PAGE_SIZE = 25
+
+
+def _form_page(request, *, patient: Patient | None, form, title: str, status: int = 200):
+    return render(
+        request,
+        "patients/form.html",
+        {"patient": patient, "form": form, "title": title},
+        status=status,
+    )
+
+
+def _chart_url(patient: Patient) -> str:
+    return reverse("patients:chart", args=[patient.pk])
+
+
+@staff_required(D, C, M, F)
+def caseload(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseloadFilterForm(request.GET or None, user=request.user)
+    qs = caseload_query(request.user, **form.filters())
+    page = Paginator(qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    attach_enrollments(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "patients/caseload.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@staff_required(*INTAKE_ROLES)
+def intake(request: HttpRequest) -> HttpResponse:
+    site_id = request.GET.get("site")
+    if request.method == "POST":
+        form = forms.IntakeForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.service_kwargs()
+            try:
+                enrollment = services.patient_admit(actor=request.user, **data)
+            except ValidationError as exc:
+                forms.apply_service_errors(form, exc)
+            else:
+                patient = enrollment.patient
+                messages.success(request, f"{patient.display_name} admitted ({patient.mrn}).")
+                return redirect(_chart_url(patient))
+    else:
+        form = forms.IntakeForm(user=request.user, site_id=site_id)
+    return _form_page(request, patient=None, form=form, title="Intake")
 
 
 @staff_required()
@@ -18,9 +100,220 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
         site_id=patient.site_id,
         obj=patient,
     )
+    data = chart_for(patient)
+    today = services.site_today(patient.site)
+    role = request.user.role
     panels = collect("chart", request, patient=patient)
     return render(
         request,
         "patients/chart.html",
-        {"patient": patient, "enrollment": current_enrollment(patient), "panels": panels},
+        {
+            "patient": patient,
+            "enrollment": data.enrollment,
+            "past_enrollments": data.past_enrollments,
+            "medications": data.medications,
+            "consents": data.consents,
+            "today": today,
+            "age": patient.age_on(today),
+            "adolescent": patient.is_adolescent_on(today),
+            "injectables": [str(m) for m in INJECTABLE_MEDICATIONS],
+            "panels": panels,
+            "can": {
+                "demographics": role in DEMOGRAPHICS_ROLES,
+                "enrollment": role in ENROLLMENT_ROLES,
+                "readmit": role in READMIT_ROLES,
+                "medications": role in MEDICATION_ROLES,
+                "consents": role in CONSENT_ROLES,
+            },
+        },
+    )
+
+
+@staff_required(*DEMOGRAPHICS_ROLES)
+def demographics(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_get_for_user(request.user, pk, request=request, action="patient.update")
+    form = forms.DemographicsForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(actor=request.user, patient=patient, **form.service_kwargs())
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Demographics saved.")
+            return redirect(_chart_url(patient))
+    return _form_page(request, patient=patient, form=form, title="Edit demographics")
+
+
+# --- enrollment changes ------------------------------------------------------------
+
+
+def _enrollment_view(form_class, service: Callable, title: str, done: str):
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        patient = patient_get_for_user(
+            request.user, pk, request=request, action="enrollment.change"
+        )
+        enrollment = current_enrollment(patient)
+        if enrollment is None:
+            messages.error(request, "This patient has no open enrollment.")
+            return redirect(_chart_url(patient))
+        form = form_class(request.POST or None, enrollment=enrollment)
+        if request.method == "POST" and form.is_valid():
+            try:
+                service(actor=request.user, enrollment=enrollment, **form.service_kwargs())
+            except ValidationError as exc:
+                forms.apply_service_errors(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect(_chart_url(patient))
+        return _form_page(request, patient=patient, form=form, title=title)
+
+    view.__name__ = f"enrollment_{service.__name__}"
+    return staff_required(*ENROLLMENT_ROLES)(view)
+
+
+change_phase = _enrollment_view(
+    forms.PhaseForm, services.enrollment_change_phase, "Change phase", "Phase changed."
+)
+change_track = _enrollment_view(
+    forms.TrackForm, services.enrollment_change_track, "Change track", "Track changed."
+)
+change_level = _enrollment_view(
+    forms.LevelForm,
+    services.enrollment_change_level,
+    "Change level of care",
+    "Level of care changed.",
+)
+change_counselor = _enrollment_view(
+    forms.CounselorForm,
+    services.enrollment_change_counselor,
+    "Change primary counselor",
+    "Primary counselor changed.",
+)
+hold = _enrollment_view(
+    forms.HoldForm, services.enrollment_hold, "Put on hold", "Enrollment put on hold."
+)
+resume = _enrollment_view(
+    forms.ResumeForm, services.enrollment_resume, "Resume from hold", "Enrollment resumed."
+)
+discharge = _enrollment_view(
+    forms.DischargeForm, services.enrollment_discharge, "Discharge", "Patient discharged."
+)
+
+
+@staff_required(*READMIT_ROLES)
+def readmit(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_get_for_user(request.user, pk, request=request, action="enrollment.readmit")
+    form = forms.ReadmitForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_readmit(
+                actor=request.user, patient=patient, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Patient re-admitted: a new enrollment is open.")
+            return redirect(_chart_url(patient))
+    return _form_page(request, patient=patient, form=form, title="Re-admit")
+
+
+# --- medications -----------------------------------------------------------------
+
+
+def _order(request, pk: int, order_pk: int, action: str) -> tuple[Patient, MedicationOrder]:
+    patient = patient_get_for_user(request.user, pk, request=request, action=action)
+    order = get_object_or_404(
+        MedicationOrder.objects.select_related("patient__site"), pk=order_pk, patient=patient
+    )
+    return patient, order
+
+
+@staff_required(*MEDICATION_ROLES)
+def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_get_for_user(request.user, pk, request=request, action="medication.order")
+    form = forms.MedicationForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.medication_order_create(
+                actor=request.user, patient=patient, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Medication order added.")
+            return redirect(_chart_url(patient))
+    return _form_page(request, patient=patient, form=form, title="Add medication order")
+
+
+@staff_required(*MEDICATION_ROLES)
+def medication_stop(request: HttpRequest, pk: int, order_pk: int) -> HttpResponse:
+    patient, order = _order(request, pk, order_pk, "medication.stop")
+    form = forms.MedicationStopForm(request.POST or None, order=order)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.medication_order_stop(actor=request.user, order=order, **form.service_kwargs())
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{order.name} stopped.")
+            return redirect(_chart_url(patient))
+    return _form_page(request, patient=patient, form=form, title=f"Stop {order.name}")
+
+
+@staff_required(*MEDICATION_ROLES)
+def medication_injection_due(request: HttpRequest, pk: int, order_pk: int) -> HttpResponse:
+    patient, order = _order(request, pk, order_pk, "medication.injection_due")
+    form = forms.InjectionDueForm(request.POST or None, order=order)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.medication_order_set_injection_due(
+                actor=request.user, order=order, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Next injection date saved.")
+            return redirect(_chart_url(patient))
+    return _form_page(request, patient=patient, form=form, title=f"Next injection of {order.name}")
+
+
+# --- consents ----------------------------------------------------------------------
+
+
+@staff_required(*CONSENT_ROLES)
+def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = patient_get_for_user(request.user, pk, request=request, action="consent.record")
+    form = forms.ConsentForm(request.POST or None, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_create(actor=request.user, patient=patient, **form.service_kwargs())
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect(_chart_url(patient))
+    return _form_page(request, patient=patient, form=form, title="Record a consent (42 CFR Part 2)")
+
+
+@staff_required(*CONSENT_ROLES)
+def consent_revoke(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
+    patient = patient_get_for_user(request.user, pk, request=request, action="consent.revoke")
+    consent = (
+        Consent.objects.select_related("patient__site")
+        .filter(pk=consent_pk, patient=patient)
+        .first()
+    )
+    if consent is None:
+        raise Http404("No such consent.")
+    form = forms.ConsentRevokeForm(request.POST or None, consent=consent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_revoke(actor=request.user, consent=consent, **form.service_kwargs())
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Consent revoked.")
+            return redirect(_chart_url(patient))
+    return _form_page(
+        request, patient=patient, form=form, title=f"Revoke consent to {consent.recipient}"
     )

@@ -1,0 +1,57 @@
+"""The main flow in a real browser: intake, move to phase 2, discharge, read the history."""
+
+import re
+
+import pytest
+
+from patients.models import Enrollment, Patient
+from tests.conftest import save_screen
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_counselor_admits_moves_to_phase_two_discharges_and_sees_history(
+    page, login, live_server, counselor, track, phases
+):
+    login(page, "counselor")
+    page.get_by_role("link", name="Caseload").first.click()
+    page.get_by_role("link", name="New intake").click()
+
+    page.get_by_label("Legal first name").fill("Dana")
+    page.get_by_label("Legal last name").fill("Rivers")
+    page.get_by_label("Date of birth").fill("1988-03-14")
+    page.get_by_label("Primary substance").select_option("opioids")
+    page.get_by_label("Level of care").select_option("2.1")
+    page.get_by_label("Track").select_option(label="IOP Evening (IOP 2.1)")
+    page.get_by_label("Phase").select_option(label="Phase 1")
+    page.get_by_label("Primary counselor").select_option(str(counselor.pk))
+    page.get_by_role("button", name="Admit patient").click()
+
+    heading = page.get_by_test_id("chart-heading")
+    assert "Dana Rivers" in heading.inner_text()
+    assert page.get_by_test_id("enrollment-phase").inner_text() == "Phase 1"
+
+    page.get_by_role("link", name="Change phase").click()
+    page.get_by_label("Phase").select_option(label="Phase 2")
+    page.get_by_label("Reason").fill("Met Phase 1 goals")
+    page.get_by_role("button", name="Change phase").click()
+    assert page.get_by_test_id("enrollment-phase").inner_text() == "Phase 2"
+
+    page.get_by_role("link", name="Discharge").click()
+    page.get_by_label("Type of discharge").select_option("completed")
+    page.get_by_label("Aftercare plan").fill("Weekly outpatient counseling")
+    page.get_by_role("button", name="Discharge").click()
+
+    assert page.get_by_test_id("enrollment-status").inner_text() == "Discharged"
+    history = page.get_by_test_id("past-history")
+    text = history.inner_text()
+    for row in ("Admitted", "Phase 1 → Phase 2", "Met Phase 1 goals", "Discharged"):
+        assert row in text, row
+    assert re.search(
+        r"Completed successfully", page.get_by_test_id("past-enrollments").inner_text()
+    )
+    save_screen(page, "patients_chart_after_discharge")
+
+    patient = Patient.objects.get(legal_last_name="Rivers")
+    enrollment = Enrollment.objects.get(patient=patient)
+    assert (enrollment.status, enrollment.phase) == ("discharged", phases[1])
