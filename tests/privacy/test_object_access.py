@@ -1,0 +1,152 @@
+"""Every view that takes an object id, walked from the URLconf, against four users:
+the owner (who must get in), a colleague with access (who must get in), staff of
+another site with the same role, and another patient (both: 404 and an audit row).
+
+A route that takes an id and is missing from OBJECT_ROUTES fails
+``test_every_id_route_is_covered``: a new view cannot slip through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from core.models import AuditEvent
+from patients import services as patient_services
+
+from .urlwalk import iter_routes
+
+
+@dataclass
+class ObjectRoute:
+    kwargs: object  # callable(world) -> dict
+    owner: str  # world attribute of a user who must get in
+    colleague: str | None = "director"  # another user with access (None: nobody else)
+    method: str = "get"
+
+
+def _p(w):
+    return {"pk": w.patient.pk}
+
+
+OBJECT_ROUTES: dict[str, ObjectRoute] = {
+    "patients:chart": ObjectRoute(_p, "counselor", "nurse"),
+    "patients:demographics": ObjectRoute(_p, "frontdesk", "counselor"),
+    "patients:change_phase": ObjectRoute(_p, "counselor"),
+    "patients:change_track": ObjectRoute(_p, "counselor"),
+    "patients:change_level": ObjectRoute(_p, "counselor"),
+    "patients:change_counselor": ObjectRoute(_p, "counselor"),
+    "patients:hold": ObjectRoute(_p, "counselor"),
+    "patients:resume": ObjectRoute(_p, "counselor"),
+    "patients:discharge": ObjectRoute(_p, "counselor"),
+    "patients:readmit": ObjectRoute(_p, "counselor"),
+    "patients:medication_add": ObjectRoute(_p, "nurse"),
+    "patients:medication_stop": ObjectRoute(
+        lambda w: {"pk": w.patient.pk, "order_pk": w.order.pk}, "nurse"
+    ),
+    "patients:medication_injection_due": ObjectRoute(
+        lambda w: {"pk": w.patient.pk, "order_pk": w.order.pk}, "nurse"
+    ),
+    "patients:consent_add": ObjectRoute(_p, "frontdesk", "counselor"),
+    "patients:consent_revoke": ObjectRoute(
+        lambda w: {"pk": w.patient.pk, "consent_pk": w.consent.pk}, "frontdesk", "counselor"
+    ),
+    "privacy:patient_access_log": ObjectRoute(_p, "director", None),
+    "privacy:disclose": ObjectRoute(_p, "counselor", "frontdesk"),
+    "privacy:disclosure": ObjectRoute(lambda w: {"pk": w.disclosure.pk}, "counselor", "frontdesk"),
+}
+# Routes with an id that do not belong to a patient, each with the reason.
+NOT_PATIENT_DATA = {
+    "privacy:break_glass_review": "director-only action on a grant; checked in test_break_glass",
+}
+
+
+def id_routes() -> set[str]:
+    return {r.name for r in iter_routes() if r.takes_id and not r.name.startswith("admin:")}
+
+
+def test_every_id_route_is_covered():
+    assert id_routes() - set(OBJECT_ROUTES) - set(NOT_PATIENT_DATA) == set()
+
+
+class World:
+    pass
+
+
+@pytest.fixture
+def world(make_staff, other_site, patient, other_patient, counselor, director, nurse, frontdesk):
+    w = World()
+    w.patient, w.other_patient = patient, other_patient
+    w.counselor, w.director, w.nurse, w.frontdesk = counselor, director, nurse, frontdesk
+    w.order = patient_services.medication_order_create(
+        actor=nurse,
+        patient=patient,
+        medication="naltrexone_xr",
+        dose="380 mg",
+        frequency="monthly",
+        prescriber="Dr. Adler",
+        start_date=date(2026, 9, 1),
+        next_injection_due=date(2026, 12, 1),
+    )
+    w.consent = patient_services.consent_create(
+        actor=frontdesk,
+        patient=patient,
+        recipient="County Court",
+        purpose="Compliance",
+        information_disclosed="Attendance",
+        signed_on=date(2026, 9, 1),
+    )
+    from privacy.services import disclosure_create
+
+    w.disclosure = disclosure_create(
+        actor=counselor,
+        patient=patient,
+        consent=w.consent,
+        recipient="County Court",
+        purpose="Compliance",
+    )
+    w.outsiders = {}
+
+    def outsider(role: str):
+        if role not in w.outsiders:
+            w.outsiders[role] = make_staff(f"outsider_{role}", role, sites=[other_site])
+        return w.outsiders[role]
+
+    w.outsider = outsider
+    return w
+
+
+def _request(client, route: ObjectRoute, name: str, w):
+    url = reverse(name, kwargs=route.kwargs(w))
+    return getattr(client, route.method)(url)
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
+def test_owner_and_colleague_get_in(client, world, name):
+    route = OBJECT_ROUTES[name]
+    for who in filter(None, (route.owner, route.colleague)):
+        client.force_login(getattr(world, who))
+        response = _request(client, route, name, world)
+        assert response.status_code in (200, 302), (name, who, response.status_code)
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
+def test_staff_of_another_site_gets_404_and_is_audited(client, world, name):
+    route = OBJECT_ROUTES[name]
+    outsider = world.outsider(getattr(world, route.owner).role)
+    if outsider.staff.sees_all_sites:
+        pytest.skip("the director sees every site")
+    client.force_login(outsider)
+    assert _request(client, route, name, world).status_code == 404
+    assert AuditEvent.objects.filter(actor=outsider, outcome="denied").exists()
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
+def test_another_patient_gets_404_and_is_audited(client, world, name):
+    route = OBJECT_ROUTES[name]
+    client.force_login(world.other_patient.user)
+    assert _request(client, route, name, world).status_code == 404
+    assert AuditEvent.objects.filter(actor=world.other_patient.user, outcome="denied").exists()
