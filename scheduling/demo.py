@@ -1,11 +1,27 @@
-"""Demo tracks (and, from the scheduling issue, their session series and history)."""
+"""Demo tracks, their weekly series, five weeks of held sessions with attendance, upcoming
+sessions, a couple of individual sessions and a cancellation."""
 
 from __future__ import annotations
 
-from core.demo import DemoContext
-from patients.models import ProgramLevel
+from datetime import time, timedelta
 
-from .models import Track, TrackKind
+from django.core.exceptions import ValidationError
+
+from core.demo import DemoContext
+from patients.models import ProgramLevel, TrackMembership
+
+from . import services
+from .models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceStatus,
+    Session,
+    SessionSeries,
+    SessionStatus,
+    Track,
+    TrackKind,
+)
+from .timeutil import local_datetime
 
 TRACKS = [
     ("IOP Day", TrackKind.DAY, ProgramLevel.IOP, "Room A"),
@@ -13,13 +29,30 @@ TRACKS = [
     ("PHP Day", TrackKind.DAY, ProgramLevel.PHP, "Room C"),
     ("OP Evening", TrackKind.EVENING, ProgramLevel.OP, "Room B"),
 ]
+# (weekdays, start, end, kind, topic) per track kind; PHP adds an afternoon block so
+# its patients can reach the 20-hour weekly minimum.
+SERIES = {
+    TrackKind.DAY: [(["MO", "WE", "FR"], time(9), time(12), "cbt", "Coping skills")],
+    TrackKind.EVENING: [
+        (["MO", "TU", "TH"], time(18), time(21), "relapse_prevention", "Triggers and coping plans")
+    ],
+}
+PHP_EXTRA = (["MO", "TU", "WE", "TH", "FR"], time(13), time(15, 30), "dbt", "Distress tolerance")
+WEEKS_OF_HISTORY = 5
+GROUP_NOTES = [
+    "Reviewed triggers and high-risk situations; role-played refusal skills.",
+    "Check-in round; discussed cravings over the weekend and coping plans.",
+    "Psychoeducation on the stages of change; decisional balance worksheet.",
+    "Mindfulness exercise; distress tolerance (TIPP) practice.",
+]
 
 
 def seed_setup(ctx: DemoContext) -> None:
     facilitators = {"riverside": ctx.staff["counselor"], "bayview": ctx.staff["counselor2"]}
+    start = ctx.today - timedelta(weeks=WEEKS_OF_HISTORY)
     for code, site in ctx.sites.items():
         for name, kind, level, room in TRACKS:
-            Track.objects.get_or_create(
+            track, _ = Track.objects.get_or_create(
                 site=site,
                 name=name,
                 defaults={
@@ -30,3 +63,147 @@ def seed_setup(ctx: DemoContext) -> None:
                     "default_facilitator": facilitators[code],
                 },
             )
+            if SessionSeries.objects.filter(track=track).exists():
+                continue
+            plans = list(SERIES[kind]) + ([PHP_EXTRA] if level == ProgramLevel.PHP else [])
+            for weekdays, begin, end, session_kind, topic in plans:
+                services.series_create(
+                    actor=ctx.staff["director"],
+                    track=track,
+                    weekdays=weekdays,
+                    start_time=begin,
+                    end_time=end,
+                    starts_on=start,
+                    kind=session_kind,
+                    topic=topic,
+                    now=ctx.now,
+                )
+        # The held weeks too (the hourly job only ever looks ahead).
+        services.sessions_materialize(site=site, now=ctx.now, first=start)
+    ctx.log.append("Scheduling: weekly series for 4 tracks per site, sessions materialized.")
+
+
+def _attendance_for(ctx, session, patient_id):
+    """A realistic mix: mostly present, some late or leaving early, a few absences."""
+    roll = ctx.rng.random()
+    status, arrived, left = AttendanceStatus.PRESENT, None, None
+    if roll < 0.08:
+        status = AttendanceStatus.LATE
+        arrived = session.starts_at + timedelta(minutes=ctx.rng.choice([10, 15, 20, 30, 45]))
+    elif roll < 0.13:
+        status = AttendanceStatus.LEFT_EARLY
+        left = session.ends_at - timedelta(minutes=ctx.rng.choice([30, 45, 60]))
+    elif roll < 0.17:
+        status = AttendanceStatus.EXCUSED
+    elif roll < 0.22:
+        status = AttendanceStatus.UNEXCUSED
+    minutes = services.credited_minutes(session, status, arrived, left)
+    return Attendance(
+        session=session,
+        patient_id=patient_id,
+        status=status,
+        arrived_at=arrived,
+        left_at=left,
+        minutes_credited=minutes,
+        recorded_by_id=session.facilitator_id,
+        recorded_at=session.ends_at,
+        updated_at=session.ends_at,
+    )
+
+
+def seed(ctx: DemoContext) -> None:
+    sites = list(ctx.sites.values())
+    if Attendance.objects.filter(session__site__in=sites).exists():
+        return
+    first = ctx.today - timedelta(weeks=WEEKS_OF_HISTORY)
+    held = list(
+        Session.objects.filter(
+            site__in=sites,
+            local_date__gte=first,
+            local_date__lt=ctx.today,
+            status=SessionStatus.SCHEDULED,
+            track__isnull=False,
+        ).order_by("starts_at")
+    )
+    memberships = list(TrackMembership.objects.filter(track__site__in=sites))
+    rows = []
+    for i, session in enumerate(held):
+        for m in memberships:
+            if m.track_id == session.track_id and m.covers(session.local_date):
+                rows.append(_attendance_for(ctx, session, m.patient_id))
+        session.group_note = GROUP_NOTES[i % len(GROUP_NOTES)]
+    Session.objects.bulk_update(held, ["group_note"], batch_size=500)
+    Attendance.objects.bulk_create(rows, batch_size=1000)
+    saved = Attendance.objects.filter(session__in=held)
+    AttendanceChange.objects.bulk_create(
+        [
+            AttendanceChange(
+                attendance=a,
+                changed_by_id=a.recorded_by_id,
+                changed_at=a.recorded_at,
+                to_status=a.status,
+                to_minutes=a.minutes_credited,
+            )
+            for a in saved
+        ],
+        batch_size=1000,
+    )
+    _individual_sessions(ctx)
+    _cancellation(ctx)
+    ctx.log.append(
+        f"Scheduling: {len(held)} past sessions with {len(rows)} attendance records, "
+        "individual sessions and a cancellation."
+    )
+
+
+def _next_weekday(day, weekday):
+    return day + timedelta(days=(weekday - day.weekday()) % 7 or 7)
+
+
+def _individual_sessions(ctx: DemoContext) -> None:
+    site = ctx.sites["riverside"]
+    patients = [p for p in ctx.patients if p.site_id == site.pk][:2]
+    if len(patients) < 2:
+        return
+    tuesday = _next_weekday(ctx.today, 1)
+    wednesday = _next_weekday(ctx.today, 2)
+    bookings = [
+        (patients[0], "individual", ctx.staff["counselor"], tuesday, time(16), time(16, 50)),
+        (patients[1], "medication", ctx.staff["nurse"], wednesday, time(14), time(14, 30)),
+        (patients[0], "family", ctx.staff["counselor"], wednesday, time(16), time(17)),
+    ]
+    for patient, kind, staff, day, begin, end in bookings:
+        try:
+            services.individual_session_book(
+                actor=staff,
+                patient=patient,
+                kind=kind,
+                starts_at=local_datetime(site, day, begin),
+                ends_at=local_datetime(site, day, end),
+                facilitator=staff,
+                room="Office 2" if kind == "medication" else "Office 1",
+                now=ctx.now,
+            )
+        except ValidationError:
+            continue  # the demo patient happens to be busy then; the demo does not need it
+
+
+def _cancellation(ctx: DemoContext) -> None:
+    site = ctx.sites["riverside"]
+    upcoming = (
+        Session.objects.filter(
+            site=site,
+            track__name="IOP Evening",
+            local_date__gt=ctx.today,
+            status=SessionStatus.SCHEDULED,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    if upcoming is not None:
+        services.session_cancel(
+            actor=ctx.staff["director"],
+            session=upcoming,
+            reason="Facilitator at a training day",
+            now=ctx.now,
+        )

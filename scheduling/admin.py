@@ -1,0 +1,94 @@
+from django.contrib import admin
+
+from core.admin import NoDeleteAdmin
+
+from .models import (
+    Attendance,
+    AttendanceChange,
+    CalendarFeed,
+    Holiday,
+    Session,
+    SessionSeries,
+    SiteSchedule,
+    Track,
+)
+
+
+@admin.register(Track)
+class TrackAdmin(NoDeleteAdmin):
+    list_display = ["name", "site", "kind", "level", "default_facilitator", "capacity", "is_active"]
+    list_filter = ["site", "kind", "level", "is_active"]
+
+
+@admin.register(SiteSchedule)
+class SiteScheduleAdmin(NoDeleteAdmin):
+    list_display = ["site", "open_days", "weeks_ahead", "attendance_edit_days"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(NoDeleteAdmin):
+    list_display = ["date", "name", "site"]
+    list_filter = ["site"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service, so the day's sessions are cancelled with the holiday.
+        from .services import holiday_add
+
+        saved = holiday_add(actor=request.user, site=obj.site, day=obj.date, name=obj.name)
+        obj.pk = saved.pk
+
+
+@admin.register(SessionSeries)
+class SessionSeriesAdmin(NoDeleteAdmin):
+    list_display = ["track", "kind", "rrule", "start_time", "end_time", "starts_on", "ends_on"]
+    list_filter = ["track__site", "is_active"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Edits go through series_update (future occurrences only), not raw admin saves.
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(NoDeleteAdmin):
+    list_display = ["local_date", "starts_at", "kind", "track", "patient", "status"]
+    list_filter = ["site", "status", "kind"]
+    date_hierarchy = "local_date"
+    raw_id_fields = ["patient", "series", "track", "facilitator"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(NoDeleteAdmin):
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(ReadOnlyAdmin):
+    list_display = ["session", "patient_id", "status", "minutes_credited"]
+    list_filter = ["status"]
+
+
+@admin.register(AttendanceChange)
+class AttendanceChangeAdmin(ReadOnlyAdmin):
+    list_display = ["attendance", "from_status", "to_status", "changed_by", "changed_at"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdmin):
+    list_display = ["patient_id", "created_at", "revoked_at"]
+    exclude = ["token"]

@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+
+from core.models import Role, User
+
+from .models import (
+    ATTENDED_STATUSES,
+    GROUP_KINDS,
+    INDIVIDUAL_KINDS,
+    WEEKDAY_CODES,
+    AttendanceStatus,
+    Session,
+    SessionKind,
+)
+from .timeutil import local_datetime
+
+WEEKDAY_CHOICES = list(
+    zip(
+        WEEKDAY_CODES,
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+        strict=True,
+    )
+)
+
+
+def staff_at_site(site, roles=(Role.COUNSELOR, Role.DIRECTOR, Role.MEDICAL)):
+    return (
+        User.objects.filter(is_active=True, staff_profile__role__in=roles)
+        .filter(staff_profile__sites=site)
+        .order_by("last_name", "first_name", "username")
+        .distinct()
+    )
+
+
+class ServiceErrorsMixin:
+    """Put a service's ``ValidationError`` on the form's fields (or the form)."""
+
+    # service argument name -> form field name, where they differ
+    error_fields: dict[str, str] = {}
+
+    def apply_errors(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for name, errors in exc.message_dict.items():
+                name = self.error_fields.get(name, name)
+                field = name if name in self.fields else None
+                for message in errors:
+                    self.add_error(field, message)
+        else:
+            for message in exc.messages:
+                self.add_error(None, message)
+
+
+class AttendanceForm(ServiceErrorsMixin, forms.Form):
+    """One attendee's row on the attendance screen (times are site-local on the session day)."""
+
+    error_fields = {"arrived_at": "arrived", "left_at": "left"}
+
+    status = forms.ChoiceField(choices=[("", "— not marked —"), *AttendanceStatus.choices])
+    arrived = forms.TimeField(
+        label="Arrived", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    left = forms.TimeField(
+        label="Left", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    note = forms.CharField(
+        label="Participation note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1}),
+    )
+    reason = forms.CharField(
+        label="Reason for late entry or change", required=False, max_length=500
+    )
+
+    def __init__(self, *args, session: Session, needs_reason: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session
+        self.fields["reason"].required = needs_reason
+        if not needs_reason:
+            self.fields["reason"].widget = forms.HiddenInput()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(
+                Column(Field("status", data_attendance_status="1"), css_class="col-12 col-md-3"),
+                Column("arrived", css_class="col-6 col-md-2"),
+                Column("left", css_class="col-6 col-md-2"),
+                Column("note", css_class="col-12 col-md-5"),
+            ),
+            Field("reason"),
+        )
+
+    def clean_status(self):
+        value = self.cleaned_data["status"]
+        if not value:
+            raise ValidationError("Choose a status.")
+        return value
+
+    def _aware(self, value: time | None) -> datetime | None:
+        if value is None:
+            return None
+        return local_datetime(self.session.site, self.session.local_date, value)
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        if status and status not in ATTENDED_STATUSES:
+            data["arrived"] = data["left"] = None
+        data["arrived_at"] = self._aware(data.get("arrived"))
+        data["left_at"] = self._aware(data.get("left"))
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason for late entry", required=False, max_length=500)
+
+
+class GroupNoteForm(forms.Form):
+    group_note = forms.CharField(
+        label="Group note (topic covered, group process)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class MakeUpForm(ServiceErrorsMixin, forms.Form):
+    patient = forms.ModelChoiceField(queryset=None, label="Make-up attendee")
+    reason = forms.CharField(label="Reason for late entry", required=False, max_length=500)
+
+    def __init__(self, *args, patients, needs_reason: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patients
+        self.fields["patient"].label_from_instance = lambda p: f"{p.display_name} ({p.mrn})"
+        self.fields["reason"].required = needs_reason
+        if not needs_reason:
+            self.fields["reason"].widget = forms.HiddenInput()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class CancelForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(label="Why is the session cancelled?", max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Cancel session", css_class="btn-outline-danger"))
+
+
+class MoveForm(ServiceErrorsMixin, forms.Form):
+    error_fields = {"ends_at": "end", "starts_at": "day"}
+
+    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label="Starts", widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label="Ends", widget=forms.TimeInput(attrs={"type": "time"}))
+    room = forms.CharField(label="Room", required=False, max_length=80)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(
+                Column("day", css_class="col-12 col-md-4"),
+                Column("start", css_class="col-6 col-md-2"),
+                Column("end", css_class="col-6 col-md-2"),
+                Column("room", css_class="col-12 col-md-4"),
+            )
+        )
+        self.helper.add_input(Submit("submit", "Move this session"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "The session must end after it starts.")
+        return data
+
+
+class SeriesForm(ServiceErrorsMixin, forms.Form):
+    error_fields = {"effective_date": "starts_on"}
+
+    kind = forms.ChoiceField(
+        label="Session kind", choices=[(k.value, k.label) for k in GROUP_KINDS]
+    )
+    topic = forms.CharField(label="Topic", required=False, max_length=120)
+    weekdays = forms.MultipleChoiceField(
+        label="Days", choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    start_time = forms.TimeField(
+        label="Starts (site time)", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(
+        label="Ends (site time)", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    starts_on = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}), initial=date.today
+    )
+    ends_on = forms.DateField(
+        label="Until (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    facilitator = forms.ModelChoiceField(queryset=None, required=False, label="Facilitator")
+    room = forms.CharField(label="Room", required=False, max_length=80)
+
+    def __init__(self, *args, site, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilitator"].queryset = staff_at_site(site)
+        if editing:
+            self.fields["starts_on"].label = "Change applies from"
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-md-6"), Column("topic", css_class="col-md-6")),
+            Field("weekdays"),
+            Row(
+                Column("start_time", css_class="col-6 col-md-3"),
+                Column("end_time", css_class="col-6 col-md-3"),
+                Column("starts_on", css_class="col-6 col-md-3"),
+                Column("ends_on", css_class="col-6 col-md-3"),
+            ),
+            Row(Column("facilitator", css_class="col-md-6"), Column("room", css_class="col-md-6")),
+        )
+        self.helper.add_input(Submit("submit", "Save series"))
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("start_time")
+            and data.get("end_time")
+            and data["end_time"] <= data["start_time"]
+        ):
+            self.add_error("end_time", "The session must end after it starts.")
+        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", "The series cannot end before it starts.")
+        return data
+
+
+class BookingForm(ServiceErrorsMixin, forms.Form):
+    error_fields = {"ends_at": "end", "starts_at": "day"}
+
+    kind = forms.ChoiceField(
+        label="Session kind",
+        choices=[(k.value, k.label) for k in SessionKind if k in INDIVIDUAL_KINDS],
+    )
+    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label="Starts", widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label="Ends", widget=forms.TimeInput(attrs={"type": "time"}))
+    facilitator = forms.ModelChoiceField(queryset=None, label="With")
+    room = forms.CharField(label="Room", required=False, max_length=80)
+    video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
+    topic = forms.CharField(label="Topic (staff only)", required=False, max_length=120)
+
+    def __init__(self, *args, site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilitator"].queryset = staff_at_site(site)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-md-6"), Column("facilitator", css_class="col-md-6")),
+            Row(
+                Column("day", css_class="col-12 col-md-4"),
+                Column("start", css_class="col-6 col-md-4"),
+                Column("end", css_class="col-6 col-md-4"),
+            ),
+            Row(Column("room", css_class="col-md-6"), Column("video_link", css_class="col-md-6")),
+            Field("topic"),
+        )
+        self.helper.add_input(Submit("submit", "Book session"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            self.add_error("end", "The session must end after it starts.")
+        return data

@@ -1,0 +1,97 @@
+"""Scheduling's contributions to the staff home, the patient chart and the portal home.
+Each runs a fixed number of queries whatever the data size."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Count
+from django.utils import timezone
+
+from core.panels import Panel
+
+from .models import Attendance, SessionStatus
+from .selectors import (
+    patient_sessions,
+    rosters_for_sessions,
+    sessions_between,
+    weekly_hours,
+)
+from .timeutil import site_today, week_start
+
+CHART_UPCOMING = 5
+CHART_RECENT = 6
+STAFF_HOME_MAX = 12
+
+
+def chart(request, patient) -> Panel | None:
+    now = timezone.now()
+    today = site_today(patient.site, now)
+    upcoming = [
+        s for s in patient_sessions(patient, today, today + timedelta(days=13)) if s.ends_at > now
+    ][:CHART_UPCOMING]
+    recent = list(
+        Attendance.objects.filter(patient=patient, session__starts_at__lte=now)
+        .select_related("session__track", "session__site")
+        .order_by("-session__starts_at")[:CHART_RECENT]
+    )
+    week = weekly_hours([patient], week_start(today), now=now)[0]
+    return Panel(
+        template="scheduling/_panel_chart.html",
+        context={
+            "patient": patient,
+            "upcoming": upcoming,
+            "recent": recent,
+            "week": week,
+            "can_book": request.user.role in ("director", "counselor", "medical", "frontdesk"),
+        },
+        order=20,
+    )
+
+
+def staff_home(request, sites) -> Panel | None:
+    if not sites or request.user.role not in ("director", "counselor", "medical", "frontdesk"):
+        return None
+    now = timezone.now()
+    todays = {s.pk: site_today(s, now) for s in sites}
+    sessions = [
+        s
+        for s in sessions_between(sites, min(todays.values()), max(todays.values()))
+        if s.local_date == todays[s.site_id]
+    ][:STAFF_HOME_MAX]
+    rosters = rosters_for_sessions(sessions)
+    marked = dict(
+        Attendance.objects.filter(session__in=sessions)
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values_list("session", "n")
+    )
+    entries = [
+        {
+            "session": s,
+            "roster": len(rosters[s.pk]),
+            "marked": marked.get(s.pk, 0),
+            "mine": s.facilitator_id == request.user.pk,
+        }
+        for s in sessions
+    ]
+    return Panel(
+        template="scheduling/_panel_staff_home.html",
+        context={"entries": entries, "multi_site": len(sites) > 1},
+        order=10,
+    )
+
+
+def portal_home(request, patient) -> Panel | None:
+    now = timezone.now()
+    today = site_today(patient.site, now)
+    upcoming = [
+        s
+        for s in patient_sessions(patient, today, today + timedelta(days=13))
+        if s.ends_at > now and s.status == SessionStatus.SCHEDULED
+    ]
+    return Panel(
+        template="scheduling/_panel_portal_home.html",
+        context={"next": upcoming[0] if upcoming else None, "tz": patient.site.time_zone},
+        order=10,
+    )

@@ -1,0 +1,432 @@
+"""Reads for scheduling: rosters, sessions a user may see, hours and billing days.
+
+Rosters are computed from ``patients.TrackMembership`` (effective-dated, site-local
+dates) rather than copied: a session's roster is every membership of its track that
+covers the session's local date, plus anyone who already has attendance recorded
+there (so a later retroactive change never hides attendance that was taken).
+Each function here runs a fixed number of queries whatever the data size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from core.access import site_ids_for
+from core.models import Site, User
+from patients.access import patients_visible_to
+from patients.models import (
+    OPEN_STATUSES,
+    Enrollment,
+    Patient,
+    ProgramLevel,
+    TrackMembership,
+    weekly_minimum_minutes,
+)
+
+from .models import (
+    ATTENDED_STATUSES,
+    Attendance,
+    Session,
+    SessionStatus,
+    SiteSchedule,
+    Track,
+)
+from .timeutil import local_datetime, site_today, week_start
+
+# --- access ----------------------------------------------------------------
+
+
+def sites_for(user: User) -> QuerySet[Site]:
+    """Active sites a staff user works at (every site of the organisation for a director)."""
+    staff = user.staff
+    if staff is None:
+        return Site.objects.none()
+    qs = Site.objects.filter(organization_id=staff.organization_id, is_active=True)
+    ids = site_ids_for(user)
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def sessions_visible_to(user: User) -> QuerySet[Session]:
+    """Sessions at the user's sites; individual sessions only for patients they may see."""
+    staff = user.staff
+    if staff is None or not user.is_active:
+        return Session.objects.none()
+    qs = Session.objects.filter(site__in=sites_for(user)).exclude(status=SessionStatus.REMOVED)
+    return qs.filter(Q(patient__isnull=True) | Q(patient__in=patients_visible_to(user)))
+
+
+def session_get_for_user(user: User, pk: int) -> Session:
+    session = (
+        sessions_visible_to(user)
+        .select_related("site", "track", "facilitator", "patient", "series")
+        .filter(pk=pk)
+        .first()
+    )
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+def track_get_for_user(user: User, pk: int) -> Track:
+    track = Track.objects.filter(site__in=sites_for(user), pk=pk).select_related("site").first()
+    if track is None:
+        raise Http404("No such track.")
+    return track
+
+
+# --- rosters ---------------------------------------------------------------
+
+
+def _covering(memberships: Iterable[TrackMembership], track_id: int, on: date) -> list:
+    return [m for m in memberships if m.track_id == track_id and m.covers(on)]
+
+
+def rosters_for_sessions(
+    sessions: list[Session], attendance: list[Attendance] | None = None
+) -> dict[int, list[Patient]]:
+    """Roster of each session (two queries for any number of sessions; one when the
+    caller passes the sessions' attendance rows, fetched with their patients)."""
+    rosters: dict[int, dict[int, Patient]] = {s.pk: {} for s in sessions}
+    group = [s for s in sessions if s.track_id is not None]
+    if group:
+        first = min(s.local_date for s in group)
+        last = max(s.local_date for s in group)
+        memberships = list(
+            TrackMembership.objects.filter(
+                track_id__in={s.track_id for s in group}, start_date__lte=last
+            )
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+            .select_related("patient")
+        )
+        for s in group:
+            for m in _covering(memberships, s.track_id, s.local_date):
+                rosters[s.pk][m.patient_id] = m.patient
+    for s in sessions:
+        if s.patient_id is not None:
+            rosters[s.pk][s.patient_id] = s.patient
+    if attendance is None:
+        attendance = Attendance.objects.filter(session__in=[s.pk for s in sessions]).select_related(
+            "patient"
+        )
+    for a in attendance:
+        rosters[a.session_id].setdefault(a.patient_id, a.patient)
+    return {
+        pk: sorted(people.values(), key=lambda p: (p.legal_last_name, p.legal_first_name, p.pk))
+        for pk, people in rosters.items()
+    }
+
+
+def session_roster_patients(session: Session) -> list[Patient]:
+    """Everyone expected at ``session``: the track's roster on its local date (or the one
+    patient of an individual session), plus make-up attendees already recorded."""
+    return rosters_for_sessions([session])[session.pk]
+
+
+def session_roster_size(session: Session) -> int:
+    return len(session_roster_patients(session))
+
+
+# --- sessions --------------------------------------------------------------
+
+
+def sessions_between(sites, first: date, last: date, *, track: Track | None = None):
+    qs = (
+        Session.objects.filter(site__in=sites, local_date__gte=first, local_date__lte=last)
+        .exclude(status=SessionStatus.REMOVED)
+        .select_related("site", "track", "facilitator", "patient")
+        .order_by("starts_at", "pk")
+    )
+    if track is not None:
+        qs = qs.filter(track=track)
+    return qs
+
+
+def patient_sessions(patient: Patient, first: date, last: date) -> list[Session]:
+    """The patient's group sessions (by roster) and individual sessions between two local
+    dates, cancellations included (they are shown, not counted)."""
+    memberships = list(
+        TrackMembership.objects.filter(patient=patient, start_date__lte=last).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=first)
+        )
+    )
+    track_ids = {m.track_id for m in memberships}
+    candidates = (
+        Session.objects.filter(local_date__gte=first, local_date__lte=last)
+        .filter(Q(track_id__in=track_ids) | Q(patient=patient))
+        .exclude(status=SessionStatus.REMOVED)
+        .select_related("site", "track", "facilitator")
+        .order_by("starts_at", "pk")
+    )
+    return [
+        s
+        for s in candidates
+        if s.patient_id == patient.pk or _covering(memberships, s.track_id, s.local_date)
+    ]
+
+
+# --- hours compliance ------------------------------------------------------
+
+
+class ComplianceStatus:
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BELOW = "below"
+    MET = "met"
+    NO_MINIMUM = "no_minimum"
+    LABELS = {
+        "on_track": "On track",
+        "at_risk": "At risk",
+        "below": "Below minimum",
+        "met": "Minimum met",
+        "no_minimum": "No minimum",
+    }
+    BADGES = {
+        "on_track": "info",
+        "at_risk": "warning",
+        "below": "danger",
+        "met": "success",
+        "no_minimum": "secondary",
+    }
+
+
+@dataclass
+class WeekHours:
+    patient: Patient
+    monday: date
+    level: str | None
+    adolescent: bool
+    scheduled_minutes: int = 0
+    attended_minutes: int = 0
+    # Still to come this week: not cancelled, not marked, and not before today (a session
+    # held earlier today that is not marked yet still counts as pending).
+    remaining_minutes: int = 0
+    minimum_minutes: int = 0
+    status: str = ComplianceStatus.NO_MINIMUM
+    days: dict = field(default_factory=dict)  # local date -> attended minutes
+
+    @property
+    def status_label(self) -> str:
+        return ComplianceStatus.LABELS[self.status]
+
+    @property
+    def badge(self) -> str:
+        return ComplianceStatus.BADGES[self.status]
+
+    @property
+    def level_short(self) -> str:
+        return ProgramLevel(self.level).short if self.level else "—"
+
+    @staticmethod
+    def hours(minutes: int) -> str:
+        return f"{minutes / 60:.1f}"
+
+    @property
+    def scheduled_hours(self) -> str:
+        return self.hours(self.scheduled_minutes)
+
+    @property
+    def attended_hours(self) -> str:
+        return self.hours(self.attended_minutes)
+
+    @property
+    def minimum_hours(self) -> str:
+        return self.hours(self.minimum_minutes)
+
+
+def compliance_status(*, attended: int, remaining: int, minimum: int, week_over: bool) -> str:
+    """On track while the minimum is still reachable; at risk mid-week once it is not;
+    below minimum when the week ended short."""
+    if minimum <= 0:
+        return ComplianceStatus.NO_MINIMUM
+    if attended >= minimum:
+        return ComplianceStatus.MET
+    if week_over:
+        return ComplianceStatus.BELOW
+    if attended + remaining >= minimum:
+        return ComplianceStatus.ON_TRACK
+    return ComplianceStatus.AT_RISK
+
+
+def _level_on(enrollments: list[Enrollment], on: date) -> str | None:
+    """Level of the episode of care open on ``on`` (the latest admission wins)."""
+    for e in enrollments:  # newest admission first
+        if e.admission_date <= on and (e.discharge_date is None or e.discharge_date >= on):
+            return e.level
+    open_ = [e for e in enrollments if e.status in OPEN_STATUSES]
+    return open_[0].level if open_ else None
+
+
+def weekly_hours(
+    patients: list[Patient], monday: date, *, now: datetime | None = None
+) -> list[WeekHours]:
+    """Hours of each patient in the week starting ``monday`` (site-local), in four queries."""
+    now = now or timezone.now()
+    if not patients:
+        return []
+    sunday = monday + timedelta(days=6)
+    ids = [p.pk for p in patients]
+    memberships = list(
+        TrackMembership.objects.filter(patient_id__in=ids, start_date__lte=sunday).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=monday)
+        )
+    )
+    by_patient = defaultdict(list)
+    for m in memberships:
+        by_patient[m.patient_id].append(m)
+    sessions = list(
+        Session.objects.filter(local_date__gte=monday, local_date__lte=sunday)
+        .filter(Q(track_id__in={m.track_id for m in memberships}) | Q(patient_id__in=ids))
+        .exclude(status=SessionStatus.REMOVED)
+        .only("pk", "track_id", "patient_id", "local_date", "starts_at", "ends_at", "status")
+    )
+    attendance = list(
+        Attendance.objects.filter(
+            patient_id__in=ids, session__local_date__gte=monday, session__local_date__lte=sunday
+        )
+        .exclude(session__status=SessionStatus.REMOVED)
+        .values("patient_id", "session_id", "status", "minutes_credited", "session__local_date")
+    )
+    taken = {(a["patient_id"], a["session_id"]) for a in attendance}
+    enrollments = defaultdict(list)
+    for e in Enrollment.objects.filter(patient_id__in=ids).order_by("-admission_date", "-pk"):
+        enrollments[e.patient_id].append(e)
+
+    rows = []
+    for p in patients:
+        week_end = local_datetime(p.site, monday + timedelta(days=7), datetime.min.time())
+        today = site_today(p.site, now)
+        level = _level_on(enrollments[p.pk], min(sunday, today))
+        adolescent = p.is_adolescent_on(monday)
+        row = WeekHours(patient=p, monday=monday, level=level, adolescent=adolescent)
+        row.days = {monday + timedelta(days=i): 0 for i in range(7)}
+        for s in sessions:
+            if s.status != SessionStatus.SCHEDULED:
+                continue  # a cancelled session is not an absence and not expected
+            mine = s.patient_id == p.pk or (
+                s.track_id and _covering(by_patient[p.pk], s.track_id, s.local_date)
+            )
+            if not mine:
+                continue
+            minutes = int((s.ends_at - s.starts_at).total_seconds() // 60)
+            row.scheduled_minutes += minutes
+            if (s.local_date >= today or s.ends_at > now) and (p.pk, s.pk) not in taken:
+                row.remaining_minutes += minutes
+        for a in attendance:
+            if a["patient_id"] == p.pk and a["status"] in ATTENDED_STATUSES:
+                row.attended_minutes += a["minutes_credited"]
+                row.days[a["session__local_date"]] += a["minutes_credited"]
+        row.minimum_minutes = weekly_minimum_minutes(level, adolescent) if level else 0
+        row.status = compliance_status(
+            attended=row.attended_minutes,
+            remaining=row.remaining_minutes,
+            minimum=row.minimum_minutes,
+            week_over=now >= week_end,
+        )
+        rows.append(row)
+    return rows
+
+
+def this_week(site: Site, now: datetime | None = None) -> date:
+    return week_start(site_today(site, now))
+
+
+# --- billing days ----------------------------------------------------------
+
+# An IOP day (HCPCS H0015) is commonly billable at 3 or more attended hours.
+BILLABLE_DAY_MINUTES = 180
+
+
+@dataclass
+class BillingDay:
+    patient: Patient
+    day: date
+    minutes: int
+    sessions: int
+
+    @property
+    def meets_iop_day(self) -> bool:
+        return self.minutes >= BILLABLE_DAY_MINUTES
+
+    @property
+    def hours(self) -> str:
+        return f"{self.minutes / 60:.2f}"
+
+
+def billing_days(patients: QuerySet[Patient], site: Site, first: date, last: date):
+    """Each patient-day with attended minutes at ``site`` between two local dates."""
+    rows = (
+        Attendance.objects.filter(
+            session__site=site,
+            session__local_date__gte=first,
+            session__local_date__lte=last,
+            session__status=SessionStatus.SCHEDULED,
+            status__in=list(ATTENDED_STATUSES),
+            patient__in=patients,
+        )
+        .select_related("patient", "session")
+        .order_by("session__local_date", "patient__legal_last_name", "patient_id")
+    )
+    days: dict[tuple[date, int], BillingDay] = {}
+    for a in rows:
+        key = (a.session.local_date, a.patient_id)
+        if key not in days:
+            days[key] = BillingDay(
+                patient=a.patient, day=a.session.local_date, minutes=0, sessions=0
+            )
+        days[key].minutes += a.minutes_credited
+        days[key].sessions += 1
+    return list(days.values())
+
+
+def schedule_rules(site: Site) -> SiteSchedule:
+    return SiteSchedule.for_site(site)
+
+
+# --- follow-up signals (for the staff home's alert rules) -------------------
+
+
+@dataclass
+class AbsenceStreak:
+    patient_id: int
+    count: int
+    last_session_id: int
+    last_date: date
+
+
+def unexcused_streaks(
+    patient_ids: Iterable[int], *, at_least: int = 2, lookback_days: int = 28, today: date
+) -> list[AbsenceStreak]:
+    """Patients whose latest ``at_least`` recorded attendances are all unexcused absences
+    (the classic "two no-shows in a row"), in one query. Cancelled sessions do not count
+    and do not break a streak."""
+    rows = (
+        Attendance.objects.filter(
+            patient_id__in=list(patient_ids),
+            session__local_date__gte=today - timedelta(days=lookback_days),
+            session__local_date__lte=today,
+            session__status=SessionStatus.SCHEDULED,
+        )
+        .order_by("patient_id", "-session__starts_at")
+        .values_list("patient_id", "status", "session_id", "session__local_date")
+    )
+    streaks: dict[int, AbsenceStreak] = {}
+    broken: set[int] = set()
+    for patient_id, status, session_id, day in rows:
+        if patient_id in broken:
+            continue
+        if status != "unexcused":
+            broken.add(patient_id)
+            continue
+        streak = streaks.get(patient_id)
+        if streak is None:
+            streaks[patient_id] = AbsenceStreak(patient_id, 1, session_id, day)
+        else:
+            streak.count += 1
+    return [s for s in streaks.values() if s.count >= at_least]

@@ -1,0 +1,31 @@
+"""Celery tasks: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from core.models import Site
+
+from . import services
+
+
+@shared_task(name="scheduling.tasks.materialize_site", acks_late=True)
+def materialize_site(site_id: int) -> int:
+    # Safe to run twice (acks_late redelivery): (series, occurrence_date) is unique and
+    # the service inserts with ignore_conflicts.
+    site = Site.objects.filter(pk=site_id, is_active=True).first()
+    if site is None:
+        return 0
+    with transaction.atomic():
+        return services.sessions_materialize(site=site)
+
+
+@shared_task(name="scheduling.tasks.materialize_all_sites", acks_late=True)
+def materialize_all_sites() -> int:
+    """Hourly (beat): keep every site's sessions materialized its rolling weeks ahead.
+
+    Hourly rather than nightly so each site, in its own time zone, rolls its window
+    forward soon after its local midnight; extra runs create nothing.
+    """
+    return services.materialize_all()

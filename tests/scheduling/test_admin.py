@@ -1,0 +1,31 @@
+"""Holidays entered in the admin go through the service: that day's sessions are cancelled."""
+
+from datetime import date
+
+import pytest
+
+from scheduling.models import Holiday, Session, SessionStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_holiday_cancels_the_days_sessions(client, director, evening_series, track):
+    client.force_login(director)
+    response = client.post(
+        "/admin/scheduling/holiday/add/",
+        {"site": track.site_id, "date": "2026-11-26", "name": "Thanksgiving"},
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert Holiday.objects.get().name == "Thanksgiving"
+    session = Session.objects.get(series=evening_series, local_date=date(2026, 11, 26))
+    assert session.status == SessionStatus.CANCELLED
+    assert Session.objects.filter(
+        series=evening_series, local_date=date(2026, 11, 30), status=SessionStatus.SCHEDULED
+    ).exists()
+
+
+def test_admin_cannot_delete_sessions_or_attendance(client, director, evening_series):
+    client.force_login(director)
+    session = Session.objects.filter(series=evening_series).first()
+    response = client.get(f"/admin/scheduling/session/{session.pk}/delete/")
+    assert response.status_code == 403
