@@ -18,8 +18,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from core import audit
 from core.access import site_ids_for
-from core.models import Site, User
+from core.models import AuditEvent, Site, User
 from patients.access import patients_visible_to
 from patients.models import (
     OPEN_STATUSES,
@@ -70,6 +71,7 @@ def session_get_for_user(user: User, pk: int) -> Session:
         .first()
     )
     if session is None:
+        _deny(user, "session", pk)
         raise Http404("No such session.")
     return session
 
@@ -77,8 +79,19 @@ def session_get_for_user(user: User, pk: int) -> Session:
 def track_get_for_user(user: User, pk: int) -> Track:
     track = Track.objects.filter(site__in=sites_for(user), pk=pk).select_related("site").first()
     if track is None:
+        _deny(user, "track", pk)
         raise Http404("No such track.")
     return track
+
+
+def _deny(user: User, kind: str, pk: int) -> None:
+    """A denied object is a 404 that reveals nothing, and a row in the audit trail."""
+    audit.record(
+        action=f"scheduling.{kind}_view",
+        actor=user if user.is_authenticated else None,
+        outcome=AuditEvent.Outcome.DENIED,
+        detail={f"{kind}_pk": pk},
+    )
 
 
 # --- rosters ---------------------------------------------------------------

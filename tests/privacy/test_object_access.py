@@ -32,6 +32,10 @@ def _p(w):
     return {"pk": w.patient.pk}
 
 
+def _s(w):
+    return {"pk": w.session.pk}
+
+
 OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "patients:chart": ObjectRoute(_p, "counselor", "nurse"),
     "patients:demographics": ObjectRoute(_p, "frontdesk", "counselor"),
@@ -57,6 +61,20 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "privacy:patient_access_log": ObjectRoute(_p, "director", None),
     "privacy:disclose": ObjectRoute(_p, "counselor", "frontdesk"),
     "privacy:disclosure": ObjectRoute(lambda w: {"pk": w.disclosure.pk}, "counselor", "frontdesk"),
+    # Scheduling: sessions and tracks belong to a site; rosters name patients.
+    "scheduling:attendance": ObjectRoute(_s, "counselor", "frontdesk"),
+    "scheduling:attendance_mark": ObjectRoute(
+        lambda w: {"pk": w.session.pk, "patient_pk": w.patient.pk}, "counselor", "frontdesk"
+    ),
+    "scheduling:all_present": ObjectRoute(_s, "counselor", "frontdesk"),
+    "scheduling:session_note": ObjectRoute(_s, "counselor", "frontdesk"),
+    "scheduling:make_up": ObjectRoute(_s, "counselor", "frontdesk"),
+    "scheduling:session_cancel": ObjectRoute(_s, "counselor", "frontdesk"),
+    "scheduling:session_move": ObjectRoute(_s, "counselor", "frontdesk"),
+    "scheduling:track": ObjectRoute(lambda w: {"pk": w.track.pk}, "counselor", "frontdesk"),
+    "scheduling:series_create": ObjectRoute(lambda w: {"pk": w.track.pk}, "counselor"),
+    "scheduling:series_edit": ObjectRoute(lambda w: {"pk": w.series.pk}, "counselor"),
+    "scheduling:book": ObjectRoute(lambda w: {"patient_pk": w.patient.pk}, "counselor", "nurse"),
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {

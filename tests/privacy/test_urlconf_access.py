@@ -12,6 +12,10 @@ from .urlwalk import dummy_kwargs, iter_routes
 PUBLIC = {
     "login": "the login page",
     "healthz": "the orchestrator's probe; reveals only up/down",
+    "scheduling:ical_feed": (
+        "calendar apps cannot log in: a revocable secret token in the URL, and the feed "
+        "names no program, track or diagnosis"
+    ),
 }
 # Routes open to any signed-in account, each with the reason.
 ANY_SIGNED_IN = {
