@@ -95,8 +95,39 @@ class World:
 
 
 @pytest.fixture
-def world(make_staff, other_site, patient, other_patient, counselor, director, nurse, frontdesk):
+def world(
+    make_staff, other_site, patient, other_patient, counselor, director, nurse, frontdesk, track
+):
+    from datetime import time
+
+    from django.utils import timezone
+
+    from scheduling import services as scheduling_services
+    from scheduling.models import Session
+
     w = World()
+    w.track = track
+    w.series = scheduling_services.series_create(
+        actor=counselor,
+        track=track,
+        weekdays=["MO", "TU", "TH"],
+        start_time=time(18),
+        end_time=time(21),
+        starts_on=date(2026, 9, 1),
+        topic="Relapse prevention",
+        kind="relapse_prevention",
+        now=timezone.now(),
+    )
+    patient_services.enrollment_change_track(
+        actor=counselor,
+        enrollment=patient.enrollments.get(),
+        track=track,
+        effective_date=date(2026, 9, 1),
+    )
+    scheduling_services.sessions_materialize(
+        site=track.site, now=timezone.now(), first=date(2026, 9, 1)
+    )
+    w.session = Session.objects.filter(series=w.series, local_date__gte=date(2026, 9, 2)).first()
     w.patient, w.other_patient = patient, other_patient
     w.counselor, w.director, w.nurse, w.frontdesk = counselor, director, nurse, frontdesk
     w.order = patient_services.medication_order_create(
