@@ -64,11 +64,14 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     # Scheduling: sessions and tracks belong to a site; rosters name patients.
     "scheduling:attendance": ObjectRoute(_s, "counselor", "frontdesk"),
     "scheduling:attendance_mark": ObjectRoute(
-        lambda w: {"pk": w.session.pk, "patient_pk": w.patient.pk}, "counselor", "frontdesk"
+        lambda w: {"pk": w.session.pk, "patient_pk": w.patient.pk},
+        "counselor",
+        "frontdesk",
+        method="post",
     ),
-    "scheduling:all_present": ObjectRoute(_s, "counselor", "frontdesk"),
-    "scheduling:session_note": ObjectRoute(_s, "counselor", "frontdesk"),
-    "scheduling:make_up": ObjectRoute(_s, "counselor", "frontdesk"),
+    "scheduling:all_present": ObjectRoute(_s, "counselor", "frontdesk", method="post"),
+    "scheduling:session_note": ObjectRoute(_s, "counselor", "frontdesk", method="post"),
+    "scheduling:make_up": ObjectRoute(_s, "counselor", "frontdesk", method="post"),
     "scheduling:session_cancel": ObjectRoute(_s, "counselor", "frontdesk"),
     "scheduling:session_move": ObjectRoute(_s, "counselor", "frontdesk"),
     "scheduling:track": ObjectRoute(lambda w: {"pk": w.track.pk}, "counselor", "frontdesk"),
