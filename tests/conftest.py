@@ -277,3 +277,10 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Uploads made by a test (including the demo's) go to a folder of its own."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT

@@ -1,0 +1,203 @@
+"""Forms: field checks here, rules that need the database in ``services``.
+
+Views run these forms inside ``timezone.override(site.tz)`` so that a date and time
+typed by a patient means the site's local time (DST gaps are refused by Django).
+"""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from .models import AttendanceMode, Fellowship, HomeworkTemplate
+from .uploads import ACCEPT_ATTR, ALLOWED_LABEL
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTR}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def _helper(submit: str, *, action: str = "", css: str = "btn-primary") -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = True
+    helper.form_method = "post"
+    if action:
+        helper.form_action = action
+    helper.add_input(Submit("submit", submit, css_class=css))
+    return helper
+
+
+class MeetingForm(forms.Form):
+    held_at = forms.DateTimeField(
+        label="Date and time of the meeting",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    fellowship = forms.ChoiceField(label="Fellowship", choices=Fellowship.choices)
+    fellowship_other = forms.CharField(label="If other, which group", required=False, max_length=80)
+    name = forms.CharField(label="Meeting name", max_length=120)
+    mode = forms.ChoiceField(
+        label="How did you attend?",
+        choices=AttendanceMode.choices,
+        widget=forms.RadioSelect,
+        initial=AttendanceMode.IN_PERSON,
+    )
+    place = forms.CharField(label="Where (for in-person meetings)", required=False, max_length=200)
+    chair_name = forms.CharField(label="Chair or secretary's name", required=False, max_length=120)
+    notes = forms.CharField(
+        label="Notes (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    sheet = forms.FileField(
+        label="Photo or PDF of the signed sheet (optional)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
+        help_text=f"{ALLOWED_LABEL}.",
+    )
+
+    def __init__(self, *args, submit: str = "Log meeting", action: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(submit, action=action)
+
+
+class MeetingReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("verify", "Verify"), ("reject", "Reject")])
+    reason = forms.CharField(label="Reason (if rejecting)", required=False, max_length=300)
+
+
+class SponsorForm(forms.Form):
+    name = forms.CharField(label="Sponsor's name", max_length=120)
+    phone = forms.CharField(label="Phone", required=False, max_length=32)
+    since = forms.DateField(label="Sponsor since", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, action: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save sponsor", action=action, css="btn-outline-primary")
+
+
+class StepForm(forms.Form):
+    step = forms.TypedChoiceField(
+        label="Step being worked", choices=[(n, f"Step {n}") for n in range(1, 13)], coerce=int
+    )
+    started_on = forms.DateField(label="Started on", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, action: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save step", action=action, css="btn-outline-primary")
+
+
+class HomeworkTemplateForm(forms.Form):
+    site = forms.ModelChoiceField(label="Site", queryset=None)
+    title = forms.CharField(label="Title", max_length=120)
+    instructions = forms.CharField(label="Instructions", widget=forms.Textarea(attrs={"rows": 4}))
+    worksheet = forms.FileField(
+        label="Worksheet (optional)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
+        help_text=f"{ALLOWED_LABEL}.",
+    )
+
+    def __init__(self, *args, sites, action: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.helper = _helper("Add to library", action=action)
+
+
+class AssignForm(forms.Form):
+    template = forms.ModelChoiceField(label="Homework", queryset=HomeworkTemplate.objects.none())
+    due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, templates, action: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+        self.helper = _helper("Assign", action=action)
+
+
+class GroupAssignForm(forms.Form):
+    template = forms.ModelChoiceField(label="Homework", queryset=HomeworkTemplate.objects.none())
+    track = forms.ModelChoiceField(label="Track roster", queryset=None)
+    roster_date = forms.DateField(label="Roster on", widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, templates, tracks, action: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+        self.fields["track"].queryset = tracks
+        self.helper = _helper("Assign to the whole roster", action=action)
+
+    def clean(self):
+        data = super().clean()
+        template, track = data.get("template"), data.get("track")
+        if template and track and template.site_id != track.site_id:
+            self.add_error("track", "Choose a track at the homework's site.")
+        return data
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        from django.utils import timezone
+
+        start = timezone.localtime(obj.starts_at, obj.site.tz)
+        return f"{start:%a %b %-d, %-I:%M %p} · {obj.title} ({obj.site.name})"
+
+
+class SessionAssignForm(forms.Form):
+    template = forms.ModelChoiceField(label="Homework", queryset=HomeworkTemplate.objects.none())
+    session = SessionChoiceField(label="Group session", queryset=None)
+    due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, templates, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+        self.fields["session"].queryset = sessions
+
+    def clean(self):
+        data = super().clean()
+        template, session = data.get("template"), data.get("session")
+        if template and session and template.site_id != session.site_id:
+            self.add_error("session", "Choose a session at the homework's site.")
+        return data
+
+
+class SubmissionForm(forms.Form):
+    text = forms.CharField(
+        label="Your answer", required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    files = MultipleFileField(
+        label="Attach files (optional)", required=False, help_text=f"{ALLOWED_LABEL}."
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("text") or "").strip() and not data.get("files"):
+            raise forms.ValidationError("Write your answer or attach a file.")
+        return data
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("return", "Return")])
+    comment = forms.CharField(
+        label="Comment for the patient", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RequirementForm(forms.Form):
+    meetings_per_week = forms.IntegerField(label="Meetings per week", min_value=0, max_value=21)
+    fellowships = forms.MultipleChoiceField(
+        label="Which fellowships count (none ticked: all count)",
+        choices=Fellowship.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )

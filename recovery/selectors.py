@@ -1,0 +1,334 @@
+"""Reads for meetings and homework. Every query runs a fixed number of times per page,
+whatever the number of rows (related rows come with select/prefetch_related)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Case, Prefetch, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from core import audit
+from core.access import site_ids_for
+from core.models import AuditEvent, User
+from patients.access import patients_visible_to
+from patients.models import OPEN_STATUSES, Enrollment, Patient
+
+from .compliance import (
+    WeekCompliance,
+    requirement_for,
+    week_bounds,
+    week_compliance,
+    week_start,
+)
+from .models import (
+    Attachment,
+    HomeworkAssignment,
+    HomeworkStatus,
+    HomeworkSubmission,
+    HomeworkTemplate,
+    Meeting,
+    MeetingRequirement,
+    MeetingStatus,
+    Sponsor,
+    StepProgress,
+)
+
+
+def site_today(patient: Patient, now=None) -> date:
+    return timezone.localdate(now or timezone.now(), patient.site.tz)
+
+
+# --- compliance -----------------------------------------------------------------
+
+
+def _episode(patient: Patient) -> Enrollment | None:
+    """The open enrollment, else the latest one (a discharged patient's last weeks)."""
+    rows = list(patient.enrollments.order_by("-admission_date", "-pk")[:5])
+    for row in rows:
+        if row.status in OPEN_STATUSES:
+            return row
+    return rows[0] if rows else None
+
+
+def compliance_weeks(patient: Patient, *, weeks: int = 1, now=None) -> list[WeekCompliance]:
+    """The last ``weeks`` weeks (newest first), this week included. Three queries."""
+    return compliance_report(patient, weeks=weeks, now=now)[0]
+
+
+def compliance_report(
+    patient: Patient, *, weeks: int = 1, now=None
+) -> tuple[list[WeekCompliance], MeetingRequirement | None]:
+    """The weeks (newest first) and the requirement that applies. Three queries."""
+    today = site_today(patient, now)
+    tz = patient.site.tz
+    episode = _episode(patient)
+    requirements = list(MeetingRequirement.objects.filter(site_id=patient.site_id))
+    requirement = requirement_for(requirements, episode.phase_id if episode else None)
+    this_monday = week_start(today)
+    first_monday = this_monday - timedelta(weeks=weeks - 1)
+    start, _ = week_bounds(first_monday, tz)
+    _, end = week_bounds(this_monday, tz)
+    meetings = list(
+        Meeting.objects.filter(patient=patient, held_at__gte=start, held_at__lt=end).only(
+            "held_at", "status", "fellowship"
+        )
+    )
+    return [
+        week_compliance(
+            monday=this_monday - timedelta(weeks=i),
+            meetings=meetings,
+            tz=tz,
+            requirement=requirement,
+            admitted=episode.admission_date if episode else None,
+            discharged=episode.discharge_date if episode else None,
+            today=today,
+        )
+        for i in range(weeks)
+    ], requirement
+
+
+# --- meetings, sponsor, steps -----------------------------------------------------
+
+
+def patient_meetings(patient: Patient, *, limit: int = 30) -> list[Meeting]:
+    return list(
+        Meeting.objects.filter(patient=patient)
+        .select_related("sheet", "reviewed_by")
+        .order_by("-held_at", "-pk")[:limit]
+    )
+
+
+def current_sponsor(patient: Patient) -> Sponsor | None:
+    return Sponsor.objects.filter(patient=patient, ended_on=None).first()
+
+
+def current_step(patient: Patient) -> StepProgress | None:
+    return StepProgress.objects.filter(patient=patient).first()
+
+
+# --- homework ----------------------------------------------------------------------
+
+
+def _rounds():
+    return Prefetch(
+        "submissions",
+        queryset=HomeworkSubmission.objects.select_related("reviewed_by")
+        .prefetch_related("files")
+        .order_by("round"),
+    )
+
+
+def patient_homework(patient: Patient, *, open_only: bool = False) -> list[HomeworkAssignment]:
+    """Assignments with every round and its files: three queries."""
+    qs = HomeworkAssignment.objects.filter(patient=patient)
+    if open_only:
+        qs = qs.exclude(status=HomeworkStatus.ACCEPTED)
+    # Work to do first (returned, then assigned), then waiting for review, then done.
+    rank = Case(
+        When(status=HomeworkStatus.RETURNED, then=Value(0)),
+        When(status=HomeworkStatus.ASSIGNED, then=Value(1)),
+        When(status=HomeworkStatus.SUBMITTED, then=Value(2)),
+        default=Value(3),
+    )
+    return list(
+        qs.select_related("template__worksheet")
+        .prefetch_related(_rounds())
+        .order_by(rank, "due_date", "pk")
+    )
+
+
+def homework_for_patient_portal(patient: Patient, pk: int) -> HomeworkAssignment:
+    """The portal's getter: only the logged-in patient's own homework, else 404."""
+    assignment = HomeworkAssignment.objects.filter(patient=patient, pk=pk).first()
+    if assignment is None:
+        raise Http404("No such homework.")
+    return assignment
+
+
+def templates_for_sites(site_ids) -> list[HomeworkTemplate]:
+    qs = HomeworkTemplate.objects.filter(is_active=True).select_related("site", "worksheet")
+    if site_ids is not None:
+        qs = qs.filter(site_id__in=site_ids)
+    return list(qs.order_by("site__name", "title"))
+
+
+# --- staff getters (404 for anything outside the user's patients) ----------------
+
+
+def _visible_ids(user: User):
+    return patients_visible_to(user).values("pk")
+
+
+def meeting_get_for_user(user: User, pk: int, *, request=None) -> Meeting:
+    meeting = (
+        Meeting.objects.filter(pk=pk, patient_id__in=_visible_ids(user))
+        .select_related("patient", "patient__site")
+        .first()
+    )
+    if meeting is None:
+        audit.record(
+            action="recovery.meeting_view",
+            actor=user,
+            request=request,
+            outcome=AuditEvent.Outcome.DENIED,
+            detail={"meeting": pk},
+        )
+        raise Http404("No such meeting.")
+    return meeting
+
+
+def submission_get_for_user(user: User, pk: int, *, request=None) -> HomeworkSubmission:
+    submission = (
+        HomeworkSubmission.objects.filter(pk=pk, assignment__patient_id__in=_visible_ids(user))
+        .select_related("assignment", "assignment__patient")
+        .first()
+    )
+    if submission is None:
+        audit.record(
+            action="recovery.submission_view",
+            actor=user,
+            request=request,
+            outcome=AuditEvent.Outcome.DENIED,
+            detail={"submission": pk},
+        )
+        raise Http404("No such submission.")
+    return submission
+
+
+def attachment_get_for_staff(user: User, pk: int) -> Attachment | None:
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        return None
+    if attachment.patient_id is not None:
+        if patients_visible_to(user).filter(pk=attachment.patient_id).exists():
+            return attachment
+        return None
+    # A worksheet in a site's library: staff who work at that site.
+    sites = site_ids_for(user)
+    if sites is None:
+        visible = user.staff.organization.sites.filter(pk=attachment.site_id).exists()
+        return attachment if visible else None
+    return attachment if attachment.site_id in sites else None
+
+
+def attachment_get_for_patient(patient: Patient, pk: int) -> Attachment | None:
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        return None
+    if attachment.patient_id is not None:
+        return attachment if attachment.patient_id == patient.pk else None
+    # A worksheet: only if this patient was given homework that uses it.
+    given = HomeworkAssignment.objects.filter(
+        patient=patient, template__worksheet_id=attachment.pk
+    ).exists()
+    return attachment if given else None
+
+
+# --- the counselor queue -----------------------------------------------------------
+
+
+@dataclass
+class Queue:
+    meetings: list[Meeting]
+    submissions: list[HomeworkSubmission]
+
+    @property
+    def total(self) -> int:
+        return len(self.meetings) + len(self.submissions)
+
+
+def review_queue(user: User, *, limit: int = 200) -> Queue:
+    """Meetings awaiting verification and homework awaiting review across the user's
+    visible patients, oldest first. Three queries whatever the size."""
+    visible = _visible_ids(user)
+    meetings = list(
+        Meeting.objects.filter(status=MeetingStatus.PENDING, patient_id__in=visible)
+        .select_related("patient", "patient__site", "sheet")
+        .order_by("logged_at", "pk")[:limit]
+    )
+    submissions = list(
+        HomeworkSubmission.objects.filter(
+            reviewed_at__isnull=True, assignment__patient_id__in=visible
+        )
+        .select_related("assignment", "assignment__patient", "assignment__patient__site")
+        .prefetch_related("files")
+        .order_by("submitted_at", "pk")[:limit]
+    )
+    return Queue(meetings=meetings, submissions=submissions)
+
+
+def review_queue_counts(user: User) -> dict[str, int]:
+    visible = _visible_ids(user)
+    meetings = Meeting.objects.filter(status=MeetingStatus.PENDING, patient_id__in=visible).count()
+    submissions = HomeworkSubmission.objects.filter(
+        reviewed_at__isnull=True, assignment__patient_id__in=visible
+    ).count()
+    return {"meetings": meetings, "submissions": submissions, "total": meetings + submissions}
+
+
+# --- caseload compliance -------------------------------------------------------------
+
+
+@dataclass
+class PatientWeek:
+    patient: Patient
+    week: WeekCompliance
+
+
+def caseload_compliance(user: User, monday: date, *, now=None) -> list[PatientWeek]:
+    """One week's meeting compliance for every open patient the user may see, each in
+    their own site's time zone. Four queries whatever the caseload size."""
+    now = now or timezone.now()
+    patients = list(
+        patients_visible_to(user)
+        .filter(enrollments__status__in=OPEN_STATUSES)
+        .select_related("site")
+        .prefetch_related(
+            Prefetch(
+                "enrollments",
+                queryset=Enrollment.objects.filter(status__in=OPEN_STATUSES),
+                to_attr="open_enrollments",
+            )
+        )
+        .distinct()
+        .order_by("legal_last_name", "legal_first_name", "pk")
+    )
+    if not patients:
+        return []
+    site_ids = {p.site_id for p in patients}
+    requirements = list(MeetingRequirement.objects.filter(site_id__in=site_ids))
+    by_site: dict[int, list[MeetingRequirement]] = {}
+    for req in requirements:
+        by_site.setdefault(req.site_id, []).append(req)
+    bounds = {p.site_id: week_bounds(monday, p.site.tz) for p in patients}
+    start = min(b[0] for b in bounds.values())
+    end = max(b[1] for b in bounds.values())
+    meetings: dict[int, list[Meeting]] = {}
+    for m in Meeting.objects.filter(
+        patient__in=[p.pk for p in patients], held_at__gte=start, held_at__lt=end
+    ).only("patient_id", "held_at", "status", "fellowship"):
+        meetings.setdefault(m.patient_id, []).append(m)
+    rows = []
+    for p in patients:
+        enrollment = p.open_enrollments[0] if p.open_enrollments else None
+        today = timezone.localdate(now, p.site.tz)
+        rows.append(
+            PatientWeek(
+                patient=p,
+                week=week_compliance(
+                    monday=monday,
+                    meetings=meetings.get(p.pk, []),
+                    tz=p.site.tz,
+                    requirement=requirement_for(
+                        by_site.get(p.site_id, []), enrollment.phase_id if enrollment else None
+                    ),
+                    admitted=enrollment.admission_date if enrollment else None,
+                    discharged=None,
+                    today=today,
+                ),
+            )
+        )
+    return rows

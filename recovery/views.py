@@ -1,0 +1,541 @@
+"""Thin views: access-checking getter, form, service, redirect.
+
+Staff views reach a patient only through ``patient_get_for_user`` or a getter that
+filters by ``patients_visible_to``; portal views take the patient from the login.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core import audit
+from core.access import patient_required, site_ids_for, staff_required
+from core.models import AuditEvent, Role
+from patients.access import patient_get_for_user
+from patients.models import ProgramPhase
+from scheduling.models import Track
+
+from . import selectors, services
+from .compliance import week_start
+from .forms import (
+    AssignForm,
+    GroupAssignForm,
+    HomeworkTemplateForm,
+    MeetingForm,
+    MeetingReviewForm,
+    RequirementForm,
+    ReviewForm,
+    SessionAssignForm,
+    SponsorForm,
+    StepForm,
+    SubmissionForm,
+)
+from .models import HomeworkStatus, HomeworkTemplate, MeetingRequirement
+
+REVIEWERS = (Role.DIRECTOR, Role.COUNSELOR)
+CHART_ROLES = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK)
+MEETING_LOGGERS = (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
+
+
+def _apply(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form, by field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _serve(attachment, request, *, patient_id) -> FileResponse:
+    audit.record(
+        action="recovery.file_download",
+        request=request,
+        patient_id=patient_id,
+        site_id=attachment.site_id,
+        obj=attachment,
+    )
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        # The row outlived its file (e.g. a restore without the private media): say so
+        # as a 404 rather than a 500; the audit row above records the attempt.
+        raise Http404("File not available.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _deny_file(request, pk: int):
+    audit.record(
+        action="recovery.file_download",
+        request=request,
+        outcome=AuditEvent.Outcome.DENIED,
+        detail={"attachment": pk},
+    )
+    raise Http404("No such file.")
+
+
+# --- staff ------------------------------------------------------------------------
+
+
+@staff_required(*REVIEWERS)
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    q = selectors.review_queue(request.user)
+    # One row for the worklist read (it shows several patients' names and entries).
+    audit.record(
+        action="recovery.queue_view",
+        request=request,
+        detail={"meetings": len(q.meetings), "submissions": len(q.submissions)},
+    )
+    return render(request, "recovery/queue.html", {"queue": q, "here": request.path})
+
+
+@staff_required(*REVIEWERS)
+@require_GET
+def weekly(request: HttpRequest) -> HttpResponse:
+    """Meeting compliance of the user's open patients for one week (default: this one)."""
+    this_monday = week_start(timezone.localdate())
+    try:
+        monday = week_start(date.fromisoformat(request.GET.get("week", "")))
+    except ValueError:
+        monday = this_monday
+    rows = selectors.caseload_compliance(request.user, monday)
+    order = {"short": 0, "in_progress": 1, "awaiting": 2, "met": 3, "not_required": 4}
+    rows.sort(key=lambda r: order.get(r.week.status, 5))
+    audit.record(action="recovery.weekly_view", request=request, detail={"patients": len(rows)})
+    return render(
+        request,
+        "recovery/weekly.html",
+        {
+            "rows": rows,
+            "monday": monday,
+            "sunday": monday + timedelta(days=6),
+            "prev": monday - timedelta(days=7),
+            "next": monday + timedelta(days=7) if monday < this_monday else None,
+        },
+    )
+
+
+@staff_required(*REVIEWERS)
+@require_POST
+def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = selectors.meeting_get_for_user(request.user, pk, request=request)
+    form = MeetingReviewForm(request.POST)
+    back = _next_or(request, reverse("recovery:queue"))
+    if not form.is_valid():
+        messages.error(request, "Choose verify or reject.")
+        return redirect(back)
+    verify = form.cleaned_data["decision"] == "verify"
+    try:
+        services.meeting_review(
+            actor=request.user, meeting=meeting, verify=verify, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Meeting of {meeting.patient.display_name} {'verified' if verify else 'rejected'}.",
+    )
+    return redirect(back)
+
+
+@staff_required(*REVIEWERS)
+@require_POST
+def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = selectors.submission_get_for_user(request.user, pk, request=request)
+    form = ReviewForm(request.POST)
+    back = _next_or(request, reverse("recovery:queue"))
+    if not form.is_valid():
+        messages.error(request, "Choose accept or return.")
+        return redirect(back)
+    accept = form.cleaned_data["decision"] == "accept"
+    try:
+        services.homework_review(
+            actor=request.user,
+            submission=submission,
+            accept=accept,
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(back)
+    outcome = "accepted" if accept else "returned with your comment"
+    messages.success(request, f"“{submission.assignment.title}” {outcome}.")
+    return redirect(back)
+
+
+def _patient_page_context(request, patient, **forms):
+    url = reverse("recovery:patient", args=[patient.pk])
+    templates = HomeworkTemplate.objects.filter(site_id=patient.site_id, is_active=True)
+    weeks, requirement = selectors.compliance_report(patient, weeks=6)
+    today = selectors.site_today(patient)
+    homework = selectors.patient_homework(patient)
+    for item in homework:
+        item.rounds = list(item.submissions.all())
+        item.display_status = item.status_on(today)
+        item.awaiting = item.rounds[-1] if item.status == HomeworkStatus.SUBMITTED else None
+    context = {
+        "patient": patient,
+        "weeks": weeks,
+        "requirement": requirement,
+        "meetings": selectors.patient_meetings(patient),
+        "sponsor": selectors.current_sponsor(patient),
+        "step": selectors.current_step(patient),
+        "homework": homework,
+        "today": today,
+        "here": url,
+        "can_review": request.user.role in REVIEWERS,
+        "can_log": request.user.role in MEETING_LOGGERS,
+        "meeting_form": MeetingForm(submit="Log meeting for the patient", action=url),
+        "sponsor_form": SponsorForm(action=url),
+        "step_form": StepForm(action=url),
+        "assign_form": AssignForm(templates=templates, action=url),
+    }
+    context.update(forms)
+    return context
+
+
+@staff_required(*CHART_ROLES)
+@require_http_methods(["GET", "POST"])
+def patient_recovery(request: HttpRequest, pk: int) -> HttpResponse:
+    """A patient's meetings, sponsor, steps and homework; staff forms post here."""
+    patient = patient_get_for_user(request.user, pk, request=request, action="recovery.view")
+    # Dates and times typed and shown on this page are the patient's site's local time.
+    with timezone.override(patient.site.tz):
+        return _patient_recovery(request, patient)
+
+
+def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
+    if request.method == "GET":
+        audit.record(
+            action="recovery.view",
+            request=request,
+            patient_id=patient.pk,
+            site_id=patient.site_id,
+            obj=patient,
+        )
+        return render(request, "recovery/patient.html", _patient_page_context(request, patient))
+    url = reverse("recovery:patient", args=[patient.pk])
+    action = request.POST.get("action")
+    role = request.user.role
+    if action == "meeting" and role in MEETING_LOGGERS:
+        form = MeetingForm(
+            request.POST, request.FILES, submit="Log meeting for the patient", action=url
+        )
+        key, done = "meeting_form", "Meeting logged; it waits for verification."
+        call = lambda d: services.meeting_log(  # noqa: E731
+            actor=request.user, patient=patient, **d
+        )
+    elif action == "sponsor" and role in REVIEWERS:
+        form, key, done = SponsorForm(request.POST, action=url), "sponsor_form", "Sponsor saved."
+        call = lambda d: services.sponsor_set(actor=request.user, patient=patient, **d)  # noqa: E731
+    elif action == "step" and role in REVIEWERS:
+        form, key, done = StepForm(request.POST, action=url), "step_form", "Step saved."
+        call = lambda d: services.step_set(actor=request.user, patient=patient, **d)  # noqa: E731
+    elif action == "assign" and role in REVIEWERS:
+        templates = HomeworkTemplate.objects.filter(site_id=patient.site_id, is_active=True)
+        form = AssignForm(request.POST, templates=templates, action=url)
+        key, done = "assign_form", "Homework assigned."
+        call = lambda d: services.homework_assign(  # noqa: E731
+            actor=request.user, patient=patient, **d
+        )
+    else:
+        raise PermissionDenied
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as exc:
+            _apply(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(url)
+    context = _patient_page_context(request, patient, **{key: form})
+    return render(request, "recovery/patient.html", context)
+
+
+def _group_sessions(site_qs):
+    """Group sessions from two weeks back to three weeks ahead, for roster assignment."""
+    if not services.session_roster_available():
+        return None
+    from scheduling.models import Session
+
+    today = timezone.localdate()
+    return (
+        Session.objects.filter(
+            site__in=site_qs,
+            track__isnull=False,
+            local_date__gte=today - timedelta(days=14),
+            local_date__lte=today + timedelta(days=21),
+        )
+        .exclude(status__in=["removed", "cancelled"])
+        .select_related("site", "track")
+        .order_by("starts_at")
+    )
+
+
+def _library_context(request, **forms):
+    sites = site_ids_for(request.user)
+    staff = request.user.staff
+    site_qs = staff.organization.sites.filter(is_active=True)
+    if sites is not None:
+        site_qs = site_qs.filter(pk__in=sites)
+    templates = HomeworkTemplate.objects.filter(site__in=site_qs, is_active=True)
+    url = reverse("recovery:library")
+    context = {
+        "templates": selectors.templates_for_sites(sites),
+        "template_form": HomeworkTemplateForm(sites=site_qs, action=url),
+        "group_form": GroupAssignForm(
+            templates=templates,
+            tracks=Track.objects.filter(site__in=site_qs, is_active=True),
+            action=url,
+        ),
+        "site_qs": site_qs,
+        "templates_qs": templates,
+    }
+    sessions = _group_sessions(site_qs)
+    context["sessions_qs"] = sessions
+    if sessions is not None:
+        context["session_form"] = SessionAssignForm(templates=templates, sessions=sessions)
+    context.update(forms)
+    return context
+
+
+@staff_required(*REVIEWERS)
+@require_http_methods(["GET", "POST"])
+def library(request: HttpRequest) -> HttpResponse:
+    """The homework library of the user's sites, and assignment to a track's roster."""
+    if request.method == "GET":
+        return render(request, "recovery/library.html", _library_context(request))
+    base = _library_context(request)
+    url = reverse("recovery:library")
+    if request.POST.get("action") == "template":
+        form = HomeworkTemplateForm(request.POST, request.FILES, sites=base["site_qs"], action=url)
+        if form.is_valid():
+            try:
+                services.homework_template_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, "Added to the library.")
+                return redirect(url)
+        return render(request, "recovery/library.html", {**base, "template_form": form})
+    if request.POST.get("action") == "session" and base["sessions_qs"] is not None:
+        return _library_assign_session(request, base, url)
+    form = GroupAssignForm(
+        request.POST,
+        templates=base["templates_qs"],
+        tracks=Track.objects.filter(site__in=base["site_qs"], is_active=True),
+        action=url,
+    )
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            created, skipped = services.homework_assign_track(
+                actor=request.user,
+                track=d["track"],
+                on=d["roster_date"],
+                template=d["template"],
+                due_date=d["due_date"],
+            )
+        except ValidationError as exc:
+            _apply(form, exc)
+        else:
+            note = f" ({skipped} already had it)" if skipped else ""
+            messages.success(request, f"Assigned to {len(created)} patients{note}.")
+            return redirect(url)
+    return render(request, "recovery/library.html", {**base, "group_form": form})
+
+
+def _library_assign_session(request, base, url):
+    form = SessionAssignForm(
+        request.POST, templates=base["templates_qs"], sessions=base["sessions_qs"]
+    )
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            created, skipped = services.homework_assign_session(
+                actor=request.user,
+                session=d["session"],
+                template=d["template"],
+                due_date=d["due_date"],
+            )
+        except ValidationError as exc:
+            _apply(form, exc)
+        else:
+            note = f" ({skipped} already had it)" if skipped else ""
+            messages.success(request, f"Assigned to {len(created)} patients{note}.")
+            return redirect(url)
+    return render(request, "recovery/library.html", {**base, "session_form": form})
+
+
+@staff_required(*CHART_ROLES)
+@require_GET
+def staff_file(request: HttpRequest, pk: int) -> HttpResponse:
+    attachment = selectors.attachment_get_for_staff(request.user, pk)
+    if attachment is None:
+        _deny_file(request, pk)
+    return _serve(attachment, request, patient_id=attachment.patient_id)
+
+
+@staff_required(Role.DIRECTOR)
+@require_http_methods(["GET", "POST"])
+def requirements(request: HttpRequest) -> HttpResponse:
+    """Meetings a week per site and phase (a row without phase is the site default)."""
+    sites = list(request.user.staff.organization.sites.filter(is_active=True))
+    phases = list(ProgramPhase.objects.filter(site__in=sites, is_active=True).order_by("number"))
+    current = {
+        (r.site_id, r.phase_id): r
+        for r in MeetingRequirement.objects.filter(site__in=sites).select_related("phase")
+    }
+    rows = []
+    for site in sites:
+        for phase in [None, *[p for p in phases if p.site_id == site.pk]]:
+            key = (site.pk, phase.pk if phase else None)
+            req = current.get(key)
+            prefix = f"r{site.pk}-{phase.pk if phase else 0}"
+            initial = (
+                {"meetings_per_week": req.meetings_per_week, "fellowships": req.fellowships}
+                if req
+                else {}
+            )
+            bound = request.method == "POST" and request.POST.get("row") == prefix
+            form = RequirementForm(request.POST if bound else None, prefix=prefix, initial=initial)
+            rows.append({"site": site, "phase": phase, "req": req, "form": form, "key": prefix})
+            if bound and form.is_valid():
+                try:
+                    services.meeting_requirement_set(
+                        actor=request.user,
+                        site=site,
+                        phase=phase,
+                        meetings_per_week=form.cleaned_data["meetings_per_week"],
+                        fellowships=form.cleaned_data["fellowships"],
+                    )
+                except ValidationError as exc:
+                    _apply(form, exc)
+                else:
+                    messages.success(request, "Meeting requirement saved.")
+                    return redirect("recovery:requirements")
+    return render(request, "recovery/requirements.html", {"rows": rows})
+
+
+# --- portal -----------------------------------------------------------------------
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def portal_meetings(request: HttpRequest) -> HttpResponse:
+    with timezone.override(request.patient.site.tz):
+        return _portal_meetings(request, request.patient)
+
+
+def _portal_meetings(request: HttpRequest, patient) -> HttpResponse:
+    url = reverse("recovery:portal_meetings")
+    form = MeetingForm(action=url)
+    if request.method == "POST":
+        form = MeetingForm(request.POST, request.FILES, action=url)
+        if form.is_valid():
+            try:
+                services.meeting_log(actor=request.user, patient=patient, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(
+                    request, "Thank you. Your meeting is logged and waits for staff to check it."
+                )
+                return redirect(url)
+    weeks, requirement = selectors.compliance_report(patient, weeks=4)
+    return render(
+        request,
+        "recovery/portal_meetings.html",
+        {
+            "patient": patient,
+            "week": weeks[0],
+            "weeks": weeks,
+            "requirement": requirement,
+            "meetings": selectors.patient_meetings(patient, limit=20),
+            "sponsor": selectors.current_sponsor(patient),
+            "step": selectors.current_step(patient),
+            "form": form,
+        },
+    )
+
+
+def _portal_homework_page(request, *, bound_for=None, bound_form=None, status=200):
+    patient = request.patient
+    homework = selectors.patient_homework(patient)
+    today = selectors.site_today(patient)
+    for item in homework:
+        item.display_status = item.status_on(today)
+        item.can_submit = item.status in (HomeworkStatus.ASSIGNED, HomeworkStatus.RETURNED)
+        item.form = (
+            bound_form if bound_for == item.pk else SubmissionForm(auto_id=f"hw{item.pk}_%s")
+        )
+    return render(
+        request,
+        "recovery/portal_homework.html",
+        {"patient": patient, "homework": homework, "today": today},
+        status=status,
+    )
+
+
+@patient_required
+@require_GET
+def portal_homework(request: HttpRequest) -> HttpResponse:
+    return _portal_homework_page(request)
+
+
+@patient_required
+@require_POST
+def portal_homework_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = selectors.homework_for_patient_portal(request.patient, pk)
+    form = SubmissionForm(request.POST, request.FILES, auto_id=f"hw{pk}_%s")
+    if form.is_valid():
+        try:
+            services.homework_submit(
+                actor=request.user,
+                assignment=assignment,
+                text=form.cleaned_data["text"],
+                files=form.cleaned_data["files"],
+            )
+        except ValidationError as exc:
+            _apply(form, exc)
+        else:
+            messages.success(request, f"“{assignment.title}” sent to your counselor.")
+            return redirect("recovery:portal_homework")
+    return _portal_homework_page(request, bound_for=assignment.pk, bound_form=form)
+
+
+@patient_required
+@require_GET
+def portal_file(request: HttpRequest, pk: int) -> HttpResponse:
+    attachment = selectors.attachment_get_for_patient(request.patient, pk)
+    if attachment is None:
+        _deny_file(request, pk)
+    return _serve(attachment, request, patient_id=request.patient.pk)
