@@ -144,6 +144,13 @@ def homework_for_patient_portal(patient: Patient, pk: int) -> HomeworkAssignment
     """The portal's getter: only the logged-in patient's own homework, else 404."""
     assignment = HomeworkAssignment.objects.filter(patient=patient, pk=pk).first()
     if assignment is None:
+        audit.record(
+            action="recovery.homework_view",
+            actor=patient.user,
+            patient_id=patient.pk,
+            outcome=AuditEvent.Outcome.DENIED,
+            detail={"assignment_pk": pk},
+        )
         raise Http404("No such homework.")
     return assignment
 

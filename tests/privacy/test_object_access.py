@@ -26,6 +26,7 @@ class ObjectRoute:
     owner: str  # world attribute of a user who must get in
     colleague: str | None = "director"  # another user with access (None: nobody else)
     method: str = "get"
+    portal: bool = False  # a patient's own page: staff are refused by role
 
 
 def _p(w):
@@ -78,6 +79,17 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "scheduling:series_create": ObjectRoute(lambda w: {"pk": w.track.pk}, "counselor"),
     "scheduling:series_edit": ObjectRoute(lambda w: {"pk": w.series.pk}, "counselor"),
     "scheduling:book": ObjectRoute(lambda w: {"patient_pk": w.patient.pk}, "counselor", "nurse"),
+    # Recovery: meetings, homework and the files attached to them.
+    "recovery:patient": ObjectRoute(_p, "counselor", "frontdesk"),
+    "recovery:meeting_review": ObjectRoute(lambda w: {"pk": w.meeting.pk}, "counselor"),
+    "recovery:homework_review": ObjectRoute(lambda w: {"pk": w.submission.pk}, "counselor"),
+    "recovery:file": ObjectRoute(lambda w: {"pk": w.meeting.sheet_id}, "counselor", "frontdesk"),
+    "recovery:portal_file": ObjectRoute(
+        lambda w: {"pk": w.meeting.sheet_id}, "patient_user", None, portal=True
+    ),
+    "recovery:portal_homework_submit": ObjectRoute(
+        lambda w: {"pk": w.assignment.pk}, "patient_user", None, method="post", portal=True
+    ),
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -160,6 +172,29 @@ def world(
         recipient="County Court",
         purpose="Compliance",
     )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from recovery import services as recovery_services
+
+    w.patient_user = patient.user
+    w.meeting = recovery_services.meeting_log(
+        actor=patient.user,
+        patient=patient,
+        held_at=timezone.now() - timezone.timedelta(days=1),
+        fellowship="na",
+        name="Tuesday Night Hope",
+        mode="online",
+        sheet=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
+    )
+    template = recovery_services.homework_template_create(
+        actor=counselor, site=patient.site, title="Step 1", instructions="Write about step 1."
+    )
+    w.assignment = recovery_services.homework_assign(
+        actor=counselor, patient=patient, template=template, due_date=date(2027, 1, 15)
+    )
+    w.submission = recovery_services.homework_submit(
+        actor=patient.user, assignment=w.assignment, text="My step 1 work."
+    )
     w.outsiders = {}
 
     def outsider(role: str):
@@ -189,6 +224,12 @@ def test_owner_and_colleague_get_in(client, world, name):
 @pytest.mark.parametrize("name", sorted(OBJECT_ROUTES))
 def test_staff_of_another_site_gets_404_and_is_audited(client, world, name):
     route = OBJECT_ROUTES[name]
+    if route.portal:
+        outsider = world.outsider("counselor")
+        client.force_login(outsider)
+        # A patient's own page: staff are refused by role, learning nothing of the object.
+        assert _request(client, route, name, world).status_code in (403, 404)
+        return
     outsider = world.outsider(getattr(world, route.owner).role)
     if outsider.staff.sees_all_sites:
         pytest.skip("the director sees every site")
