@@ -81,8 +81,12 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "scheduling:book": ObjectRoute(lambda w: {"patient_pk": w.patient.pk}, "counselor", "nurse"),
     # Recovery: meetings, homework and the files attached to them.
     "recovery:patient": ObjectRoute(_p, "counselor", "frontdesk"),
-    "recovery:meeting_review": ObjectRoute(lambda w: {"pk": w.meeting.pk}, "counselor"),
-    "recovery:homework_review": ObjectRoute(lambda w: {"pk": w.submission.pk}, "counselor"),
+    "recovery:meeting_review": ObjectRoute(
+        lambda w: {"pk": w.meeting.pk}, "counselor", method="post"
+    ),
+    "recovery:homework_review": ObjectRoute(
+        lambda w: {"pk": w.submission.pk}, "counselor", method="post"
+    ),
     "recovery:file": ObjectRoute(lambda w: {"pk": w.meeting.sheet_id}, "counselor", "frontdesk"),
     "recovery:portal_file": ObjectRoute(
         lambda w: {"pk": w.meeting.sheet_id}, "patient_user", None, portal=True
