@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from django import forms
+
+from .models import Analyte, AnalyteOutcome, Method, SpecimenType, Validity
+
+YES_NO_UNKNOWN = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
+
+
+def _tri(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class CollectionForm(forms.Form):
+    collected_at = forms.DateTimeField(
+        label="Collected at",
+        required=False,
+        help_text="Leave empty for now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    specimen_type = forms.ChoiceField(label="Specimen type", choices=SpecimenType.choices)
+    method = forms.ChoiceField(
+        label="Testing", choices=Method.choices, widget=forms.RadioSelect, initial=Method.POC
+    )
+    observed = forms.BooleanField(label="Collection was observed", required=False)
+    temperature_in_range = forms.ChoiceField(
+        label="Temperature 90-100 °F within 4 minutes",
+        choices=[("", "Not applicable"), ("yes", "In range"), ("no", "Out of range")],
+        required=False,
+    )
+    creatinine_mg_dl = forms.DecimalField(
+        label="Creatinine (mg/dL)", required=False, min_value=0, max_digits=6, decimal_places=1
+    )
+    specific_gravity = forms.DecimalField(
+        label="Specific gravity", required=False, min_value=0, max_digits=5, decimal_places=4
+    )
+    ph = forms.DecimalField(label="pH", required=False, min_value=0, max_value=14, decimal_places=2)
+    oxidants_detected = forms.ChoiceField(
+        label="Oxidants detected", choices=YES_NO_UNKNOWN, required=False
+    )
+    validity = forms.ChoiceField(
+        label="Validity outcome",
+        choices=[("", "Not assessed"), *Validity.choices],
+        required=False,
+    )
+    chain_of_custody_id = forms.CharField(label="Chain-of-custody id", max_length=40)
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, for_cause: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = []
+        if for_cause:
+            self.fields["for_cause_reason"] = forms.CharField(
+                label="Reason for the for-cause test",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            fields.append("for_cause_reason")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *fields,
+            Fieldset(
+                "Collection",
+                Div(
+                    Div("specimen_type", css_class="col-md-4"),
+                    Div("collected_at", css_class="col-md-4"),
+                    Div("chain_of_custody_id", css_class="col-md-4"),
+                    css_class="row",
+                ),
+                "method",
+                "observed",
+            ),
+            Fieldset(
+                "Validity",
+                Div(
+                    Div("temperature_in_range", css_class="col-md-4"),
+                    Div("validity", css_class="col-md-4"),
+                    Div("oxidants_detected", css_class="col-md-4"),
+                    Div("creatinine_mg_dl", css_class="col-md-4"),
+                    Div("specific_gravity", css_class="col-md-4"),
+                    Div("ph", css_class="col-md-4"),
+                    css_class="row",
+                ),
+            ),
+            "notes",
+            Submit("save", "Record collection"),
+        )
+
+    def service_kwargs(self) -> dict:
+        d = self.cleaned_data
+        kwargs = {
+            "specimen_type": d["specimen_type"],
+            "method": d["method"],
+            "observed": d["observed"],
+            "temperature_in_range": _tri(d["temperature_in_range"]),
+            "creatinine_mg_dl": d["creatinine_mg_dl"],
+            "specific_gravity": d["specific_gravity"],
+            "ph": d["ph"],
+            "oxidants_detected": _tri(d["oxidants_detected"]),
+            "validity": d["validity"],
+            "chain_of_custody_id": d["chain_of_custody_id"],
+            "notes": d["notes"],
+        }
+        if d.get("collected_at"):
+            kwargs["collected_at"] = d["collected_at"]
+        if "for_cause_reason" in d:
+            kwargs["for_cause_reason"] = d["for_cause_reason"]
+        return kwargs
+
+
+class ForCauseForm(forms.Form):
+    patient = forms.ModelChoiceField(label="Patient", queryset=None)
+
+    def __init__(self, *args, patients=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].queryset = patients
+
+
+class ResultForm(forms.Form):
+    """One choice and one optional concentration per analyte of the policy's panel."""
+
+    source = forms.ChoiceField(
+        label="Result from", choices=Method.choices, widget=forms.RadioSelect
+    )
+    lab_name = forms.CharField(label="Laboratory", required=False, max_length=120)
+
+    def __init__(self, *args, panel: list[str], method: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.panel = [a for a in panel if a in Analyte.values]
+        if method == Method.LAB:
+            self.fields["source"].choices = [(Method.LAB, Method.LAB.label)]
+        self.fields["source"].initial = method
+        rows = []
+        for code in self.panel:
+            label = Analyte(code).label
+            self.fields[f"a_{code}"] = forms.ChoiceField(
+                label=label, choices=AnalyteOutcome.choices, initial=AnalyteOutcome.NOT_TESTED
+            )
+            self.fields[f"ng_{code}"] = forms.DecimalField(
+                label=f"{label} ng/mL",
+                required=False,
+                min_value=0,
+                max_digits=9,
+                decimal_places=1,
+            )
+            rows.append(
+                Div(
+                    Div(f"a_{code}", css_class="col-7"),
+                    Div(f"ng_{code}", css_class="col-5"),
+                    css_class="row",
+                )
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(
+                Div("source", css_class="col-md-6"),
+                Div("lab_name", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Fieldset("Panel", *rows),
+            Submit("save", "Save results"),
+        )
+
+    def analytes(self) -> dict[str, tuple[str, object]]:
+        d = self.cleaned_data
+        return {code: (d[f"a_{code}"], d.get(f"ng_{code}")) for code in self.panel}
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, button: str = "Save", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout("reason", Submit("save", button))

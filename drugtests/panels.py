@@ -1,0 +1,73 @@
+"""Panels on the portal home, the patient chart and the staff home (fixed query counts)."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.utils import timezone
+
+from core.models import Role
+from core.panels import Panel
+
+from . import selectors
+from .models import DeadlineKind, Selection, TestAlert
+from .selectors import counts_for_sites, site_today
+
+
+def portal_home(request, patient) -> Panel | None:
+    # Shown on the site-local day of the test only, while it is still to be given.
+    now = selectors.clock()
+    on = site_today(patient.site, now)
+    selection = (
+        Selection.objects.filter(
+            patient=patient, date=on, status=Selection.Status.PENDING, deadline__gt=now
+        )
+        .select_related("policy")
+        .order_by("deadline")
+        .first()
+    )
+    if selection is None:
+        return None
+    if selection.policy.deadline_kind == DeadlineKind.SESSION:
+        report_by = "Report at today's session."
+    else:
+        local = timezone.localtime(selection.deadline, patient.site.tz)
+        report_by = f"Report by {local:%H:%M}."
+    return Panel(
+        template="drugtests/_portal_notice.html",
+        context={"selection": selection, "report_by": report_by, "site": patient.site},
+        order=5,
+    )
+
+
+def chart(request, patient) -> Panel | None:
+    rows = list(
+        Selection.objects.filter(patient=patient)
+        .select_related("specimen")
+        .order_by("-date", "-pk")[:20]
+    )
+    return Panel(
+        template="drugtests/_chart.html",
+        context={
+            "patient": patient,
+            "rows": rows,
+            "can_order": request.user.role in (Role.DIRECTOR, Role.MEDICAL, Role.COUNSELOR),
+            "can_open": request.user.role in (Role.DIRECTOR, Role.MEDICAL, Role.COUNSELOR),
+        },
+        order=40,
+    )
+
+
+def staff_home(request, sites) -> Panel | None:
+    if not sites:
+        return None
+    counts = counts_for_sites(sites, selectors.clock())
+    alerts = None
+    if request.user.role in (Role.DIRECTOR, Role.MEDICAL):
+        alerts = TestAlert.objects.filter(
+            site__in=[s.pk for s in sites], resolved_at__isnull=True
+        ).aggregate(n=Count("pk"))["n"]
+    return Panel(
+        template="drugtests/_staff_home.html",
+        context={"counts": counts, "alerts": alerts},
+        order=30,
+    )

@@ -1,0 +1,235 @@
+"""Reads for drug testing: the eligible pool, today's list, the chart timeline, reports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from core.models import Site
+from patients.access import patients_visible_to
+from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
+
+from .draws import collection_days_in_period
+from .models import (
+    DeadlineKind,
+    Draw,
+    Outcome,
+    Selection,
+    TestingPolicy,
+)
+
+Kind = EnrollmentEvent.Kind
+HISTORY_KINDS = (Kind.ON_HOLD, Kind.RESUMED, Kind.PHASE, Kind.DISCHARGED)
+
+
+def clock() -> datetime:
+    """The current time for pages and panels, which cannot take ``now`` as services do;
+    tests replace it to pin the time of day."""
+    return timezone.now()
+
+
+def site_today(site: Site, now: datetime | None = None) -> date:
+    return timezone.localdate(now or clock(), site.tz)
+
+
+def deadline_for(policy: TestingPolicy, site: Site, on: date) -> datetime:
+    if policy.deadline_kind == DeadlineKind.SESSION:
+        local = datetime.combine(on, time(23, 59, 59))
+    else:
+        local = datetime.combine(on, policy.deadline_time)
+    return local.replace(tzinfo=site.tz)
+
+
+# --- the eligible pool ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    patient_id: int
+    enrollment_id: int
+    policy_id: int
+    p_num: int
+    p_den: int
+
+
+def active_policies(site: Site) -> tuple[dict[int, TestingPolicy], TestingPolicy | None]:
+    by_phase, default = {}, None
+    for policy in TestingPolicy.objects.filter(site=site, is_active=True):
+        if policy.phase_id is None:
+            default = policy
+        else:
+            by_phase[policy.phase_id] = policy
+    return by_phase, default
+
+
+def policy_for(phase_id, by_phase, default) -> TestingPolicy | None:
+    return by_phase.get(phase_id, default)
+
+
+def _state_on(enrollment_id: int, events: list, phase_ids: dict[str, int], fallback_phase):
+    """Status and phase of an enrollment on a day, replayed from its history."""
+    status, phase = EnrollmentStatus.ACTIVE, None
+    seen_phase = False
+    for kind, to_value in events:
+        if kind == Kind.ON_HOLD:
+            status = EnrollmentStatus.ON_HOLD
+        elif kind == Kind.RESUMED:
+            status = EnrollmentStatus.ACTIVE
+        elif kind == Kind.PHASE:
+            phase, seen_phase = phase_ids.get(to_value, fallback_phase), True
+    return status, (phase if seen_phase else None)
+
+
+def eligible_pool(site: Site, on: date) -> list[Candidate]:
+    """Patients with an enrollment at the site that is active (not on hold, not
+    discharged) on the site-local day ``on``, with their policy's chance for that day.
+
+    Current values describe today; an enrollment whose history has a hold, resume, phase
+    change or discharge after ``on`` is replayed from its history instead, so a draw for
+    a past day (the demo, a late run) sees the pool as it was.
+    """
+    by_phase, default = active_policies(site)
+    if not by_phase and default is None:
+        return []
+    rows = list(
+        Enrollment.objects.filter(site=site, admission_date__lte=on, patient__is_archived=False)
+        .filter(Q(discharge_date__isnull=True) | Q(discharge_date__gte=on))
+        .order_by("patient_id", "admission_date", "pk")
+        .values_list("pk", "patient_id", "status", "phase_id")
+    )
+    changed_later = set(
+        EnrollmentEvent.objects.filter(
+            enrollment__site=site, kind__in=HISTORY_KINDS, effective_date__gt=on
+        ).values_list("enrollment_id", flat=True)
+    )
+    replay = {pk for pk, _, status, _ in rows if pk in changed_later or status == "discharged"}
+    history: dict[int, list] = defaultdict(list)
+    phase_ids: dict[str, int] = {}
+    if replay:
+        for enrollment_id, kind, to_value in (
+            EnrollmentEvent.objects.filter(
+                enrollment_id__in=replay, kind__in=HISTORY_KINDS, effective_date__lte=on
+            )
+            .order_by("effective_date", "recorded_at", "pk")
+            .values_list("enrollment_id", "kind", "to_value")
+        ):
+            history[enrollment_id].append((kind, to_value))
+        phase_ids = {
+            name: pk
+            for pk, name in ProgramPhase.objects.filter(site=site).values_list("pk", "name")
+        }
+    weekday = on.weekday()
+    days_cache: dict[int, int] = {}
+    pool: dict[int, Candidate] = {}
+    for pk, patient_id, status, phase_id in rows:
+        if pk in replay:
+            status, phase_id = _state_on(pk, history[pk], phase_ids, phase_id)
+        if status != EnrollmentStatus.ACTIVE:
+            continue
+        policy = policy_for(phase_id, by_phase, default)
+        if policy is None or weekday not in policy.weekdays:
+            continue
+        if policy.pk not in days_cache:
+            days_cache[policy.pk] = collection_days_in_period(policy.weekdays, policy.period, on)
+        den = days_cache[policy.pk]
+        # A readmission on the same day leaves two rows; the later admission wins.
+        pool[patient_id] = Candidate(patient_id, pk, policy.pk, min(policy.frequency, den), den)
+    return [pool[k] for k in sorted(pool)]
+
+
+# --- access-checked getters -------------------------------------------------
+
+
+def sites_for(user) -> QuerySet[Site]:
+    staff = user.staff
+    if staff is None:
+        return Site.objects.none()
+    qs = Site.objects.filter(organization_id=staff.organization_id, is_active=True)
+    if staff.sees_all_sites:
+        return qs
+    return qs.filter(pk__in=staff.sites.values("pk"))
+
+
+def site_for_user(user, site_id) -> Site:
+    site = sites_for(user).filter(pk=site_id).first() if site_id else None
+    if site is None:
+        raise Http404("No such site.")
+    return site
+
+
+def selection_get_for_user(user, pk: int) -> Selection:
+    selection = (
+        Selection.objects.select_related("patient", "site", "policy", "draw")
+        .filter(pk=pk, patient__in=patients_visible_to(user))
+        .first()
+    )
+    if selection is None:
+        raise Http404("No such test.")
+    return selection
+
+
+def draw_get_for_user(user, pk: int) -> Draw:
+    draw = Draw.objects.select_related("site", "created_by").filter(pk=pk, site__in=sites_for(user))
+    found = draw.first()
+    if found is None:
+        raise Http404("No such draw.")
+    return found
+
+
+# --- today's list -------------------------------------------------------------
+
+
+@dataclass
+class TodayList:
+    site: Site
+    on: date
+    rows: list
+    counts: dict = field(default_factory=dict)
+    draw: Draw | None = None
+
+
+def today_list(user, site: Site, now: datetime | None = None) -> TodayList:
+    on = site_today(site, now)
+    rows = list(
+        Selection.objects.filter(site=site, date=on, patient__in=patients_visible_to(user))
+        .select_related("patient", "policy", "specimen", "ordered_by")
+        .order_by("status", "patient__legal_last_name", "pk")
+    )
+    counts = dict.fromkeys(Selection.Status.values, 0)
+    for row in rows:
+        counts[row.status] += 1
+    counts["selected"] = len(rows)
+    draw = Draw.objects.filter(site=site, date=on).first()
+    return TodayList(site=site, on=on, rows=rows, counts=counts, draw=draw)
+
+
+def counts_for_sites(sites: list[Site], now: datetime) -> dict:
+    """Today's counts per status over several sites, in one query (staff home panel)."""
+    q = Q(pk__in=[])
+    for s in sites:
+        q |= Q(site_id=s.pk, date=timezone.localdate(now, s.tz))
+    out = dict.fromkeys(Selection.Status.values, 0)
+    for row in Selection.objects.filter(q).values("status").annotate(n=Count("pk")):
+        out[row["status"]] = row["n"]
+    out["selected"] = sum(out.values())
+    return out
+
+
+def counts_positive(selection: Selection, policy: TestingPolicy) -> bool:
+    """Compliance: a positive, and (per policy) a missed, refused or invalid test."""
+    if selection.outcome == Outcome.POSITIVE:
+        return True
+    return policy.missed_counts_positive and selection.outcome in (
+        Outcome.MISSED,
+        Outcome.REFUSED,
+        Outcome.INVALID,
+    )
+
+
+def week_start(on: date) -> date:
+    return on - timedelta(days=on.weekday())

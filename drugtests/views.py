@@ -1,0 +1,360 @@
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from core import audit
+from core.access import staff_required
+from core.models import Role
+from patients.access import patient_get_for_user, patients_visible_to
+from patients.models import OPEN_STATUSES
+
+from . import services
+from .fairness import fairness_report
+from .forms import CollectionForm, ForCauseForm, ReasonForm, ResultForm
+from .interpretation import effective_results
+from .models import Draw, Interpretation, Method, Specimen, TestAlert
+from .reports import csv_rows, site_report
+from .selectors import (
+    draw_get_for_user,
+    selection_get_for_user,
+    site_for_user,
+    site_today,
+    sites_for,
+    today_list,
+)
+from .verification import verify_draws
+
+D, C, M, F, X = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK, Role.COLLECTOR
+COLLECTORS = (D, M, X)
+CLINICIANS = (D, M)
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _pick_site(request):
+    sites = list(sites_for(request.user).order_by("name"))
+    site_id = request.GET.get("site")
+    if site_id:
+        if not site_id.isdigit():
+            site_id = None
+        site = site_for_user(request.user, site_id)
+    elif sites:
+        site = sites[0]
+    else:
+        site = site_for_user(request.user, None)
+    return site, sites
+
+
+@staff_required(D, C, M, F, X)
+def today(request: HttpRequest) -> HttpResponse:
+    site, sites = _pick_site(request)
+    data = today_list(request.user, site)
+    alerts = []
+    if request.user.role in (D, M, C):
+        alerts = list(
+            TestAlert.objects.filter(
+                site=site,
+                resolved_at__isnull=True,
+                patient__in=patients_visible_to(request.user),
+            ).select_related("patient")[:50]
+        )
+    return render(
+        request,
+        "drugtests/today.html",
+        {
+            "data": data,
+            "sites": sites,
+            "site": site,
+            "alerts": alerts,
+            "can_collect": request.user.role in COLLECTORS,
+            "can_result": request.user.role in CLINICIANS,
+            "is_director": request.user.role == D,
+        },
+    )
+
+
+@staff_required(D, C, M)
+def selection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    selection = selection_get_for_user(request.user, pk)
+    specimen = Specimen.objects.filter(selection=selection).select_related("collected_by").first()
+    results = []
+    merged = {}
+    if specimen is not None:
+        results = list(specimen.results.prefetch_related("analytes").select_related("entered_by"))
+        merged = effective_results(results)
+    audit.record(
+        action="drugtests.selection_view",
+        request=request,
+        patient_id=selection.patient_id,
+        site_id=selection.site_id,
+        obj=selection,
+    )
+    return render(
+        request,
+        "drugtests/selection.html",
+        {
+            "selection": selection,
+            "specimen": specimen,
+            "results": results,
+            "merged": sorted(merged.values(), key=lambda r: r.analyte),
+            "flags": [
+                r for r in merged.values() if r.interpretation == Interpretation.PRESCRIBED_ABSENT
+            ],
+            "alerts": list(selection.alerts.all()),
+            "can_result": request.user.role in CLINICIANS,
+            "more_results": specimen is not None
+            and not any(r.source == Method.LAB for r in results),
+            "can_collect": request.user.role in COLLECTORS,
+            "excuse_form": ReasonForm(button="Excuse this test"),
+        },
+    )
+
+
+@staff_required(*COLLECTORS)
+def collect(request: HttpRequest, pk: int) -> HttpResponse:
+    selection = selection_get_for_user(request.user, pk)
+    initial = {"specimen_type": selection.policy.specimen_type}
+    form = CollectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.specimen_collect(
+                actor=request.user, selection=selection, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Specimen recorded for {selection.patient.display_name}.")
+            return redirect(f"{_today_url()}?site={selection.site_id}")
+    return render(
+        request,
+        "drugtests/collect.html",
+        {"selection": selection, "form": form, "patient": selection.patient},
+    )
+
+
+@staff_required(*COLLECTORS)
+@require_POST
+def refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    selection = selection_get_for_user(request.user, pk)
+    try:
+        services.selection_refuse(actor=request.user, selection=selection)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.warning(request, f"Recorded: {selection.patient.display_name} refused the test.")
+    return redirect(f"{_today_url()}?site={selection.site_id}")
+
+
+@staff_required(D, M, C)
+def for_cause(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = patient_get_for_user(
+        request.user, patient_pk, request=request, action="drugtests.for_cause"
+    )
+    form = ReasonForm(request.POST or None, button="Order for-cause test")
+    if request.method == "POST" and form.is_valid():
+        try:
+            selection = services.for_cause_order(
+                actor=request.user, patient=patient, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "For-cause test ordered; it is on today's list.")
+            return redirect(f"{_today_url()}?site={selection.site_id}")
+    return render(request, "drugtests/for_cause.html", {"patient": patient, "form": form})
+
+
+@staff_required(*COLLECTORS)
+def collect_unselected(request: HttpRequest) -> HttpResponse:
+    """Walk-in collection: a patient not selected today is only tested for cause."""
+    visible = (
+        patients_visible_to(request.user).filter(enrollments__status__in=OPEN_STATUSES).distinct()
+    )
+    picker = ForCauseForm(request.POST or None, patients=visible)
+    form = CollectionForm(request.POST or None, for_cause=True)
+    if request.method == "POST" and picker.is_valid() and form.is_valid():
+        patient = picker.cleaned_data["patient"]
+        try:
+            services.specimen_collect(actor=request.user, patient=patient, **form.service_kwargs())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"For-cause specimen recorded for {patient.display_name}.")
+            return redirect(f"{_today_url()}?site={patient.site_id}")
+    return render(request, "drugtests/collect_unselected.html", {"picker": picker, "form": form})
+
+
+@staff_required(*CLINICIANS)
+def enter_result(request: HttpRequest, pk: int) -> HttpResponse:
+    selection = selection_get_for_user(request.user, pk)
+    specimen = Specimen.objects.filter(selection=selection).first()
+    if specimen is None:
+        messages.error(request, "No specimen was collected for this test yet.")
+        return redirect("drugtests:selection", pk=selection.pk)
+    form = ResultForm(request.POST or None, panel=selection.policy.panel, method=specimen.method)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.result_enter(
+                actor=request.user,
+                selection=selection,
+                source=form.cleaned_data["source"],
+                lab_name=form.cleaned_data["lab_name"],
+                analytes=form.analytes(),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "Results saved.")
+            return redirect("drugtests:selection", pk=selection.pk)
+    return render(
+        request,
+        "drugtests/result.html",
+        {"selection": selection, "specimen": specimen, "form": form},
+    )
+
+
+@staff_required(*CLINICIANS)
+@require_POST
+def excuse(request: HttpRequest, pk: int) -> HttpResponse:
+    selection = selection_get_for_user(request.user, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.selection_excuse(
+                actor=request.user, selection=selection, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Test excused; the draw is unchanged and notes it.")
+    else:
+        messages.error(request, "Say why the test is excused.")
+    return redirect("drugtests:selection", pk=selection.pk)
+
+
+@staff_required(*CLINICIANS)
+@require_POST
+def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(
+        TestAlert.objects.filter(patient__in=patients_visible_to(request.user)), pk=pk
+    )
+    services.alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
+    return redirect(f"{_today_url()}?site={alert.site_id}")
+
+
+@staff_required(D)
+def draw_list(request: HttpRequest) -> HttpResponse:
+    site, sites = _pick_site(request)
+    draws = Draw.objects.filter(site=site).order_by("-seq")[:60]
+    return render(request, "drugtests/draws.html", {"site": site, "sites": sites, "draws": draws})
+
+
+@staff_required(D)
+def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    draw = draw_get_for_user(request.user, pk)
+    pool = draw.pool.select_related("patient", "policy").order_by("patient_id")
+    audit.record(action="drugtests.draw_view", request=request, site_id=draw.site_id, obj=draw)
+    return render(
+        request,
+        "drugtests/draw.html",
+        {"draw": draw, "pool": pool, "corrections": draw.corrections.select_related("selection")},
+    )
+
+
+@staff_required(D)
+def verify(request: HttpRequest) -> HttpResponse:
+    site, sites = _pick_site(request)
+    problems, checked = [], 0
+    for item in verify_draws(site):
+        if isinstance(item, int):
+            checked = item
+        else:
+            problems.append(item)
+    audit.record(
+        action="drugtests.verify",
+        request=request,
+        site_id=site.pk,
+        detail={"checked": checked, "problems": len(problems)},
+    )
+    return render(
+        request,
+        "drugtests/verify.html",
+        {"site": site, "sites": sites, "problems": problems, "checked": checked},
+    )
+
+
+def _range(request, site):
+    try:
+        weeks = max(1, min(52, int(request.GET.get("weeks", 8))))
+    except ValueError:
+        weeks = 8
+    end = site_today(site)
+    return end - timedelta(weeks=weeks) + timedelta(days=1), end, weeks
+
+
+@staff_required(*CLINICIANS)
+def fairness(request: HttpRequest) -> HttpResponse:
+    site, sites = _pick_site(request)
+    start, end, weeks = _range(request, site)
+    report = fairness_report(site, start, end)
+    return render(
+        request,
+        "drugtests/fairness.html",
+        {
+            "site": site,
+            "sites": sites,
+            "report": report,
+            "start": start,
+            "end": end,
+            "weeks": weeks,
+        },
+    )
+
+
+@staff_required(*CLINICIANS)
+def site_report_view(request: HttpRequest) -> HttpResponse:
+    site, sites = _pick_site(request)
+    start, end, weeks = _range(request, site)
+    rows, analytes = site_report(site, start, end)
+    if request.GET.get("format") == "csv":
+        audit.record(action="drugtests.report_export", request=request, site_id=site.pk)
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="drugtests-{site.code}-{start}-{end}.csv"'
+        )
+        writer = csv.writer(response)
+        for row in csv_rows(rows, analytes):
+            writer.writerow(row)
+        return response
+    table = [{"row": r, "cells": [r.analytes.get(a, (0, 0)) for a in analytes]} for r in rows]
+    return render(
+        request,
+        "drugtests/report.html",
+        {
+            "site": site,
+            "sites": sites,
+            "table": table,
+            "analytes": analytes,
+            "start": start,
+            "end": end,
+            "weeks": weeks,
+        },
+    )
+
+
+def _today_url() -> str:
+    return reverse("drugtests:today")
