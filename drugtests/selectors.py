@@ -10,7 +10,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from core.models import Site
+from core import audit
+from core.models import AuditEvent, Site
 from patients.access import patients_visible_to
 from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
 
@@ -169,6 +170,7 @@ def selection_get_for_user(user, pk: int) -> Selection:
         .first()
     )
     if selection is None:
+        deny(user, "selection", pk)
         raise Http404("No such test.")
     return selection
 
@@ -177,8 +179,19 @@ def draw_get_for_user(user, pk: int) -> Draw:
     draw = Draw.objects.select_related("site", "created_by").filter(pk=pk, site__in=sites_for(user))
     found = draw.first()
     if found is None:
+        deny(user, "draw", pk)
         raise Http404("No such draw.")
     return found
+
+
+def deny(user, kind: str, pk: int) -> None:
+    """A denied object is a 404 that reveals nothing, and a row in the audit trail."""
+    audit.record(
+        action=f"drugtests.{kind}_view",
+        actor=user if user.is_authenticated else None,
+        outcome=AuditEvent.Outcome.DENIED,
+        detail={f"{kind}_pk": pk},
+    )
 
 
 # --- today's list -------------------------------------------------------------

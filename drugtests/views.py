@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -16,7 +16,7 @@ from core.models import Role
 from patients.access import patient_get_for_user, patients_visible_to
 from patients.models import OPEN_STATUSES
 
-from . import services
+from . import selectors, services
 from .fairness import fairness_report
 from .forms import CollectionForm, ForCauseForm, ReasonForm, ResultForm
 from .interpretation import effective_results
@@ -249,9 +249,10 @@ def excuse(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(*CLINICIANS)
 @require_POST
 def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = get_object_or_404(
-        TestAlert.objects.filter(patient__in=patients_visible_to(request.user)), pk=pk
-    )
+    alert = TestAlert.objects.filter(patient__in=patients_visible_to(request.user), pk=pk).first()
+    if alert is None:
+        selectors.deny(request.user, "alert", pk)
+        raise Http404("No such alert.")
     services.alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
     return redirect(f"{_today_url()}?site={alert.site_id}")
 

@@ -37,6 +37,10 @@ def _s(w):
     return {"pk": w.session.pk}
 
 
+def _sel(w):
+    return {"pk": w.selection.pk}
+
+
 OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "patients:chart": ObjectRoute(_p, "counselor", "nurse"),
     "patients:demographics": ObjectRoute(_p, "frontdesk", "counselor"),
@@ -79,6 +83,19 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "scheduling:series_create": ObjectRoute(lambda w: {"pk": w.track.pk}, "counselor"),
     "scheduling:series_edit": ObjectRoute(lambda w: {"pk": w.series.pk}, "counselor"),
     "scheduling:book": ObjectRoute(lambda w: {"patient_pk": w.patient.pk}, "counselor", "nurse"),
+    # Drug testing: selections, their specimens and alerts, and the site's draws.
+    "drugtests:selection": ObjectRoute(_sel, "collector", "nurse"),
+    "drugtests:collect": ObjectRoute(_sel, "collector", "nurse"),
+    "drugtests:refuse": ObjectRoute(_sel, "collector", "nurse", method="post"),
+    "drugtests:result": ObjectRoute(_sel, "nurse"),
+    "drugtests:excuse": ObjectRoute(_sel, "nurse"),
+    "drugtests:for_cause": ObjectRoute(
+        lambda w: {"patient_pk": w.patient.pk}, "nurse", "counselor"
+    ),
+    "drugtests:resolve_alert": ObjectRoute(
+        lambda w: {"pk": w.alert.pk}, "nurse", "counselor", method="post"
+    ),
+    "drugtests:draw": ObjectRoute(lambda w: {"pk": w.draw.pk}, "director", None),
     # Recovery: meetings, homework and the files attached to them.
     "recovery:patient": ObjectRoute(_p, "counselor", "frontdesk"),
     "recovery:meeting_review": ObjectRoute(
@@ -199,6 +216,32 @@ def world(
     w.submission = recovery_services.homework_submit(
         actor=patient.user, assignment=w.assignment, text="My step 1 work."
     )
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from drugtests import services as drug_services
+    from drugtests.models import TestAlert, TestingPolicy
+
+    TestingPolicy.objects.create(
+        site=patient.site,
+        name="Daily",
+        frequency=5,
+        period="week",
+        collection_days="01234",
+        panel=["buprenorphine", "fentanyl"],
+    )
+    monday = datetime(2026, 11, 16, 7, tzinfo=ZoneInfo("America/New_York"))
+    drug_services.draw_run(site=patient.site, on=monday.date(), now=monday)
+    w.selection = patient.test_selections.get()
+    w.draw = w.selection.draw
+    w.alert = TestAlert.objects.create(
+        kind="missed",
+        patient=patient,
+        site=patient.site,
+        selection=w.selection,
+        created_at=monday,
+    )
+    w.collector = make_staff("collector_here", "collector")
     w.outsiders = {}
 
     def outsider(role: str):
