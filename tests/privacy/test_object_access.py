@@ -88,7 +88,7 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "drugtests:collect": ObjectRoute(_sel, "collector", "nurse"),
     "drugtests:refuse": ObjectRoute(_sel, "collector", "nurse", method="post"),
     "drugtests:result": ObjectRoute(_sel, "nurse"),
-    "drugtests:excuse": ObjectRoute(_sel, "nurse"),
+    "drugtests:excuse": ObjectRoute(_sel, "nurse", method="post"),
     "drugtests:for_cause": ObjectRoute(
         lambda w: {"patient_pk": w.patient.pk}, "nurse", "counselor"
     ),
