@@ -84,7 +84,7 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "scheduling:series_edit": ObjectRoute(lambda w: {"pk": w.series.pk}, "counselor"),
     "scheduling:book": ObjectRoute(lambda w: {"patient_pk": w.patient.pk}, "counselor", "nurse"),
     # Drug testing: selections, their specimens and alerts, and the site's draws.
-    "drugtests:selection": ObjectRoute(_sel, "collector", "nurse"),
+    "drugtests:selection": ObjectRoute(_sel, "nurse", "counselor"),
     "drugtests:collect": ObjectRoute(_sel, "collector", "nurse"),
     "drugtests:refuse": ObjectRoute(_sel, "collector", "nurse", method="post"),
     "drugtests:result": ObjectRoute(_sel, "nurse"),
@@ -92,9 +92,7 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "drugtests:for_cause": ObjectRoute(
         lambda w: {"patient_pk": w.patient.pk}, "nurse", "counselor"
     ),
-    "drugtests:resolve_alert": ObjectRoute(
-        lambda w: {"pk": w.alert.pk}, "nurse", "counselor", method="post"
-    ),
+    "drugtests:resolve_alert": ObjectRoute(lambda w: {"pk": w.alert.pk}, "nurse", method="post"),
     "drugtests:draw": ObjectRoute(lambda w: {"pk": w.draw.pk}, "director", None),
     # Recovery: meetings, homework and the files attached to them.
     "recovery:patient": ObjectRoute(_p, "counselor", "frontdesk"),
