@@ -5,21 +5,25 @@ from .models import Role
 D, C, M, F, X = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK, Role.COLLECTOR
 EVERY_STAFF = (D, C, M, F, X)
 
-# (label, url name, roles). Items whose view does not exist yet are skipped.
+# (label, url name, roles, in the main bar?). The rest sit under "More".
+# Items whose view does not exist yet are skipped.
 STAFF_NAV = [
-    ("Home", "home", EVERY_STAFF),
-    ("Caseload", "patients:caseload", (D, C, M, F)),
-    ("Calendar", "scheduling:calendar", (D, C, M, F)),
-    ("My sessions", "scheduling:my_sessions", (D, C, M)),
-    ("Compliance", "scheduling:compliance", (D, C)),
-    ("Drug tests", "drugtests:today", (D, C, M, F, X)),
-    ("Review queue", "recovery:queue", (D, C)),
-    ("Meetings", "recovery:weekly", (D, C)),
-    ("Homework library", "recovery:library", (D, C)),
-    ("Meeting requirements", "recovery:requirements", (D,)),
-    ("Emergency access", "privacy:break_glass", (C, M, F)),
-    ("Reports", "reports:index", (D,)),
-    ("Audit trail", "privacy:audit", (D,)),
+    ("Home", "home", EVERY_STAFF, True),
+    ("Caseload", "patients:caseload", (D, C, M, F), True),
+    ("Calendar", "scheduling:calendar", (D, C, M, F), True),
+    ("My sessions", "scheduling:my_sessions", (D, C, M), True),
+    ("Drug tests", "drugtests:today", (D, C, M, F, X), True),
+    ("Review queue", "recovery:queue", (D, C), True),
+    ("Compliance grid", "dashboard:compliance", (D, C), True),
+    ("Weekly hours", "scheduling:compliance", (D, C), False),
+    ("Billing days", "scheduling:billing", (D, C, F), False),
+    ("Meetings", "recovery:weekly", (D, C), False),
+    ("Homework library", "recovery:library", (D, C), False),
+    ("Meeting requirements", "recovery:requirements", (D,), False),
+    ("Notifications", "notifications:outbox", (D, C), False),
+    ("Emergency access", "privacy:break_glass", (C, M, F, X), False),
+    ("Reports", "reports:index", (D,), True),
+    ("Audit trail", "privacy:audit", (D,), False),
 ]
 PORTAL_NAV = [
     ("Home", "home"),
@@ -44,8 +48,12 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     if user.is_clinic_staff:
-        items = [(label, name) for label, name, roles in STAFF_NAV if user.role in roles]
-        return {"nav_items": _resolve(items), "nav_kind": "staff"}
+        mine = [item for item in STAFF_NAV if user.role in item[2]]
+        return {
+            "nav_items": _resolve([(label, name) for label, name, _, main in mine if main]),
+            "nav_more": _resolve([(label, name) for label, name, _, main in mine if not main]),
+            "nav_kind": "staff",
+        }
     if user.is_portal_patient:
         return {"nav_items": _resolve(PORTAL_NAV), "nav_kind": "portal"}
     return {"nav_items": []}

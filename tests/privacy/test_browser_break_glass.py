@@ -13,6 +13,7 @@ def test_break_glass_is_audited_and_the_director_is_alerted(
     page.goto(f"{live_server.url}/patients/{outsider.pk}/")
     assert page.get_by_text("Page not found").is_visible()
 
+    page.get_by_role("button", name="More").click()
     page.get_by_role("link", name="Emergency access").click()
     page.get_by_label("Patient MRN").fill(outsider.mrn)
     page.get_by_label("Clinical reason for access").fill("Crisis call, primary counselor on leave")
@@ -25,6 +26,7 @@ def test_break_glass_is_audited_and_the_director_is_alerted(
     login(page, "director")
     alerts = page.get_by_test_id("break-glass-alerts")
     assert "Crisis call, primary counselor on leave" in alerts.inner_text()
+    page.get_by_role("button", name="More").click()
     page.get_by_role("link", name="Audit trail").click()
     page.get_by_label("Action").fill("break_glass")
     page.get_by_role("button", name="Filter").click()
