@@ -72,7 +72,7 @@ def injection_due(patients: QuerySet[Patient], today: date) -> list[Alert]:
                     f"{order.next_injection_due:%b %-d}"
                 ),
                 action_url=_chart(order.patient_id, "medications"),
-                action_label="Record the next due date",
+                action_label="Open medications",
             )
         )
     return alerts

@@ -62,4 +62,4 @@ def test_htmx_dismiss_returns_an_empty_fragment(client, counselor, injection):
 def test_staff_home_shows_the_alert_with_its_action(client, counselor, injection):
     client.force_login(counselor)
     page = client.get(reverse("home")).content.decode()
-    assert "Alert queue" in page and "Record the next due date" in page
+    assert "Alert queue" in page and "Open medications" in page
