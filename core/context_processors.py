@@ -30,6 +30,7 @@ PORTAL_NAV = [
     ("My schedule", "scheduling:portal_schedule"),
     ("Homework", "recovery:portal_homework"),
     ("Meetings", "recovery:portal_meetings"),
+    ("Messages", "notifications:inbox"),
 ]
 
 

@@ -1,0 +1,121 @@
+"""Delivery channels. Each ``deliver`` either returns (delivered) or raises.
+
+SMS goes through a pluggable backend chosen by ``STEPWISE_SMS_BACKEND`` (read from the
+environment when this module is imported):
+- ``file`` (default): one JSON line per text in ``var/sms/outbox.jsonl`` (development);
+- ``console``: the log;
+- ``locmem``: kept in ``sms_outbox`` (tests);
+- ``http``: a Twilio-compatible REST API: ``POST SMS_HTTP_URL`` with form fields
+  ``To``, ``From``, ``Body`` and HTTP basic auth ``SMS_HTTP_USER``:``SMS_HTTP_TOKEN``
+  (for Twilio: ``https://api.twilio.com/2010-04-01/Accounts/<SID>/Messages.json``);
+- or a dotted path to a class with ``send(to, body, reference)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+SMS_BACKEND = os.environ.get("STEPWISE_SMS_BACKEND", "file")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_USER = os.environ.get("SMS_HTTP_USER", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_FROM = os.environ.get("SMS_FROM", "")
+# Shared secret the provider sends with inbound texts (header or ?token=).
+SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
+SMS_FILE = Path(os.environ.get("STEPWISE_SMS_FILE", str(settings.VAR_DIR / "sms" / "outbox.jsonl")))
+# Base URL of the portal in message links (messages carry no details, only this link).
+BASE_URL = os.environ.get("STEPWISE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A send that hangs would hold a worker slot (and its claim) forever.
+SEND_TIMEOUT_SECONDS = 20
+
+sms_outbox: list[dict] = []
+
+
+class DeliveryError(Exception):
+    """The provider refused or could not be reached: worth a retry."""
+
+
+class FileSmsBackend:
+    def send(self, to: str, body: str, reference: str) -> None:
+        SMS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        with SMS_FILE.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"to": to, "body": body, "reference": reference}) + "\n")
+
+
+class ConsoleSmsBackend:
+    def send(self, to: str, body: str, reference: str) -> None:
+        logger.info("SMS to ...%s (%s): %s", to[-4:], reference, body)
+
+
+class LocmemSmsBackend:
+    def send(self, to: str, body: str, reference: str) -> None:
+        sms_outbox.append({"to": to, "body": body, "reference": reference})
+
+
+class HttpSmsBackend:
+    """Twilio-compatible: form-encoded POST, basic auth, 2xx is accepted."""
+
+    def send(self, to: str, body: str, reference: str) -> None:
+        if not (SMS_HTTP_URL and SMS_FROM):
+            raise DeliveryError("SMS_HTTP_URL and SMS_FROM must be set for the http SMS backend")
+        data = urllib.parse.urlencode({"To": to, "From": SMS_FROM, "Body": body}).encode()
+        request = urllib.request.Request(SMS_HTTP_URL, data=data, method="POST")  # noqa: S310
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        if SMS_HTTP_USER:
+            token = base64.b64encode(f"{SMS_HTTP_USER}:{SMS_HTTP_TOKEN}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        request.add_header("Idempotency-Key", reference)
+        try:
+            with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_SECONDS) as response:  # noqa: S310
+                if not 200 <= response.status < 300:
+                    raise DeliveryError(f"SMS provider answered HTTP {response.status}")
+        except urllib.error.HTTPError as exc:
+            raise DeliveryError(f"SMS provider answered HTTP {exc.code}") from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"SMS provider unreachable: {exc}") from exc
+
+
+_SMS_BACKENDS = {
+    "file": FileSmsBackend,
+    "console": ConsoleSmsBackend,
+    "locmem": LocmemSmsBackend,
+    "http": HttpSmsBackend,
+}
+
+
+def sms_backend():
+    cls = _SMS_BACKENDS.get(SMS_BACKEND)
+    if cls is None:
+        cls = import_string(SMS_BACKEND)
+    return cls()
+
+
+def send_sms(*, to: str, body: str, reference: str) -> None:
+    sms_backend().send(to, body, reference)
+
+
+def send_email(*, to: str, subject: str, body: str, reference: str) -> None:
+    # A stable Message-ID per outbox row: a resend after a crash carries the same id,
+    # so a mail system that de-duplicates by Message-ID drops the copy.
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": f"<{reference}@stepwise.notifications>"},
+        connection=get_connection(timeout=SEND_TIMEOUT_SECONDS),
+    )
+    message.send(fail_silently=False)

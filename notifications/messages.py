@@ -1,0 +1,100 @@
+"""Message texts: one template per kind and channel under
+``templates/notifications/messages/<kind>.<sms|subject|email|in_app>.txt``.
+
+Templates see the whole context (including the patient and the site, whose names may
+say "Recovery Center") but must use only neutral facts: the first name, a date or time,
+and a link. Every rendered text passes ``privacy.check`` before it may leave.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from . import channels, privacy
+from .models import Channel, Kind
+
+PARTS = {
+    Channel.SMS: ("sms",),
+    Channel.EMAIL: ("subject", "email"),
+    Channel.IN_APP: ("in_app",),
+}
+STAFF_KINDS = frozenset({Kind.STAFF_DIGEST, Kind.STAFF_ALERT})
+
+
+def _fmt_when(value: str | None, tz) -> str:
+    if not value:
+        return ""
+    instant = datetime.fromisoformat(value).astimezone(tz)
+    return f"on {instant:%a %b} {instant.day} at {instant:%-I:%M %p}"
+
+
+def _fmt_time(value: str | None, tz) -> str:
+    if not value:
+        return "the end of the day"
+    instant = datetime.fromisoformat(value).astimezone(tz)
+    return f"{instant:%-I:%M %p}"
+
+
+def _fmt_date(value: str | None) -> str:
+    if not value:
+        return ""
+    day = date.fromisoformat(value)
+    return f"{day:%a %b} {day.day}"
+
+
+def link_for(kind: str) -> str:
+    path = reverse("home") if kind in STAFF_KINDS else reverse("notifications:inbox")
+    return f"{channels.BASE_URL}{path}"
+
+
+def context_for(notification, *, site=None) -> dict:
+    recipient = notification.recipient
+    patient = notification.patient
+    if site is None and patient is not None:
+        site = patient.site
+    tz = site.tz if site is not None else ZoneInfo(settings.DEFAULT_SITE_TIME_ZONE)
+    payload = notification.payload or {}
+    if patient is not None and patient.user_id == recipient.pk:
+        first = patient.preferred_name or patient.legal_first_name
+    else:  # staff kinds: the staff member's own name, never the patient's
+        first = recipient.first_name
+    first = first or "there"
+    return {
+        **payload,
+        "first_name": first,
+        "when": _fmt_when(payload.get("at"), tz),
+        "deadline": _fmt_time(payload.get("deadline"), tz),
+        "due_date": _fmt_date(payload.get("due_date")),
+        "day": _fmt_date(payload.get("day")),
+        "link": link_for(notification.kind),
+        # Available to templates, deliberately: the denylist test proves none of these
+        # leak (site names contain "Recovery Center", patients have substances).
+        "patient": patient,
+        "site": site,
+        "recipient": recipient,
+    }
+
+
+def render(kind: str, channel: str, context: dict) -> tuple[str, str]:
+    """(subject, body) for a kind on a channel; subject is empty except for email."""
+    rendered = {
+        part: render_to_string(f"notifications/messages/{kind}.{part}.txt", context).strip()
+        for part in PARTS[Channel(channel)]
+    }
+    subject = rendered.get("subject", "")
+    body = rendered.get("email") or rendered.get("sms") or rendered.get("in_app", "")
+    return subject, body
+
+
+def render_checked(notification, *, site=None) -> tuple[str, str]:
+    subject, body = render(
+        notification.kind, notification.channel, context_for(notification, site=site)
+    )
+    privacy.check(subject)
+    privacy.check(body)
+    return subject, body

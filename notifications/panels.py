@@ -1,0 +1,35 @@
+from django.conf import settings
+
+from core.panels import Panel
+
+from . import selectors
+
+
+def portal_home(request, patient):
+    """Unread count and the latest few notifications: two queries whatever the size."""
+    latest = list(selectors.inbox_for(request.user)[:3])
+    return Panel(
+        template="notifications/_portal_panel.html",
+        context={
+            "unread": selectors.unread_count(request.user),
+            "latest": latest,
+            "tzname": patient.site.time_zone,
+        },
+        order=20,
+    )
+
+
+def staff_home(request, sites):
+    """A staff member's own alerts and digest notices: two queries whatever the size."""
+    latest = list(selectors.inbox_for(request.user)[:5])
+    if not latest:
+        return None
+    return Panel(
+        template="notifications/_staff_panel.html",
+        context={
+            "unread": selectors.unread_count(request.user),
+            "latest": latest,
+            "tzname": sites[0].time_zone if sites else settings.DEFAULT_SITE_TIME_ZONE,
+        },
+        order=15,
+    )

@@ -1,0 +1,83 @@
+"""Celery tasks: they take ids, never content, and call a service.
+
+Beat (``CELERY_BEAT_SCHEDULE`` in settings) runs ``dispatch_due`` every minute,
+``reconcile`` every 5 minutes and ``replan_all`` hourly. No task is ever scheduled
+with a long ``eta``/``countdown``: Redis would redeliver it after its visibility
+timeout and run it twice. Due times live in the database.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import planning, planning_ext, services
+
+
+@shared_task(name="notifications.tasks.dispatch_due", ignore_result=True)
+def dispatch_due() -> int:
+    now = timezone.now()
+    # Sources written without a post_save (bulk draws, alerts) are planned here, at
+    # most a minute late; the planners are idempotent.
+    planning_ext.tick(now=now)
+    return len(services.notifications_dispatch_due(now=now))
+
+
+# acks_late + reject_on_worker_lost: a message is acknowledged only after the send
+# finished, and put back if the worker process dies mid-send. Safe only because the
+# send is idempotent (conditional claim; a finished row is never sent again).
+# The hard time limit is below services.SENDING_LEASE, so the reconciler never takes
+# over the claim of a send that is still running.
+@shared_task(
+    name="notifications.tasks.send_notification",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=90,
+    time_limit=120,
+)
+def send_notification(self, notification_id: int) -> str:
+    return services.notification_send(
+        notification_id=notification_id, claim_token=self.request.id or ""
+    )
+
+
+@shared_task(name="notifications.tasks.reconcile", ignore_result=True)
+def reconcile() -> dict:
+    return services.notifications_reconcile()
+
+
+@shared_task(name="notifications.tasks.replan_all", ignore_result=True)
+def replan_all() -> dict:
+    return planning.replan_all()
+
+
+@shared_task(name="notifications.tasks.plan_medication_order", ignore_result=True)
+def plan_medication_order(order_id: int) -> dict:
+    return planning.plan_medication_order(order_id)
+
+
+@shared_task(name="notifications.tasks.plan_patient", ignore_result=True)
+def plan_patient(patient_id: int) -> None:
+    planning.plan_patient(patient_id)
+
+
+@shared_task(name="notifications.tasks.plan_session", ignore_result=True)
+def plan_session(session_id: int) -> int:
+    return planning_ext.plan_sessions([session_id])
+
+
+@shared_task(name="notifications.tasks.plan_selection", ignore_result=True)
+def plan_selection(selection_id: int) -> int:
+    return planning_ext.plan_selections([selection_id])
+
+
+@shared_task(name="notifications.tasks.plan_homework", ignore_result=True)
+def plan_homework(assignment_id: int) -> int:
+    return planning_ext.plan_homework([assignment_id])
+
+
+@shared_task(name="notifications.tasks.plan_absence_alert", ignore_result=True)
+def plan_absence_alert(attendance_id: int) -> int:
+    return planning_ext.plan_absence_alerts([attendance_id])

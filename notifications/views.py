@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from core.access import patient_required, staff_required
+from core.models import Role
+
+from . import selectors, services
+from .forms import OutboxFilterForm, PreferenceForm
+from .models import PATIENT_OPTIONAL_KINDS
+
+OUTBOX_PAGE = 50
+INBOX_PAGE = 20
+
+
+@patient_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        raw = request.POST.get("id", "")
+        ids = [int(raw)] if raw.isdigit() else None
+        services.notifications_mark_read(user=request.user, ids=ids)
+        return redirect("notifications:inbox")
+    rows = selectors.inbox_for(request.user)
+    page = Paginator(rows, INBOX_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/inbox.html",
+        {
+            "page": page,
+            "unread": selectors.unread_count(request.user),
+            "tzname": request.patient.site.time_zone,
+        },
+    )
+
+
+@patient_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    pref = services.preference_for(request.user)
+    if request.method == "POST":
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.preference_update(
+                    actor=request.user,
+                    user=request.user,
+                    channel=data["channel"],
+                    disabled_kinds=[
+                        k for k in PATIENT_OPTIONAL_KINDS if k not in data["enabled_kinds"]
+                    ],
+                    quiet_start=data["quiet_start"],
+                    quiet_end=data["quiet_end"],
+                    sms_consent=data["sms_consent"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Your reminder preferences are saved.")
+                return redirect("notifications:preferences")
+    else:
+        form = PreferenceForm(
+            initial={
+                "channel": pref.channel,
+                "enabled_kinds": [k for k in PATIENT_OPTIONAL_KINDS if pref.wants(k)],
+                "quiet_start": pref.quiet_start,
+                "quiet_end": pref.quiet_end,
+                "sms_consent": pref.sms_allowed,
+            }
+        )
+    return render(
+        request,
+        "notifications/preferences.html",
+        {
+            "form": form,
+            "pref": pref,
+            "site": request.patient.site,
+            "phone_on_file": bool(request.patient.phone),
+            "email_on_file": bool(request.patient.email or request.user.email),
+        },
+    )
+
+
+@staff_required(Role.DIRECTOR, Role.COUNSELOR)
+def outbox(request: HttpRequest) -> HttpResponse:
+    form = OutboxFilterForm(request.GET or None)
+    rows = selectors.outbox_for(request.user)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        for name in ("status", "kind", "channel"):
+            if data[name]:
+                rows = rows.filter(**{name: data[name]})
+        if data["due_from"]:
+            rows = rows.filter(due_at__date__gte=data["due_from"])
+        if data["due_to"]:
+            rows = rows.filter(due_at__date__lte=data["due_to"])
+    page = Paginator(rows, OUTBOX_PAGE).get_page(request.GET.get("page"))
+    for row in page:
+        # Times in the patient's site time zone (the outbox may span sites).
+        row.tzname = (
+            row.patient.site.time_zone if row.patient_id else settings.DEFAULT_SITE_TIME_ZONE
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "notifications/outbox.html",
+        {"form": form, "page": page, "query": query.urlencode(), "now": timezone.now()},
+    )
+
+
+@staff_required(Role.DIRECTOR, Role.COUNSELOR)
+@require_POST
+def resend(request: HttpRequest, pk: int) -> HttpResponse:
+    original = selectors.outbox_get_for_user(request.user, pk)
+    try:
+        row = services.notification_resend(actor=request.user, notification=original)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Queued again as notification #{row.pk}.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "notifications:outbox"
+    return redirect(back)
+
+
+@staff_required()
+@require_POST
+def staff_mark_read(request: HttpRequest) -> HttpResponse:
+    """Staff read their own alerts on the home panel; this clears the unread count."""
+    services.notifications_mark_read(user=request.user)
+    return redirect("home")
+
+
+# Public on purpose: the SMS provider (Twilio or compatible) posts inbound texts here
+# without a user session. It is protected by a shared secret (header or ?token=), is
+# CSRF-exempt because the caller is a server, reveals nothing (the answer is always an
+# empty TwiML document) and only records opt-outs/opt-ins for the sending number.
+@login_not_required
+@csrf_exempt
+@require_POST
+def sms_inbound(request: HttpRequest) -> HttpResponse:
+    token = request.headers.get("X-Stepwise-Webhook-Token") or request.GET.get("token", "")
+    if not services.webhook_secret_ok(token):
+        return HttpResponse(status=403)
+    services.inbound_sms_record(
+        from_number=request.POST.get("From", ""),
+        to_number=request.POST.get("To", ""),
+        body=request.POST.get("Body", ""),
+        provider_id=request.POST.get("MessageSid", ""),
+    )
+    return HttpResponse(
+        '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+        content_type="text/xml",
+    )
