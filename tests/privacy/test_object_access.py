@@ -94,6 +94,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     ),
     "drugtests:resolve_alert": ObjectRoute(lambda w: {"pk": w.alert.pk}, "nurse", method="post"),
     "drugtests:draw": ObjectRoute(lambda w: {"pk": w.draw.pk}, "director", None),
+    "notifications:resend": ObjectRoute(
+        lambda w: {"pk": w.notification.pk}, "counselor", method="post"
+    ),
     # Recovery: meetings, homework and the files attached to them.
     "recovery:patient": ObjectRoute(_p, "counselor", "frontdesk"),
     "recovery:meeting_review": ObjectRoute(
@@ -240,6 +243,21 @@ def world(
         created_at=monday,
     )
     w.collector = make_staff("collector_here", "collector")
+    from notifications.models import Notification
+
+    w.notification = Notification.objects.create(
+        kind="injection_due",
+        recipient=patient.user,
+        patient=patient,
+        channel="email",
+        due_at=monday,
+        deliver_after=monday,
+        dedupe_key=f"test:{patient.pk}",
+        status="sent",
+        sent_at=monday,
+        created_at=monday,
+        updated_at=monday,
+    )
     w.outsiders = {}
 
     def outsider(role: str):

@@ -16,6 +16,10 @@ PUBLIC = {
         "calendar apps cannot log in: a revocable secret token in the URL, and the feed "
         "names no program, track or diagnosis"
     ),
+    "notifications:sms_inbound": (
+        "the SMS provider's webhook cannot log in: a shared secret authenticates it, it is "
+        "off when no secret is set, and it records only STOP/START keywords"
+    ),
 }
 # Routes open to any signed-in account, each with the reason.
 ANY_SIGNED_IN = {
