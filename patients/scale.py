@@ -83,9 +83,13 @@ def seed_patients(ctx) -> None:
         site = ctx.sites[i % len(ctx.sites)]
         counselors = by_site[site.pk]
         counselor = counselors[(i // len(ctx.sites)) % len(counselors)]
-        level = levels[i % len(levels)]
+        # i % len(sites) picks the site, so index levels and tracks by the patient's
+        # rank at that site: with i alone, every site would only ever get the levels
+        # and tracks whose index has that site's parity.
+        k = i // len(ctx.sites)
+        level = levels[k % len(levels)]
         site_tracks = tracks.get((site.pk, level)) or [None]
-        track = site_tracks[i % len(site_tracks)]
+        track = site_tracks[(k // len(levels)) % len(site_tracks)]
         site_phases = sorted(phases.get(site.pk, []), key=lambda p: p.number)
         admitted = today - timedelta(days=(i * 7) % (ctx.weeks * 7))
         phase = (

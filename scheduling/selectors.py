@@ -307,6 +307,13 @@ def weekly_hours(
         .values("patient_id", "session_id", "status", "minutes_credited", "session__local_date")
     )
     taken = {(a["patient_id"], a["session_id"]) for a in attendance}
+    # Indexed once, so the loop below is linear in the data, not patients x rows.
+    attendance_of = defaultdict(list)
+    for a in attendance:
+        attendance_of[a["patient_id"]].append(a)
+    sessions_of_track = defaultdict(list)
+    for s in sessions:
+        sessions_of_track[s.track_id or ("patient", s.patient_id)].append(s)
     enrollments = defaultdict(list)
     for e in Enrollment.objects.filter(patient_id__in=ids).order_by("-admission_date", "-pk"):
         enrollments[e.patient_id].append(e)
@@ -319,7 +326,10 @@ def weekly_hours(
         adolescent = p.is_adolescent_on(monday)
         row = WeekHours(patient=p, monday=monday, level=level, adolescent=adolescent)
         row.days = {monday + timedelta(days=i): 0 for i in range(7)}
-        for s in sessions:
+        mine_by_track = {m.track_id for m in by_patient[p.pk]}
+        candidates = [s for t in mine_by_track for s in sessions_of_track[t]]
+        candidates += sessions_of_track[("patient", p.pk)]
+        for s in candidates:
             if s.status != SessionStatus.SCHEDULED:
                 continue  # a cancelled session is not an absence and not expected
             mine = s.patient_id == p.pk or (
@@ -331,8 +341,8 @@ def weekly_hours(
             row.scheduled_minutes += minutes
             if (s.local_date >= today or s.ends_at > now) and (p.pk, s.pk) not in taken:
                 row.remaining_minutes += minutes
-        for a in attendance:
-            if a["patient_id"] == p.pk and a["status"] in ATTENDED_STATUSES:
+        for a in attendance_of[p.pk]:
+            if a["status"] in ATTENDED_STATUSES:
                 row.attended_minutes += a["minutes_credited"]
                 row.days[a["session__local_date"]] += a["minutes_credited"]
         row.minimum_minutes = weekly_minimum_minutes(level, adolescent) if level else 0

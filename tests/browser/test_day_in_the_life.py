@@ -86,7 +86,7 @@ def test_front_desk_checks_in_the_evening_group(page, login, live_server, make_s
 def test_counselor_works_the_alert_queue(page, login, live_server, clinic):
     login(page, "counselor")
     queue = page.get_by_test_id("alert-queue")
-    assert "Blake Evening" in queue.inner_text()
+    assert "Blake Evening" in queue.inner_text() and "injection due" in queue.inner_text()
     assert_accessible(page, live_server.url)
     save_screen(page, "day_counselor_alerts")
     # The action leads to the chart section where the alert is resolved.
@@ -94,10 +94,11 @@ def test_counselor_works_the_alert_queue(page, login, live_server, clinic):
     assert page.get_by_test_id("chart-heading").inner_text().startswith("Blake Evening")
     page.go_back()
     # Set aside (htmx: the row goes without a reload), and it stays gone.
-    page.get_by_role("button", name="Dismiss: Blake Evening").click()
-    expect(page.get_by_test_id("alert")).to_have_count(0)
+    queue = page.get_by_test_id("alert-queue")
+    queue.get_by_role("button", name="Dismiss: Blake Evening, Naltrexone").click()
+    expect(queue.get_by_text("injection due")).to_have_count(0)
     page.reload()
-    assert "Blake Evening" not in page.get_by_test_id("alert-queue").inner_text()
+    assert "injection due" not in page.get_by_test_id("alert-queue").inner_text()
 
 
 def test_director_reads_two_reports_and_exports_csv(page, login, live_server, director, clinic):

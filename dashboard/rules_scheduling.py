@@ -1,0 +1,173 @@
+"""Scheduling alert rules for the staff home's alert queue (attendance and hours).
+
+Each rule runs a fixed number of queries for any number of patients. Keys name the
+occurrence (the latest missed session, the week, the last contact), so a dismissal
+never hides a later occurrence, and resolving the data (a corrected attendance mark)
+makes the alert disappear on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.urls import reverse
+
+from patients.models import EnrollmentStatus, Patient
+from scheduling.models import ATTENDED_STATUSES, Attendance, SessionStatus
+from scheduling.selectors import ComplianceStatus, unexcused_streaks, weekly_hours
+from scheduling.timeutil import week_start
+
+from .rules import Alert, _chart, rule
+
+NO_CONTACT_DAYS = 7
+
+
+def _active(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """The given patients with an ACTIVE enrollment (on hold: not expected to attend),
+    annotated with its admission date. ``patients`` may carry joins that repeat rows,
+    so it is used as a subquery of ids."""
+    return (
+        Patient.objects.filter(pk__in=patients.values("pk"))
+        .filter(enrollments__status=EnrollmentStatus.ACTIVE)
+        .annotate(admitted=Max("enrollments__admission_date"))
+    )
+
+
+def _noon_utc(day: date) -> datetime:
+    # ``weekly_hours`` only uses ``now`` through its site-local date (sessions from that
+    # date on are still to come) and to tell whether a week is over: noon UTC falls on
+    # the same calendar date in every zone from UTC-11 to UTC+11, whatever the site.
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+@rule
+def unexcused_streak(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    """Two (or more) unexcused absences in a row: the classic reason a counselor acts."""
+    ids = list(patients.order_by().values_list("pk", flat=True).distinct())
+    streaks = unexcused_streaks(ids, at_least=2, today=today) if ids else []
+    if not streaks:
+        return []
+    names = {
+        p.pk: p.display_name for p in Patient.objects.filter(pk__in=[s.patient_id for s in streaks])
+    }
+    return [
+        Alert(
+            key=f"unexcused:{s.patient_id}:{s.last_session_id}",
+            kind="unexcused_streak",
+            severity="danger",
+            patient_id=s.patient_id,
+            patient_name=names[s.patient_id],
+            message=f"{s.count} unexcused absences in a row (latest {s.last_date:%b %-d})",
+            action_url=reverse("scheduling:attendance", args=[s.last_session_id]),
+            action_label="Review the attendance",
+        )
+        for s in streaks
+    ]
+
+
+def _hours_alert(row, *, this_week: bool) -> Alert:
+    p = row.patient
+    if this_week:
+        reachable = row.attended_minutes + row.remaining_minutes
+        message = (
+            f"At risk this week: {row.attended_hours} h attended, at most "
+            f"{row.hours(reachable)} h of the {row.minimum_hours} h minimum reachable"
+        )
+    else:
+        message = (
+            f"Below the weekly minimum in the week of {row.monday:%b %-d}: "
+            f"{row.attended_hours} of {row.minimum_hours} h"
+        )
+    if row.scheduled_minutes < row.minimum_minutes:
+        # Cancellations, holidays or a missing track: the schedule itself falls short.
+        message += f" (only {row.scheduled_hours} h scheduled)"
+    return Alert(
+        key=f"hours:{p.pk}:{row.monday.isoformat()}",
+        kind="hours_at_risk" if this_week else "hours_below",
+        severity="warning",
+        patient_id=p.pk,
+        patient_name=p.display_name,
+        message=message,
+        action_url=_chart(p.pk),
+        action_label="Open the chart",
+    )
+
+
+@rule
+def weekly_hours_short(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    """This week at risk (the minimum is out of reach) and last week below the minimum.
+
+    Weeks start on Monday, in the site's time zone (``weekly_hours``). A week the patient
+    was admitted in part-way is not judged: nobody can reach a full week's minimum then.
+    """
+    monday = week_start(today)
+    last_monday = monday - timedelta(days=7)
+    people = list(_active(patients).filter(admitted__lte=monday).select_related("site"))
+    if not people:
+        return []
+    now = _noon_utc(today)
+    alerts = [
+        _hours_alert(row, this_week=True)
+        for row in weekly_hours(people, monday, now=now)
+        if row.status == ComplianceStatus.AT_RISK
+    ]
+    before = [p for p in people if p.admitted <= last_monday]
+    if before:
+        alerts += [
+            _hours_alert(row, this_week=False)
+            for row in weekly_hours(before, last_monday, now=now)
+            if row.status == ComplianceStatus.BELOW
+        ]
+    return alerts
+
+
+@rule
+def no_contact(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    """No attended session for 7 days for an active patient admitted more than 7 days ago
+    (on hold is excluded: the patient is not expected)."""
+    cutoff = today - timedelta(days=NO_CONTACT_DAYS)
+    attended = Attendance.objects.filter(
+        status__in=list(ATTENDED_STATUSES),
+        session__status=SessionStatus.SCHEDULED,
+        session__local_date__lte=today,
+    )
+    last_seen = (
+        attended.filter(patient=OuterRef("pk"))
+        .order_by("-session__local_date")
+        .values("session__local_date")[:1]
+    )
+    rows = (
+        _active(patients)
+        .filter(admitted__lt=cutoff)
+        # Most patients were seen this week: rule them out with one scan of the window,
+        # so the last-contact lookup only runs for the few who were not.
+        .exclude(pk__in=attended.filter(session__local_date__gt=cutoff).values("patient_id"))
+        .annotate(last_seen=Subquery(last_seen))
+        .order_by("pk")
+    )
+    alerts = []
+    for p in rows:
+        # Contact from an earlier episode of care does not count for this one.
+        seen = p.last_seen if p.last_seen and p.last_seen >= p.admitted else None
+        if seen is not None and seen > cutoff:
+            continue
+        since = seen or p.admitted
+        message = (
+            f"No attended session for {(today - seen).days} days (last {seen:%b %-d})"
+            if seen
+            else f"No attended session since admission on {p.admitted:%b %-d}"
+        )
+        alerts.append(
+            Alert(
+                key=f"nocontact:{p.pk}:{since.isoformat()}",
+                kind="no_contact",
+                severity="warning",
+                patient_id=p.pk,
+                patient_name=p.display_name,
+                message=message,
+                action_url=_chart(p.pk),
+                action_label="Open the chart",
+            )
+        )
+    return alerts
