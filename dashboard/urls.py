@@ -6,4 +6,5 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("alerts/dismiss/", views.dismiss, name="dismiss"),
+    path("compliance/", views.compliance, name="compliance"),
 ]

@@ -1,11 +1,21 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+import csv
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
 from core.access import staff_required
+from core.models import Role
+from patients.access import patients_visible_to
+from scheduling.selectors import sites_for as scheduling_sites_for
+from scheduling.timeutil import parse_week, week_start
 
+from .compliance import compliance_grid, sort_rows
 from .models import AlertDismissal
 
 
@@ -24,3 +34,175 @@ def dismiss(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return HttpResponse("")
     return redirect("home")
+
+
+# --- the weekly compliance grid ------------------------------------------------
+
+GRID_COLUMNS = [
+    ("name", "Patient"),
+    ("hours", "Hours vs minimum"),
+    ("tests", "Drug tests"),
+    ("meetings", "Meetings verified"),
+    ("homework", "Homework on time"),
+]
+
+
+def _grid_scope(request: HttpRequest):
+    """(site or None, sites to pick from, patients): a counselor's own caseload at every
+    site they work at; a director's patients at the picked site."""
+    user = request.user
+    visible = patients_visible_to(user)
+    if user.role == Role.DIRECTOR:
+        sites = list(scheduling_sites_for(user).order_by("name"))
+        site_id = request.GET.get("site", "")
+        if site_id:
+            site = scheduling_sites_for(user).filter(pk=site_id if site_id.isdigit() else 0)
+            site = site.first()
+            if site is None:
+                raise Http404("No such site.")
+        elif sites:
+            site = sites[0]
+        else:
+            raise Http404("No site.")
+        visible = visible.filter(site=site)
+    else:
+        sites, site = [], user.staff.sites.order_by("name").first()
+        visible = visible.filter(primary_counselor=user)
+    return site, sites, visible
+
+
+def _enrolled_in_week(patients, monday):
+    """Patients with an enrollment overlapping the week: a past week still shows the
+    patients discharged since. One filter() call, so both conditions are on one row."""
+    sunday = monday + timedelta(days=6)
+    return list(
+        patients.filter(
+            Q(enrollments__admission_date__lte=sunday)
+            & (
+                Q(enrollments__discharge_date__isnull=True)
+                | Q(enrollments__discharge_date__gte=monday)
+            )
+        )
+        .select_related("site")
+        .distinct()
+        .order_by("legal_last_name", "legal_first_name", "pk")
+    )
+
+
+def _csv_cell(value) -> str:
+    # A spreadsheet runs a cell that starts with one of these as a formula.
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@staff_required(Role.DIRECTOR, Role.COUNSELOR)
+@require_GET
+def compliance(request: HttpRequest) -> HttpResponse:
+    site, sites, visible = _grid_scope(request)
+    tz = site.tz if site else timezone.get_default_timezone()
+    this_monday = week_start(timezone.localdate(timezone.now(), tz))
+    monday = parse_week(request.GET.get("week"), this_monday)
+    if not 2000 <= monday.year <= 2100:
+        # Far-off dates would overflow the previous/next week links; nothing is there.
+        monday = this_monday
+    patients = _enrolled_in_week(visible, monday)
+    rows, sort = sort_rows(compliance_grid(patients, monday), request.GET.get("sort", "name"))
+    week = monday.isoformat()
+    base = {"week": week}
+    if site is not None and request.user.role == Role.DIRECTOR:
+        base["site"] = site.pk
+    if request.GET.get("format") == "csv":
+        audit.record(
+            action="compliance.exported",
+            request=request,
+            site_id=site.pk if site else None,
+            detail={"week": week, "rows": len(rows), "sort": sort},
+        )
+        return _grid_csv(rows, monday, site)
+    audit.record(
+        action="compliance.viewed",
+        request=request,
+        site_id=site.pk if site else None,
+        detail={"week": week, "rows": len(rows)},
+    )
+    columns = []
+    for key, label in GRID_COLUMNS:
+        state = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "state": state,
+                "url": "?" + urlencode({**base, "sort": f"-{key}" if sort == key else key}),
+            }
+        )
+    return render(
+        request,
+        "dashboard/compliance.html",
+        {
+            "site": site,
+            "sites": sites,
+            "rows": rows,
+            "columns": columns,
+            "sort": sort,
+            "monday": monday,
+            "sunday": monday + timedelta(days=6),
+            "prev_url": "?" + urlencode({**base, "week": monday - timedelta(days=7), "sort": sort}),
+            "next_url": "?" + urlencode({**base, "week": monday + timedelta(days=7), "sort": sort})
+            if monday < this_monday
+            else "",
+            "this_week_url": "?" + urlencode({**base, "week": this_monday, "sort": sort}),
+            "csv_url": "?" + urlencode({**base, "sort": sort, "format": "csv"}),
+            "is_this_week": monday == this_monday,
+        },
+    )
+
+
+def _grid_csv(rows, monday, site) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"compliance-{site.code if site else 'caseload'}-{monday.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "Patient",
+            "MRN",
+            "Site",
+            "Week of",
+            "Level",
+            "Attended hours",
+            "Minimum hours",
+            "Hours status",
+            "Drug tests",
+            "Meetings verified",
+            "Meetings required",
+            "Meetings status",
+            "Homework on time",
+            "Homework late",
+            "Homework missing",
+            "Homework not due yet",
+        ]
+    )
+    for r in rows:
+        counts = r.homework_counts
+        writer.writerow(
+            [
+                _csv_cell(r.patient.display_name),
+                _csv_cell(r.patient.mrn),
+                _csv_cell(r.patient.site.name),
+                monday.isoformat(),
+                r.hours.level_short,
+                r.hours.attended_hours,
+                r.hours.minimum_hours,
+                r.hours.status_label,
+                "; ".join(f"{c.selection.date.isoformat()} {c.label}" for c in r.tests),
+                r.meetings.verified if r.meetings else "",
+                r.meetings.required if r.meetings else "",
+                r.meetings.status_label if r.meetings else "",
+                counts["on_time"],
+                counts["late"],
+                counts["missing"],
+                counts["not_due"],
+            ]
+        )
+    return response

@@ -82,6 +82,7 @@ def today(request: HttpRequest) -> HttpResponse:
             "alerts": alerts,
             "can_collect": request.user.role in COLLECTORS,
             "can_result": request.user.role in CLINICIANS,
+            "can_resolve": request.user.role in (D, M, C),
             "is_director": request.user.role == D,
         },
     )
@@ -246,7 +247,9 @@ def excuse(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("drugtests:selection", pk=selection.pk)
 
 
-@staff_required(*CLINICIANS)
+# Counselors resolve alerts too: an unexpected positive or an opioid positive calls for
+# the safety plan and naloxone check, which the counselor does with the patient.
+@staff_required(D, M, C)
 @require_POST
 def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
     alert = TestAlert.objects.filter(patient__in=patients_visible_to(request.user), pk=pk).first()

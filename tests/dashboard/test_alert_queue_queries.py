@@ -1,0 +1,33 @@
+"""The whole alert queue (every rule, as the staff home runs it) at two caseload sizes."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+
+from dashboard.panels import alerts_for
+from recovery.services import homework_submit
+
+from .conftest import NY, WED, WEEK, queries
+
+pytestmark = pytest.mark.django_db
+
+
+def test_alert_queue_runs_a_fixed_number_of_queries(
+    counselor, make_patient, requirement, assign, log_meeting, drug_test
+):
+    def seed(p):
+        drug_test(p, results={"fentanyl": "positive"})
+        hw = assign(p, WEEK + timedelta(days=1))
+        assign(p, WEEK + timedelta(days=2))
+        homework_submit(actor=counselor, assignment=hw, text="Plan", now=WED)
+        log_meeting(p, datetime.combine(WEEK, time(12), tzinfo=NY), verify=False)
+
+    seed(make_patient(last="Small"))
+    small = queries(lambda: alerts_for(counselor))
+    kinds_small = {a.kind for a in alerts_for(counselor)}
+    for n in range(5):
+        seed(make_patient(last=f"Big{n}"))
+    alerts = alerts_for(counselor)
+    assert queries(lambda: alerts_for(counselor)) == small
+    assert {"drugtest_opioid_positive", "homework_overdue", "waiting_for_review"} <= kinds_small
+    assert len([a for a in alerts if a.kind == "drugtest_opioid_positive"]) == 6

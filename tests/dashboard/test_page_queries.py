@@ -1,0 +1,52 @@
+"""Whole pages that several apps contribute to (staff home per role, patient chart,
+portal home) run a fixed number of queries whatever the data size: measured on the
+benchmark seeder's clinic at two sizes, with every app's panels and history present."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from core.models import User
+from patients.models import Patient
+
+# page -> the most queries it may run, at either size
+LIMITS = {
+    "home:director": 60,
+    "home:counselor": 60,
+    "home:nurse": 50,
+    "home:frontdesk": 40,
+    "home:collector": 30,
+    "chart": 60,
+    "portal:home": 40,
+}
+
+
+def _measure(client, username: str, url: str) -> int:
+    client.force_login(User.objects.get(username=username))
+    client.get(url)  # warm per-process caches (content types, site settings)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (username, url, response.status_code)
+    return len(queries)
+
+
+@pytest.mark.parametrize("patients", [12, 60])
+def test_composite_pages_run_a_fixed_number_of_queries(client, db, patients):
+    call_command("seed_scale", patients=patients, weeks=2, stdout=io.StringIO())
+    counselor_patient = Patient.objects.filter(primary_counselor__username="counselor").first()
+    portal_user = User.objects.filter(patient__isnull=False).first()
+    counts = {
+        f"home:{role}": _measure(client, role, reverse("home"))
+        for role in ("director", "counselor", "nurse", "frontdesk", "collector")
+    }
+    counts["chart"] = _measure(
+        client, "counselor", reverse("patients:chart", args=[counselor_patient.pk])
+    )
+    counts["portal:home"] = _measure(client, portal_user.username, reverse("home"))
+    over = {page: n for page, n in counts.items() if n > LIMITS[page]}
+    print(patients, counts)
+    assert over == {}, counts
