@@ -237,6 +237,19 @@ EMAIL_USE_TLS = _flag("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = _get("DEFAULT_FROM_EMAIL", str, "Stepwise <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- SMS (notifications.channels) ------------------------------------------
+STEPWISE_SMS_BACKEND = _get("STEPWISE_SMS_BACKEND", str, "file")
+STEPWISE_SMS_FILE = _get("STEPWISE_SMS_FILE", str, str(VAR_DIR / "sms" / "outbox.jsonl"))
+SMS_HTTP_URL = _get("SMS_HTTP_URL", str, "")
+SMS_HTTP_USER = _get("SMS_HTTP_USER", str, "")
+SMS_HTTP_TOKEN = _get("SMS_HTTP_TOKEN", str, "")
+SMS_FROM = _get("SMS_FROM", str, "")
+SMS_WEBHOOK_SECRET = _get("SMS_WEBHOOK_SECRET", str, "")
+# Links in messages point here; messages carry no details, only the link.
+STEPWISE_BASE_URL = _get("STEPWISE_BASE_URL", str, "http://127.0.0.1:8000")
+if STEPWISE_SMS_BACKEND == "http" and not SMS_HTTP_URL:
+    _config_error("SMS_HTTP_URL", "is required when STEPWISE_SMS_BACKEND=http")
+
 # --- Celery -----------------------------------------------------------------
 CELERY_DIR = VAR_DIR / "celery"
 CELERY_BROKER_URL = _get("CELERY_BROKER_URL", str, "filesystem://")

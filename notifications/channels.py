@@ -1,7 +1,7 @@
 """Delivery channels. Each ``deliver`` either returns (delivered) or raises.
 
-SMS goes through a pluggable backend chosen by ``STEPWISE_SMS_BACKEND`` (read from the
-environment when this module is imported):
+SMS goes through a pluggable backend chosen by ``STEPWISE_SMS_BACKEND`` (an environment
+variable read by clinic/settings.py, like the others below):
 - ``file`` (default): one JSON line per text in ``var/sms/outbox.jsonl`` (development);
 - ``console``: the log;
 - ``locmem``: kept in ``sms_outbox`` (tests);
@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,16 +27,16 @@ from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
-SMS_BACKEND = os.environ.get("STEPWISE_SMS_BACKEND", "file")
-SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
-SMS_HTTP_USER = os.environ.get("SMS_HTTP_USER", "")
-SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
-SMS_FROM = os.environ.get("SMS_FROM", "")
+SMS_BACKEND = settings.STEPWISE_SMS_BACKEND
+SMS_HTTP_URL = settings.SMS_HTTP_URL
+SMS_HTTP_USER = settings.SMS_HTTP_USER
+SMS_HTTP_TOKEN = settings.SMS_HTTP_TOKEN
+SMS_FROM = settings.SMS_FROM
 # Shared secret the provider sends with inbound texts (header or ?token=).
-SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
-SMS_FILE = Path(os.environ.get("STEPWISE_SMS_FILE", str(settings.VAR_DIR / "sms" / "outbox.jsonl")))
+SMS_WEBHOOK_SECRET = settings.SMS_WEBHOOK_SECRET
+SMS_FILE = Path(settings.STEPWISE_SMS_FILE)
 # Base URL of the portal in message links (messages carry no details, only this link).
-BASE_URL = os.environ.get("STEPWISE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+BASE_URL = settings.STEPWISE_BASE_URL.rstrip("/")
 # A send that hangs would hold a worker slot (and its claim) forever.
 SEND_TIMEOUT_SECONDS = 20
 
