@@ -139,9 +139,11 @@ def seed(ctx: DemoContext) -> None:
             now=ctx.now,
         )
         patient = enrollment.patient
-        services.patient_link_portal_account(
-            actor=None, patient=patient, username=f"patient{i}", password=ctx.password
+        portal_user = services.patient_link_portal_account(
+            actor=None, patient=patient, username=f"patient{i}", password=None
         )
+        portal_user.password = ctx.password_hash  # hashed once for every demo account
+        portal_user.save(update_fields=["password"])
         days_in = (today - admitted).days
         if days_in > 35 and len(phases) > 1:
             services.enrollment_change_phase(

@@ -396,7 +396,7 @@ def patient_update(
 
 @transaction.atomic
 def patient_link_portal_account(
-    *, actor: User | None, patient: Patient, username: str, password: str
+    *, actor: User | None, patient: Patient, username: str, password: str | None
 ) -> User:
     if patient.user_id is not None:
         raise ValidationError("This patient already has a portal account.")
