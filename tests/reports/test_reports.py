@@ -77,7 +77,9 @@ def test_end_before_start_is_a_form_error(client, director):
     assert "end date is before the start" in response.content.decode()
 
 
-@pytest.mark.parametrize("slug", ["census", "discharges", "retention"])
+@pytest.mark.parametrize(
+    "slug", ["census", "discharges", "retention", "attendance", "hours", "billing", "positivity"]
+)
 def test_report_query_count_does_not_grow_with_data(
     client, director, make_patient, django_assert_max_num_queries, slug
 ):
