@@ -16,3 +16,21 @@ def staff_home(request, sites) -> Panel | None:
         return None
     census = site_census([s.pk for s in sites])
     return Panel(template="patients/_census_panel.html", context={"sites": census}, order=10)
+
+
+def portal_home(request, patient) -> Panel | None:
+    """Days in the program: a plain count, from the current episode's admission."""
+    from django.utils import timezone
+
+    from .selectors import current_enrollment
+
+    enrollment = current_enrollment(patient)
+    if enrollment is None:
+        return None
+    today = timezone.localdate(timezone.now(), patient.site.tz)
+    days = (today - enrollment.admission_date).days + 1
+    return Panel(
+        template="patients/_portal_days.html",
+        context={"days": max(days, 1), "since": enrollment.admission_date},
+        order=5,
+    )
