@@ -13,15 +13,16 @@ from django.urls import reverse
 from core.models import User
 from patients.models import Patient
 
-# page -> the most queries it may run, at either size
+# page -> the most queries it may run, at either size (measured: the same count at 12 and
+# at 60 patients; the margin of 3 is for a panel's branch that a seed may not reach)
 LIMITS = {
-    "home:director": 60,
-    "home:counselor": 60,
-    "home:nurse": 50,
-    "home:frontdesk": 40,
-    "home:collector": 30,
-    "chart": 60,
-    "portal:home": 40,
+    "home:director": 35,
+    "home:counselor": 33,
+    "home:nurse": 32,
+    "home:frontdesk": 31,
+    "home:collector": 10,
+    "chart": 34,
+    "portal:home": 18,
 }
 
 
@@ -48,5 +49,4 @@ def test_composite_pages_run_a_fixed_number_of_queries(client, db, patients):
     )
     counts["portal:home"] = _measure(client, portal_user.username, reverse("home"))
     over = {page: n for page, n in counts.items() if n > LIMITS[page]}
-    print(patients, counts)
     assert over == {}, counts
