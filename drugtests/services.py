@@ -48,6 +48,7 @@ from .selectors import (
     policy_for,
     site_today,
 )
+from .signals import draw_completed
 
 
 def _now(now: datetime | None) -> datetime:
@@ -150,6 +151,7 @@ def _draw_run(*, site, on, now, actor, trigger) -> DrawResult:
     policies = {p.pk: p for p in _policies_by_id(site)}
     deadlines = {pk: _fair_deadline(p, site, on, now) for pk, p in policies.items()}
     _insert_selections(draw, selected, deadlines, now)
+    draw_completed.send(sender=Draw, draw=draw)
     # The keyed audit chain anchors the draw's hash: rewriting the whole draw chain
     # consistently would still not match the audit trail.
     audit.record(

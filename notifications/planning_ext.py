@@ -165,6 +165,14 @@ def plan_sessions(session_ids=None, *, now: datetime | None = None) -> int:
 # --- drug tests ----------------------------------------------------------------
 
 
+def plan_draw(draw_id: int, *, now: datetime | None = None) -> int:
+    """Check-in notices for every selection of one draw, planned when the draw commits."""
+    from drugtests.models import Selection
+
+    ids = list(Selection.objects.filter(draw_id=draw_id).values_list("pk", flat=True))
+    return plan_selections(ids, now=now) if ids else 0
+
+
 def plan_selections(selection_ids=None, *, now: datetime | None = None) -> int:
     """The check-in notice at the draw (with the deadline), and a reminder 2 h before
     the deadline; both cancelled once the test is collected, excused or missed."""
@@ -595,3 +603,11 @@ def connect() -> None:
     post_save.connect(on_session, sender=Session, weak=False, dispatch_uid="notif_session")
     post_save.connect(on_selection, sender=Selection, weak=False, dispatch_uid="notif_selection")
     post_save.connect(on_homework, sender=HomeworkAssignment, weak=False, dispatch_uid="notif_hw")
+
+    from drugtests.signals import draw_completed
+
+    def on_draw(sender, draw, **kwargs):
+        # One planning task per draw (its selections were inserted in bulk), on commit.
+        hooks.enqueue("plan_draw", draw.pk)
+
+    draw_completed.connect(on_draw, weak=False, dispatch_uid="notif_draw")

@@ -73,6 +73,11 @@ def plan_selection(selection_id: int) -> int:
     return planning_ext.plan_selections([selection_id])
 
 
+@shared_task(name="notifications.tasks.plan_draw", ignore_result=True)
+def plan_draw(draw_id: int) -> int:
+    return planning_ext.plan_draw(draw_id)
+
+
 @shared_task(name="notifications.tasks.plan_homework", ignore_result=True)
 def plan_homework(assignment_id: int) -> int:
     return planning_ext.plan_homework([assignment_id])
