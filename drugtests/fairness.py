@@ -6,8 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from scipy import stats
-
 from .models import DrawPoolEntry, TestingPolicy
 
 ALPHA = 0.001
@@ -35,6 +33,10 @@ def uniformity_test(observed: list[float], expected: list[float]) -> Uniformity 
     if len(observed) < 2 or total_obs == 0 or total_exp == 0:
         return None
     scaled = [e * total_obs / total_exp for e in expected]
+    # Imported here, not at module level: scipy.stats adds ~90 MB to every web and worker
+    # process that loads the URLconf, for a report the director opens now and then.
+    from scipy import stats
+
     statistic, p_value = stats.chisquare(observed, scaled)
     return Uniformity(float(statistic), float(p_value), len(observed) - 1)
 

@@ -83,18 +83,18 @@ class AttendanceForm(ServiceErrorsMixin, forms.Form):
         self.fields["reason"].required = needs_reason
         if not needs_reason:
             self.fields["reason"].widget = forms.HiddenInput()
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Row(
-                Column(Field("status", data_attendance_status="1"), css_class="col-12 col-md-3"),
-                Column("arrived", css_class="col-6 col-md-2"),
-                Column("left", css_class="col-6 col-md-2"),
-                Column("note", css_class="col-12 col-md-5"),
-            ),
-            Field("reason"),
+        # Rendered field by field in _attendance_row.html, not through a crispy layout:
+        # a roster renders one form per attendee, and a crispy layout per row cost ~7 ms.
+        self.fields["status"].widget.attrs.update(
+            {"class": "form-select form-select-sm", "data-attendance-status": "1"}
         )
+        for name in ("arrived", "left", "note", "reason"):
+            self.fields[name].widget.attrs.setdefault("class", "form-control form-control-sm")
+        for name in self.errors:
+            if name in self.fields:
+                css = self.fields[name].widget.attrs.get("class", "")
+                self.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
 
     def clean_status(self):
         value = self.cleaned_data["status"]
