@@ -174,6 +174,11 @@ class Meeting(models.Model):
         indexes = [
             models.Index(fields=["patient", "held_at"], name="meeting_patient_held"),
             models.Index(fields=["status", "held_at"], name="meeting_status_held"),
+            # The review queue counts pending meetings of the patients a user may see;
+            # this keeps that proportional to what is pending, not to all history.
+            models.Index(
+                fields=["patient"], condition=Q(status="pending"), name="meeting_pending_patient"
+            ),
         ]
 
     def __str__(self) -> str:
