@@ -547,10 +547,16 @@ def compliance(request: HttpRequest) -> HttpResponse:
     """Weekly hours of the user's visible patients with an open enrollment at one site."""
     site, sites = _pick_site(request)
     monday = parse_week(request.GET.get("week"), site_today(site))
+    visible = patients_visible_to(request.user).filter(
+        site=site, enrollments__status__in=OPEN_STATUSES
+    )
+    # A counselor starts from their own caseload (everyone they may see is one click
+    # away): the page then stays the size of a caseload, not of the site.
+    scope = request.GET.get("scope") or ("mine" if request.user.role == Role.COUNSELOR else "all")
+    if scope == "mine":
+        visible = visible.filter(primary_counselor=request.user)
     patients = list(
-        patients_visible_to(request.user)
-        .filter(site=site, enrollments__status__in=OPEN_STATUSES)
-        .select_related("site")
+        visible.select_related("site")
         .order_by("legal_last_name", "legal_first_name", "pk")
         .distinct()
     )
@@ -572,6 +578,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
             "day_list": [monday + timedelta(days=i) for i in range(7)],
             "rows": rows,
             "counts": sorted(counts.items()),
+            "scope": scope,
         },
     )
 
