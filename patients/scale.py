@@ -4,6 +4,7 @@ purpose: this is benchmark data, written in a few bulk statements."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 
 from django.contrib.auth.models import Group
@@ -23,6 +24,8 @@ from .models import (
 )
 
 CASELOAD = 25
+# Therapy groups hold about a dozen: the track roster is a group, as in a clinic.
+GROUP_SIZE = 12
 BATCH = 2000
 
 
@@ -63,19 +66,64 @@ def _counselors(ctx, count: int) -> dict[int, list[User]]:
     return by_site
 
 
-def seed_patients(ctx) -> None:
+def _groups(ctx, by_site, where) -> dict[tuple[int, str], list]:
+    """Enough tracks per site and level for groups of GROUP_SIZE: the demo's tracks, then
+    copies of them facilitated in turn by the site's counselors (not the demo counselor,
+    who keeps the demo's groups and a typical caseload)."""
+    import math
+
     from scheduling.models import Track
+
+    needed: dict[tuple[int, str], int] = defaultdict(int)
+    for site, level in where:
+        needed[site.pk, level] += 1
+    tracks: dict[tuple[int, str], list] = defaultdict(list)
+    for track in Track.objects.filter(site__in=ctx.sites, is_active=True).order_by("pk"):
+        tracks[track.site_id, track.level].append(track)
+    demo = ctx.staff["counselor"].pk
+    clones = []
+    for (site_id, level), count in needed.items():
+        base = tracks[site_id, level]
+        if not base:
+            continue
+        pool = [u.pk for u in by_site[site_id] if u.pk != demo] or [base[0].default_facilitator_id]
+        for g in range(len(base), math.ceil(count / GROUP_SIZE)):
+            model = base[g % len(base)]
+            clones.append(
+                Track(
+                    site_id=site_id,
+                    name=f"{model.name} {g + 1}",
+                    kind=model.kind,
+                    level=level,
+                    default_facilitator_id=pool[g % len(pool)],
+                    room=model.room,
+                    capacity=GROUP_SIZE + 3,
+                )
+            )
+    Track.objects.bulk_create(clones, batch_size=BATCH)
+    tracks = defaultdict(list)
+    for track in Track.objects.filter(site__in=ctx.sites, is_active=True).order_by("pk"):
+        tracks[track.site_id, track.level].append(track)
+    return tracks
+
+
+def seed_patients(ctx) -> None:
 
     n = ctx.patient_count
     by_site = _counselors(ctx, max(0, n // CASELOAD - 2))
-    tracks = {}
-    for track in Track.objects.filter(site__in=ctx.sites, is_active=True):
-        tracks.setdefault((track.site_id, track.level), []).append(track)
+    levels = [ProgramLevel.IOP] * 6 + [ProgramLevel.PHP, ProgramLevel.OP]
+    # i % len(sites) picks the site; the patient's rank at that site picks the level, so
+    # every site gets every level.
+    where = [
+        (ctx.sites[i % len(ctx.sites)], levels[(i // len(ctx.sites)) % len(levels)])
+        for i in range(n)
+    ]
+    tracks = _groups(ctx, by_site, where)
     phases = {}
     for phase in ProgramPhase.objects.filter(site__in=ctx.sites):
         phases.setdefault(phase.site_id, []).append(phase)
     today = ctx.today
-    levels = [ProgramLevel.IOP] * 6 + [ProgramLevel.PHP, ProgramLevel.OP]
+    rank: dict[tuple[int, str], int] = defaultdict(int)
     first_mrn = ctx.organization.mrn_counter
     people = []
     plan = []
@@ -83,13 +131,10 @@ def seed_patients(ctx) -> None:
         site = ctx.sites[i % len(ctx.sites)]
         counselors = by_site[site.pk]
         counselor = counselors[(i // len(ctx.sites)) % len(counselors)]
-        # i % len(sites) picks the site, so index levels and tracks by the patient's
-        # rank at that site: with i alone, every site would only ever get the levels
-        # and tracks whose index has that site's parity.
-        k = i // len(ctx.sites)
-        level = levels[k % len(levels)]
+        level = where[i][1]
         site_tracks = tracks.get((site.pk, level)) or [None]
-        track = site_tracks[(k // len(levels)) % len(site_tracks)]
+        track = site_tracks[(rank[site.pk, level] // GROUP_SIZE) % len(site_tracks)]
+        rank[site.pk, level] += 1
         site_phases = sorted(phases.get(site.pk, []), key=lambda p: p.number)
         admitted = today - timedelta(days=(i * 7) % (ctx.weeks * 7))
         phase = (

@@ -1,0 +1,334 @@
+"""Page benchmark for one data size: gunicorn (production settings, persistent
+connections) and wrk on loopback, every page against the floor view in the same run.
+
+    python bench/pages.py --patients 500 --weeks 26 [--runs 3] [--seconds 5]
+
+Writes bench/out/pages-<patients>[-<variant>].json. The database is created fresh
+(stepwise_bench_<patients>) and seeded with ``seed_scale``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PY = str(ROOT / ".venv" / "bin" / "python")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+# name, user, path builder (ctx -> path)
+PAGES = [
+    ("staff home", "counselor", lambda c: "/"),
+    ("caseload list", "counselor", lambda c: "/patients/"),
+    ("patient chart", "counselor", lambda c: f"/patients/{c['patient_id']}/"),
+    ("attendance screen", "counselor", lambda c: c["attendance_path"]),
+    ("compliance grid", "counselor", lambda c: c["compliance_path"]),
+    ("drug-test day list", "collector", lambda c: c["drugtests_path"]),
+    ("director report", "director", lambda c: "/reports/census/"),
+    ("portal home", "patient", lambda c: "/"),
+    ("portal schedule", "patient", lambda c: c["portal_schedule_path"]),
+]
+
+
+def env_for(db: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"{PG}/{db}",
+        DEBUG="0",
+        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        CONN_MAX_AGE="600",
+        STEPWISE_REQUIRE_MFA="0",
+        STEPWISE_BENCH_FLOOR="1",
+        LOG_LEVEL="WARNING",
+        CELERY_BROKER_URL=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/7"),
+    )
+    return env
+
+
+def run(cmd, env, **kw):
+    return subprocess.run(cmd, env=env, cwd=ROOT, check=True, **kw)
+
+
+def recreate_database(db: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        f"{PG.replace('postgres://', 'postgresql://')}/postgres", autocommit=True
+    ) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{db}"')
+
+
+def analyze(db: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        f"{PG.replace('postgres://', 'postgresql://')}/{db}", autocommit=True
+    ) as c:
+        c.execute("VACUUM (ANALYZE)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+WRK_TIMEOUT = int(os.environ.get("BENCH_WRK_TIMEOUT", "30"))
+WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+WRK_LAT = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+
+def wrk(url: str, cookie: str | None, seconds: int, connections: int = 8) -> dict:
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        # Slow pages still give figures instead of timing out (a timeout counts as an error).
+        "--timeout",
+        f"{WRK_TIMEOUT}s",
+        "-H",
+        "X-Forwarded-Proto: https",
+    ]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    lat = {}
+    for pct, value, unit in WRK_LAT.findall(out):
+        lat[pct] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    non2xx = int(m.group(1)) if (m := WRK_NON2XX.search(out)) else 0
+    sock = sum(map(int, m.groups())) if (m := WRK_SOCKET.search(out)) else 0
+    return {
+        "rps": float(WRK_RPS.search(out).group(1)),
+        "p50_ms": lat.get("50"),
+        "p99_ms": lat.get("99"),
+        "errors": non2xx + sock,
+    }
+
+
+def warm_up(url: str, cookie: str) -> float:
+    """Two requests (one per worker, roughly); returns the seconds the last one took."""
+    import urllib.request
+
+    # Loopback http only: the url is built from our own gunicorn's address.
+    request = urllib.request.Request(  # noqa: S310
+        url, headers={"Cookie": cookie, "X-Forwarded-Proto": "https"}
+    )
+    for _ in range(2):
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=WRK_TIMEOUT) as response:  # noqa: S310
+            # A lost session redirects to the login page, which wrk would count as a success.
+            if response.status != 200 or response.url != url:
+                raise SystemExit(f"{url} answered {response.status} ({response.url}) on warm-up")
+            response.read()
+    return time.perf_counter() - started
+
+
+def drain(base: str, limit: float = 120.0) -> None:
+    """Wait until gunicorn has worked off what wrk left queued when it stopped (sync
+    workers finish every accepted request), so one slow page does not slow the next."""
+    import urllib.request
+
+    deadline = time.monotonic() + limit
+    request = urllib.request.Request(  # noqa: S310 - our own gunicorn on loopback
+        f"{base}/bench/floor", headers={"X-Forwarded-Proto": "https"}
+    )
+    quick = 0
+    while quick < 2 and time.monotonic() < deadline:
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=limit) as response:  # noqa: S310
+            response.read()
+        quick = quick + 1 if time.perf_counter() - started < 0.05 else 0
+
+
+def load_for(latency: float, seconds: int) -> tuple[int, int]:
+    """(connections, seconds) for a page: a page slower than the run can show with 8
+    connections queued on 2 workers gets 2 connections (both workers still busy, so the
+    throughput is the same) and a run long enough for a few requests to finish."""
+    if latency * 4 < seconds / 2:
+        return 8, seconds
+    return 2, max(seconds, math.ceil(latency * 4))
+
+
+def rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
+
+
+def prepare(size: int, weeks: int, env: dict) -> dict:
+    """Seed, then build the cookies, paths and per-page query counts in a child process."""
+    code = r"""
+import json, sys, django
+django.setup()
+from bench.context import build_context
+print(json.dumps(build_context()))
+"""
+    done = subprocess.run(
+        [PY, "-c", code],
+        env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings", "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.stderr.write(done.stderr[-5000:])
+        raise SystemExit(f"building the bench context failed ({done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, required=True)
+    parser.add_argument("--weeks", type=int, default=26)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--soak-seconds", type=int, default=60)
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument(
+        "--variant",
+        choices=["groups"],
+        help="an experiment: seed with bench/seed_groups.py (therapy groups of about 12)",
+    )
+    args = parser.parse_args()
+    suffix = f"-{args.variant}" if args.variant else ""
+    db = f"stepwise_bench_{args.patients}{'_' + args.variant if args.variant else ''}"
+    env = env_for(db)
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not args.reuse:
+        recreate_database(db)
+        run([PY, "manage.py", "migrate", "--noinput", "-v0"], env)
+        t0 = time.monotonic()
+        seed_log = run(
+            [
+                PY,
+                *(
+                    ["bench/seed_groups.py"]
+                    if args.variant == "groups"
+                    else ["manage.py", "seed_scale"]
+                ),
+                "--patients",
+                str(args.patients),
+                "--weeks",
+                str(args.weeks),
+            ],
+            env,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()
+        seed_seconds = round(time.monotonic() - t0, 1)
+        sys.stderr.write("\n".join(seed_log) + "\n")
+    else:
+        seed_seconds, seed_log = None, []
+    # A live database has planner statistics; a freshly bulk-loaded one has none until
+    # autovacuum gets to it, and the plans chosen meanwhile would be the benchmark's story.
+    analyze(db)
+    # The per-app hooks are optional: say which ones this checkout had.
+    hooks = {
+        app: (ROOT / app / "scale.py").exists()
+        for app in ("scheduling", "drugtests", "recovery", "notifications")
+    }
+    # Production settings serve hashed static names from the collected manifest.
+    run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+    ctx = prepare(args.patients, args.weeks, env)
+    port = free_port()
+    gunicorn = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "clinic.wsgi:application",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        # Warm-up: workers import the app lazily, then fill caches on the first requests.
+        wrk(f"{base}/bench/floor", None, 1)
+        load = {
+            name: load_for(warm_up(base + path(ctx), ctx["cookies"][user]), args.seconds)
+            for name, user, path in PAGES
+        }
+        results = {
+            "patients": args.patients,
+            "variant": args.variant,
+            "weeks": args.weeks,
+            "seed_seconds": seed_seconds,
+            "seed_log": seed_log,
+            "scale_hooks": hooks,
+            "paths": {name: path(ctx) for name, _, path in PAGES},
+            "page_bytes": {name: ctx["checks"][name]["bytes"] for name, _, _ in PAGES},
+            "pages": {},
+        }
+        floor_runs, page_runs = [], {name: [] for name, _, _ in PAGES}
+        for _ in range(args.runs):
+            # Interleave floor and pages so machine noise hits both alike.
+            drain(base)
+            floor_runs.append(wrk(f"{base}/bench/floor", None, args.seconds))
+            for name, user, path in PAGES:
+                connections, seconds = load[name]
+                drain(base)
+                page_runs[name].append(
+                    wrk(base + path(ctx), ctx["cookies"][user], seconds, connections=connections)
+                )
+        floor_rps = statistics.median(r["rps"] for r in floor_runs)
+        results["floor_rps"] = floor_rps
+        for name, runs in page_runs.items():
+            rps = statistics.median(r["rps"] for r in runs)
+            results["pages"][name] = {
+                "rps": round(rps, 1),
+                "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+                "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+                "errors": sum(r["errors"] for r in runs),
+                "queries": ctx["queries"][name],
+                "ratio_to_floor": round(rps / floor_rps, 4),
+                "wrk_connections": load[name][0],
+                "wrk_seconds": load[name][1],
+            }
+        if args.soak_seconds:
+            drain(base)
+            soak = wrk(base + "/", ctx["cookies"]["counselor"], args.soak_seconds, connections=32)
+            results["soak_staff_home_32c"] = soak
+        workers = [
+            int(p)
+            for p in subprocess.run(
+                ["pgrep", "-P", str(gunicorn.pid)], capture_output=True, text=True
+            ).stdout.split()
+        ]
+        results["gunicorn_worker_peak_rss_mb"] = round(max(rss_kb(p) for p in workers) / 1024, 1)
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+    (OUT / f"pages-{args.patients}{suffix}.json").write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The benchmark seeder's drug-testing and recovery hooks, and the page benchmark's
+context builder, at a small size (40 patients x 2 weeks), so CI keeps them working."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from drugtests.models import (
+    AnalyteResult,
+    Draw,
+    Outcome,
+    Selection,
+    Specimen,
+    TestAlert,
+    TestResult,
+)
+from drugtests.verification import verify_draws
+from recovery.models import (
+    HomeworkAssignment,
+    HomeworkStatus,
+    HomeworkSubmission,
+    Meeting,
+    MeetingStatus,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    # The hooks write history with PostgreSQL's unnest() and COPY, as the benchmark does.
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="benchmark data needs PostgreSQL"),
+]
+
+
+@pytest.fixture
+def scaled():
+    from core.demo import seed_core
+    from core.management.commands.seed_scale import ScaleContext
+    from drugtests import demo as drug_demo
+    from drugtests.scale import seed_scale as drug_scale
+    from patients.scale import seed_patients
+    from recovery import demo as recovery_demo
+    from recovery.scale import seed_scale as recovery_scale
+    from scheduling import demo as scheduling_demo
+
+    core = seed_core("bench-password-2026", timezone.now())
+    for demo in (scheduling_demo, drug_demo, recovery_demo):
+        demo.seed_setup(core)
+    ctx = ScaleContext(core, 40, 2, timezone.localdate())
+    seed_patients(ctx)
+    drug_scale(ctx)
+    recovery_scale(ctx)
+    return ctx
+
+
+def test_every_site_has_a_draw_per_day_and_the_chains_verify(scaled):
+    days = (scaled.today - scaled.start).days
+    for site in scaled.sites:
+        assert Draw.objects.filter(site=site).count() >= days
+    *problems, checked = verify_draws()
+    assert problems == []
+    assert checked == Draw.objects.count()
+
+
+def test_past_selections_are_collected_refused_or_missed(scaled):
+    past = Selection.objects.filter(date__lt=scaled.today)
+    assert past.count() > 10
+    assert not past.filter(status=Selection.Status.PENDING).exists()
+    collected = past.filter(status=Selection.Status.COLLECTED)
+    assert collected.count() > past.count() / 2
+    assert Specimen.objects.filter(selection__in=collected).count() == collected.count()
+    assert not collected.filter(outcome="").exists()
+    missed = past.filter(status=Selection.Status.MISSED)
+    assert set(missed.values_list("outcome", flat=True)) <= {Outcome.MISSED}
+    assert TestAlert.objects.filter(kind=TestAlert.Kind.MISSED).count() == missed.count()
+
+
+def test_each_result_has_a_reading_for_every_analyte_of_the_panel(scaled):
+    results = TestResult.objects.select_related("specimen__selection__policy")
+    assert results.count() == Specimen.objects.count()
+    counts = dict(
+        AnalyteResult.objects.values("result_id")
+        .annotate(n=Count("pk"))
+        .values_list("result_id", "n")
+    )
+    for result in results:
+        assert counts[result.pk] == len(result.specimen.selection.policy.panel)
+
+
+def test_prescribed_buprenorphine_reads_as_expected_positive(scaled):
+    on_bup = AnalyteResult.objects.filter(
+        analyte="buprenorphine", result__prescribed__contains=["buprenorphine_naloxone"]
+    )
+    assert on_bup.exists()
+    assert set(on_bup.values_list("interpretation", flat=True)) <= {
+        "expected_positive",
+        "prescribed_absent",
+    }
+
+
+def test_each_site_has_its_draw_for_today_with_selections_left_pending(scaled):
+    from drugtests.selectors import site_today
+
+    for site in scaled.sites:
+        today = site_today(site, scaled.now)
+        assert Draw.objects.filter(site=site, date=today).exists()
+        assert (
+            not Selection.objects.filter(site=site, date=today)
+            .exclude(status=Selection.Status.PENDING)
+            .exists()
+        )
+
+
+def test_meetings_obey_the_review_rules(scaled):
+    meetings = Meeting.objects.all()
+    assert meetings.count() > 40
+    assert not meetings.filter(held_at__gt=scaled.now).exists()
+    for m in meetings:
+        assert m.logged_at >= m.held_at
+        assert (m.status == MeetingStatus.PENDING) == (m.reviewed_at is None)
+    statuses = set(meetings.values_list("status", flat=True))
+    assert {MeetingStatus.PENDING, MeetingStatus.VERIFIED} <= statuses
+
+
+def test_homework_submissions_follow_the_review_cycle(scaled):
+    assert HomeworkAssignment.objects.count() >= 40
+    for a in HomeworkAssignment.objects.prefetch_related("submissions"):
+        rounds = sorted(a.submissions.all(), key=lambda s: s.round)
+        awaiting = [s for s in rounds if s.reviewed_at is None]
+        assert len(awaiting) <= 1
+        if a.status == HomeworkStatus.ACCEPTED:
+            assert rounds and rounds[-1].outcome == "accepted"
+        elif a.status == HomeworkStatus.SUBMITTED:
+            assert awaiting
+        elif a.status == HomeworkStatus.ASSIGNED:
+            assert not rounds
+
+
+def test_running_the_hooks_again_adds_nothing(scaled):
+    from drugtests.scale import seed_scale as drug_scale
+    from recovery.scale import seed_scale as recovery_scale
+
+    before = (
+        Draw.objects.count(),
+        Specimen.objects.count(),
+        Meeting.objects.count(),
+        HomeworkSubmission.objects.count(),
+    )
+    drug_scale(scaled)
+    recovery_scale(scaled)
+    after = (
+        Draw.objects.count(),
+        Specimen.objects.count(),
+        Meeting.objects.count(),
+        HomeworkSubmission.objects.count(),
+    )
+    assert after == before
