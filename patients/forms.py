@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from core.models import User
@@ -611,6 +612,17 @@ class CaseloadFilterForm(forms.Form):
         self.helper.form_method = "get"
         self.helper.form_class = "filters"
         self.helper.disable_csrf = True
+        # htmx: filter as you type or choose, swapping only the results (the server
+        # renders the whole page and htmx keeps the results part); without JavaScript
+        # the form is an ordinary GET.
+        self.helper.attrs = {
+            "hx-get": reverse("patients:caseload"),
+            "hx-trigger": "change, submit, input changed delay:400ms from:#id_q",
+            "hx-target": "#caseload-results",
+            "hx-select": "#caseload-results",
+            "hx-swap": "outerHTML",
+            "hx-push-url": "true",
+        }
         self.helper.layout = Layout(
             Row(
                 Column("q", css_class="col-12 col-md-4 col-xl-3"),

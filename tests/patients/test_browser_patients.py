@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from patients.models import Enrollment, Patient
 from tests.conftest import save_screen
@@ -55,3 +56,17 @@ def test_counselor_admits_moves_to_phase_two_discharges_and_sees_history(
     patient = Patient.objects.get(legal_last_name="Rivers")
     enrollment = Enrollment.objects.get(patient=patient)
     assert (enrollment.status, enrollment.phase) == ("discharged", phases[1])
+
+
+def test_caseload_filters_without_a_reload(page, login, live_server, make_patient):
+    make_patient(first="Quinn", last="Searchable")
+    make_patient(first="Other", last="Person")
+    login(page, "counselor")
+    page.get_by_role("link", name="Caseload").first.click()
+    page.evaluate("window.__marker = 1")  # survives only if the page is not reloaded
+    page.get_by_label("Name or MRN").fill("Searchable")
+    table = page.get_by_test_id("caseload-table")
+    expect(table.get_by_text("Person")).to_have_count(0)
+    assert "Searchable" in table.inner_text()
+    assert page.evaluate("window.__marker") == 1
+    assert "q=Searchable" in page.url
