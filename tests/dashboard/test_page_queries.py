@@ -23,6 +23,7 @@ LIMITS = {
     "home:collector": 10,
     "chart": 34,
     "portal:home": 18,
+    "portal:schedule": 12,
 }
 
 
@@ -48,5 +49,8 @@ def test_composite_pages_run_a_fixed_number_of_queries(client, db, patients):
         client, "counselor", reverse("patients:chart", args=[counselor_patient.pk])
     )
     counts["portal:home"] = _measure(client, portal_user.username, reverse("home"))
+    counts["portal:schedule"] = _measure(
+        client, portal_user.username, reverse("scheduling:portal_schedule")
+    )
     over = {page: n for page, n in counts.items() if n > LIMITS[page]}
     assert over == {}, counts
