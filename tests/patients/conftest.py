@@ -36,6 +36,7 @@ def op_track(site, counselor):
 
 @pytest.fixture(autouse=True)
 def only_patients_panels(monkeypatch):
-    """Pages here show only this app's panels: the other apps' panels are tested (and
-    their queries pinned) in their own suites, and may be half-built while we run."""
+    """Pages here show only this app's panels, so these tests pin this app's own work;
+    the whole pages, every app's panels included, are pinned in
+    tests/dashboard/test_page_queries.py."""
     monkeypatch.setattr("core.panels.PANEL_APPS", ("patients",))
