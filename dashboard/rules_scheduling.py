@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
 from patients.models import EnrollmentStatus, Patient
@@ -142,7 +142,9 @@ def no_contact(patients: QuerySet[Patient], today: date) -> list[Alert]:
         .filter(admitted__lt=cutoff)
         # Most patients were seen this week: rule them out with one scan of the window,
         # so the last-contact lookup only runs for the few who were not.
-        .exclude(pk__in=attended.filter(session__local_date__gt=cutoff).values("patient_id"))
+        # (A correlated NOT EXISTS: probes each patient's attendance by index instead of
+        # hashing the whole clinic's week, which grew with the clinic's size.)
+        .exclude(Exists(attended.filter(patient=OuterRef("pk"), session__local_date__gt=cutoff)))
         .annotate(last_seen=Subquery(last_seen))
         .order_by("pk")
     )

@@ -68,3 +68,10 @@ def test_staff_home_shows_the_alert_with_its_action(client, counselor, injection
     client.force_login(counselor)
     page = client.get(reverse("home")).content.decode()
     assert "Alert queue" in page and "Open medications" in page
+
+
+def test_medical_staff_see_injections_but_the_director_has_no_patient_queue(
+    nurse, director, injection
+):
+    assert [a.kind for a in alerts_for(nurse)] == ["injection_due"]
+    assert alerts_for(director) == []
