@@ -30,9 +30,9 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     qs = qs.filter(organization_id=staff.organization_id)
     if staff.sees_all_sites:
         return qs
-    # Site ids first: joining through the staff/site table repeats each patient once per
-    # colleague at the site (measured: 515,000 rows read to keep 2,500).
-    rule = Q(site_id__in=list(staff.sites.values_list("pk", flat=True)))
+    # The user's site ids as a subquery: a join through the staff/site table repeated each
+    # patient once per colleague at the site (measured: 515,000 rows read to keep 2,500).
+    rule = Q(site_id__in=staff.sites.values("pk"))
     if staff.role == Role.COUNSELOR:
         # Caseload, plus patients on the rosters of the counselor's tracks, unless the
         # site widened access to every counselor.
