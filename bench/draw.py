@@ -8,8 +8,9 @@ the same run:
 
     python bench/draw.py [--patients 10000] [--runs 5] [--json bench/out/draw.json]
 
-The timed call is ``drugtests.services.draw_run`` (see bench/bench_draw.py for what it
-covers); each run draws another weekday, chained to the previous draw.
+The timed call is ``drugtests.services.draw_run``: freezing and hashing the pool, the
+per-patient HMACs, inserting pool rows and selections, chaining to the previous draw and
+its audit row, all committed. Each run draws another weekday.
 """
 
 from __future__ import annotations
