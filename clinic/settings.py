@@ -50,9 +50,14 @@ def _flag(variable: str, default: bool) -> bool:
 DEBUG = _flag("DEBUG", False)
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
 
+# Commands that only read the code (no requests, no signed data) run without secrets, so
+# a checkout can be checked (e.g. `makemigrations --check`) with no environment at all.
+OFFLINE_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
+_COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
+
 SECRET_KEY = _get("SECRET_KEY", str, "")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEBUG or TESTING or _COMMAND in OFFLINE_COMMANDS:
         SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789abcdef"
     else:
         _config_error("SECRET_KEY", "is required when DEBUG is off")
