@@ -12,10 +12,17 @@ from . import audit
 from .models import AuditEvent
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form, by field where the form has it."""
+def add_service_errors(
+    form: forms.Form, exc: ValidationError, field_map: dict[str, str] | None = None
+) -> None:
+    """Show a service's ValidationError on the form, by field where the form has it.
+
+    ``field_map`` renames a service argument to the form field that carries it (e.g. a
+    service's ``arrived_at`` shown on the form's ``arrived``).
+    """
     if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
+        for name, errors in exc.error_dict.items():
+            field = (field_map or {}).get(name, name)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)

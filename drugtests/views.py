@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.access import staff_required
+from core.forms import add_service_errors
 from core.models import Role
 from patients.access import patient_get_for_user, patients_visible_to
 from patients.models import OPEN_STATUSES
@@ -35,14 +36,6 @@ from .verification import verify_draws
 D, C, M, F, X = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK, Role.COLLECTOR
 COLLECTORS = (D, M, X)
 CLINICIANS = (D, M)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _pick_site(request):
@@ -136,7 +129,7 @@ def collect(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, selection=selection, **form.service_kwargs()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Specimen recorded for {selection.patient.display_name}.")
             return redirect(f"{_today_url()}?site={selection.site_id}")
@@ -172,7 +165,7 @@ def for_cause(request: HttpRequest, patient_pk: int) -> HttpResponse:
                 actor=request.user, patient=patient, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "For-cause test ordered; it is on today's list.")
             return redirect(f"{_today_url()}?site={selection.site_id}")
@@ -192,7 +185,7 @@ def collect_unselected(request: HttpRequest) -> HttpResponse:
         try:
             services.specimen_collect(actor=request.user, patient=patient, **form.service_kwargs())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"For-cause specimen recorded for {patient.display_name}.")
             return redirect(f"{_today_url()}?site={patient.site_id}")
@@ -217,7 +210,7 @@ def enter_result(request: HttpRequest, pk: int) -> HttpResponse:
                 analytes=form.analytes(),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Results saved.")
             return redirect("drugtests:selection", pk=selection.pk)

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from core import audit
 from core.access import staff_required
+from core.forms import add_service_errors
 from core.models import Role
 from core.panels import collect
 
@@ -80,7 +81,7 @@ def intake(request: HttpRequest) -> HttpResponse:
             try:
                 enrollment = services.patient_admit(actor=request.user, **data)
             except ValidationError as exc:
-                forms.apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 patient = enrollment.patient
                 messages.success(request, f"{patient.display_name} admitted ({patient.mrn}).")
@@ -137,7 +138,7 @@ def demographics(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.patient_update(actor=request.user, patient=patient, **form.service_kwargs())
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Demographics saved.")
             return redirect(_chart_url(patient))
@@ -161,7 +162,7 @@ def _enrollment_view(form_class, service: Callable, title: str, done: str):
             try:
                 service(actor=request.user, enrollment=enrollment, **form.service_kwargs())
             except ValidationError as exc:
-                forms.apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, done)
                 return redirect(_chart_url(patient))
@@ -210,7 +211,7 @@ def readmit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, patient=patient, **form.service_kwargs()
             )
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Patient re-admitted: a new enrollment is open.")
             return redirect(_chart_url(patient))
@@ -238,7 +239,7 @@ def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, patient=patient, **form.service_kwargs()
             )
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Medication order added.")
             return redirect(_chart_url(patient))
@@ -253,7 +254,7 @@ def medication_stop(request: HttpRequest, pk: int, order_pk: int) -> HttpRespons
         try:
             services.medication_order_stop(actor=request.user, order=order, **form.service_kwargs())
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{order.name} stopped.")
             return redirect(_chart_url(patient))
@@ -270,7 +271,7 @@ def medication_injection_due(request: HttpRequest, pk: int, order_pk: int) -> Ht
                 actor=request.user, order=order, **form.service_kwargs()
             )
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Next injection date saved.")
             return redirect(_chart_url(patient))
@@ -288,7 +289,7 @@ def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.consent_create(actor=request.user, patient=patient, **form.service_kwargs())
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Consent recorded.")
             return redirect(_chart_url(patient))
@@ -310,7 +311,7 @@ def consent_revoke(request: HttpRequest, pk: int, consent_pk: int) -> HttpRespon
         try:
             services.consent_revoke(actor=request.user, consent=consent, **form.service_kwargs())
         except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Consent revoked.")
             return redirect(_chart_url(patient))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import audit
 from core.access import patient_required, site_ids_for, staff_required
+from core.forms import add_service_errors
 from core.models import AuditEvent, Role
 from patients.access import patient_get_for_user
 from patients.models import ProgramPhase
@@ -44,15 +45,6 @@ from .models import HomeworkStatus, HomeworkTemplate, MeetingRequirement
 REVIEWERS = (Role.DIRECTOR, Role.COUNSELOR)
 CHART_ROLES = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK)
 MEETING_LOGGERS = (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
-
-
-def _apply(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form, by field where it names one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -272,7 +264,7 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
         try:
             call(form.cleaned_data)
         except ValidationError as exc:
-            _apply(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect(url)
@@ -341,7 +333,7 @@ def library(request: HttpRequest) -> HttpResponse:
             try:
                 services.homework_template_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Added to the library.")
                 return redirect(url)
@@ -365,7 +357,7 @@ def library(request: HttpRequest) -> HttpResponse:
                 due_date=d["due_date"],
             )
         except ValidationError as exc:
-            _apply(form, exc)
+            add_service_errors(form, exc)
         else:
             note = f" ({skipped} already had it)" if skipped else ""
             messages.success(request, f"Assigned to {len(created)} patients{note}.")
@@ -387,7 +379,7 @@ def _library_assign_session(request, base, url):
                 due_date=d["due_date"],
             )
         except ValidationError as exc:
-            _apply(form, exc)
+            add_service_errors(form, exc)
         else:
             note = f" ({skipped} already had it)" if skipped else ""
             messages.success(request, f"Assigned to {len(created)} patients{note}.")
@@ -438,7 +430,7 @@ def requirements(request: HttpRequest) -> HttpResponse:
                         fellowships=form.cleaned_data["fellowships"],
                     )
                 except ValidationError as exc:
-                    _apply(form, exc)
+                    add_service_errors(form, exc)
                 else:
                     messages.success(request, "Meeting requirement saved.")
                     return redirect("recovery:requirements")
@@ -464,7 +456,7 @@ def _portal_meetings(request: HttpRequest, patient) -> HttpResponse:
             try:
                 services.meeting_log(actor=request.user, patient=patient, **form.cleaned_data)
             except ValidationError as exc:
-                _apply(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request, "Thank you. Your meeting is logged and waits for staff to check it."
@@ -525,7 +517,7 @@ def portal_homework_submit(request: HttpRequest, pk: int) -> HttpResponse:
                 files=form.cleaned_data["files"],
             )
         except ValidationError as exc:
-            _apply(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"“{assignment.title}” sent to your counselor.")
             return redirect("recovery:portal_homework")

@@ -7,6 +7,7 @@ from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import add_service_errors
 from core.models import Role, User
 
 from .models import (
@@ -45,15 +46,7 @@ class ServiceErrorsMixin:
     error_fields: dict[str, str] = {}
 
     def apply_errors(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict"):
-            for name, errors in exc.message_dict.items():
-                name = self.error_fields.get(name, name)
-                field = name if name in self.fields else None
-                for message in errors:
-                    self.add_error(field, message)
-        else:
-            for message in exc.messages:
-                self.add_error(None, message)
+        add_service_errors(self, exc, self.error_fields)
 
 
 class AttendanceForm(ServiceErrorsMixin, forms.Form):
