@@ -81,17 +81,7 @@ def injection_due(patients: QuerySet[Patient], today: date) -> list[Alert]:
 def collect_alerts(
     patients: QuerySet[Patient], today: date, *, only: frozenset[str] | None = None
 ) -> list[Alert]:
-    # Optional rules for other apps register on import.
-    from importlib import import_module
-    from importlib.util import find_spec
-
-    for name in (
-        "dashboard.rules_scheduling",
-        "dashboard.rules_drugtests",
-        "dashboard.rules_recovery",
-    ):
-        if find_spec(name):
-            import_module(name)
+    # The rules of dashboard.rules_* register themselves when DashboardConfig.ready imports them.
     alerts = [a for r in RULES if only is None or r.__name__ in only for a in r(patients, today)]
     order = {"danger": 0, "warning": 1, "info": 2}
     return sorted(alerts, key=lambda a: (order[a.severity], a.patient_name, a.kind))

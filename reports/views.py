@@ -8,22 +8,9 @@ from core import audit
 from core.access import staff_required
 from core.models import Role
 
-from . import census  # noqa: F401 - registers its reports
+from . import attendance, census, testing  # noqa: F401 - each registers its reports
 from .forms import ReportFilterForm
 from .registry import REPORTS, Filters
-
-
-def _load_optional_reports() -> None:
-    """Reports on other apps' data register themselves when those apps are installed."""
-    from importlib import import_module
-    from importlib.util import find_spec
-
-    for name in ("reports.attendance", "reports.testing"):
-        if find_spec(name):
-            import_module(name)
-
-
-_load_optional_reports()
 
 
 @staff_required(Role.DIRECTOR)
