@@ -237,6 +237,21 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
             self.add_error("ends_on", "The series cannot end before it starts.")
         return data
 
+    SCHEDULE_FIELDS = (
+        "weekdays",
+        "start_time",
+        "end_time",
+        "ends_on",
+        "kind",
+        "topic",
+        "facilitator",
+        "room",
+    )
+
+    def schedule_kwargs(self) -> dict:
+        """The weekly pattern, as both series_create and series_update take it."""
+        return {name: self.cleaned_data[name] for name in self.SCHEDULE_FIELDS}
+
 
 class BookingForm(ServiceErrorsMixin, forms.Form):
     error_fields = {"ends_at": "end", "starts_at": "day"}

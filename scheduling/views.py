@@ -430,20 +430,12 @@ def series_create(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"starts_on": site_today(track.site), "room": track.room},
     )
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             services.series_create(
                 actor=request.user,
                 track=track,
-                weekdays=d["weekdays"],
-                start_time=d["start_time"],
-                end_time=d["end_time"],
-                starts_on=d["starts_on"],
-                ends_on=d["ends_on"],
-                kind=d["kind"],
-                topic=d["topic"],
-                facilitator=d["facilitator"],
-                room=d["room"],
+                starts_on=form.cleaned_data["starts_on"],
+                **form.schedule_kwargs(),
             )
         except ValidationError as exc:
             form.apply_errors(exc)
@@ -478,20 +470,12 @@ def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     form = SeriesForm(request.POST or None, site=track.site, editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             services.series_update(
                 actor=request.user,
                 series=series,
-                effective_date=d["starts_on"],
-                weekdays=d["weekdays"],
-                start_time=d["start_time"],
-                end_time=d["end_time"],
-                ends_on=d["ends_on"],
-                kind=d["kind"],
-                topic=d["topic"],
-                facilitator=d["facilitator"],
-                room=d["room"],
+                effective_date=form.cleaned_data["starts_on"],
+                **form.schedule_kwargs(),
             )
         except ValidationError as exc:
             form.apply_errors(exc)
