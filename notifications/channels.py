@@ -106,15 +106,54 @@ def send_sms(*, to: str, body: str, reference: str) -> None:
     sms_backend().send(to, body, reference)
 
 
-def send_email(*, to: str, subject: str, body: str, reference: str) -> None:
+def _email(*, to: str, subject: str, body: str, reference: str, connection) -> EmailMessage:
     # A stable Message-ID per outbox row: a resend after a crash carries the same id,
     # so a mail system that de-duplicates by Message-ID drops the copy.
-    message = EmailMessage(
+    return EmailMessage(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         headers={"Message-ID": f"<{reference}@stepwise.notifications>"},
-        connection=get_connection(timeout=SEND_TIMEOUT_SECONDS),
+        connection=connection,
     )
-    message.send(fail_silently=False)
+
+
+def send_email(*, to: str, subject: str, body: str, reference: str) -> None:
+    connection = get_connection(timeout=SEND_TIMEOUT_SECONDS)
+    _email(to=to, subject=subject, body=body, reference=reference, connection=connection).send()
+
+
+class Outbound:
+    """One batch's way out: a single SMTP connection (opened on the first email, kept
+    for the batch) and one SMS backend. Use as a context manager."""
+
+    def __init__(self):
+        self._mail = None
+        self._sms = None
+
+    def __enter__(self) -> Outbound:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Drop the SMTP connection (after an error its state is unknown)."""
+        if self._mail is not None:
+            try:
+                self._mail.close()
+            except Exception:  # noqa: BLE001 - a broken connection may fail to QUIT
+                logger.debug("SMTP connection did not close cleanly", exc_info=True)
+            self._mail = None
+
+    def email(self, *, to: str, subject: str, body: str, reference: str) -> None:
+        if self._mail is None:
+            self._mail = get_connection(timeout=SEND_TIMEOUT_SECONDS)
+            self._mail.open()
+        _email(to=to, subject=subject, body=body, reference=reference, connection=self._mail).send()
+
+    def sms(self, *, to: str, body: str, reference: str) -> None:
+        if self._sms is None:
+            self._sms = sms_backend()
+        self._sms.send(to, body, reference)

@@ -9,6 +9,7 @@ and a link. Every rendered text passes ``privacy.check`` before it may leave.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -48,8 +49,16 @@ def _fmt_date(value: str | None) -> str:
 
 
 def link_for(kind: str) -> str:
-    path = reverse("home") if kind in STAFF_KINDS else reverse("notifications:inbox")
-    return f"{channels.BASE_URL}{path}"
+    return _links()[kind in STAFF_KINDS]
+
+
+@lru_cache(maxsize=1)
+def _links() -> dict[bool, str]:
+    # Two fixed URLs, reversed once per process instead of once per message.
+    return {
+        True: f"{channels.BASE_URL}{reverse('home')}",
+        False: f"{channels.BASE_URL}{reverse('notifications:inbox')}",
+    }
 
 
 def context_for(notification, *, site=None) -> dict:

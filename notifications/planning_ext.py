@@ -465,48 +465,71 @@ def plan_digests(*, now: datetime | None = None) -> int:
 
 def still_applies(row: Notification, now: datetime) -> tuple[bool, dict]:
     """Re-check the source right before sending: (applies, extra template facts)."""
-    if row.object_type == SELECTION:
-        from drugtests.models import Selection
+    return still_applies_many([row], now)[row.pk]
 
-        sel = Selection.objects.filter(pk=row.object_id).values("status", "deadline").first()
-        return bool(sel and sel["status"] == Selection.Status.PENDING and sel["deadline"] > now), {}
-    if row.object_type == SESSION:
-        from scheduling.models import Session, SessionStatus
 
-        s = Session.objects.filter(pk=row.object_id).values("status", "starts_at").first()
-        return bool(s and s["status"] == SessionStatus.SCHEDULED and s["starts_at"] > now), {}
-    if row.object_type == HOMEWORK:
-        from recovery.models import OPEN_HOMEWORK_STATUSES, HomeworkAssignment
+def still_applies_many(rows, now: datetime) -> dict[int, tuple[bool, dict]]:
+    """``still_applies`` for a batch of rows: one query per kind of source, not per row."""
+    from drugtests.models import Selection
+    from patients.models import MedicationOrder
+    from recovery.models import OPEN_HOMEWORK_STATUSES, HomeworkAssignment
+    from scheduling.models import Session, SessionStatus
 
-        status = (
-            HomeworkAssignment.objects.filter(pk=row.object_id)
-            .values_list("status", flat=True)
-            .first()
+    def ids(object_type):
+        return {r.object_id for r in rows if r.object_type == object_type}
+
+    selections = {
+        s["pk"]: s["status"] == Selection.Status.PENDING and s["deadline"] > now
+        for s in Selection.objects.filter(pk__in=ids(SELECTION)).values("pk", "status", "deadline")
+    }
+    sessions = {
+        s["pk"]: s["status"] == SessionStatus.SCHEDULED and s["starts_at"] > now
+        for s in Session.objects.filter(pk__in=ids(SESSION)).values("pk", "status", "starts_at")
+    }
+    homework = dict(
+        HomeworkAssignment.objects.filter(pk__in=ids(HOMEWORK)).values_list("pk", "status")
+    )
+    orders = {
+        o["pk"]: o
+        for o in MedicationOrder.objects.filter(pk__in=ids("patients.MedicationOrder")).values(
+            "pk", "next_injection_due", "stop_date"
         )
-        return status in OPEN_HOMEWORK_STATUSES, {}
-    if row.object_type == "patients.MedicationOrder":
-        from patients.models import MedicationOrder
+    }
+    result: dict[int, tuple[bool, dict]] = {}
+    for row in rows:
+        if row.object_type == SELECTION:
+            result[row.pk] = selections.get(row.object_id, False), {}
+        elif row.object_type == SESSION:
+            result[row.pk] = sessions.get(row.object_id, False), {}
+        elif row.object_type == HOMEWORK:
+            result[row.pk] = homework.get(row.object_id) in OPEN_HOMEWORK_STATUSES, {}
+        elif row.object_type == "patients.MedicationOrder":
+            order = orders.get(row.object_id)
+            due = (row.payload or {}).get("due_date")
+            result[row.pk] = (
+                bool(
+                    order
+                    and order["next_injection_due"]
+                    and order["next_injection_due"].isoformat() == due
+                    and (
+                        order["stop_date"] is None
+                        or order["stop_date"] >= order["next_injection_due"]
+                    )
+                ),
+                {},
+            )
+        elif row.kind == Kind.MEETING_SHORTFALL and row.patient is not None:
+            from recovery.selectors import compliance_weeks
 
-        order = (
-            MedicationOrder.objects.filter(pk=row.object_id)
-            .values("next_injection_due", "stop_date")
-            .first()
-        )
-        due = (row.payload or {}).get("due_date")
-        return bool(
-            order
-            and order["next_injection_due"]
-            and order["next_injection_due"].isoformat() == due
-            and (order["stop_date"] is None or order["stop_date"] >= order["next_injection_due"])
-        ), {}
-    if row.kind == Kind.MEETING_SHORTFALL and row.patient is not None:
-        from recovery.selectors import compliance_weeks
-
-        (week,) = compliance_weeks(row.patient, weeks=1, now=now)
-        if week.required <= 0 or week.logged >= week.required:
-            return False, {}
-        return True, {"logged": week.logged, "required": week.required}
-    return True, {}
+            # Rare (one per patient a week, on Friday): per row is fine.
+            (week,) = compliance_weeks(row.patient, weeks=1, now=now)
+            if week.required <= 0 or week.logged >= week.required:
+                result[row.pk] = False, {}
+            else:
+                result[row.pk] = True, {"logged": week.logged, "required": week.required}
+        else:
+            result[row.pk] = True, {}
+    return result
 
 
 # --- entry points ------------------------------------------------------------------

@@ -8,6 +8,8 @@ timeout and run it twice. Due times live in the database.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -23,20 +25,33 @@ def dispatch_due() -> int:
     return len(services.notifications_dispatch_due(now=now))
 
 
-# acks_late + reject_on_worker_lost: a message is acknowledged only after the send
-# finished, and put back if the worker process dies mid-send. Safe only because the
+# acks_late + reject_on_worker_lost: a message is acknowledged only after the sends
+# finished, and put back if the worker process dies mid-batch. Safe only because the
 # send is idempotent (conditional claim; a finished row is never sent again).
 # The hard time limit is below services.SENDING_LEASE, so the reconciler never takes
-# over the claim of a send that is still running.
-@shared_task(
-    name="notifications.tasks.send_notification",
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    soft_time_limit=90,
-    time_limit=120,
-)
+# over the claim of a send that is still running; the batch itself stops handing
+# messages out after services.SEND_BUDGET_SECONDS, inside the soft limit.
+SEND_LIMITS = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "soft_time_limit": 90,
+    "time_limit": 120,
+}
+
+
+@shared_task(name="notifications.tasks.send_batch", **SEND_LIMITS)
+def send_batch(self, notification_ids: list[int]) -> dict[str, int]:
+    outcomes = services.notifications_send_batch(
+        notification_ids=notification_ids, claim_token=self.request.id or ""
+    )
+    return dict(Counter(outcomes.values()))
+
+
+# The one-id task of earlier releases: ids already on the broker during an upgrade
+# still arrive here.
+@shared_task(name="notifications.tasks.send_notification", **SEND_LIMITS)
 def send_notification(self, notification_id: int) -> str:
     return services.notification_send(
         notification_id=notification_id, claim_token=self.request.id or ""

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from clinic.celery import app
-from notifications import tasks
+from notifications import services, tasks
 
 NOTIFICATION_BEAT = {
     "notifications.tasks.dispatch_due",
@@ -27,12 +28,16 @@ def test_beat_entries_name_registered_tasks_with_expiry():
     assert entries["notifications.tasks.dispatch_due"]["options"]["expires"] <= 60
 
 
-def test_send_task_is_late_acked_and_requeued_if_the_worker_dies():
-    task = tasks.send_notification
+@pytest.mark.parametrize("task", [tasks.send_batch, tasks.send_notification])
+def test_send_task_is_late_acked_and_requeued_if_the_worker_dies(task):
     assert task.acks_late is True
     assert task.reject_on_worker_lost is True
     assert task.time_limit and task.time_limit * 1000 < 10 * 60 * 1000  # below the lease
     assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+
+
+def test_a_batch_stops_handing_out_messages_inside_the_soft_time_limit():
+    assert tasks.send_batch.soft_time_limit > services.SEND_BUDGET_SECONDS
 
 
 def test_no_long_eta_or_countdown_anywhere_in_the_app():
