@@ -107,11 +107,22 @@ class ChainProblem:
     problem: str
 
 
+def _in_seq_order(batch_size: int) -> Iterator[AuditEvent]:
+    # Keyset pages: constant memory on a trail of any length, with no cursor held open
+    # (server-side cursors are off; see DISABLE_SERVER_SIDE_CURSORS in settings).
+    last = 0
+    while True:
+        page = list(AuditEvent.objects.filter(seq__gt=last).order_by("seq")[:batch_size])
+        if not page:
+            return
+        yield from page
+        last = page[-1].seq
+
+
 def verify_chain(batch_size: int = 2000) -> Iterator[ChainProblem]:
     """Yield every break in the chain, oldest first."""
     expected_seq, prev = 1, GENESIS
-    rows = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
-    for event in rows:
+    for event in _in_seq_order(batch_size):
         if event.seq != expected_seq:
             yield ChainProblem(
                 expected_seq, f"rows {expected_seq}..{event.seq - 1} are missing (deleted)"

@@ -32,24 +32,41 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
         return qs
     # The user's site ids as a subquery: a join through the staff/site table repeated each
     # patient once per colleague at the site (measured: 515,000 rows read to keep 2,500).
-    rule = Q(site_id__in=staff.sites.values("pk"))
-    if staff.role == Role.COUNSELOR:
-        # Caseload, plus patients on the rosters of the counselor's tracks, unless the
-        # site widened access to every counselor.
-        rule &= (
-            Q(site__counselors_see_whole_site=True)
-            | Q(primary_counselor=user)
-            | Q(
-                pk__in=Enrollment.objects.filter(
-                    status__in=OPEN_STATUSES, track__default_facilitator=user
-                ).values("patient_id")
-            )
-        )
+    site_ids = staff.sites.values("pk")
     # Break-glass: a time-limited, audited grant outside the care team.
     granted = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values(
         "patient_id"
     )
-    return qs.filter(rule | Q(pk__in=granted))
+    if staff.role != Role.COUNSELOR:
+        return qs.filter(Q(site_id__in=site_ids) | Q(pk__in=granted))
+    # Counselors: their caseload, the patients on the rosters of the tracks they run, and
+    # every patient of a site that widened access to all its counselors. The caseload and
+    # rosters are one UNION of index lookups, so the database starts from the few dozen
+    # patients a counselor sees; an OR of these conditions made it test every patient of
+    # the organisation (the caseload page grew with the clinic). The sites are read first
+    # (one small query): the union then plans in a fraction of the time.
+    sites = list(staff.sites.values_list("pk", "counselors_see_whole_site"))
+    own_sites = [pk for pk, _ in sites]
+    whole_sites = [pk for pk, whole in sites if whole]
+    team = (
+        Patient.objects.filter(primary_counselor=user, site_id__in=own_sites)
+        .order_by()
+        .values("pk")
+        .union(
+            Enrollment.objects.filter(
+                status__in=OPEN_STATUSES,
+                track__default_facilitator=user,
+                patient__site_id__in=own_sites,
+            )
+            .order_by()
+            .values("patient_id"),
+            granted.order_by(),
+        )
+    )
+    rule = Q(pk__in=team)
+    if whole_sites:
+        rule |= Q(site_id__in=whole_sites)
+    return qs.filter(rule)
 
 
 def patient_get_for_user(user: User, pk: int, *, request=None, action: str = "") -> Patient:

@@ -15,6 +15,7 @@ from scheduling.models import Track
 
 from .models import (
     INJECTABLE_MEDICATIONS,
+    OPEN_STATUSES,
     Consent,
     DischargeType,
     Enrollment,
@@ -587,7 +588,22 @@ class CaseloadFilterForm(forms.Form):
         site_ids = [s.pk for s in sites]
         several = len(sites) > 1
         self.fields["site"].queryset = sites_for(user)
-        self.fields["track"].queryset = Track.objects.filter(site_id__in=site_ids).select_related(
+        # The track and counselor drop-downs offer what this user's patients have: a
+        # counselor picks among their own groups and colleagues, not among every group
+        # and counselor of the site (which grow with the clinic). One query finds both;
+        # the lists of ids keep the option queries trivial to plan.
+        pairs = (
+            Enrollment.objects.filter(
+                patient__in=patients_visible_to(user), status__in=OPEN_STATUSES
+            )
+            .values_list("track_id", "patient__primary_counselor_id")
+            .distinct()
+        )
+        track_ids, counselor_ids = set(), set()
+        for track_id, counselor_id in pairs:
+            track_ids.add(track_id)
+            counselor_ids.add(counselor_id)
+        self.fields["track"].queryset = Track.objects.filter(pk__in=track_ids).select_related(
             "site"
         )
         self.fields["track"].show_site = several
@@ -595,7 +611,9 @@ class CaseloadFilterForm(forms.Form):
             site_id__in=site_ids
         ).select_related("site")
         self.fields["phase"].show_site = several
-        self.fields["counselor"].queryset = counselors_at(site_ids)
+        self.fields["counselor"].queryset = User.objects.filter(pk__in=counselor_ids).order_by(
+            "last_name", "first_name", "username"
+        )
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "filters"

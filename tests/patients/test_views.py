@@ -567,6 +567,20 @@ def test_caseload_lists_only_visible_patients(
     assert "Beta" not in page
 
 
+def test_caseload_filter_offers_the_tracks_and_counselors_of_visible_patients(
+    client, counselor, other_counselor, make_patient, track, day_track
+):
+    from scheduling.models import Track
+
+    make_patient(last="Mine", track=track)
+    elsewhere = Track.objects.create(site=track.site, name="Other group", kind="day", level="2.1")
+    make_patient(last="Theirs", track=elsewhere, counselor_user=other_counselor)
+    client.force_login(counselor)
+    form = client.get(url("caseload")).context["form"]
+    assert list(form.fields["track"].queryset) == [track]
+    assert list(form.fields["counselor"].queryset) == [counselor]
+
+
 def test_caseload_search_by_name_and_mrn(client, director, make_patient):
     alpha = make_patient(first="Jo", last="Alpha")
     make_patient(first="Max", last="Beta")
