@@ -9,6 +9,7 @@ from datetime import date
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from core.models import Role, Site, User
+from scheduling.models import TrackKind
 
 from .access import patient_get_for_user, patients_visible_to
 from .models import (
@@ -191,10 +192,14 @@ def chart_for(patient: Patient) -> Chart:
 
 
 def site_census(site_ids) -> list[dict]:
-    """Open enrollments per site by status, level, track and phase: one query."""
+    """Open enrollments per site by status, level, day/evening track and phase: one query.
+
+    Tracks are counted by kind: a large clinic runs hundreds of groups, and a home-page
+    panel with a line per group (and a query that sorts by each) grew with the clinic.
+    """
     rows = (
         Enrollment.objects.filter(site_id__in=site_ids, status__in=OPEN_STATUSES)
-        .values("site_id", "site__name", "status", "level", "track__name", "phase__name")
+        .values("site_id", "site__name", "status", "level", "track__kind", "phase__name")
         .annotate(n=Count("pk"))
         .order_by("site__name")
     )
@@ -215,7 +220,8 @@ def site_census(site_ids) -> list[dict]:
         entry[row["status"]] += n
         if row["status"] == EnrollmentStatus.ACTIVE:
             entry["levels"][ProgramLevel(row["level"]).short + " " + row["level"]] += n
-            entry["tracks"][row["track__name"] or "No track"] += n
+            kind = row["track__kind"]
+            entry["tracks"][TrackKind(kind).label if kind else "No track"] += n
             entry["phases"][row["phase__name"] or "No phase"] += n
     out = []
     for entry in sites.values():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 
 from django.db.models import Count, Q
@@ -30,27 +29,30 @@ def _enrollments(f: Filters):
 
 @report("census", "Census over time", "Patients in care (active or on hold) each week, by level.")
 def census(f: Filters) -> Report:
-    rows = list(
-        _enrollments(f)
+    weeks = _mondays(f.start, f.end)
+    # Counted by the database, one filtered COUNT per week grouped by level: reading
+    # every enrollment into Python and counting it once per week grew with the clinic.
+    in_care = {
+        f"w{i}": Count(
+            "pk",
+            filter=Q(admission_date__lte=day)
+            & (Q(discharge_date__isnull=True) | Q(discharge_date__gte=day)),
+        )
+        for i, day in enumerate(weeks)
+    }
+    by_level = {
+        row.pop("level"): row
+        for row in _enrollments(f)
         .filter(admission_date__lte=f.end)
         .filter(Q(discharge_date__isnull=True) | Q(discharge_date__gte=f.start))
-        .values_list("admission_date", "discharge_date", "level")
-    )
-    weeks = _mondays(f.start, f.end)
+        .order_by()
+        .values("level")
+        .annotate(**in_care)
+    }
     table = []
-    for day in weeks:
-        counts = Counter(
-            level
-            for admitted, discharged, level in rows
-            if admitted <= day and (discharged is None or discharged >= day)
-        )
-        table.append(
-            [
-                day.isoformat(),
-                *(counts.get(lv, 0) for lv in ProgramLevel.values),
-                sum(counts.values()),
-            ]
-        )
+    for i, day in enumerate(weeks):
+        counts = [by_level.get(lv, {}).get(f"w{i}", 0) for lv in ProgramLevel.values]
+        table.append([day.isoformat(), *counts, sum(counts)])
     chart = line_chart("Patients in care", "patients", [(r[0][5:], r[-1]) for r in table])
     columns = ["week of", *(ProgramLevel(lv).short for lv in ProgramLevel.values), "total"]
     return Report(chart=chart, columns=columns, rows=table)

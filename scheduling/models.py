@@ -288,6 +288,9 @@ class Session(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "local_date"], name="session_site_day"),
+            # Hours, compliance and the alert rules read a caseload's week by date alone
+            # (the patients span sites); without it every page read all sessions ever.
+            models.Index(fields=["local_date"], name="session_day"),
             models.Index(fields=["track", "local_date"], name="session_track_day"),
             models.Index(fields=["facilitator", "starts_at"], name="session_facilitator_start"),
             models.Index(fields=["patient", "starts_at"], name="session_patient_start"),

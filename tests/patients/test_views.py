@@ -659,7 +659,7 @@ def test_staff_home_census_counts_open_enrollments(client, frontdesk, make_patie
     page = client.get("/").content.decode()
     assert 'data-testid="census-panel"' in page
     assert 'data-testid="census-active">3<' in page
-    assert "IOP Evening: 2" in page
+    assert "Evening track: 2" in page and "No track: 1" in page
 
 
 def test_director_intake_at_a_chosen_site_limits_choices_to_it(client, director, other_site, track):
