@@ -259,6 +259,8 @@ def child(args) -> None:
             else:
                 count_file = ROOT / "bench" / "out" / "sink-count.txt"
                 count_file.parent.mkdir(parents=True, exist_ok=True)
+                # A file left by an earlier run would look like a sink already listening.
+                count_file.unlink(missing_ok=True)
                 lean = subprocess.Popen(
                     [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(args.smtp_port)]
                     + [str(count_file)]

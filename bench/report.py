@@ -200,11 +200,22 @@ def build(args) -> dict:
             }
         )
     if reminders:
+        lean = reminders.get("lean_sink")
+        detail = (
+            f"aiosmtpd sink: {reminders['reminders_per_s']} vs {reminders['noop_per_s']} /s "
+            f"(ratio {reminders['ratio_to_noop']})"
+        )
+        if lean:
+            detail += (
+                f"; lean sink: {lean['reminders_per_s']} vs {lean['noop_per_s']} /s "
+                f"(ratio {lean['ratio_to_noop']})"
+            )
         targets.append(
             {
                 "target": "reminders/s >= no-op Celery tasks/s",
+                # Met only if it holds with the sink the tests use as well.
                 "met": reminders["ratio_to_noop"] >= 1,
-                "detail": f"{reminders['reminders_per_s']} vs {reminders['noop_per_s']} /s",
+                "detail": detail,
             }
         )
         targets.append(
@@ -353,10 +364,25 @@ def markdown(res: dict) -> str:
     r = res.get("reminders")
     if r:
         lines.append(
-            f"{r['reminders_per_s']} reminders/s vs {r['noop_per_s']} no-op tasks/s "
-            f"(ratio {r['ratio_to_noop']}); Celery worker peak RSS "
-            f"{r['celery_worker_peak_rss_mb']} MB."
+            f"{r['reminders']} reminders sent in batches of {r.get('batch_size', 1)} by a "
+            f"prefork worker of {r['concurrency']} processes; each rate is against a no-op "
+            "run (one task per message, as the target is worded) over the same broker and "
+            "worker just before it."
         )
+        lines.append("")
+        lines.append(
+            f"- aiosmtpd sink (in the benchmark process, as in the tests): "
+            f"{r['reminders_per_s']} reminders/s vs {r['noop_per_s']} no-op tasks/s "
+            f"(ratio {r['ratio_to_noop']})"
+        )
+        lean = r.get("lean_sink")
+        if lean:
+            lines.append(
+                f"- lean sink (bench/smtp_sink.py, its own process): "
+                f"{lean['reminders_per_s']} reminders/s vs {lean['noop_per_s']} no-op "
+                f"tasks/s (ratio {lean['ratio_to_noop']})"
+            )
+        lines.append(f"- Celery worker peak RSS {r['celery_worker_peak_rss_mb']} MB")
     else:
         lines.append(
             "The reminder benchmark (10,000 reminders through real workers to an SMTP sink, "

@@ -110,13 +110,11 @@ class ChainProblem:
 def _in_seq_order(batch_size: int) -> Iterator[AuditEvent]:
     # Keyset pages: constant memory on a trail of any length, with no cursor held open
     # (server-side cursors are off; see DISABLE_SERVER_SIDE_CURSORS in settings).
-    last = 0
-    while True:
-        page = list(AuditEvent.objects.filter(seq__gt=last).order_by("seq")[:batch_size])
-        if not page:
-            return
+    rows = AuditEvent.objects.order_by("seq")
+    page = list(rows[:batch_size])  # no lower bound first: a forged seq <= 0 still shows
+    while page:
         yield from page
-        last = page[-1].seq
+        page = list(rows.filter(seq__gt=page[-1].seq)[:batch_size])
 
 
 def verify_chain(batch_size: int = 2000) -> Iterator[ChainProblem]:

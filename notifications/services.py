@@ -20,15 +20,16 @@ import logging
 import re
 import time as time_module
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -63,9 +64,10 @@ SEND_BATCH = 50
 # Consecutive provider failures within a batch after which the provider is taken to be
 # down and the batch's remaining messages on that channel go back to the queue.
 CHANNEL_DOWN_AFTER = 2
-# A batch stops handing messages to providers after this long (well inside the send
-# task's soft time limit); the rest go back to the queue.
-SEND_BUDGET_SECONDS = 60.0
+# A batch stops handing messages to providers this long after it started, early enough
+# that one more send timing out twice still ends inside the task's soft time limit;
+# the rest go back to the queue.
+SEND_BUDGET_SECONDS = 45.0
 UNTRIED_RETRY = timedelta(minutes=1)
 
 
@@ -358,47 +360,45 @@ def _finish(pks: Sequence[int], token: str, **fields) -> int:
     )
 
 
-@contextmanager
-def _commits_without_flush_wait():
-    """PostgreSQL: this connection's commits return before their WAL reaches disk.
-
-    Used for the per-message outcome marks of a batch only. A worker killed at any
-    point loses nothing (the server has applied every statement it answered); only
-    a crash of the database server itself can lose the last fraction of a second of
-    "sent" marks, which would re-send those reminders: a duplicate, never a loss.
-    Waiting for one disk flush per message was most of a batch's time.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        # A broken connection cannot be reset, and Django discards it anyway.
-        with suppress(DatabaseError), connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
 def _mark_sent(pk: int, token: str, *, subject: str, body: str) -> None:
-    # One statement per message, right after the provider accepted it, is what bounds
-    # a crash to one duplicate. It is the hot loop of a batch, so it is plain SQL: the
-    # ORM took about twice as long to build this UPDATE as the database to run it.
+    """Mark one message sent right after the provider accepted it: this bounds a crash to
+    one duplicate, and it is the hot loop of a batch.
+
+    On PostgreSQL, outside any transaction, it is one statement that also skips the wait
+    for its own WAL flush (``set_config(..., true)`` lasts for this statement's
+    transaction only). Waiting for one disk flush per message was most of a batch's
+    time. A killed worker loses nothing (the server applied what it answered); only a
+    crash of the database server itself can lose the last fraction of a second of marks
+    (about 3 x wal_writer_delay), and those reminders would go out again: duplicates,
+    never a loss. Inside a caller's transaction the ORM update is used instead, so no
+    other write ever inherits the relaxed commit.
+    """
     sent_at = timezone.now()
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        _finish(
+            [pk],
+            token,
+            status=Status.SENT,
+            sent_at=sent_at,
+            subject=subject,
+            body=body,
+            last_error="",
+        )
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE notifications_notification"
             " SET status = %s, sent_at = %s, updated_at = %s, subject = %s, body = %s,"
             " last_error = ''"
-            " WHERE id = %s AND status = %s AND claim_token = %s",
+            " WHERE id = %s AND status = %s AND claim_token = %s"
+            " RETURNING set_config('synchronous_commit', 'off', true)",
             [Status.SENT, sent_at, sent_at, subject, body, pk, Status.SENDING, token],
         )
 
 
 def _release_untried(pks: Sequence[int], token: str, *, now: datetime, reason: str) -> None:
     # Claimed but never handed to a provider: back to the queue as they were, so an
-    # outage does not use up their attempts.
+    # outage (or a batch cut short) does not use up their attempts.
     _finish(
         pks,
         token,
@@ -453,8 +453,11 @@ def notifications_send_batch(
     Everything the rows need is read in a handful of queries for the whole batch, the
     emails share one SMTP connection, and each message is marked sent the moment the
     provider accepts it, so a worker killed mid-batch re-sends at most the one message
-    that was in flight.
+    that was in flight. A row that cannot be prepared fails on its own; whatever stops
+    the batch itself (the soft time limit, a lost database) puts the rows it still
+    holds back in the queue at once instead of after the lease.
     """
+    started = time_module.monotonic()
     now = _now(now)
     ids = list(dict.fromkeys(notification_ids))
     outcomes = dict.fromkeys(ids, "not-claimed")
@@ -475,39 +478,62 @@ def notifications_send_batch(
     )
     if not rows:
         return outcomes
-    from .planning_ext import still_applies_many
+    try:
+        outgoing = _prepare(rows, claim_token, now=now, outcomes=outcomes)
+        if outgoing:
+            deadline = started + budget_seconds
+            outcomes.update(_deliver(outgoing, claim_token, now=now, deadline=deadline))
+    except BaseException:
+        with suppress(Exception):  # the database may be what failed; then the lease acts
+            _release_untried(
+                [r.pk for r in rows], claim_token, now=now, reason="not tried: the batch stopped"
+            )
+        raise
+    return outcomes
+
+
+def _prepare(
+    rows: Sequence[Notification], token: str, *, now: datetime, outcomes: dict[int, str]
+) -> list[tuple[Notification, str, str, str]]:
+    """Decide every claimed row: finished here (skipped, cancelled, failed, deferred,
+    in-app sent) or returned as (row, address, subject, body) to be delivered."""
+    from .planning_ext import still_applies, still_applies_many
 
     prefs = {
         p.user_id: p
         for p in NotificationPreference.objects.filter(user_id__in={r.recipient_id for r in rows})
     }
-    applies = still_applies_many(rows, now)
+    try:
+        applies = still_applies_many(rows, now)
+    except Exception:  # one bad source must not hold up the batch: re-check row by row
+        logger.exception("notifications: bulk re-check failed; checking rows one by one")
+        applies = {}
     staff_tz: dict[int, ZoneInfo] = {}
     ends: dict[str, list[int]] = {}  # outcome -> rows finished the same way
     in_app: list[Notification] = []
     outgoing: list[tuple[Notification, str, str, str]] = []
 
-    for row in rows:
+    def decide(row: Notification) -> None:
         pref = prefs.get(row.recipient_id) or preference_for_default(row.recipient)
         if not pref.wants(row.kind):
             ends.setdefault("skipped: switched off by the recipient", []).append(row.pk)
-            continue
-        ok, facts = applies[row.pk]
+            return
+        ok, facts = applies[row.pk] if row.pk in applies else still_applies(row, now)
         if not ok:
             ends.setdefault("cancelled: no longer applies", []).append(row.pk)
-            continue
+            return
         if facts:
             row.payload = {**(row.payload or {}), **facts}
         address = ""
         if row.channel != Channel.IN_APP:
             if row.channel == Channel.SMS and not pref.sms_allowed:
                 ends.setdefault("skipped: no SMS consent or opted out", []).append(row.pk)
-                continue
+                return
             address = address_for(row.channel, row.recipient, row.patient)
             if not address:
                 reason = f"skipped: no {row.get_channel_display().lower()} address"
                 ends.setdefault(reason, []).append(row.pk)
-                continue
+                return
             if row.patient is not None:
                 tz = row.patient.site.tz
             else:
@@ -517,10 +543,10 @@ def notifications_send_batch(
             if in_quiet_hours(now, pref.quiet_start, pref.quiet_end, tz):
                 if row.kind != Kind.DRUG_TEST_NOTICE:
                     ends.setdefault("skipped: quiet hours", []).append(row.pk)
-                    continue
+                    return
                 _finish(
                     [row.pk],
-                    claim_token,
+                    token,
                     status=Status.PENDING,
                     deliver_after=quiet_hours_end(now, pref.quiet_start, pref.quiet_end, tz),
                     queued_at=None,
@@ -528,14 +554,14 @@ def notifications_send_batch(
                     attempts=F("attempts") - 1,
                 )
                 outcomes[row.pk] = "deferred: quiet hours"
-                continue
+                return
         try:
             subject, body = messages.render_checked(row)
         except privacy.PrivacyViolation as exc:
             logger.error("notification %s not sent: %s", row.pk, exc)
-            _finish([row.pk], claim_token, status=Status.FAILED, last_error=str(exc)[:300])
+            _finish([row.pk], token, status=Status.FAILED, last_error=str(exc)[:300])
             outcomes[row.pk] = "failed: privacy"
-            continue
+            return
         if row.channel == Channel.IN_APP:
             # In-app: marking the row sent is the delivery (the portal lists sent rows).
             row.subject, row.body = subject, body
@@ -543,9 +569,18 @@ def notifications_send_batch(
         else:
             outgoing.append((row, address, subject, body))
 
+    for row in rows:
+        try:
+            decide(row)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # a row that cannot be prepared fails on its own
+            logger.exception("notification %s could not be prepared", row.pk)
+            outcomes[row.pk] = _retry_or_fail(row, token, exc, now)
+
     for outcome, pks in ends.items():
         status, _, reason = outcome.partition(": ")
-        _finish(pks, claim_token, status=status, last_error=reason)
+        _finish(pks, token, status=status, last_error=reason)
         outcomes.update(dict.fromkeys(pks, outcome))
     if in_app:
         sent_at = timezone.now()
@@ -556,13 +591,11 @@ def notifications_send_batch(
                 "",
                 sent_at,
             )
-        Notification.objects.filter(status=Status.SENDING, claim_token=claim_token).bulk_update(
+        Notification.objects.filter(status=Status.SENDING, claim_token=token).bulk_update(
             in_app, ["status", "sent_at", "subject", "body", "last_error", "updated_at"]
         )
         outcomes.update(dict.fromkeys((r.pk for r in in_app), "sent"))
-    if outgoing:
-        outcomes.update(_deliver(outgoing, claim_token, now=now, budget_seconds=budget_seconds))
-    return outcomes
+    return outgoing
 
 
 def _deliver(
@@ -570,12 +603,11 @@ def _deliver(
     token: str,
     *,
     now: datetime,
-    budget_seconds: float,
+    deadline: float,
 ) -> dict[int, str]:
     outcomes: dict[int, str] = {}
     failures_in_a_row: dict[str, int] = {}
-    started = time_module.monotonic()
-    with channels.Outbound() as out, _commits_without_flush_wait():
+    with channels.Outbound() as out:
         for row, address, subject, body in outgoing:
             # A provider that is down would make every message wait out its timeout
             # (and the batch outlast the task's time limit); after a few failures in a
@@ -584,7 +616,7 @@ def _deliver(
                 _release_untried([row.pk], token, now=now, reason="not tried: provider failing")
                 outcomes[row.pk] = "retry"
                 continue
-            if time_module.monotonic() - started > budget_seconds:
+            if time_module.monotonic() > deadline:
                 _release_untried([row.pk], token, now=now, reason="not tried: batch ran long")
                 outcomes[row.pk] = "retry"
                 continue
@@ -594,6 +626,8 @@ def _deliver(
                     out.email(to=address, subject=subject, body=body, reference=reference)
                 else:
                     out.sms(to=address, body=body, reference=reference)
+            except SoftTimeLimitExceeded:
+                raise  # not the provider's fault: the batch's own handler puts rows back
             except Exception as exc:  # any provider error: retry later, give up after MAX_ATTEMPTS
                 out.reset()
                 failures_in_a_row[row.channel] = failures_in_a_row.get(row.channel, 0) + 1

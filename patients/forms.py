@@ -15,7 +15,6 @@ from scheduling.models import Track
 
 from .models import (
     INJECTABLE_MEDICATIONS,
-    OPEN_STATUSES,
     Consent,
     DischargeType,
     Enrollment,
@@ -592,9 +591,11 @@ class CaseloadFilterForm(forms.Form):
         # counselor picks among their own groups and colleagues, not among every group
         # and counselor of the site (which grow with the clinic). One query finds both;
         # the lists of ids keep the option queries trivial to plan.
+        # Every episode, not only open ones: the status filter also lists discharged
+        # patients, whose groups must stay choosable.
         pairs = (
             Enrollment.objects.filter(
-                patient__in=patients_visible_to(user), status__in=OPEN_STATUSES
+                patient__in=patients_visible_to(user), patient__is_archived=False
             )
             .values_list("track_id", "patient__primary_counselor_id")
             .distinct()

@@ -67,9 +67,9 @@ def test_a_batch_of_emails_adds_one_query_per_message(
     patient_email, make_rows, django_assert_max_num_queries
 ):
     rows = make_rows(50, recipient=patient_email.user, patient=patient_email)
-    # claim, rows, preferences, commit mode on/off, and one "sent" mark per message:
-    # marking each as it goes is what bounds duplicates after a crash to one.
-    with django_assert_max_num_queries(5 + 50):
+    # claim, rows, preferences, and one "sent" mark per message: marking each as it goes
+    # is what bounds duplicates after a crash to one.
+    with django_assert_max_num_queries(3 + 50):
         outcomes = batch(rows)
     assert set(outcomes.values()) == {"sent"} and len(mail.outbox) == 50
 
@@ -158,13 +158,110 @@ def test_dispatch_puts_ids_on_the_broker_in_batches(monkeypatch):
     assert [pk for ids in published for pk in ids] == list(range(1, 121))
 
 
-def test_a_batch_leaves_the_connection_committing_durably(patient_email, make_rows):
+@pytest.mark.django_db(transaction=True)
+def test_marks_outside_a_transaction_leave_the_connection_committing_durably(
+    patient_email, make_rows
+):
+    """The worker's path (autocommit): the relaxed commit lasts one statement each."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("synchronous_commit is a PostgreSQL setting")
-    rows = make_rows(2, recipient=patient_email.user, patient=patient_email)
+    rows = make_rows(3, recipient=patient_email.user, patient=patient_email)
     assert set(batch(rows).values()) == {"sent"}
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone()[0] == "on"
+    assert Notification.objects.filter(status=Status.SENT, body__gt="").count() == 3
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+
+
+def test_a_row_that_cannot_be_prepared_fails_alone(patient_email, make_rows, monkeypatch):
+    from notifications import messages
+
+    good, bad = make_rows(2, recipient=patient_email.user, patient=patient_email)
+    real = messages.render_checked
+
+    def render(row, **kwargs):
+        if row.pk == bad.pk:
+            raise KeyError("template variable")
+        return real(row, **kwargs)
+
+    monkeypatch.setattr(messages, "render_checked", render)
+    assert batch([good, bad]) == {good.pk: "sent", bad.pk: "retry"}
+    bad.refresh_from_db()
+    assert bad.status == Status.PENDING and "KeyError" in bad.last_error
+    assert len(mail.outbox) == 1
+
+
+def test_a_batch_cut_short_puts_the_rows_it_holds_back(patient_email, make_rows, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from notifications import channels
+
+    rows = make_rows(3, recipient=patient_email.user, patient=patient_email)
+    sent = []
+
+    def email(self, **kwargs):
+        if sent:
+            raise SoftTimeLimitExceeded()
+        sent.append(kwargs["reference"])
+        mail.outbox.append(kwargs)
+
+    monkeypatch.setattr(channels.Outbound, "email", email)
+    with pytest.raises(SoftTimeLimitExceeded):
+        batch(rows)
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    assert statuses[rows[0].pk] == Status.SENT
+    assert {statuses[r.pk] for r in rows[1:]} == {Status.PENDING}
+    assert set(
+        Notification.objects.filter(status=Status.PENDING).values_list("attempts", "claim_token")
+    ) == {(0, "")}
+
+
+def test_plain_email_bytes_match_what_django_would_send(settings):
+    from email import message_from_bytes
+
+    from notifications import channels
+
+    settings.DEFAULT_FROM_EMAIL = "Clinic <no-reply@example.org>"
+    args = {"to": "robin@example.org", "subject": "A reminder", "reference": "n7"}
+    body = "Hi Robin,\nsee you on Tue Dec 1 at 6:00 PM.\n.\nA line after a lone dot."
+    ours = message_from_bytes(
+        channels.plain_email_bytes(from_header=settings.DEFAULT_FROM_EMAIL, body=body, **args)
+    )
+    django = channels._email(body=body, connection=None, **args).message()
+    for header in ("Subject", "From", "To", "Message-ID", "Content-Type", "MIME-Version"):
+        assert ours[header] == django[header], header
+    assert ours["Date"] and ours["Content-Transfer-Encoding"] == "7bit"
+    assert ours.get_payload().replace("\r\n", "\n").rstrip("\n") == body
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"subject": "Rappel: séance"},
+        {"body": "Hi Zoë"},
+        {"to": "Robin <robin@example.org>"},
+        {"subject": "Hi\r\nBcc: x@example.org"},
+    ],
+)
+def test_anything_needing_mime_encoding_is_left_to_django(change):
+    from notifications import channels
+
+    message = {
+        "from_header": "Clinic <no-reply@example.org>",
+        "to": "robin@example.org",
+        "subject": "A reminder",
+        "body": "Hi Robin",
+        "reference": "n7",
+    }
+    assert channels.plain_email_bytes(**message) is not None
+    assert channels.plain_email_bytes(**{**message, **change}) is None
+
+
+def test_a_non_ascii_reminder_still_goes_out_over_smtp(patient_email, make_rows, smtp_server):
+    patient_email.preferred_name = "Zoë"
+    patient_email.save(update_fields=["preferred_name"])
+    rows = make_rows(1, recipient=patient_email.user, patient=patient_email)
+    assert set(batch(rows).values()) == {"sent"}
+    (received,) = smtp_server.messages
+    assert "Zoë" in received.get_payload(decode=True).decode()

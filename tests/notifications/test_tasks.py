@@ -37,7 +37,11 @@ def test_send_task_is_late_acked_and_requeued_if_the_worker_dies(task):
 
 
 def test_a_batch_stops_handing_out_messages_inside_the_soft_time_limit():
-    assert tasks.send_batch.soft_time_limit > services.SEND_BUDGET_SECONDS
+    from notifications import channels
+
+    # The last send may start just before the budget ends and time out twice.
+    worst = services.SEND_BUDGET_SECONDS + 2 * channels.SEND_TIMEOUT_SECONDS
+    assert tasks.send_batch.soft_time_limit > worst
 
 
 def test_no_long_eta_or_countdown_anywhere_in_the_app():
