@@ -1,10 +1,12 @@
-"""Page benchmark for one data size: gunicorn (production settings, persistent
-connections) and wrk on loopback, every page against the floor view in the same run.
+"""Page benchmark: gunicorn (production settings, persistent connections) and wrk on
+loopback, every page against the floor view in the same run.
 
-    python bench/pages.py --patients 500 --weeks 26 [--runs 3] [--seconds 5]
+    python bench/pages.py --patients 500 5000 --weeks 26 [--runs 3] [--seconds 5]
 
-Writes bench/out/pages-<patients>[-<variant>].json. The database is created fresh
-(stepwise_bench_<patients>) and seeded with ``seed_scale``.
+Each size gets its own database (stepwise_bench_<patients>, created fresh and seeded
+with ``seed_scale``) and its own gunicorn; the sizes are measured side by side, page by
+page, so the cost ratio compares figures taken minutes apart at most. Writes
+bench/out/pages-<patients>[-<variant>].json per size.
 """
 
 from __future__ import annotations
@@ -192,9 +194,79 @@ print(json.dumps(build_context()))
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+class Server:
+    """One data size: its seeded database, bench context and gunicorn."""
+
+    def __init__(self, size: int, args) -> None:
+        self.size = size
+        self.suffix = f"-{args.variant}" if args.variant else ""
+        self.db = f"stepwise_bench_{size}{'_' + args.variant if args.variant else ''}"
+        self.env = env_for(self.db)
+        self.seed_seconds, self.seed_log = None, []
+        if not args.reuse:
+            recreate_database(self.db)
+            run([PY, "manage.py", "migrate", "--noinput", "-v0"], self.env)
+            t0 = time.monotonic()
+            seeder = ["manage.py", "seed_scale"]
+            if args.variant == "groups":
+                seeder = ["bench/seed_groups.py"]
+            self.seed_log = run(
+                [PY, *seeder, "--patients", str(size), "--weeks", str(args.weeks)],
+                self.env,
+                capture_output=True,
+                text=True,
+            ).stdout.splitlines()
+            self.seed_seconds = round(time.monotonic() - t0, 1)
+            sys.stderr.write("\n".join(self.seed_log) + "\n")
+        # A live database has planner statistics; a freshly bulk-loaded one has none until
+        # autovacuum gets to it, and the plans chosen meanwhile would be the benchmark's story.
+        analyze(self.db)
+        # Production settings serve hashed static names from the collected manifest.
+        run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], self.env)
+        self.ctx = prepare(size, args.weeks, self.env)
+        port = free_port()
+        self.gunicorn = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "clinic.wsgi:application",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        self.base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        self.floor_runs: list[dict] = []
+        self.page_runs: dict[str, list[dict]] = {name: [] for name, _, _ in PAGES}
+
+    def url(self, path) -> str:
+        return self.base + path(self.ctx)
+
+    def stop(self) -> None:
+        os.killpg(self.gunicorn.pid, signal.SIGTERM)
+        self.gunicorn.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--patients", type=int, required=True)
+    parser.add_argument(
+        "--patients",
+        type=int,
+        nargs="+",
+        required=True,
+        help="one or more sizes; several are measured side by side, page by page",
+    )
     parser.add_argument("--weeks", type=int, default=26)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
@@ -206,128 +278,84 @@ def main() -> None:
         help="an experiment: seed with bench/seed_groups.py (therapy groups of about 12)",
     )
     args = parser.parse_args()
-    suffix = f"-{args.variant}" if args.variant else ""
-    db = f"stepwise_bench_{args.patients}{'_' + args.variant if args.variant else ''}"
-    env = env_for(db)
     OUT.mkdir(parents=True, exist_ok=True)
-    if not args.reuse:
-        recreate_database(db)
-        run([PY, "manage.py", "migrate", "--noinput", "-v0"], env)
-        t0 = time.monotonic()
-        seed_log = run(
-            [
-                PY,
-                *(
-                    ["bench/seed_groups.py"]
-                    if args.variant == "groups"
-                    else ["manage.py", "seed_scale"]
-                ),
-                "--patients",
-                str(args.patients),
-                "--weeks",
-                str(args.weeks),
-            ],
-            env,
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()
-        seed_seconds = round(time.monotonic() - t0, 1)
-        sys.stderr.write("\n".join(seed_log) + "\n")
-    else:
-        seed_seconds, seed_log = None, []
-    # A live database has planner statistics; a freshly bulk-loaded one has none until
-    # autovacuum gets to it, and the plans chosen meanwhile would be the benchmark's story.
-    analyze(db)
-    # The per-app hooks are optional: say which ones this checkout had.
-    hooks = {
-        app: (ROOT / app / "scale.py").exists()
-        for app in ("scheduling", "drugtests", "recovery", "notifications")
-    }
-    # Production settings serve hashed static names from the collected manifest.
-    run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-    ctx = prepare(args.patients, args.weeks, env)
-    port = free_port()
-    gunicorn = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "clinic.wsgi:application",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    servers: list[Server] = []
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        for size in args.patients:
+            servers.append(Server(size, args))
         # Warm-up: workers import the app lazily, then fill caches on the first requests.
-        wrk(f"{base}/bench/floor", None, 1)
+        for s in servers:
+            wrk(f"{s.base}/bench/floor", None, 1)
+        # The same load for a page at every size (the slowest size decides), so only the
+        # data differs between the figures that are compared.
         load = {
-            name: load_for(warm_up(base + path(ctx), ctx["cookies"][user]), args.seconds)
+            name: load_for(
+                max(warm_up(s.url(path), s.ctx["cookies"][user]) for s in servers), args.seconds
+            )
             for name, user, path in PAGES
         }
-        results = {
-            "patients": args.patients,
-            "variant": args.variant,
-            "weeks": args.weeks,
-            "seed_seconds": seed_seconds,
-            "seed_log": seed_log,
-            "scale_hooks": hooks,
-            "paths": {name: path(ctx) for name, _, path in PAGES},
-            "page_bytes": {name: ctx["checks"][name]["bytes"] for name, _, _ in PAGES},
-            "pages": {},
-        }
-        floor_runs, page_runs = [], {name: [] for name, _, _ in PAGES}
         for _ in range(args.runs):
-            # Interleave floor and pages so machine noise hits both alike.
-            drain(base)
-            floor_runs.append(wrk(f"{base}/bench/floor", None, args.seconds))
+            # Interleaved: the floor and each page at every size in turn, so the machine's
+            # noise (it is shared, and drifts over minutes) hits the compared figures alike.
+            for s in servers:
+                drain(s.base)
+                s.floor_runs.append(wrk(f"{s.base}/bench/floor", None, args.seconds))
             for name, user, path in PAGES:
                 connections, seconds = load[name]
-                drain(base)
-                page_runs[name].append(
-                    wrk(base + path(ctx), ctx["cookies"][user], seconds, connections=connections)
-                )
-        floor_rps = statistics.median(r["rps"] for r in floor_runs)
-        results["floor_rps"] = floor_rps
-        for name, runs in page_runs.items():
-            rps = statistics.median(r["rps"] for r in runs)
-            results["pages"][name] = {
-                "rps": round(rps, 1),
-                "p50_ms": statistics.median(r["p50_ms"] for r in runs),
-                "p99_ms": statistics.median(r["p99_ms"] for r in runs),
-                "errors": sum(r["errors"] for r in runs),
-                "queries": ctx["queries"][name],
-                "ratio_to_floor": round(rps / floor_rps, 4),
-                "wrk_connections": load[name][0],
-                "wrk_seconds": load[name][1],
+                for s in servers:
+                    drain(s.base)
+                    s.page_runs[name].append(
+                        wrk(s.url(path), s.ctx["cookies"][user], seconds, connections=connections)
+                    )
+        for s in servers:
+            results = {
+                "patients": s.size,
+                "variant": args.variant,
+                "weeks": args.weeks,
+                "seed_seconds": s.seed_seconds,
+                "seed_log": s.seed_log,
+                "scale_hooks": {
+                    app: (ROOT / app / "scale.py").exists()
+                    for app in ("scheduling", "drugtests", "recovery", "notifications")
+                },
+                "paths": {name: path(s.ctx) for name, _, path in PAGES},
+                "page_bytes": {name: s.ctx["checks"][name]["bytes"] for name, _, _ in PAGES},
+                "measured_with": [x.size for x in servers],
+                "pages": {},
             }
-        if args.soak_seconds:
-            drain(base)
-            soak = wrk(base + "/", ctx["cookies"]["counselor"], args.soak_seconds, connections=32)
-            results["soak_staff_home_32c"] = soak
-        workers = [
-            int(p)
-            for p in subprocess.run(
-                ["pgrep", "-P", str(gunicorn.pid)], capture_output=True, text=True
-            ).stdout.split()
-        ]
-        results["gunicorn_worker_peak_rss_mb"] = round(max(rss_kb(p) for p in workers) / 1024, 1)
+            floor_rps = statistics.median(r["rps"] for r in s.floor_runs)
+            results["floor_rps"] = floor_rps
+            for name, runs in s.page_runs.items():
+                rps = statistics.median(r["rps"] for r in runs)
+                results["pages"][name] = {
+                    "rps": round(rps, 1),
+                    "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+                    "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+                    "errors": sum(r["errors"] for r in runs),
+                    "queries": s.ctx["queries"][name],
+                    "ratio_to_floor": round(rps / floor_rps, 4),
+                    "wrk_connections": load[name][0],
+                    "wrk_seconds": load[name][1],
+                }
+            if args.soak_seconds:
+                drain(s.base)
+                results["soak_staff_home_32c"] = wrk(
+                    s.base + "/", s.ctx["cookies"]["counselor"], args.soak_seconds, connections=32
+                )
+            workers = [
+                int(p)
+                for p in subprocess.run(
+                    ["pgrep", "-P", str(s.gunicorn.pid)], capture_output=True, text=True
+                ).stdout.split()
+            ]
+            results["gunicorn_worker_peak_rss_mb"] = round(
+                max(rss_kb(p) for p in workers) / 1024, 1
+            )
+            (OUT / f"pages-{s.size}{s.suffix}.json").write_text(json.dumps(results, indent=2))
+            print(json.dumps(results, indent=2))
     finally:
-        os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=30)
-    (OUT / f"pages-{args.patients}{suffix}.json").write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+        for s in servers:
+            s.stop()
 
 
 if __name__ == "__main__":

@@ -297,7 +297,9 @@ def markdown(res: dict) -> str:
         "`bench/results.json`. Every throughput is also given as a ratio to the floor "
         "(a trivial view served by the same gunicorn in the same run), and each figure is "
         f"the median of {p['runs']} runs of {p['seconds_per_page']} s (wrk, 2 threads, "
-        "8 connections, loopback), floor and pages interleaved.",
+        "8 connections, loopback), floor and pages interleaved. Each size has its own "
+        "database and gunicorn, and the sizes are measured side by side, page by page, so "
+        "the cost ratio compares figures taken within minutes of each other.",
         "",
         "## Machine",
         "",

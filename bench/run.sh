@@ -4,7 +4,7 @@
 # then bench/results.json and bench/RESULTS.md. Not part of `make test`.
 #
 # Needs PostgreSQL and Redis on loopback (BENCH_PG, BENCH_BROKER override them).
-# Knobs (environment): BENCH_SIZES="500 5000", BENCH_WEEKS=26, BENCH_RUNS=3,
+# Knobs (environment): BENCH_SIZES="500 5000", BENCH_WEEKS=26, BENCH_RUNS=5,
 # BENCH_SECONDS=5, BENCH_SOAK_SECONDS=60, BENCH_DRAW_PATIENTS=10000, BENCH_DRAW_RUNS=5.
 # BENCH_QUICK=1 is a fast pass for iteration (1 run x 2 s, 10 s soak; figures are rough).
 # BENCH_GROUPS=1 adds the experiment of bench/seed_groups.py (therapy groups of ~12) at
@@ -17,7 +17,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 fi
 SIZES="${BENCH_SIZES:-500 5000}"
 WEEKS="${BENCH_WEEKS:-26}"
-RUNS="${BENCH_RUNS:-3}"
+RUNS="${BENCH_RUNS:-5}"
 SECONDS_PER="${BENCH_SECONDS:-5}"
 SOAK="${BENCH_SOAK_SECONDS:-60}"
 DRAW_PATIENTS="${BENCH_DRAW_PATIENTS:-10000}"
@@ -35,11 +35,10 @@ mkdir -p bench/out
 rm -f bench/out/*.json
 started=$(date +%s)
 
-for n in $SIZES; do
-  echo "== pages at $n patients x $WEEKS weeks" >&2
-  .venv/bin/python bench/pages.py --patients "$n" --weeks "$WEEKS" --runs "$RUNS" \
-    --seconds "$SECONDS_PER" --soak-seconds "$SOAK" > "bench/out/pages-$n.log"
-done
+echo "== pages at $SIZES patients x $WEEKS weeks, measured side by side" >&2
+# shellcheck disable=SC2086  # SIZES is a list of sizes
+.venv/bin/python bench/pages.py --patients $SIZES --weeks "$WEEKS" --runs "$RUNS" \
+  --seconds "$SECONDS_PER" --soak-seconds "$SOAK" > "bench/out/pages.log"
 
 if [ "${BENCH_GROUPS:-0}" = 1 ]; then
   for n in $SIZES; do

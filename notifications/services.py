@@ -10,7 +10,8 @@ The life of a row::
     pending --(preferences, quiet hours, no address)--> skipped
 
 Duplicates can only come from a crash between "provider accepted" and "marked sent":
-at most one per worker process that dies in that window.
+at most one per worker process that dies in that window, or the last fraction of a
+second of "sent" marks if the database server itself crashes (see ``_mark_sent``).
 """
 
 from __future__ import annotations
