@@ -106,10 +106,6 @@ def sms_backend():
     return cls()
 
 
-def send_sms(*, to: str, body: str, reference: str) -> None:
-    sms_backend().send(to, body, reference)
-
-
 def _email(*, to: str, subject: str, body: str, reference: str, connection) -> EmailMessage:
     # A stable Message-ID per outbox row: a resend after a crash carries the same id,
     # so a mail system that de-duplicates by Message-ID drops the copy.
@@ -121,11 +117,6 @@ def _email(*, to: str, subject: str, body: str, reference: str, connection) -> E
         headers={"Message-ID": f"<{reference}@stepwise.notifications>"},
         connection=connection,
     )
-
-
-def send_email(*, to: str, subject: str, body: str, reference: str) -> None:
-    connection = get_connection(timeout=SEND_TIMEOUT_SECONDS)
-    _email(to=to, subject=subject, body=body, reference=reference, connection=connection).send()
 
 
 # Printable ASCII only (no CR or LF): such a header needs no encoding and cannot inject.

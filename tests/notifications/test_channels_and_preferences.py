@@ -353,7 +353,7 @@ def test_http_backend_error_is_retried_later(sms_patient, fake_twilio):
 def test_file_backend_writes_one_json_line(monkeypatch, tmp_path):
     monkeypatch.setattr(channels, "SMS_BACKEND", "file")
     monkeypatch.setattr(channels, "SMS_FILE", tmp_path / "sms" / "outbox.jsonl")
-    channels.send_sms(to="+15550102233", body="Hello", reference="n1")
+    channels.Outbound().sms(to="+15550102233", body="Hello", reference="n1")
     assert json.loads((tmp_path / "sms" / "outbox.jsonl").read_text()) == {
         "to": "+15550102233",
         "body": "Hello",
