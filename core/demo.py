@@ -23,8 +23,8 @@ SETUP_APPS = ("patients", "scheduling", "drugtests", "recovery", "notifications"
 HISTORY_APPS = ("patients", "scheduling", "drugtests", "recovery", "notifications")
 
 SITES = [
-    ("riverside", "Riverside Recovery Center", "America/New_York", "120 River St, Albany NY"),
-    ("bayview", "Bayview Recovery Center", "America/Los_Angeles", "45 Bay Rd, Oakland CA"),
+    ("riverside", "Riverside Recovery Center", "America/New_York", "120 River St, Albany NY", "NY"),
+    ("bayview", "Bayview Recovery Center", "America/Los_Angeles", "45 Bay Rd, Oakland CA", "CA"),
 ]
 # username, first, last, role, site codes (None: every site)
 STAFF = [
@@ -75,11 +75,18 @@ def seed_core(password: str, now: datetime) -> DemoContext:
         name="Stepwise Demo Recovery Services", defaults={"mrn_prefix": "SW"}
     )
     sites = {}
-    for code, name, tz, address in SITES:
+    for code, name, tz, address, state in SITES:
         site, _ = Site.objects.get_or_create(
             organization=org,
             code=code,
-            defaults={"name": name, "time_zone": tz, "address": address, "phone": "555-0100"},
+            defaults={
+                "name": name,
+                "time_zone": tz,
+                "address": address,
+                "phone": "555-0100",
+                "country": "US",
+                "subdivision": state,
+            },
         )
         sites[code] = site
     staff = {}

@@ -1,3 +1,4 @@
+from datetime import time
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.contrib.auth.models import AbstractUser
@@ -34,6 +35,18 @@ class Site(models.Model):
     # Counselors normally see their caseload and their groups' rosters; a small site
     # may choose to let every counselor see every patient of the site.
     counselors_see_whole_site = models.BooleanField(default=False)
+    # Where the site is, for its public holidays (the ``holidays`` package's codes).
+    country = models.CharField(max_length=2, default="US", help_text="ISO country code, e.g. US.")
+    subdivision = models.CharField(
+        max_length=10, blank=True, help_text="State or province code, e.g. NY (for holidays)."
+    )
+    # Opening hours bound what the clinic can ask of a patient the same day: a drug-test
+    # notice and its deadline fall inside them, never at night.
+    opens_at = models.TimeField(default=time(8, 0))
+    closes_at = models.TimeField(default=time(18, 0))
+    clock_24h = models.BooleanField(
+        default=False, verbose_name="24-hour clock", help_text="Show times as 18:00, not 6:00 PM."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -41,6 +54,10 @@ class Site(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "code"], name="site_code_unique"),
             models.UniqueConstraint(fields=["organization", "name"], name="site_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(opens_at__lt=models.F("closes_at")),
+                name="site_opens_before_it_closes",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,15 +13,11 @@ from datetime import date, datetime, timedelta
 from django.db.models import Min
 from django.utils import timezone
 
+from core import clock
+from core.clock import week_bounds
 from drugtests.models import Outcome, Selection
 from patients.models import Enrollment, Patient
-from recovery.compliance import (
-    ComplianceStatus,
-    WeekCompliance,
-    requirement_for,
-    week_bounds,
-    week_compliance,
-)
+from recovery.compliance import ComplianceStatus, WeekCompliance, requirement_for, week_compliance
 from recovery.models import HomeworkAssignment, Meeting, MeetingRequirement
 from scheduling.selectors import WeekHours, weekly_hours
 
@@ -200,7 +196,7 @@ def compliance_grid(
     patients: list[Patient], monday: date, *, now: datetime | None = None
 ) -> list[GridRow]:
     """Rows for ``patients`` (fetched with ``site``) for the week starting ``monday``."""
-    now = now or timezone.now()
+    now = clock.now(now)
     if not patients:
         return []
     sunday = monday + timedelta(days=6)

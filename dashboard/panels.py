@@ -1,5 +1,6 @@
 from django.utils import timezone
 
+from core import clock
 from core.models import Role
 from core.panels import Panel
 from patients.access import patients_visible_to
@@ -18,7 +19,7 @@ MEDICAL_RULES = frozenset({"injection_due", "drug_test_findings"})
 def alerts_for(user, now=None):
     if user.role not in (Role.COUNSELOR, Role.MEDICAL):
         return []
-    now = now or timezone.now()
+    now = clock.now(now)
     staff = user.staff
     site = staff.sites.first() if not staff.sees_all_sites else None
     tz = site.tz if site else timezone.get_default_timezone()

@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from django.db.models import Count, Max, Min, Prefetch, QuerySet
 from django.urls import reverse
 
+from core.clock import week_bounds
 from patients.models import Enrollment, EnrollmentStatus, Patient
-from recovery.compliance import ComplianceStatus, requirement_for, week_bounds, week_compliance
+from recovery.compliance import ComplianceStatus, requirement_for, week_compliance
 from recovery.models import (
     OPEN_HOMEWORK_STATUSES,
     HomeworkAssignment,

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
+from core.clock import week_start
 from patients.models import EnrollmentStatus, Patient
 from scheduling.models import ATTENDED_STATUSES, Attendance, SessionStatus
 from scheduling.selectors import ComplianceStatus, unexcused_streaks, weekly_hours
-from scheduling.timeutil import week_start
 
 from .rules import Alert, _chart, rule
 

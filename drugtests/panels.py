@@ -5,17 +5,18 @@ from __future__ import annotations
 from django.db.models import Count
 from django.utils import timezone
 
+from core import clock
+from core.clock import site_today
 from core.models import Role
 from core.panels import Panel
 
-from . import selectors
 from .models import DeadlineKind, Selection, TestAlert
-from .selectors import counts_for_sites, site_today
+from .selectors import counts_for_sites
 
 
 def portal_home(request, patient) -> Panel | None:
     # Shown on the site-local day of the test only, while it is still to be given.
-    now = selectors.clock()
+    now = clock.now()
     on = site_today(patient.site, now)
     selection = (
         Selection.objects.filter(
@@ -60,7 +61,7 @@ def chart(request, patient) -> Panel | None:
 def staff_home(request, sites) -> Panel | None:
     if not sites:
         return None
-    counts = counts_for_sites(sites, selectors.clock())
+    counts = counts_for_sites(sites, clock.now())
     alerts = None
     if request.user.role in (Role.DIRECTOR, Role.MEDICAL):
         alerts = TestAlert.objects.filter(

@@ -6,9 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from core.clock import week_start
+
 from .interpretation import effective_results
 from .models import Analyte, Interpretation, Outcome, Selection, TestResult
-from .selectors import counts_positive, week_start
+from .selectors import counts_positive
 
 
 @dataclass

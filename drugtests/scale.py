@@ -18,6 +18,7 @@ from datetime import datetime, time, timedelta
 from django.db import connection
 from django.db.models import Q
 
+from core.clock import site_today
 from patients.models import MedicationOrder
 
 from . import services
@@ -35,7 +36,6 @@ from .models import (
     TestingPolicy,
     TestResult,
 )
-from .selectors import site_today
 
 MISSED_SHARE = 0.06  # left pending: the deadline job marks them missed (and alerts)
 REFUSED_SHARE = 0.03

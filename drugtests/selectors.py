@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from core import audit
+from core.clock import site_today
 from core.models import AuditEvent, Site
 from patients.access import patients_visible_to
 from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
@@ -26,16 +27,6 @@ from .models import (
 
 Kind = EnrollmentEvent.Kind
 HISTORY_KINDS = (Kind.ON_HOLD, Kind.RESUMED, Kind.PHASE, Kind.DISCHARGED)
-
-
-def clock() -> datetime:
-    """The current time for pages and panels, which cannot take ``now`` as services do;
-    tests replace it to pin the time of day."""
-    return timezone.now()
-
-
-def site_today(site: Site, now: datetime | None = None) -> date:
-    return timezone.localdate(now or clock(), site.tz)
 
 
 def deadline_for(policy: TestingPolicy, site: Site, on: date) -> datetime:
@@ -242,7 +233,3 @@ def counts_positive(selection: Selection, policy: TestingPolicy) -> bool:
         Outcome.REFUSED,
         Outcome.INVALID,
     )
-
-
-def week_start(on: date) -> date:
-    return on - timedelta(days=on.weekday())

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core import audit
+from core import audit, clock
+from core.clock import site_today
 from core.models import Site, User
 from patients.models import Patient
 from patients.selectors import current_enrollment, prescribed_medications
@@ -41,19 +42,8 @@ from .models import (
     TestResult,
     Validity,
 )
-from .selectors import (
-    active_policies,
-    deadline_for,
-    eligible_pool,
-    policy_for,
-    site_today,
-)
+from .selectors import active_policies, deadline_for, eligible_pool, policy_for
 from .signals import draw_completed
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or timezone.now()
-
 
 # A test ordered (or drawn) late still leaves the patient this long before it can be
 # marked missed: a missed test counts as positive, so it must have been possible to give.
@@ -82,7 +72,7 @@ def draw_run(
     trigger: str = Draw.Trigger.COMMAND,
 ) -> DrawResult:
     """Draw the site's random tests for a site-local day; a second call changes nothing."""
-    now = _now(now)
+    now = clock.now(now)
     on = on or site_today(site, now)
     if on > site_today(site, now):
         raise ValidationError({"date": "A draw cannot be made for a future day."})
@@ -271,7 +261,7 @@ def selection_excuse(
     *, actor: User, selection: Selection, reason: str, now: datetime | None = None
 ) -> DrawCorrection:
     """Excuse one selection (e.g. hospitalised): a correction that references the draw."""
-    now = _now(now)
+    now = clock.now(now)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the test is excused."})
     selection = Selection.objects.select_for_update().get(pk=selection.pk)
@@ -317,7 +307,7 @@ def for_cause_order(
     *, actor: User, patient: Patient, reason: str, now: datetime | None = None
 ) -> Selection:
     """A clinician's for-cause test: labelled, never part of the random statistics."""
-    now = _now(now)
+    now = clock.now(now)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "A for-cause test needs a reason."})
@@ -370,7 +360,7 @@ def specimen_collect(
     now: datetime | None = None,
 ) -> Specimen:
     """Record a collected specimen against a selection (or a new for-cause order)."""
-    now = _now(now)
+    now = clock.now(now)
     collected_at = collected_at or now
     if selection is None:
         if patient is None:
@@ -472,7 +462,7 @@ def specimen_collect(
 def selection_refuse(
     *, actor: User, selection: Selection, note: str = "", now: datetime | None = None
 ) -> Selection:
-    now = _now(now)
+    now = clock.now(now)
     updated = Selection.objects.filter(pk=selection.pk, status=Selection.Status.PENDING).update(
         status=Selection.Status.REFUSED, outcome=Outcome.REFUSED, status_changed_at=now
     )
@@ -503,7 +493,7 @@ def result_enter(
     now: datetime | None = None,
 ) -> TestResult:
     """Enter a cup's or a lab's results; the lab confirms the same specimen later."""
-    now = _now(now)
+    now = clock.now(now)
     selection = (
         Selection.objects.select_for_update(of=("self",))
         .select_related("site")
@@ -606,7 +596,7 @@ def _alerts(selection, findings, *, specimen=None, now) -> None:
 
 @transaction.atomic
 def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | None = None):
-    now = _now(now)
+    now = clock.now(now)
     updated = TestAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=actor, resolution_note=note
     )
@@ -627,7 +617,7 @@ def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | N
 @transaction.atomic
 def selections_mark_missed(*, now: datetime | None = None, site: Site | None = None) -> int:
     """Mark every pending test whose deadline has passed as missed; reruns do nothing."""
-    now = _now(now)
+    now = clock.now(now)
     due = Selection.objects.filter(status=Selection.Status.PENDING, deadline__lte=now)
     if site is not None:
         due = due.filter(site=site)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core import audit
 from core.access import staff_required
+from core.clock import site_today
 from core.forms import add_service_errors
 from core.models import Role
 from patients.access import patient_get_for_user, patients_visible_to
@@ -27,7 +28,6 @@ from .selectors import (
     draw_get_for_user,
     selection_get_for_user,
     site_for_user,
-    site_today,
     sites_for,
     today_list,
 )

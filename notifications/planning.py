@@ -13,11 +13,12 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from core import clock
+from core.clock import local_datetime
 from patients.models import INJECTABLE_MEDICATIONS, OPEN_STATUSES, MedicationOrder, Patient
 
 from . import services
 from .models import Kind, Notification, Status
-from .timeutil import local_instant
 
 INJECTION_REMINDER_DAYS_BEFORE = 3
 INJECTION_REMINDER_AT = time(9, 0)  # site-local wall clock
@@ -34,7 +35,7 @@ def _patient_reachable(patient: Patient) -> bool:
 
 def injection_reminder_at(order: MedicationOrder) -> datetime:
     day = order.next_injection_due - timedelta(days=INJECTION_REMINDER_DAYS_BEFORE)
-    return local_instant(day, INJECTION_REMINDER_AT, order.patient.site.tz)
+    return local_datetime(day, INJECTION_REMINDER_AT, order.patient.site.tz)
 
 
 def plan_medication_order(order_id: int, *, now: datetime | None = None) -> dict:
@@ -43,7 +44,7 @@ def plan_medication_order(order_id: int, *, now: datetime | None = None) -> dict
     Re-planned when the date changes (the old row is cancelled, the new one created);
     cancelled when the order stops before the injection or the patient is discharged.
     """
-    now = now or timezone.now()
+    now = clock.now(now)
     order = (
         MedicationOrder.objects.select_related("patient__site", "patient__user")
         .filter(pk=order_id)
@@ -84,7 +85,7 @@ def plan_medication_order(order_id: int, *, now: datetime | None = None) -> dict
 
 def plan_patient(patient_id: int, *, now: datetime | None = None) -> None:
     """Re-plan everything about one patient (after a discharge, a preference change...)."""
-    now = now or timezone.now()
+    now = clock.now(now)
     patient = Patient.objects.filter(pk=patient_id).first()
     if patient is None:
         return
@@ -106,7 +107,7 @@ def plan_patient(patient_id: int, *, now: datetime | None = None) -> None:
 
 def replan_all(*, now: datetime | None = None) -> dict:
     """Idempotent full re-plan: the safety net under the event-driven planning."""
-    now = now or timezone.now()
+    now = clock.now(now)
     horizon = timezone.localdate(now) - timedelta(days=1)
     order_ids = set(
         MedicationOrder.objects.filter(next_injection_due__gte=horizon).values_list("pk", flat=True)

@@ -18,11 +18,12 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from core import clock
+from core.clock import local_datetime
 from patients.models import OPEN_STATUSES, Patient
 
 from . import services
 from .models import Kind, Notification, NotificationPreference, SiteNotificationSettings, Status
-from .timeutil import local_instant
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def plan_sessions(session_ids=None, *, now: datetime | None = None) -> int:
     from scheduling.models import Session, SessionStatus
     from scheduling.selectors import rosters_for_sessions
 
-    now = now or timezone.now()
+    now = clock.now(now)
     if session_ids is None:
         longest = max(
             [h for s in SiteNotificationSettings.objects.all() for h in s.offsets] + DEFAULT_OFFSETS
@@ -178,7 +179,7 @@ def plan_selections(selection_ids=None, *, now: datetime | None = None) -> int:
     the deadline; both cancelled once the test is collected, excused or missed."""
     from drugtests.models import Selection
 
-    now = now or timezone.now()
+    now = clock.now(now)
     kinds = [Kind.DRUG_TEST_NOTICE, Kind.TEST_DEADLINE]
     if selection_ids is None:
         planned_ids = Notification.objects.filter(
@@ -228,7 +229,7 @@ def plan_alerts(*, now: datetime | None = None) -> int:
     invalid specimen, opioid positive) to the patient's primary counselor."""
     from drugtests.models import TestAlert
 
-    now = now or timezone.now()
+    now = clock.now(now)
     planned_ids = Notification.objects.filter(kind=Kind.STAFF_ALERT, object_type=ALERT).values(
         "object_id"
     )
@@ -273,7 +274,7 @@ def plan_absence_alerts(attendance_ids=None, *, now: datetime | None = None) -> 
     in a row (by session start). A corrected record cancels a pending alert."""
     from scheduling.models import Attendance, AttendanceStatus
 
-    now = now or timezone.now()
+    now = clock.now(now)
     if attendance_ids is None:
         attendance_ids = set(
             Attendance.objects.filter(
@@ -331,7 +332,7 @@ def plan_absence_alerts(attendance_ids=None, *, now: datetime | None = None) -> 
 def plan_homework(assignment_ids=None, *, now: datetime | None = None) -> int:
     from recovery.models import OPEN_HOMEWORK_STATUSES, HomeworkAssignment
 
-    now = now or timezone.now()
+    now = clock.now(now)
     kinds = [Kind.HOMEWORK_DUE, Kind.HOMEWORK_OVERDUE]
     if assignment_ids is None:
         horizon = timezone.localdate(now) - timedelta(days=HOMEWORK_OVERDUE_NAG_DAYS + 1)
@@ -353,12 +354,12 @@ def plan_homework(assignment_ids=None, *, now: datetime | None = None) -> int:
             pref = prefs[patient.user_id]
             payload = {"due_date": a.due_date.isoformat()}
             if a.due_date >= today:
-                due_at = local_instant(a.due_date - timedelta(days=1), HOMEWORK_DUE_AT, a.site.tz)
+                due_at = local_datetime(a.due_date - timedelta(days=1), HOMEWORK_DUE_AT, a.site.tz)
                 wanted[Kind.HOMEWORK_DUE].append(
                     _patient_plan(Kind.HOMEWORK_DUE, patient, due_at, pref, payload)
                 )
             if today <= a.due_date + timedelta(days=HOMEWORK_OVERDUE_NAG_DAYS):
-                due_at = local_instant(
+                due_at = local_datetime(
                     a.due_date + timedelta(days=1), HOMEWORK_OVERDUE_AT, a.site.tz
                 )
                 wanted[Kind.HOMEWORK_OVERDUE].append(
@@ -382,13 +383,13 @@ def plan_homework(assignment_ids=None, *, now: datetime | None = None) -> int:
 def _friday_noon(now: datetime, tz) -> datetime:
     today = timezone.localdate(now, tz)
     friday = today - timedelta(days=today.weekday()) + timedelta(days=SHORTFALL_WEEKDAY)
-    return local_instant(friday, SHORTFALL_AT, tz)
+    return local_datetime(friday, SHORTFALL_AT, tz)
 
 
 def plan_meeting_shortfall(*, now: datetime | None = None, patient_ids=None) -> int:
     """One check per patient per week at Friday noon; sent only if, at that moment, the
     patient has logged fewer meetings than required (``still_applies``)."""
-    now = now or timezone.now()
+    now = clock.now(now)
     qs = Patient.objects.filter(
         user__isnull=False, is_archived=False, enrollments__status__in=OPEN_STATUSES
     )
@@ -419,7 +420,7 @@ def plan_meeting_shortfall(*, now: datetime | None = None, patient_ids=None) -> 
 def plan_digests(*, now: datetime | None = None) -> int:
     from core.models import User
 
-    now = now or timezone.now()
+    now = clock.now(now)
     staff = list(
         User.objects.filter(is_active=True, staff_profile__isnull=False).prefetch_related(
             "staff_profile__sites"
@@ -435,7 +436,7 @@ def plan_digests(*, now: datetime | None = None) -> int:
         at = settings_by_site.get(site.pk)
         digest_time = at.digest_at if at else time(7, 30)
         day = timezone.localdate(now, site.tz)
-        due_at = local_instant(day, digest_time, site.tz)
+        due_at = local_datetime(day, digest_time, site.tz)
         planned = []
         if due_at + timedelta(hours=2) > now:
             pref = prefs[user.pk]

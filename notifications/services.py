@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core import audit
+from core import audit, clock
 
 from . import channels, messages, privacy
 from .models import (
@@ -70,10 +70,6 @@ CHANNEL_DOWN_AFTER = 2
 # the rest go back to the queue.
 SEND_BUDGET_SECONDS = 45.0
 UNTRIED_RETRY = timedelta(minutes=1)
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or timezone.now()
 
 
 def dedupe_key(
@@ -144,7 +140,7 @@ def preference_update(
     sms_consent: bool,
     now: datetime | None = None,
 ) -> NotificationPreference:
-    now = _now(now)
+    now = clock.now(now)
     if channel not in Channel.values:
         raise ValidationError({"channel": "Choose how you want to be reminded."})
     if (quiet_start is None) != (quiet_end is None):
@@ -228,7 +224,7 @@ def sync_object_reminders(
     by the unique key), cancelled rows that apply again are revived, pending rows that
     no longer apply are cancelled. Sent rows are history and never touched.
     """
-    now = _now(now)
+    now = clock.now(now)
     wanted: dict[str, Notification] = {}
     for plan in planned:
         pref = plan.pref or preference_for(plan.recipient)
@@ -275,7 +271,7 @@ def sync_object_reminders(
 
 
 def cancel_patient_reminders(*, patient_id: int, reason: str, now: datetime | None = None) -> int:
-    now = _now(now)
+    now = clock.now(now)
     return Notification.objects.filter(
         patient_id=patient_id, status=Status.PENDING, resend_of__isnull=True
     ).update(status=Status.CANCELLED, last_error=reason[:300], updated_at=now)
@@ -306,7 +302,7 @@ def notifications_dispatch_due(
     the tick) run at once: each takes rows the other has not locked, and a row taken
     is marked ``queued_at`` in the same transaction, so it is queued once.
     """
-    now = _now(now)
+    now = clock.now(now)
     dispatched: list[int] = []
     while len(dispatched) < max_rows:
         with transaction.atomic():
@@ -331,7 +327,7 @@ def notifications_reconcile(
     lease: timedelta = SENDING_LEASE,
 ) -> dict:
     """Re-queue due rows still unsent: lost messages and claims of dead workers."""
-    now = _now(now)
+    now = clock.now(now)
     lost = Notification.objects.filter(status=Status.PENDING, queued_at__lt=now - grace).update(
         queued_at=None
     )
@@ -459,7 +455,7 @@ def notifications_send_batch(
     holds back in the queue at once instead of after the lease.
     """
     started = time_module.monotonic()
-    now = _now(now)
+    now = clock.now(now)
     ids = list(dict.fromkeys(notification_ids))
     outcomes = dict.fromkeys(ids, "not-claimed")
     Notification.objects.filter(pk__in=ids, deliver_after__lte=now).filter(
@@ -648,7 +644,7 @@ def notification_resend(
     *, actor, notification: Notification, now: datetime | None = None
 ) -> Notification:
     """Send a notification again as a NEW row; the original stays as it was."""
-    now = _now(now)
+    now = clock.now(now)
     notification = Notification.objects.select_related("patient").get(pk=notification.pk)
     if notification.status in (Status.PENDING, Status.SENDING):
         raise ValidationError("This notification has not been sent yet; it cannot be resent.")
@@ -687,7 +683,7 @@ def notifications_mark_read(
     )
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=_now(now))
+    return qs.update(read_at=clock.now(now))
 
 
 # --- inbound SMS (STOP) ------------------------------------------------------
@@ -722,7 +718,7 @@ def inbound_sms_record(
     """Log a text and act on STOP/START: STOP withdraws SMS for every account on that number."""
     from patients.models import Patient
 
-    now = _now(now)
+    now = clock.now(now)
     words = (body or "").strip().upper().split()
     keyword = words[0][:20] if words else ""
     action = InboundSms.Action.NONE

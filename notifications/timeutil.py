@@ -1,25 +1,11 @@
-"""Wall-clock times in a site's time zone, DST-correct.
-
-A local time that does not exist (spring forward) is moved forward by the gap; an
-ambiguous one (fall back) takes its first occurrence. Both go through UTC so the
-result is a real instant.
-"""
+"""Quiet hours: a recipient's window, in the site's wall-clock time, with no messages."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-
-def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """The UTC instant of wall-clock ``at`` on ``day`` in ``tz``."""
-    naive = datetime.combine(day, at)
-    aware = naive.replace(tzinfo=tz, fold=0)
-    instant = aware.astimezone(UTC)
-    # A non-existent wall time (inside the spring-forward gap) round-trips to a
-    # different wall time; zoneinfo with fold=0 maps it to the pre-gap offset, which
-    # lands after the gap, i.e. "moved forward by the gap".
-    return instant
+from core.clock import local_datetime
 
 
 def in_quiet_hours(instant: datetime, start: time | None, end: time | None, tz: ZoneInfo) -> bool:
@@ -35,7 +21,7 @@ def quiet_hours_end(instant: datetime, start: time, end: time, tz: ZoneInfo) -> 
     """The first instant at or after ``instant`` that is outside quiet hours."""
     local_day = instant.astimezone(tz).date()
     for offset in range(3):
-        candidate = local_instant(local_day + timedelta(days=offset), end, tz)
+        candidate = local_datetime(local_day + timedelta(days=offset), end, tz)
         if candidate >= instant and not in_quiet_hours(candidate, start, end, tz):
             return candidate
     return instant  # pragma: no cover - an end time always comes within two days

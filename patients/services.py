@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from core import audit
+from core import audit, clock
+from core.clock import site_today
 from core.models import Organization, Site, User
 
 from .models import (
@@ -43,14 +43,6 @@ class ConcurrentEditError(ValidationError):
 
 
 # --- helpers ---------------------------------------------------------------
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or timezone.now()
-
-
-def site_today(site: Site, now: datetime | None = None) -> date:
-    return timezone.localdate(_now(now), site.tz)
 
 
 def _locked(enrollment: Enrollment, expected_version: int | None) -> Enrollment:
@@ -239,7 +231,7 @@ def patient_admit(
     **demographics,
 ) -> Enrollment:
     """Intake: create the patient and their first enrollment in one step."""
-    now = _now(now)
+    now = clock.now(now)
     validate_date_of_birth(date_of_birth, site_today(site, now))
     if expected_end_date is not None and expected_end_date < admission_date:
         raise ValidationError({"expected_end_date": "The expected end is before admission."})
@@ -437,7 +429,7 @@ def enrollment_change_level(
     now: datetime | None = None,
 ) -> Enrollment:
     """Step up or down (e.g. IOP 2.1 to OP 1.0). A new level may need a new track."""
-    now = _now(now)
+    now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the level of care")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -517,7 +509,7 @@ def enrollment_change_track(
     now: datetime | None = None,
 ) -> Enrollment:
     """Move to another track from ``effective_date``; earlier rosters stay as they were."""
-    now = _now(now)
+    now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the track")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -541,7 +533,7 @@ def enrollment_change_phase(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Enrollment:
-    now = _now(now)
+    now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the phase")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -585,7 +577,7 @@ def enrollment_change_counselor(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Enrollment:
-    now = _now(now)
+    now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the counselor")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -623,7 +615,7 @@ def enrollment_hold(
     now: datetime | None = None,
 ) -> Enrollment:
     """Pause attendance (e.g. a hospital stay): off rosters and out of the draw pool."""
-    now = _now(now)
+    now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "put on hold")
     if enrollment.status == EnrollmentStatus.ON_HOLD:
@@ -659,7 +651,7 @@ def enrollment_resume(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Enrollment:
-    now = _now(now)
+    now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     if enrollment.status != EnrollmentStatus.ON_HOLD:
         raise ValidationError("Only an enrollment on hold can be resumed.")
@@ -697,7 +689,7 @@ def enrollment_discharge(
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Enrollment:
-    now = _now(now)
+    now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "discharge")
     if discharge_date < enrollment.admission_date:
@@ -751,7 +743,7 @@ def enrollment_readmit(
     now: datetime | None = None,
 ) -> Enrollment:
     """A new episode of care; the earlier ones are kept as they were."""
-    now = _now(now)
+    now = clock.now(now)
     patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
     if patient.enrollments.filter(status__in=OPEN_STATUSES).exists():
         raise ValidationError(

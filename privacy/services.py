@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit
+from core import audit, clock
 from core.models import User
 from patients.models import Consent, Patient
 
@@ -46,7 +46,7 @@ def _norm(text: str) -> str:
 def break_glass_grant(
     *, user: User, patient: Patient, reason: str, request=None, now: datetime | None = None
 ) -> BreakGlassGrant:
-    now = now or timezone.now()
+    now = clock.now(now)
     reason = reason.strip()
     if len(reason) < 10:
         raise ValidationError({"reason": "Give the clinical reason (at least 10 characters)."})
@@ -75,7 +75,7 @@ def break_glass_grant(
 
 @transaction.atomic
 def break_glass_review(*, grant: BreakGlassGrant, reviewer: User, now=None) -> BreakGlassGrant:
-    now = now or timezone.now()
+    now = clock.now(now)
     updated = BreakGlassGrant.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
         reviewed_by=reviewer, reviewed_at=now
     )
@@ -99,7 +99,7 @@ def disclosure_create(
     now: datetime | None = None,
 ) -> Disclosure:
     """Record a disclosure; refused unless a current consent covers recipient and purpose."""
-    now = now or timezone.now()
+    now = clock.now(now)
     today = timezone.localdate(now, patient.site.tz)
     if consent.patient_id != patient.pk:
         raise ValidationError({"consent": "That consent belongs to another patient."})

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import models
+
+from core.clock import week_bounds
 
 from .models import MeetingRequirement, MeetingStatus
 
@@ -24,21 +26,6 @@ class ComplianceStatus(models.TextChoices):
     AWAITING = "awaiting", "Enough logged, waiting for verification"
     IN_PROGRESS = "in_progress", "Week in progress"
     SHORT = "short", "Short"
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def week_bounds(monday: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of the local week as aware datetimes (compare with UTC values)."""
-    start = datetime.combine(monday, time.min, tzinfo=tz)
-    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=tz)
-    return start, end
-
-
-def local_week_of(moment: datetime, tz: ZoneInfo) -> date:
-    return week_start(moment.astimezone(tz).date())
 
 
 def requirement_for(

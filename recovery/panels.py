@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.clock import site_today
 from core.models import Role
 from core.panels import Panel
 
@@ -27,7 +28,7 @@ def chart(request, patient):
     # Minimum necessary: collection technicians do not need recovery work.
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK):
         return None
-    today = selectors.site_today(patient)
+    today = site_today(patient.site)
     homework = selectors.patient_homework(patient)
     for item in homework:
         item.display_status = item.status_on(today)
@@ -47,7 +48,7 @@ def chart(request, patient):
 
 
 def portal_home(request, patient):
-    today = selectors.site_today(patient)
+    today = site_today(patient.site)
     due = [
         h
         for h in selectors.patient_homework(patient, open_only=True)

@@ -10,19 +10,14 @@ from django.db.models import Case, Prefetch, Value, When
 from django.http import Http404
 from django.utils import timezone
 
-from core import audit
+from core import audit, clock
 from core.access import site_ids_for
+from core.clock import site_today, week_bounds, week_start
 from core.models import AuditEvent, User
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient
 
-from .compliance import (
-    WeekCompliance,
-    requirement_for,
-    week_bounds,
-    week_compliance,
-    week_start,
-)
+from .compliance import WeekCompliance, requirement_for, week_compliance
 from .models import (
     Attachment,
     HomeworkAssignment,
@@ -35,11 +30,6 @@ from .models import (
     Sponsor,
     StepProgress,
 )
-
-
-def site_today(patient: Patient, now=None) -> date:
-    return timezone.localdate(now or timezone.now(), patient.site.tz)
-
 
 # --- compliance -----------------------------------------------------------------
 
@@ -62,7 +52,7 @@ def compliance_report(
     patient: Patient, *, weeks: int = 1, now=None
 ) -> tuple[list[WeekCompliance], MeetingRequirement | None]:
     """The weeks (newest first) and the requirement that applies. Three queries."""
-    today = site_today(patient, now)
+    today = site_today(patient.site, now)
     tz = patient.site.tz
     episode = _episode(patient)
     requirements = list(MeetingRequirement.objects.filter(site_id=patient.site_id))
@@ -288,7 +278,7 @@ class PatientWeek:
 def caseload_compliance(user: User, monday: date, *, now=None) -> list[PatientWeek]:
     """One week's meeting compliance for every open patient the user may see, each in
     their own site's time zone. Four queries whatever the caseload size."""
-    now = now or timezone.now()
+    now = clock.now(now)
     patients = list(
         patients_visible_to(user)
         .filter(enrollments__status__in=OPEN_STATUSES)

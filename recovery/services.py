@@ -18,7 +18,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import audit
+from core import audit, clock
+from core.clock import site_today
 from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient, TrackMembership
@@ -39,14 +40,6 @@ from .models import (
     StepProgress,
 )
 from .uploads import CheckedFile, check_upload
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or timezone.now()
-
-
-def _site_today(site: Site, now: datetime) -> date:
-    return timezone.localdate(now, site.tz)
 
 
 def _audit(action: str, *, actor, patient_id, site_id, obj, **detail) -> None:
@@ -149,7 +142,7 @@ def meeting_log(
     sheet: UploadedFile | None = None,
     now: datetime | None = None,
 ) -> Meeting:
-    now = _now(now)
+    now = clock.now(now)
     _require_actor_for(actor, patient)
     if timezone.is_naive(held_at):
         raise ValidationError({"held_at": "The time needs a time zone."})
@@ -241,7 +234,7 @@ def meeting_review(
     reason: str = "",
     now: datetime | None = None,
 ) -> Meeting:
-    now = _now(now)
+    now = clock.now(now)
     locked = (
         Meeting.objects.select_for_update(of=("self",)).select_related("patient").get(pk=meeting.pk)
     )
@@ -282,9 +275,9 @@ def sponsor_set(
     since: date,
     now: datetime | None = None,
 ) -> Sponsor:
-    now = _now(now)
+    now = clock.now(now)
     _require_actor_for(actor, patient)
-    if since > _site_today(patient.site, now):
+    if since > site_today(patient.site, now):
         raise ValidationError({"since": "This date is in the future."})
     if not name.strip():
         raise ValidationError({"name": "Give the sponsor's name."})
@@ -319,11 +312,11 @@ def sponsor_set(
 def step_set(
     *, actor: User, patient: Patient, step: int, started_on: date, now: datetime | None = None
 ) -> StepProgress:
-    now = _now(now)
+    now = clock.now(now)
     _require_actor_for(actor, patient)
     if not 1 <= step <= 12:
         raise ValidationError({"step": "Steps are numbered 1 to 12."})
-    if started_on > _site_today(patient.site, now):
+    if started_on > site_today(patient.site, now):
         raise ValidationError({"started_on": "This date is in the future."})
     row = StepProgress.objects.create(
         patient=patient, step=step, started_on=started_on, recorded_by=actor, recorded_at=now
@@ -352,7 +345,7 @@ def homework_template_create(
     worksheet: UploadedFile | None = None,
     now: datetime | None = None,
 ) -> HomeworkTemplate:
-    now = _now(now)
+    now = clock.now(now)
     _require_staff(actor)
     title = title.strip()
     if not title:
@@ -413,10 +406,10 @@ def homework_assign(
     due_date: date,
     now: datetime | None = None,
 ) -> HomeworkAssignment:
-    now = _now(now)
+    now = clock.now(now)
     _require_staff(actor, patient)
     _require_actor_for(actor, patient)
-    _check_assignable(template, patient.site_id, due_date, _site_today(patient.site, now))
+    _check_assignable(template, patient.site_id, due_date, site_today(patient.site, now))
     if not patient.enrollments.filter(status__in=OPEN_STATUSES).exists():
         raise ValidationError("This patient has no open enrollment.")
     assignment = _new_assignment(
@@ -442,7 +435,7 @@ def homework_assign(
 def _assign_to_group(*, actor, patients, site, template, due_date, group_label, now):
     """Assign to each patient once; those who already have it due that day are skipped."""
     _require_staff(actor)
-    _check_assignable(template, site.pk, due_date, _site_today(site, now))
+    _check_assignable(template, site.pk, due_date, site_today(site, now))
     patients = list(patients)
     already = set(
         HomeworkAssignment.objects.filter(
@@ -493,7 +486,7 @@ def homework_assign_track(
 ) -> tuple[list[HomeworkAssignment], int]:
     """Assign to every patient on the track's roster on a site-local date (whom the
     assigning user may see). Returns (created, skipped as already assigned)."""
-    now = _now(now)
+    now = clock.now(now)
     roster = TrackMembership.objects.filter(track=track, start_date__lte=on).exclude(
         end_date__lt=on
     )
@@ -535,7 +528,7 @@ def homework_assign_session(
 ) -> tuple[list[HomeworkAssignment], int]:
     """Assign to everyone on a scheduling session's roster (whom the user may see).
     Returns (created, skipped as already assigned)."""
-    now = _now(now)
+    now = clock.now(now)
     if not session_roster_available():
         raise ValidationError({"session": "Session rosters are not available yet."})
     roster = import_module("scheduling.selectors").session_roster_patients(session)
@@ -577,7 +570,7 @@ def homework_submit(
     files: list[UploadedFile] | None = None,
     now: datetime | None = None,
 ) -> HomeworkSubmission:
-    now = _now(now)
+    now = clock.now(now)
     # Lock first: two tabs submitting at once must not both become round N.
     locked = _locked_assignment(assignment)
     _require_actor_for(actor, locked.patient)
@@ -637,7 +630,7 @@ def homework_review(
     comment: str = "",
     now: datetime | None = None,
 ) -> HomeworkSubmission:
-    now = _now(now)
+    now = clock.now(now)
     locked = _locked_assignment(submission.assignment)
     _require_staff(actor, locked.patient)
     _require_actor_for(actor, locked.patient)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import audit
 from core.access import patient_required, site_ids_for, staff_required
+from core.clock import site_today, week_start
 from core.forms import add_service_errors
 from core.models import AuditEvent, Role
 from patients.access import patient_get_for_user
@@ -26,7 +27,6 @@ from patients.models import ProgramPhase
 from scheduling.models import Track
 
 from . import selectors, services
-from .compliance import week_start
 from .forms import (
     AssignForm,
     GroupAssignForm,
@@ -187,7 +187,7 @@ def _patient_page_context(request, patient, **forms):
     url = reverse("recovery:patient", args=[patient.pk])
     templates = HomeworkTemplate.objects.filter(site_id=patient.site_id, is_active=True)
     weeks, requirement = selectors.compliance_report(patient, weeks=6)
-    today = selectors.site_today(patient)
+    today = site_today(patient.site)
     homework = selectors.patient_homework(patient)
     for item in homework:
         item.rounds = list(item.submissions.all())
@@ -482,7 +482,7 @@ def _portal_meetings(request: HttpRequest, patient) -> HttpResponse:
 def _portal_homework_page(request, *, bound_for=None, bound_form=None, status=200):
     patient = request.patient
     homework = selectors.patient_homework(patient)
-    today = selectors.site_today(patient)
+    today = site_today(patient.site)
     for item in homework:
         item.display_status = item.status_on(today)
         item.can_submit = item.status in (HomeworkStatus.ASSIGNED, HomeworkStatus.RETURNED)

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 from django.core.exceptions import ValidationError
 
+from core.clock import local_datetime
 from core.demo import DemoContext
 from patients.models import ProgramLevel, TrackMembership
 
@@ -21,7 +22,6 @@ from .models import (
     Track,
     TrackKind,
 )
-from .timeutil import local_datetime
 
 TRACKS = [
     ("IOP Day", TrackKind.DAY, ProgramLevel.IOP, "Room A"),
@@ -178,8 +178,8 @@ def _individual_sessions(ctx: DemoContext) -> None:
                 actor=staff,
                 patient=patient,
                 kind=kind,
-                starts_at=local_datetime(site, day, begin),
-                ends_at=local_datetime(site, day, end),
+                starts_at=local_datetime(day, begin, site.tz),
+                ends_at=local_datetime(day, end, site.tz),
                 facilitator=staff,
                 room="Office 2" if kind == "medication" else "Office 1",
                 now=ctx.now,

@@ -7,6 +7,7 @@ from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.clock import local_datetime
 from core.forms import add_service_errors
 from core.models import Role, User
 
@@ -19,7 +20,6 @@ from .models import (
     Session,
     SessionKind,
 )
-from .timeutil import local_datetime
 
 WEEKDAY_CHOICES = list(
     zip(
@@ -98,7 +98,7 @@ class AttendanceForm(ServiceErrorsMixin, forms.Form):
     def _aware(self, value: time | None) -> datetime | None:
         if value is None:
             return None
-        return local_datetime(self.session.site, self.session.local_date, value)
+        return local_datetime(self.session.local_date, value, self.session.site.tz)
 
     def clean(self):
         data = super().clean()

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
+from core.clock import site_today
 from patients.models import Patient
 
 from .models import SessionStatus
 from .selectors import patient_sessions
-from .timeutil import site_today
 
 PAST_DAYS = 14
 FUTURE_DAYS = 56

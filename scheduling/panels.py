@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from core.clock import site_today, week_start
 from core.panels import Panel
 
 from .models import Attendance, SessionStatus
@@ -17,7 +18,6 @@ from .selectors import (
     sessions_between,
     weekly_hours,
 )
-from .timeutil import site_today, week_start
 
 CHART_UPCOMING = 5
 CHART_RECENT = 6

@@ -16,10 +16,10 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
-from core import audit
+from core import audit, clock
 from core.access import site_ids_for
+from core.clock import local_datetime, site_today, week_start
 from core.models import AuditEvent, Site, User
 from patients.access import patients_visible_to
 from patients.models import (
@@ -39,7 +39,6 @@ from .models import (
     SiteSchedule,
     Track,
 )
-from .timeutil import local_datetime, site_today, week_start
 
 # --- access ----------------------------------------------------------------
 
@@ -280,7 +279,7 @@ def weekly_hours(
     patients: list[Patient], monday: date, *, now: datetime | None = None
 ) -> list[WeekHours]:
     """Hours of each patient in the week starting ``monday`` (site-local), in four queries."""
-    now = now or timezone.now()
+    now = clock.now(now)
     if not patients:
         return []
     sunday = monday + timedelta(days=6)
@@ -320,7 +319,7 @@ def weekly_hours(
 
     rows = []
     for p in patients:
-        week_end = local_datetime(p.site, monday + timedelta(days=7), datetime.min.time())
+        week_end = local_datetime(monday + timedelta(days=7), datetime.min.time(), p.site.tz)
         today = site_today(p.site, now)
         level = _level_on(enrollments[p.pk], min(sunday, today))
         adolescent = p.is_adolescent_on(monday)

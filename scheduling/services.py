@@ -13,9 +13,9 @@ from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from core import audit
+from core import audit, clock
+from core.clock import local_datetime, site_today
 from core.models import Site, User
 from patients.models import Patient, TrackMembership
 
@@ -37,11 +37,6 @@ from .models import (
     Track,
 )
 from .selectors import session_roster_patients
-from .timeutil import local_datetime, site_today
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or timezone.now()
 
 
 def _minutes(start: datetime, end: datetime) -> int:
@@ -120,7 +115,7 @@ def series_create(
     room: str = "",
     now: datetime | None = None,
 ) -> SessionSeries:
-    now = _now(now)
+    now = clock.now(now)
     rule = _validate_series(
         track=track,
         kind=kind,
@@ -172,7 +167,7 @@ def series_update(
     change. Sessions of the old series from that date on that were not held (no
     attendance) are taken off the schedule; the new series materializes its own.
     """
-    now = _now(now)
+    now = clock.now(now)
     series = (
         SessionSeries.objects.select_for_update().select_related("track__site").get(pk=series.pk)
     )
@@ -236,7 +231,7 @@ def series_end(
     *, actor: User | None, series: SessionSeries, last_date: date, now: datetime | None = None
 ) -> SessionSeries:
     """Stop a series after ``last_date``; later sessions not yet held are removed."""
-    now = _now(now)
+    now = clock.now(now)
     series = SessionSeries.objects.select_for_update().select_related("track").get(pk=series.pk)
     if last_date < site_today(series.track.site, now) - timedelta(days=1):
         raise ValidationError({"last_date": "A series can only be ended from today on."})
@@ -271,7 +266,7 @@ def sessions_materialize(
     a concurrent one, create nothing twice. A holiday's sessions are created cancelled,
     so patients see why there is no session that day.
     """
-    now = _now(now)
+    now = clock.now(now)
     rules = SiteSchedule.for_site(site)
     today = site_today(site, now)
     first = first or today
@@ -309,8 +304,8 @@ def sessions_materialize(
                     series=series,
                     occurrence_date=day,
                     local_date=day,
-                    starts_at=local_datetime(site, day, series.start_time),
-                    ends_at=local_datetime(site, day, series.end_time),
+                    starts_at=local_datetime(day, series.start_time, site.tz),
+                    ends_at=local_datetime(day, series.end_time, site.tz),
                     kind=series.kind,
                     topic=series.topic,
                     facilitator_id=series.facilitator_id,
@@ -341,7 +336,7 @@ def materialize_all(*, now: datetime | None = None) -> int:
 def holiday_add(
     *, actor: User | None, site: Site, day: date, name: str, now: datetime | None = None
 ) -> Holiday:
-    now = _now(now)
+    now = clock.now(now)
     if not name.strip():
         raise ValidationError({"name": "Name the holiday."})
     if Holiday.objects.filter(site=site, date=day).exists():
@@ -452,7 +447,7 @@ def individual_session_book(
     now: datetime | None = None,
 ) -> Session:
     """Book a 1:1, family or medication-management session for one patient."""
-    now = _now(now)
+    now = clock.now(now)
     site = patient.site
     errors: dict[str, str] = {}
     if kind not in INDIVIDUAL_KINDS:
@@ -513,7 +508,7 @@ def session_move(
     now: datetime | None = None,
 ) -> Session:
     """Move one occurrence (the series is untouched: only this date changes)."""
-    now = _now(now)
+    now = clock.now(now)
     session = (
         Session.objects.select_for_update(of=("self",))
         .select_related("site", "patient")
@@ -699,7 +694,7 @@ def attendance_record(
     now: datetime | None = None,
 ) -> Attendance:
     """Record or correct one patient's attendance; every write is kept in the history."""
-    now = _now(now)
+    now = clock.now(now)
     session = _locked_session(session)
     _require_session_open(session, now, reason)
     _validate_attendance(session, status, arrived_at, left_at)
@@ -725,7 +720,7 @@ def attendance_mark_all_present(
     *, actor: User | None, session: Session, reason: str = "", now: datetime | None = None
 ) -> int:
     """Mark everyone on the roster not yet marked as present (existing marks are kept)."""
-    now = _now(now)
+    now = clock.now(now)
     session = _locked_session(session)
     _require_session_open(session, now, reason)
     marked = set(Attendance.objects.filter(session=session).values_list("patient_id", flat=True))
@@ -761,7 +756,7 @@ def attendance_add_guest(
     now: datetime | None = None,
 ) -> Attendance:
     """A make-up attendee from another track of the same site, within the capacity."""
-    now = _now(now)
+    now = clock.now(now)
     session = _locked_session(session)
     _require_session_open(session, now, reason)
     if session.is_individual:
@@ -798,7 +793,7 @@ def attendance_add_guest(
 @transaction.atomic
 def calendar_feed_issue(*, patient: Patient, now: datetime | None = None) -> CalendarFeed:
     """A new personal feed URL; any earlier one stops working at once."""
-    now = _now(now)
+    now = clock.now(now)
     CalendarFeed.objects.select_for_update().filter(
         patient=patient, revoked_at__isnull=True
     ).update(revoked_at=now)
@@ -815,7 +810,7 @@ def calendar_feed_issue(*, patient: Patient, now: datetime | None = None) -> Cal
 
 @transaction.atomic
 def calendar_feed_revoke(*, patient: Patient, now: datetime | None = None) -> int:
-    now = _now(now)
+    now = clock.now(now)
     count = CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).update(
         revoked_at=now
     )

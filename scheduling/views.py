@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
 from core.access import patient_required, staff_required
+from core.clock import local_datetime, parse_week, site_today
 from core.models import Role
 from patients.access import patient_get_for_user, patients_visible_to
 from patients.models import OPEN_STATUSES, TrackMembership
@@ -41,7 +42,6 @@ from .selectors import (
     track_get_for_user,
     weekly_hours,
 )
-from .timeutil import local_datetime, parse_week, site_today
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 
@@ -375,8 +375,8 @@ def session_move(request: HttpRequest, pk: int) -> HttpResponse:
             services.session_move(
                 actor=request.user,
                 session=session,
-                starts_at=local_datetime(session.site, d["day"], d["start"]),
-                ends_at=local_datetime(session.site, d["day"], d["end"]),
+                starts_at=local_datetime(d["day"], d["start"], session.site.tz),
+                ends_at=local_datetime(d["day"], d["end"], session.site.tz),
                 room=d["room"],
             )
         except ValidationError as exc:
@@ -503,8 +503,8 @@ def book_individual(request: HttpRequest, patient_pk: int) -> HttpResponse:
                 actor=request.user,
                 patient=patient,
                 kind=d["kind"],
-                starts_at=local_datetime(patient.site, d["day"], d["start"]),
-                ends_at=local_datetime(patient.site, d["day"], d["end"]),
+                starts_at=local_datetime(d["day"], d["start"], patient.site.tz),
+                ends_at=local_datetime(d["day"], d["end"], patient.site.tz),
                 facilitator=d["facilitator"],
                 room=d["room"],
                 video_link=d["video_link"],

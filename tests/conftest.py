@@ -17,6 +17,87 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 SCREENS = Path(__file__).resolve().parent.parent / "var" / "screens"
 PASSWORD = "correct-horse-battery-staple"
 NY = ZoneInfo("America/New_York")
+LA = ZoneInfo("America/Los_Angeles")
+
+
+# --- the suite's clock ------------------------------------------------------
+#
+# No test reads the wall clock: every test runs with Python's clock frozen at the
+# suite's "now" (it ticks on from there, so timeouts still work), in every thread (the
+# live server and in-process Celery workers included). The instant comes from
+# STEPWISE_TEST_NOW (ISO 8601 with an offset); scenarios derive their dates from it.
+# Tests marked ``date_sensitive`` are also swept (STEPWISE_DATE_SWEEP=1, on in CI) over
+# the instants where calendars break: DST changes, holidays, year and week ends.
+
+DEFAULT_TEST_NOW = "2026-11-18T10:30:00-05:00"  # a Wednesday morning in New York
+
+
+def parse_test_now(value: str) -> datetime:
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"STEPWISE_TEST_NOW needs a UTC offset: {value!r}")
+    return instant
+
+
+TEST_NOW = parse_test_now(os.environ.get("STEPWISE_TEST_NOW") or DEFAULT_TEST_NOW)
+
+
+def _local(zone: ZoneInfo, *parts: int) -> datetime:
+    return datetime(*parts, tzinfo=zone)  # fold=0: an ambiguous time is its first occurrence
+
+
+# (id, instant) in both demo sites' zones: US spring-forward and fall-back days at 01:30 and
+# 03:30 local, Thanksgiving, New Year's Eve 23:30, 29 Feb 2028, Sunday night and Monday
+# 00:15 (week boundaries).
+DATE_SWEEP = [
+    (f"{name}-{label}", _local(zone, *parts))
+    for name, zone in (("ny", NY), ("la", LA))
+    for label, parts in (
+        ("spring-0130", (2026, 3, 8, 1, 30)),
+        ("spring-0330", (2026, 3, 8, 3, 30)),
+        ("fall-0130", (2026, 11, 1, 1, 30)),
+        ("fall-0330", (2026, 11, 1, 3, 30)),
+        ("thanksgiving", (2026, 11, 26, 10, 0)),
+        ("nye-2330", (2026, 12, 31, 23, 30)),
+        ("leap-day", (2028, 2, 29, 12, 0)),
+        ("sunday-2330", (2026, 11, 29, 23, 30)),
+        ("monday-0015", (2026, 11, 30, 0, 15)),
+    )
+]
+
+
+def pytest_generate_tests(metafunc):
+    if os.environ.get("STEPWISE_DATE_SWEEP") != "1":
+        return
+    if metafunc.definition.get_closest_marker("date_sensitive") is None:
+        return
+    ids = ["now"] + [label for label, _ in DATE_SWEEP]
+    values = [TEST_NOW] + [instant for _, instant in DATE_SWEEP]
+    metafunc.parametrize("test_now", values, ids=ids, indirect=True)
+
+
+@pytest.fixture
+def test_now(request) -> datetime:
+    """The instant this test runs at (a scenario's own ``frozen`` mark, the sweep's
+    instant, or the suite's STEPWISE_TEST_NOW)."""
+    marker = request.node.get_closest_marker("frozen")
+    if marker is not None:
+        return parse_test_now(marker.args[0])
+    return getattr(request, "param", TEST_NOW)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(test_now):
+    import time_machine
+
+    with time_machine.travel(test_now, tick=True):
+        yield
+
+
+@pytest.fixture
+def today(test_now) -> date:
+    """The frozen day in New York, where the ``site`` fixture is."""
+    return test_now.astimezone(NY).date()
 
 
 # --- clinic -----------------------------------------------------------------
@@ -34,7 +115,11 @@ def site(org):
     from core.models import Site
 
     return Site.objects.create(
-        organization=org, name="Northside", code="north", time_zone="America/New_York"
+        organization=org,
+        name="Northside",
+        code="north",
+        time_zone="America/New_York",
+        subdivision="NY",
     )
 
 
@@ -43,7 +128,11 @@ def other_site(org):
     from core.models import Site
 
     return Site.objects.create(
-        organization=org, name="Westside", code="west", time_zone="America/Los_Angeles"
+        organization=org,
+        name="Westside",
+        code="west",
+        time_zone="America/Los_Angeles",
+        subdivision="CA",
     )
 
 

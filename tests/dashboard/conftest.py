@@ -134,16 +134,16 @@ def log_meeting(counselor):
 @pytest.fixture
 def week_sessions(track):
     """The evening track's Mon/Tue/Thu sessions of WEEK (3 x 3 h)."""
+    from core.clock import local_datetime
     from scheduling.models import Session
-    from scheduling.timeutil import local_datetime
 
     return [
         Session.objects.create(
             site=track.site,
             track=track,
             local_date=day,
-            starts_at=local_datetime(track.site, day, time(18)),
-            ends_at=local_datetime(track.site, day, time(21)),
+            starts_at=local_datetime(day, time(18), track.site.tz),
+            ends_at=local_datetime(day, time(21), track.site.tz),
             kind="group",
             facilitator=track.default_facilitator,
             room=track.room,

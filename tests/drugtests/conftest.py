@@ -60,13 +60,11 @@ def selected(patient, always_policy):
 
 
 @pytest.fixture
-def pinned_clock(monkeypatch):
-    """Pages and panels read ``drugtests.selectors.clock``: pin it to 09:00 in New York
-    today, so a page test asserts the same deadline text whatever the hour it runs."""
-    from django.utils import timezone
+def pinned_clock(today):
+    """09:00 in New York on the suite's frozen day: after the morning draw, before the
+    17:00 deadline, so a page test asserts the same deadline text at any frozen hour."""
+    import time_machine
 
-    from drugtests import selectors
-
-    at = datetime.combine(timezone.localdate(timezone.now(), NY), time(9, 0), tzinfo=NY)
-    monkeypatch.setattr(selectors, "clock", lambda: at)
-    return at
+    at = datetime.combine(today, time(9, 0), tzinfo=NY)
+    with time_machine.travel(at, tick=True):
+        yield at

@@ -6,14 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.clock import local_week_of, week_bounds, week_start
 from recovery.compliance import (
     ComplianceStatus,
-    local_week_of,
     required_in_week,
     requirement_for,
-    week_bounds,
     week_compliance,
-    week_start,
 )
 from recovery.models import Meeting, MeetingRequirement, MeetingStatus
 

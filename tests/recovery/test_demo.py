@@ -1,7 +1,7 @@
 from django.core.management import call_command
 
+from core.clock import site_today
 from recovery.models import HomeworkAssignment, HomeworkSubmission, Meeting, MeetingRequirement
-from recovery.selectors import site_today
 
 
 def test_demo_has_meetings_and_homework_at_every_status_and_is_idempotent(db, monkeypatch):
@@ -16,7 +16,7 @@ def test_demo_has_meetings_and_homework_at_every_status_and_is_idempotent(db, mo
     assert statuses == {"assigned", "submitted", "returned", "accepted"}
     # Overdue is derived: some open homework is past due.
     assert any(
-        a.status_on(site_today(a.patient)) == "overdue"
+        a.status_on(site_today(a.patient.site)) == "overdue"
         for a in HomeworkAssignment.objects.select_related("patient__site")
     )
     assert MeetingRequirement.objects.filter(phase__isnull=False).exists()

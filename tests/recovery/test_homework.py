@@ -186,10 +186,10 @@ def test_counselor_of_another_site_cannot_review(client, outside_counselor, pati
 def test_overdue_is_derived_from_the_due_date_in_the_site_zone(assignment, now_utc_hour, expected):
     from datetime import UTC
 
-    from recovery.selectors import site_today
+    from core.clock import site_today
 
     now = datetime(2026, 11, 28, now_utc_hour, tzinfo=UTC)
-    assert assignment.status_on(site_today(assignment.patient, now)) == expected
+    assert assignment.status_on(site_today(assignment.patient.site, now)) == expected
 
 
 def test_submitted_homework_is_not_overdue(patient, assignment):

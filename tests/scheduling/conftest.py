@@ -41,8 +41,8 @@ def evening_series(track, counselor):
 @pytest.fixture
 def make_session(site):
     """A one-off group session of a track at local ``day`` ``start``-``end`` (no series)."""
+    from core.clock import local_datetime
     from scheduling.models import Session
-    from scheduling.timeutil import local_datetime
 
     def make(track, day: date, start: time = time(18), end: time = time(21), **extra):
         at = track.site if track is not None else site
@@ -50,8 +50,8 @@ def make_session(site):
             site=at,
             track=track,
             local_date=day,
-            starts_at=local_datetime(at, day, start),
-            ends_at=local_datetime(at, day, end),
+            starts_at=local_datetime(day, start, at.tz),
+            ends_at=local_datetime(day, end, at.tz),
             kind=extra.pop("kind", "group"),
             facilitator=extra.pop("facilitator", track.default_facilitator if track else None),
             room=extra.pop("room", track.room if track else ""),
