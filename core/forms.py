@@ -1,4 +1,5 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import audit
+from .clock import local_datetime
 from .models import AuditEvent
 
 
@@ -26,6 +28,60 @@ def add_service_errors(
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+MIN_YEAR, MAX_YEAR = 1900, 2199
+LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+class SiteDateTimeField(forms.DateTimeField):
+    """A date and time typed on a site's wall clock, and shown back on it.
+
+    Django reads a typed datetime in the *active* zone, which is the viewer's; a director
+    in New York recording a collection in Oakland must still be read as Oakland time. The
+    form sets ``tz`` (usually ``site.tz``) before binding. A wall time that does not exist
+    (spring forward) moves forward by the gap; an ambiguous one takes its first occurrence,
+    as everywhere else (``core.clock.local_datetime``).
+    """
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, *, tz: ZoneInfo | None = None, **kwargs):
+        kwargs.setdefault("input_formats", LOCAL_INPUT_FORMATS)
+        super().__init__(**kwargs)
+        self.tz = tz
+
+    def _zone(self) -> ZoneInfo:
+        return self.tz or timezone.get_current_timezone()
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return value.astimezone(self._zone()).replace(tzinfo=None)
+        return value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            if timezone.is_aware(value):
+                return value
+            naive = value
+        else:
+            naive = None
+            for fmt in self.input_formats:
+                try:
+                    naive = datetime.strptime(str(value).strip(), fmt)
+                    break
+                except (ValueError, TypeError):
+                    continue
+            if naive is None:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+        # Far-off years are typing slips, and year 1 or 9999 overflows on conversion.
+        if not MIN_YEAR <= naive.year <= MAX_YEAR:
+            raise ValidationError(
+                f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", code="out_of_range"
+            )
+        return local_datetime(naive.date(), naive.time(), self._zone())
 
 
 def _recent_failures(**filters) -> int:
