@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from . import formats
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
@@ -29,28 +31,39 @@ class SecurityHeadersMiddleware:
 SESSION_ZONE_KEY = "stepwise_tz"
 
 
-def home_zone_name(user) -> str:
-    """The time zone a person reads times in: a patient's site, else the first of a staff
-    member's sites, else their organisation's first site, else the deployment default."""
+def home_site(user):
+    """The site whose clock a person reads: a patient's own, else the first of a staff
+    member's sites, else their organisation's first site."""
     patient = user.patient_record if user.staff is None else None
     if patient is not None:
-        return patient.site.time_zone
+        return patient.site
     if user.staff is not None:
-        site = (
+        return (
             user.staff.sites.order_by("pk").first()
             or user.staff.organization.sites.order_by("pk").first()
         )
-        if site is not None:
-            return site.time_zone
-    return settings.DEFAULT_SITE_TIME_ZONE
+    return None
+
+
+def remember_home_clock(session, user) -> list:
+    site = home_site(user)
+    stored = (
+        [site.time_zone, site.clock_24h]
+        if site is not None
+        else [settings.DEFAULT_SITE_TIME_ZONE, False]
+    )
+    session[SESSION_ZONE_KEY] = stored
+    return stored
 
 
 class SiteTimezoneMiddleware:
-    """Show and read every time in the viewer's site time zone, not the server's UTC.
+    """Show and read every time in the viewer's site time zone (not the server's UTC),
+    on the site's 12- or 24-hour clock.
 
-    The zone is looked up once per login and kept in the session, so a page costs no
-    extra query for it. Pages about one site's objects (a specimen, a session) still
-    read typed times in that object's site zone through the form, which outranks this.
+    Both are looked up once per login and kept in the session, so a page costs no extra
+    query for them. Pages about one site's objects (a specimen, a session) still read
+    and show that site's time through ``core.forms.SiteDateTimeField`` and
+    ``|timezone:site.time_zone``.
     """
 
     def __init__(self, get_response):
@@ -60,9 +73,13 @@ class SiteTimezoneMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
-        name = request.session.get(SESSION_ZONE_KEY)
-        if name is None:
-            name = home_zone_name(user)
-            request.session[SESSION_ZONE_KEY] = name
-        with timezone.override(ZoneInfo(name)):
-            return self.get_response(request)
+        stored = request.session.get(SESSION_ZONE_KEY)
+        if not isinstance(stored, list) or len(stored) != 2:
+            stored = remember_home_clock(request.session, user)  # a session from before
+        name, h24 = stored
+        token = formats.clock_24h.set(bool(h24))
+        try:
+            with timezone.override(ZoneInfo(name)):
+                return self.get_response(request)
+        finally:
+            formats.clock_24h.reset(token)

@@ -6,6 +6,11 @@ from .models import AuditEvent
 
 def _logged_in(sender, request, user, **kwargs):
     audit.record(action="auth.login", actor=user, request=request)
+    if request is not None and hasattr(request, "session"):
+        # Looked up once at login, so no page pays a query for the viewer's zone.
+        from .middleware import remember_home_clock
+
+        remember_home_clock(request.session, user)
 
 
 def _logged_out(sender, request, user, **kwargs):

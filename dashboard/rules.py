@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
+from core.formats import format_day
 from patients.models import INJECTABLE_MEDICATIONS, MedicationOrder, Patient
 
 
@@ -69,7 +70,7 @@ def injection_due(patients: QuerySet[Patient], today: date) -> list[Alert]:
                 patient_name=order.patient.display_name,
                 message=(
                     f"{order.name} injection {'overdue since' if overdue else 'due'} "
-                    f"{order.next_injection_due:%b %-d}"
+                    f"{format_day(order.next_injection_due, year=False)}"
                 ),
                 action_url=_chart(order.patient_id, "medications"),
                 action_label="Open medications",

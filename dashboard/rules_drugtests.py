@@ -14,6 +14,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from core.formats import format_day
 from drugtests.models import TestAlert
 from patients.models import Patient
 
@@ -32,7 +33,7 @@ SEVERITY = {
 
 def _message(alert: TestAlert) -> str:
     analyte = alert.get_analyte_display() if alert.analyte else ""
-    on = f"{alert.selection.date:%b %-d}"
+    on = f"{format_day(alert.selection.date, year=False)}"
     if alert.kind == K.OPIOID_POSITIVE:
         return (
             f"Opioid positive ({analyte}) on {on}: overdose risk. "

@@ -14,6 +14,7 @@ from django.db.models import Count, Max, Min, Prefetch, QuerySet
 from django.urls import reverse
 
 from core.clock import week_bounds
+from core.formats import format_day
 from patients.models import Enrollment, EnrollmentStatus, Patient
 from recovery.compliance import ComplianceStatus, requirement_for, week_compliance
 from recovery.models import (
@@ -68,7 +69,8 @@ def overdue_homework(patients: QuerySet[Patient], today: date) -> list[Alert]:
                 patient_id=hw.patient_id,
                 patient_name=hw.patient.display_name,
                 message=(
-                    f"Homework “{hw.title}”{returned} overdue since {hw.due_date:%b %-d} "
+                    f"Homework “{hw.title}”{returned} overdue since "
+                    f"{format_day(hw.due_date, year=False)} "
                     f"({days} day{'s' if days != 1 else ''})"
                 ),
                 action_url=_recovery_url(hw.patient_id, "staff-homework"),
@@ -88,7 +90,7 @@ def _meeting_alert(p: Patient, week, *, this_week: bool, today: date) -> Alert:
         )
     else:
         message = (
-            f"Meeting shortfall in the week of {week.week_start:%b %-d}: "
+            f"Meeting shortfall in the week of {format_day(week.week_start, year=False)}: "
             f"{week.verified} verified of {week.required} required"
         )
     return Alert(

@@ -14,6 +14,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
 from core.clock import week_start
+from core.formats import format_day
 from patients.models import EnrollmentStatus, Patient
 from scheduling.models import ATTENDED_STATUSES, Attendance, SessionStatus
 from scheduling.selectors import ComplianceStatus, unexcused_streaks, weekly_hours
@@ -58,7 +59,10 @@ def unexcused_streak(patients: QuerySet[Patient], today: date) -> list[Alert]:
             severity="danger",
             patient_id=s.patient_id,
             patient_name=names[s.patient_id],
-            message=f"{s.count} unexcused absences in a row (latest {s.last_date:%b %-d})",
+            message=(
+                f"{s.count} unexcused absences in a row "
+                f"(latest {format_day(s.last_date, year=False)})"
+            ),
             action_url=reverse("scheduling:attendance", args=[s.last_session_id]),
             action_label="Review the attendance",
         )
@@ -76,7 +80,7 @@ def _hours_alert(row, *, this_week: bool) -> Alert:
         )
     else:
         message = (
-            f"Below the weekly minimum in the week of {row.monday:%b %-d}: "
+            f"Below the weekly minimum in the week of {format_day(row.monday, year=False)}: "
             f"{row.attended_hours} of {row.minimum_hours} h"
         )
     if row.scheduled_minutes < row.minimum_minutes:
@@ -156,9 +160,10 @@ def no_contact(patients: QuerySet[Patient], today: date) -> list[Alert]:
             continue
         since = seen or p.admitted
         message = (
-            f"No attended session for {(today - seen).days} days (last {seen:%b %-d})"
+            f"No attended session for {(today - seen).days} days "
+            f"(last {format_day(seen, year=False)})"
             if seen
-            else f"No attended session since admission on {p.admitted:%b %-d}"
+            else f"No attended session since admission on {format_day(p.admitted, year=False)}"
         )
         alerts.append(
             Alert(

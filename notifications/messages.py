@@ -16,6 +16,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.formats import format_day, format_time
+
 from . import channels, privacy
 from .models import Channel, Kind
 
@@ -27,25 +29,23 @@ PARTS = {
 STAFF_KINDS = frozenset({Kind.STAFF_DIGEST, Kind.STAFF_ALERT})
 
 
-def _fmt_when(value: str | None, tz) -> str:
+def _fmt_when(value: str | None, tz, h24: bool = False) -> str:
     if not value:
         return ""
-    instant = datetime.fromisoformat(value).astimezone(tz)
-    return f"on {instant:%a %b} {instant.day} at {instant:%-I:%M %p}"
+    instant = datetime.fromisoformat(value)
+    return f"on {format_day(instant, year=False, tz=tz)} at {format_time(instant, h24=h24, tz=tz)}"
 
 
-def _fmt_time(value: str | None, tz) -> str:
+def _fmt_time(value: str | None, tz, h24: bool = False) -> str:
     if not value:
         return "the end of the day"
-    instant = datetime.fromisoformat(value).astimezone(tz)
-    return f"{instant:%-I:%M %p}"
+    return format_time(datetime.fromisoformat(value), h24=h24, tz=tz)
 
 
 def _fmt_date(value: str | None) -> str:
     if not value:
         return ""
-    day = date.fromisoformat(value)
-    return f"{day:%a %b} {day.day}"
+    return format_day(date.fromisoformat(value), year=False)
 
 
 def link_for(kind: str) -> str:
@@ -67,6 +67,7 @@ def context_for(notification, *, site=None) -> dict:
     if site is None and patient is not None:
         site = patient.site
     tz = site.tz if site is not None else ZoneInfo(settings.DEFAULT_SITE_TIME_ZONE)
+    h24 = site.clock_24h if site is not None else False
     payload = notification.payload or {}
     if patient is not None and patient.user_id == recipient.pk:
         first = patient.preferred_name or patient.legal_first_name
@@ -76,8 +77,8 @@ def context_for(notification, *, site=None) -> dict:
     return {
         **payload,
         "first_name": first,
-        "when": _fmt_when(payload.get("at"), tz),
-        "deadline": _fmt_time(payload.get("deadline"), tz),
+        "when": _fmt_when(payload.get("at"), tz, h24),
+        "deadline": _fmt_time(payload.get("deadline"), tz, h24),
         "due_date": _fmt_date(payload.get("due_date")),
         "day": _fmt_date(payload.get("day")),
         "link": link_for(notification.kind),

@@ -10,6 +10,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from core.formats import format_when
+from core.forms import SiteDateTimeField
+
 from .models import AttendanceMode, Fellowship, HomeworkTemplate
 from .uploads import ACCEPT_ATTR, ALLOWED_LABEL
 
@@ -41,11 +44,7 @@ def _helper(submit: str, *, action: str = "", css: str = "btn-primary") -> FormH
 
 
 class MeetingForm(forms.Form):
-    held_at = forms.DateTimeField(
-        label="Date and time of the meeting",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-    )
+    held_at = SiteDateTimeField(label="Date and time of the meeting")
     fellowship = forms.ChoiceField(label="Fellowship", choices=Fellowship.choices)
     fellowship_other = forms.CharField(label="If other, which group", required=False, max_length=80)
     name = forms.CharField(label="Meeting name", max_length=120)
@@ -67,8 +66,11 @@ class MeetingForm(forms.Form):
         help_text=f"{ALLOWED_LABEL}.",
     )
 
-    def __init__(self, *args, submit: str = "Log meeting", action: str = "", **kwargs):
+    def __init__(self, *args, site, submit: str = "Log meeting", action: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        # The meeting happened where the patient lives: read the typed time on their
+        # site's clock, whoever types it.
+        self.fields["held_at"].tz = site.tz
         self.helper = _helper(submit, action=action)
 
 
@@ -147,10 +149,8 @@ class GroupAssignForm(forms.Form):
 
 class SessionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        from django.utils import timezone
-
-        start = timezone.localtime(obj.starts_at, obj.site.tz)
-        return f"{start:%a %b %-d, %-I:%M %p} · {obj.title} ({obj.site.name})"
+        start = format_when(obj.starts_at, year=False, tz=obj.site.tz)
+        return f"{start} · {obj.title} ({obj.site.name})"
 
 
 class SessionAssignForm(forms.Form):

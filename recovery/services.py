@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core import audit, clock
 from core.clock import site_today
+from core.formats import format_day
 from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient, TrackMembership
@@ -156,7 +157,7 @@ def meeting_log(
             if first is not None and local_day < first.admission_date:
                 errors["held_at"] = (
                     "This meeting is before admission "
-                    f"({first.admission_date:%b %-d, %Y}). Only meetings since admission count."
+                    f"({format_day(first.admission_date)}). Only meetings since admission count."
                 )
             else:
                 errors["held_at"] = "There is no enrollment covering this date."
@@ -285,7 +286,7 @@ def sponsor_set(
     if current is not None:
         if since < current.since:
             raise ValidationError(
-                {"since": f"The current sponsor started on {current.since:%b %-d, %Y}."}
+                {"since": f"The current sponsor started on {format_day(current.since)}."}
             )
         current.ended_on = max(current.since, since - timedelta(days=1))
         current.save(update_fields=["ended_on"])
@@ -503,7 +504,7 @@ def homework_assign_track(
         site=track.site,
         template=template,
         due_date=due_date,
-        group_label=f"{track.name} roster on {on:%b %-d, %Y}",
+        group_label=f"{track.name} roster on {format_day(on)}",
         now=now,
     )
     if not created and not skipped:
@@ -545,7 +546,7 @@ def homework_assign_session(
         site=session.site,
         template=template,
         due_date=due_date,
-        group_label=f"{session.title} on {session.local_date:%b %-d, %Y}"[:120],
+        group_label=f"{session.title} on {format_day(session.local_date)}"[:120],
         now=now,
     )
     if not created and not skipped:

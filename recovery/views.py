@@ -205,7 +205,9 @@ def _patient_page_context(request, patient, **forms):
         "here": url,
         "can_review": request.user.role in REVIEWERS,
         "can_log": request.user.role in MEETING_LOGGERS,
-        "meeting_form": MeetingForm(submit="Log meeting for the patient", action=url),
+        "meeting_form": MeetingForm(
+            site=patient.site, submit="Log meeting for the patient", action=url
+        ),
         "sponsor_form": SponsorForm(action=url),
         "step_form": StepForm(action=url),
         "assign_form": AssignForm(templates=templates, action=url),
@@ -239,7 +241,11 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
     role = request.user.role
     if action == "meeting" and role in MEETING_LOGGERS:
         form = MeetingForm(
-            request.POST, request.FILES, submit="Log meeting for the patient", action=url
+            request.POST,
+            request.FILES,
+            site=patient.site,
+            submit="Log meeting for the patient",
+            action=url,
         )
         key, done = "meeting_form", "Meeting logged; it waits for verification."
         call = lambda d: services.meeting_log(  # noqa: E731
@@ -449,9 +455,9 @@ def portal_meetings(request: HttpRequest) -> HttpResponse:
 
 def _portal_meetings(request: HttpRequest, patient) -> HttpResponse:
     url = reverse("recovery:portal_meetings")
-    form = MeetingForm(action=url)
+    form = MeetingForm(site=patient.site, action=url)
     if request.method == "POST":
-        form = MeetingForm(request.POST, request.FILES, action=url)
+        form = MeetingForm(request.POST, request.FILES, site=patient.site, action=url)
         if form.is_valid():
             try:
                 services.meeting_log(actor=request.user, patient=patient, **form.cleaned_data)

@@ -8,6 +8,10 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/stepwise
 # The tests' own Redis db (the dev worker uses db 0 and would steal their tasks).
 export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/9}"
 unset DEBUG SECRET_KEY
+# Tests run on a frozen clock (STEPWISE_TEST_NOW, ISO 8601 with an offset; default in
+# tests/conftest.py), and tests marked date_sensitive run again at each instant of the
+# date sweep (DST changes, Thanksgiving, year and week ends, in both demo zones).
+export STEPWISE_DATE_SWEEP="${STEPWISE_DATE_SWEEP:-1}"
 bash scripts/venv.sh test >&2
 PY=.venv/bin/python
 
@@ -47,7 +51,7 @@ fi
 if [ "$chrome" != yes ] && [ "${CI:-}" = true ]; then
   echo "CI: chromium is missing and could not be installed" >&2; exit 1
 fi
-echo "make test: database $db_label; broker $broker_label; browser $([ $chrome = yes ] && echo chromium || echo 'none: browser tests skipped')"
+echo "make test: database $db_label; broker $broker_label; browser $([ $chrome = yes ] && echo chromium || echo 'none: browser tests skipped'); frozen now ${STEPWISE_TEST_NOW:-default}; date sweep $([ "$STEPWISE_DATE_SWEEP" = 1 ] && echo on || echo off)"
 
 echo "--- ruff"
 .venv/bin/ruff check .

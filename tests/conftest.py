@@ -80,10 +80,12 @@ def pytest_generate_tests(metafunc):
 def test_now(request) -> datetime:
     """The instant this test runs at (a scenario's own ``frozen`` mark, the sweep's
     instant, or the suite's STEPWISE_TEST_NOW)."""
+    if hasattr(request, "param"):  # the date sweep
+        return request.param
     marker = request.node.get_closest_marker("frozen")
     if marker is not None:
         return parse_test_now(marker.args[0])
-    return getattr(request, "param", TEST_NOW)
+    return TEST_NOW
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,11 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).parent / "celery")
+# celery itself, started on the test's frozen clock (tests/frozen_celery.py)
+CELERY = [sys.executable, "-m", "tests.frozen_celery"]
 
 
 def test_database_url() -> str:
@@ -41,6 +43,7 @@ def worker_env(smtp_port: int) -> dict:
         DEBUG="0",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        STEPWISE_FROZEN_AT=timezone.now().isoformat(),
     )
     return env
 
@@ -50,7 +53,7 @@ def start_worker(env: dict, log_path: Path, concurrency: int = 2) -> subprocess.
     log = log_path.open("ab")
     return subprocess.Popen(
         [
-            CELERY,
+            *CELERY,
             "-A",
             "clinic",
             "worker",
