@@ -49,4 +49,5 @@ def format_when(
     value: datetime, *, year: bool = True, h24: bool | None = None, tz: ZoneInfo | None = None
 ) -> str:
     local = _local(value, tz)
-    return f"{format_day(local, year=year)}, {format_time(local, h24=h24)}"
+    zone = {"tz": local.tzinfo} if local.tzinfo is not None else {}
+    return f"{format_day(local, year=year, **zone)}, {format_time(local, h24=h24, **zone)}"

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from . import audit
 from .clock import local_datetime
+from .formats import format_day, format_time
 from .models import AuditEvent
 
 
@@ -40,8 +41,8 @@ class SiteDateTimeField(forms.DateTimeField):
     Django reads a typed datetime in the *active* zone, which is the viewer's; a director
     in New York recording a collection in Oakland must still be read as Oakland time. The
     form sets ``tz`` (usually ``site.tz``) before binding. A wall time that does not exist
-    (spring forward) moves forward by the gap; an ambiguous one takes its first occurrence,
-    as everywhere else (``core.clock.local_datetime``).
+    (spring forward) is refused with a message; an ambiguous one (fall back) takes its
+    first occurrence, as everywhere else (``core.clock.local_datetime``).
     """
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -81,7 +82,20 @@ class SiteDateTimeField(forms.DateTimeField):
             raise ValidationError(
                 f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", code="out_of_range"
             )
-        return local_datetime(naive.date(), naive.time(), self._zone())
+        zone = self._zone()
+        instant = local_datetime(naive.date(), naive.time(), zone)
+        if instant.replace(tzinfo=None) != naive:
+            # Refused rather than guessed: a person who typed a time that never happened
+            # on the wall clock means something else, and should say what.
+            raise ValidationError(
+                f"{format_time(naive.time())} on {format_day(naive.date())} did not happen "
+                f"in {zone.key}: the clocks went forward an hour that night. Enter the time "
+                "again.",
+                code="nonexistent",
+            )
+        # In UTC: an aware time inside the repeated hour compares unequal to everything
+        # in another zone (PEP 495), which would trip later checks.
+        return instant.astimezone(UTC)
 
 
 def _recent_failures(**filters) -> int:

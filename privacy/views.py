@@ -125,8 +125,10 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             events = events.filter(at__date__gte=data["since"])
         if data["until"]:
             events = events.filter(at__date__lte=data["until"])
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # Recorded first: the page is read lazily, and a row written between its count and
+    # its slice would push the oldest row of the page off it.
     audit.record(action="audit.viewed", request=request)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "privacy/audit_list.html", {"form": form, "page": page})
 
 

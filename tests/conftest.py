@@ -227,12 +227,21 @@ def day_track(site, counselor):
     )
 
 
+# The older scenarios were written for an admission on Sep 1 2026 recorded on Nov 22 2026;
+# on an earlier frozen day (the date sweep reaches back to March 2026) the patient is
+# admitted 60 days before it instead, so that "today" is always inside the episode.
+SCENARIO_ADMISSION = date(2026, 9, 1)
+SCENARIO_RECORDED = datetime(2026, 11, 22, 12, tzinfo=NY)
+
+
 @pytest.fixture
-def make_patient(site, counselor, frontdesk):
+def make_patient(site, counselor, frontdesk, test_now):
     """Admit a patient through the real service (history, roster and audit included)."""
     from patients import services
 
     counter = {"n": 0}
+    default_admitted = min(SCENARIO_ADMISSION, test_now.astimezone(NY).date() - timedelta(days=60))
+    recorded = min(SCENARIO_RECORDED, test_now)
 
     def make(
         *,
@@ -242,7 +251,7 @@ def make_patient(site, counselor, frontdesk):
         level: str = "2.1",
         track=None,
         phase=None,
-        admitted: date = date(2026, 9, 1),
+        admitted: date | None = None,
         counselor_user=counselor,
         at_site=site,
         portal: bool = False,
@@ -261,8 +270,8 @@ def make_patient(site, counselor, frontdesk):
             track=track,
             phase=phase,
             counselor=counselor_user,
-            admission_date=admitted,
-            now=datetime(2026, 11, 22, 12, tzinfo=NY),
+            admission_date=admitted or default_admitted,
+            now=recorded,
             **extra,
         )
         if portal:

@@ -36,11 +36,11 @@ def test_grid_shows_hours_tests_meetings_and_homework(client, counselor, full_we
         ("Step one", "Missing"),
     ]
     page = response.content.decode()
-    assert "9.0 of 9.0 h" in page and "Wed 11: Negative" in page
-    assert "Wed 11: Positive" in page and "3.0 of 9.0 h" in page
+    assert "9.0 of 9.0 h" in page and "Wed Nov 11: Negative" in page
+    assert "Wed Nov 11: Positive" in page and "3.0 of 9.0 h" in page
     assert "2 of 3 verified" in page and "Gratitude list: On time" in page
     # Colour is never the only signal: the symbol and the word travel with it.
-    assert "✗</span> Wed 11: Positive" in page
+    assert "✗</span> Wed Nov 11: Positive" in page
 
 
 def test_week_parameter_snaps_to_its_monday(client, counselor, full_week):

@@ -41,7 +41,7 @@ def test_cocaine_positive_is_unexpected_but_not_an_opioid_risk(counselor, patien
     drug_test(patient, results={"cocaine": "positive", "fentanyl": "negative"})
     alerts = drug_test_findings(_mine(counselor), TODAY)
     assert _kinds(alerts) == ["drugtest_unexpected_positive"]
-    assert alerts[0].message == "Unexpected positive for Cocaine on Nov 11"
+    assert alerts[0].message == "Unexpected positive for Cocaine on Wed Nov 11"
 
 
 def test_prescribed_buprenorphine_absent_is_an_alert(counselor, nurse, patient, drug_test):
@@ -66,7 +66,7 @@ def test_missed_test_is_an_alert(counselor, nurse, patient, policy):
     services.selections_mark_missed(now=selection.deadline + timedelta(minutes=1))
     alerts = drug_test_findings(_mine(counselor), TODAY)
     assert _kinds(alerts) == ["drugtest_missed"]
-    assert alerts[0].message == "Missed drug test on Nov 11"
+    assert alerts[0].message == "Missed drug test on Wed Nov 11"
 
 
 def test_invalid_specimen_is_an_alert(counselor, patient, drug_test):

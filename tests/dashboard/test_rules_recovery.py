@@ -36,7 +36,7 @@ def test_homework_is_overdue_from_the_day_after_its_due_date(counselor, patient,
     assert overdue_homework(_mine(counselor), TUE) == []
     [alert] = overdue_homework(_mine(counselor), WED)
     assert alert.kind == "homework_overdue"
-    assert alert.message == "Homework “Relapse plan” overdue since Nov 10 (1 day)"
+    assert alert.message == "Homework “Relapse plan” overdue since Tue Nov 10 (1 day)"
     assert alert.action_url == reverse("recovery:patient", args=[patient.pk]) + "#staff-homework"
 
 
@@ -134,7 +134,7 @@ def test_last_week_ended_short(counselor, patient, requirement, log_meeting):
     next_monday = WEEK + timedelta(days=7)
     [alert] = meeting_shortfall(_mine(counselor), next_monday)
     assert alert.kind == "meeting_short_last_week"
-    assert alert.message == "Meeting shortfall in the week of Nov 9: 1 verified of 3 required"
+    assert alert.message == "Meeting shortfall in the week of Mon Nov 9: 1 verified of 3 required"
 
 
 def test_no_requirement_no_shortfall(counselor, patient):

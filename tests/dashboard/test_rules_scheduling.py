@@ -219,7 +219,7 @@ def test_no_attended_session_for_seven_days_raises_an_alert_naming_the_last_cont
     mark(robin, date(2026, 11, 12), "unexcused")
     [alert] = no_contact(_of([robin]), TODAY)
     assert alert.key == f"nocontact:{robin.pk}:2026-11-10"
-    assert alert.message == "No attended session for 8 days (last Nov 10)"
+    assert alert.message == "No attended session for 8 days (last Tue Nov 10)"
     assert alert.action_url == reverse("patients:chart", args=[robin.pk])
 
 
@@ -234,7 +234,7 @@ def test_never_attended_since_admission_more_than_seven_days_ago(member, session
     recent = member("Recent", admitted=date(2026, 11, 14))
     [alert] = no_contact(_of([old, recent]), TODAY)
     assert alert.patient_id == old.pk and alert.key == f"nocontact:{old.pk}:2026-11-10"
-    assert "since admission on Nov 10" in alert.message
+    assert "since admission on Tue Nov 10" in alert.message
 
 
 # --- query counts -------------------------------------------------------------

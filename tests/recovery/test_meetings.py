@@ -247,7 +247,7 @@ def test_nonexistent_local_time_in_the_spring_dst_gap_is_refused(client, patient
     # 02:30 on Mar 8, 2026 never happened in New York (clocks jumped from 02:00 to 03:00).
     response = client.post(URL, _post_data(held_at="2026-03-08T02:30"))
     assert response.status_code == 200
-    assert "couldn’t be interpreted" in response.content.decode()
+    assert "did not happen in America/New_York" in response.content.decode()
     assert not Meeting.objects.exists()
 
 
