@@ -259,7 +259,10 @@ def test_a_director_of_another_organisation_gets_404(client, site, today, django
 
 def test_the_calendar_links_the_director_to_the_holidays(client, director, counselor, site):
     client.force_login(director)
-    assert reverse("scheduling:holidays") in client.get(reverse("scheduling:calendar")).content.decode()
+    assert (
+        reverse("scheduling:holidays")
+        in client.get(reverse("scheduling:calendar")).content.decode()
+    )
     client.force_login(counselor)
     assert (
         reverse("scheduling:holidays")
