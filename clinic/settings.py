@@ -297,6 +297,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15, hour="*"),
         "options": {"expires": 50 * 60},
     },
+    "holidays-top-up": {
+        "task": "scheduling.tasks.top_up_holidays",
+        "schedule": crontab(minute=40, hour=7),
+        "options": {"expires": 6 * 60 * 60},
+    },
     "daily-drug-test-draws": {
         "task": "drugtests.tasks.run_due_draws",
         "schedule": crontab(minute="*/5"),

@@ -27,8 +27,11 @@ class SiteScheduleAdmin(NoDeleteAdmin):
 
 @admin.register(Holiday)
 class HolidayAdmin(NoDeleteAdmin):
-    list_display = ["date", "name", "site"]
-    list_filter = ["site"]
+    list_display = ["date", "name", "site", "status", "source"]
+    list_filter = ["site", "status", "source"]
+    # Closing and opening a day go through the services (audit, cancellations): the
+    # director's holiday screen, not a raw admin save.
+    readonly_fields = ["status", "source", "created_at", "updated_at"]
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -16,6 +16,8 @@ from .models import (
     Attendance,
     AttendanceChange,
     AttendanceStatus,
+    Holiday,
+    HolidayStatus,
     Session,
     SessionSeries,
     SessionStatus,
@@ -51,6 +53,14 @@ def seed_setup(ctx: DemoContext) -> None:
     facilitators = {"riverside": ctx.staff["counselor"], "bayview": ctx.staff["counselor2"]}
     start = ctx.today - timedelta(weeks=WEEKS_OF_HISTORY)
     for code, site in ctx.sites.items():
+        # Before any session exists, so none is ever held on a holiday; from the first
+        # year of the history, which may reach back into last year.
+        services.holidays_seed(
+            site=site,
+            actor=ctx.staff["director"],
+            years=list(range(start.year, ctx.today.year + services.HOLIDAY_YEARS_AHEAD + 1)),
+            now=ctx.now,
+        )
         for name, kind, level, room in TRACKS:
             track, _ = Track.objects.get_or_create(
                 site=site,
@@ -156,8 +166,11 @@ def seed(ctx: DemoContext) -> None:
     )
 
 
-def _next_weekday(day, weekday):
-    return day + timedelta(days=(weekday - day.weekday()) % 7 or 7)
+def _next_weekday(day, weekday, closed=frozenset()):
+    day = day + timedelta(days=(weekday - day.weekday()) % 7 or 7)
+    while day in closed:
+        day += timedelta(weeks=1)
+    return day
 
 
 def _individual_sessions(ctx: DemoContext) -> None:
@@ -165,8 +178,13 @@ def _individual_sessions(ctx: DemoContext) -> None:
     patients = [p for p in ctx.patients if p.site_id == site.pk][:2]
     if len(patients) < 2:
         return
-    tuesday = _next_weekday(ctx.today, 1)
-    wednesday = _next_weekday(ctx.today, 2)
+    closed = frozenset(
+        Holiday.objects.filter(
+            site=site, status=HolidayStatus.CLOSED, date__gt=ctx.today
+        ).values_list("date", flat=True)
+    )
+    tuesday = _next_weekday(ctx.today, 1, closed)
+    wednesday = _next_weekday(ctx.today, 2, closed)
     bookings = [
         (patients[0], "individual", ctx.staff["counselor"], tuesday, time(16), time(16, 50)),
         (patients[1], "medication", ctx.staff["nurse"], wednesday, time(14), time(14, 30)),

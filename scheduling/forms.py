@@ -289,3 +289,39 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", "The session must end after it starts.")
         return data
+
+
+class HolidayForm(ServiceErrorsMixin, forms.Form):
+    """A day the site closes. The bounds (today to the end of the seeded years) are the
+    service's; the form shows them on the date picker."""
+
+    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    name = forms.CharField(label="Name", max_length=80)
+
+    def __init__(self, *args, first: date, last: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first, self.last = first, last
+        self.fields["date"].widget.attrs.update({"min": first.isoformat(), "max": last.isoformat()})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(
+                Column("date", css_class="col-12 col-md-4"),
+                Column("name", css_class="col-12 col-md-8"),
+            )
+        )
+        self.helper.add_input(Submit("submit", "Add holiday"))
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        if not self.first <= value <= self.last:
+            raise ValidationError(
+                f"Choose a day from {self.first:%b %d, %Y} to {self.last:%b %d, %Y}."
+            )
+        return value
+
+    def clean_name(self):
+        value = " ".join(self.cleaned_data["name"].split())
+        if not value:
+            raise ValidationError("Name the holiday.")
+        return value

@@ -108,21 +108,56 @@ class SiteSchedule(models.Model):
         return found or cls(site=site)
 
 
+class HolidayStatus(models.TextChoices):
+    CLOSED = "closed", "Closed"
+    # Removed by the director (the clinic opens that day). The row stays so the yearly
+    # top-up from the public calendar does not bring the day back.
+    OPEN = "open", "Open (removed)"
+
+
+class HolidaySource(models.TextChoices):
+    PUBLIC = "public", "Public holiday"
+    SITE = "site", "Added by the site"
+
+
 class Holiday(models.Model):
-    """A day the site is closed: no session is held (each is shown as cancelled)."""
+    """A day the site is closed: no session is held (each is shown as cancelled).
+
+    A site starts with its country's and state's public holidays
+    (``services.holidays_seed``); the director adds closures and removes the public
+    days the clinic keeps open (``status`` open), never by deleting the row.
+    """
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=80)
+    status = models.CharField(
+        max_length=6, choices=HolidayStatus.choices, default=HolidayStatus.CLOSED
+    )
+    source = models.CharField(
+        max_length=6, choices=HolidaySource.choices, default=HolidaySource.SITE
+    )
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["site", "date"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "date"], name="holiday_unique_per_site_day")
+            models.UniqueConstraint(fields=["site", "date"], name="holiday_unique_per_site_day"),
+            models.CheckConstraint(
+                condition=Q(status__in=["closed", "open"]), name="holiday_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["public", "site"]), name="holiday_source_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.date})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == HolidayStatus.CLOSED
 
 
 class SessionKind(models.TextChoices):

@@ -29,3 +29,13 @@ def materialize_all_sites() -> int:
     forward soon after its local midnight; extra runs create nothing.
     """
     return services.materialize_all()
+
+
+@shared_task(name="scheduling.tasks.top_up_holidays", acks_late=True)
+def top_up_holidays() -> int:
+    """Daily (beat): every site's public holidays for its current year and the next two.
+
+    Only days a site has no row for are added, so a day the director removed stays
+    open, and a redelivered or repeated run adds nothing.
+    """
+    return services.holidays_top_up_all()

@@ -9,6 +9,8 @@ urlpatterns = [
     path("my-sessions/", views.my_sessions, name="my_sessions"),
     path("compliance/", views.compliance, name="compliance"),
     path("billing/", views.billing, name="billing"),
+    path("holidays/", views.holidays, name="holidays"),
+    path("holidays/change/", views.holiday_change, name="holiday_change"),
     path("sessions/<int:pk>/", views.attendance, name="attendance"),
     path(
         "sessions/<int:pk>/attendance/<int:patient_pk>/",

@@ -27,11 +27,19 @@ from .forms import (
     BookingForm,
     CancelForm,
     GroupNoteForm,
+    HolidayForm,
     MakeUpForm,
     MoveForm,
     SeriesForm,
 )
-from .models import Attendance, CalendarFeed, SessionSeries, SessionStatus, SiteSchedule
+from .models import (
+    Attendance,
+    CalendarFeed,
+    Holiday,
+    SessionSeries,
+    SessionStatus,
+    SiteSchedule,
+)
 from .selectors import (
     billing_days,
     patient_sessions,
@@ -614,6 +622,95 @@ def billing(request: HttpRequest) -> HttpResponse:
             "billable": sum(1 for d in days if d.meets_iop_day),
         },
     )
+
+
+# --- director: holidays ------------------------------------------------------
+
+
+def _holidays_url(site, year: int | None = None) -> str:
+    url = f"{reverse('scheduling:holidays')}?site={site.pk}"
+    return f"{url}&year={year}" if year else url
+
+
+@staff_required(D)
+def holidays(request: HttpRequest) -> HttpResponse:
+    """The site's holiday calendar by year; the director adds a day here."""
+    site, sites = _pick_site(request)
+    first, last = services.holiday_bounds(site)
+    today = site_today(site)
+    wanted = request.GET.get("year", "")
+    year = int(wanted) if wanted.isdigit() and 1900 <= int(wanted) <= 2199 else today.year
+    form = HolidayForm(request.POST or None, first=first, last=last)
+    if request.method == "POST" and form.is_valid():
+        try:
+            holiday = services.holiday_add(
+                actor=request.user,
+                site=site,
+                day=form.cleaned_data["date"],
+                name=form.cleaned_data["name"],
+            )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(
+                request,
+                f"{holiday.name} added: {site.name} is closed on {holiday.date:%a %b %d, %Y}; "
+                "that day's sessions are cancelled and their patients' reminders withdrawn.",
+            )
+            return redirect(_holidays_url(site, holiday.date.year))
+    days = list(Holiday.objects.filter(site=site, date__year=year).order_by("date"))
+    years = sorted(
+        {d.year for d in Holiday.objects.filter(site=site).dates("date", "year")} | {year}
+    )
+    return render(
+        request,
+        "scheduling/holidays.html",
+        {
+            "site": site,
+            "sites": sites,
+            "year": year,
+            "years": years,
+            "days": days,
+            "form": form,
+            "first": first,
+            "today": today,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@staff_required(D)
+def holiday_change(request: HttpRequest) -> HttpResponse:
+    """Remove (open the site) or restore one holiday of a site the director runs."""
+    site, _ = _pick_site(request)
+    wanted = request.POST.get("holiday", "")
+    holiday = (
+        Holiday.objects.filter(site=site, pk=int(wanted)).first() if wanted.isdigit() else None
+    )
+    if holiday is None:
+        raise Http404("No such holiday.")
+    action = request.POST.get("action")
+    change = {"remove": services.holiday_remove, "restore": services.holiday_restore}.get(action)
+    if change is None:
+        raise Http404("No such change.")
+    try:
+        change(actor=request.user, holiday=holiday)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        if action == "remove":
+            messages.success(
+                request,
+                f"{holiday.name} removed: {site.name} is open that day. Sessions already "
+                "cancelled for it stay cancelled.",
+            )
+        else:
+            messages.success(
+                request, f"{holiday.name} restored; that day's sessions are cancelled."
+            )
+    return redirect(_holidays_url(site, holiday.date.year))
 
 
 # --- portal ----------------------------------------------------------------

@@ -1,0 +1,21 @@
+"""Scheduling's receivers for other apps' writes (core must not import scheduling)."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+
+
+def seed_new_site_holidays(sender, instance, created=False, raw=False, **kwargs) -> None:
+    # A new site starts with its public holidays; in the same transaction, so a site
+    # whose creation rolls back leaves no calendar behind. Fixtures (raw) carry their own.
+    if not created or raw:
+        return
+    from . import services
+
+    services.holidays_seed(site=instance)
+
+
+def connect() -> None:
+    from core.models import Site
+
+    post_save.connect(seed_new_site_holidays, sender=Site, dispatch_uid="scheduling_site_holidays")
