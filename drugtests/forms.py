@@ -4,7 +4,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 
-from .models import Analyte, AnalyteOutcome, Method, SpecimenType, Validity
+from core.forms import SiteDateTimeField
+
+from .models import REASON_MAX_LENGTH, Analyte, AnalyteOutcome, Method, SpecimenType, Validity
 
 YES_NO_UNKNOWN = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -14,11 +16,12 @@ def _tri(value: str) -> bool | None:
 
 
 class CollectionForm(forms.Form):
-    collected_at = forms.DateTimeField(
+    # Typed and shown on the clock of the site where the specimen is collected (the
+    # selection's site), whatever zone the viewer's pages are in.
+    collected_at = SiteDateTimeField(
         label="Collected at",
         required=False,
-        help_text="Leave empty for now.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Clinic time. Leave empty for now.",
     )
     specimen_type = forms.ChoiceField(label="Specimen type", choices=SpecimenType.choices)
     method = forms.ChoiceField(
@@ -48,12 +51,15 @@ class CollectionForm(forms.Form):
     chain_of_custody_id = forms.CharField(label="Chain-of-custody id", max_length=40)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, for_cause: bool = False, **kwargs):
+    def __init__(self, *args, for_cause: bool = False, site=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if site is not None:
+            self.use_site(site)
         fields = []
         if for_cause:
             self.fields["for_cause_reason"] = forms.CharField(
                 label="Reason for the for-cause test",
+                max_length=REASON_MAX_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             fields.append("for_cause_reason")
@@ -87,6 +93,10 @@ class CollectionForm(forms.Form):
             "notes",
             Submit("save", "Record collection"),
         )
+
+    def use_site(self, site) -> None:
+        """Read and show the collection time on ``site``'s clock (set before validating)."""
+        self.fields["collected_at"].tz = site.tz
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data
@@ -170,7 +180,9 @@ class ResultForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Reason", max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, button: str = "Save", **kwargs):
         super().__init__(*args, **kwargs)

@@ -85,6 +85,9 @@ class DeadlineKind(models.TextChoices):
     SESSION = "session", "At today's session (end of day)"
 
 
+# A for-cause reason is a sentence or a short paragraph, not a document.
+REASON_MAX_LENGTH = 2000
+
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _days_validator = RegexValidator(
     r"^[0-6]{1,7}$", "Weekdays as digits 0 (Monday) to 6 (Sunday), e.g. 01234."

@@ -11,7 +11,7 @@ from core.models import Role
 from core.panels import Panel
 
 from .models import DeadlineKind, Selection, TestAlert
-from .selectors import counts_for_sites
+from .selectors import counts_for_sites, notice_at
 
 
 def portal_home(request, patient) -> Panel | None:
@@ -26,7 +26,8 @@ def portal_home(request, patient) -> Panel | None:
         .order_by("deadline")
         .first()
     )
-    if selection is None:
+    # A selection is not announced before its notice (the site's opening on its day).
+    if selection is None or notice_at(selection, site=patient.site) > now:
         return None
     if selection.policy.deadline_kind == DeadlineKind.SESSION:
         report_by = "Report at today's session."

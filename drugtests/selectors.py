@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from core import audit
-from core.clock import site_today
+from core.clock import local_datetime, site_today
 from core.models import AuditEvent, Site
 from patients.access import patients_visible_to
 from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
+from scheduling.models import Holiday
 
 from .draws import collection_days_in_period
 from .models import (
@@ -29,12 +30,96 @@ Kind = EnrollmentEvent.Kind
 HISTORY_KINDS = (Kind.ON_HOLD, Kind.RESUMED, Kind.PHASE, Kind.DISCHARGED)
 
 
+# A selected patient always has at least this long (inside opening hours) to give the
+# specimen: a missed test counts as positive, so it must have been possible to give.
+MINIMUM_WINDOW = timedelta(hours=3)
+# How far ahead to look for the next clinic day (past weekends and holiday runs).
+_LOOKAHEAD_DAYS = 21
+
+
+def opening_hours(site: Site, day: date) -> tuple[datetime, datetime]:
+    return (
+        local_datetime(day, site.opens_at, site.tz),
+        local_datetime(day, site.closes_at, site.tz),
+    )
+
+
+def _window_length(site: Site, day: date) -> timedelta:
+    # A site open for less than the minimum window still gets a window: all of the day.
+    opens, closes = opening_hours(site, day)
+    return min(MINIMUM_WINDOW, closes - opens)
+
+
 def deadline_for(policy: TestingPolicy, site: Site, on: date) -> datetime:
+    """The policy's deadline on a day, never after the site closes."""
+    _, closes = opening_hours(site, on)
     if policy.deadline_kind == DeadlineKind.SESSION:
-        local = datetime.combine(on, time(23, 59, 59))
-    else:
-        local = datetime.combine(on, policy.deadline_time)
-    return local.replace(tzinfo=site.tz)
+        return closes
+    return min(local_datetime(on, policy.deadline_time, site.tz), closes)
+
+
+def selection_window(
+    policy: TestingPolicy, site: Site, on: date, now: datetime
+) -> tuple[datetime, datetime]:
+    """(notice, deadline) of a test on ``on`` ordered at ``now``: the notice at the
+    order or at opening, whichever is later; the deadline the policy's, but at least the
+    minimum window after the notice, and never after closing (so a caller must choose a
+    day on which the window still fits: see ``draw_day``)."""
+    opens, closes = opening_hours(site, on)
+    notice = max(now, opens)
+    deadline = min(max(deadline_for(policy, site, on), notice + _window_length(site, on)), closes)
+    return notice, deadline
+
+
+def notice_at(selection: Selection, *, site: Site | None = None) -> datetime:
+    """When the patient is told, and from when a specimen counts as this test's: the draw
+    or order itself, or, for a test drawn after hours for a later day, the site's opening
+    on that day (texts and e-mails also wait out the patient's quiet hours)."""
+    site = site or selection.site
+    if site_today(site, selection.created_at) >= selection.date:
+        return selection.created_at
+    opens, _ = opening_hours(site, selection.date)
+    return max(selection.created_at, opens)
+
+
+def window_fits(site: Site, on: date, now: datetime) -> bool:
+    opens, closes = opening_hours(site, on)
+    return max(now, opens) + _window_length(site, on) <= closes
+
+
+def collection_weekdays(site: Site) -> frozenset[int]:
+    """Weekdays on which any active policy of the site collects."""
+    days: set[int] = set()
+    for codes in TestingPolicy.objects.filter(site=site, is_active=True).values_list(
+        "collection_days", flat=True
+    ):
+        days.update(int(c) for c in codes)
+    return frozenset(days)
+
+
+def next_clinic_day(site: Site, after: date) -> date:
+    """The first day after ``after`` on which the site collects and is not closed for a
+    holiday (``scheduling.Holiday``)."""
+    weekdays = collection_weekdays(site) or frozenset(range(7))
+    last = after + timedelta(days=_LOOKAHEAD_DAYS)
+    closed = set(
+        Holiday.objects.filter(site=site, date__gt=after, date__lte=last).values_list(
+            "date", flat=True
+        )
+    )
+    day = after + timedelta(days=1)
+    while day < last and (day.weekday() not in weekdays or day in closed):
+        day += timedelta(days=1)
+    return day
+
+
+def draw_day(site: Site, now: datetime) -> date:
+    """The site-local day a draw run at ``now`` is for: today, unless today's opening
+    hours no longer leave a fair window, in which case the next clinic day."""
+    today = site_today(site, now)
+    if window_fits(site, today, now):
+        return today
+    return next_clinic_day(site, today)
 
 
 # --- the eligible pool ------------------------------------------------------
@@ -87,6 +172,9 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
     """
     by_phase, default = active_policies(site)
     if not by_phase and default is None:
+        return []
+    # The clinic is closed: nobody can be asked to come in.
+    if Holiday.objects.filter(site=site, date=on).exists():
         return []
     rows = list(
         Enrollment.objects.filter(site=site, admission_date__lte=on, patient__is_archived=False)

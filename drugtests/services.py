@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -26,6 +26,7 @@ from .interpretation import (
 )
 from .models import (
     INVALID_VALIDITY,
+    REASON_MAX_LENGTH,
     Analyte,
     AnalyteOutcome,
     AnalyteResult,
@@ -42,16 +43,36 @@ from .models import (
     TestResult,
     Validity,
 )
-from .selectors import active_policies, deadline_for, eligible_pool, policy_for
+from .selectors import (
+    MINIMUM_WINDOW,
+    active_policies,
+    draw_day,
+    eligible_pool,
+    notice_at,
+    policy_for,
+    selection_window,
+)
 from .signals import draw_completed
 
-# A test ordered (or drawn) late still leaves the patient this long before it can be
-# marked missed: a missed test counts as positive, so it must have been possible to give.
-MINIMUM_NOTICE = timedelta(hours=3)
+# Kept for callers of the old name: the shortest window a selected patient is given.
+MINIMUM_NOTICE = MINIMUM_WINDOW
 
 
 def _fair_deadline(policy, site: Site, on: date, now: datetime) -> datetime:
-    return max(deadline_for(policy, site, on), now + MINIMUM_NOTICE)
+    return selection_window(policy, site, on, now)[1]
+
+
+def _clean_reason(reason: str, field: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({field: "A for-cause test needs a reason."})
+    if "\x00" in reason:
+        raise ValidationError({field: "The reason contains a character that is not allowed."})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {field: f"Keep the reason under {REASON_MAX_LENGTH} characters ({len(reason)} given)."}
+        )
+    return reason
 
 
 # --- the draw ---------------------------------------------------------------
@@ -73,12 +94,19 @@ def draw_run(
 ) -> DrawResult:
     """Draw the site's random tests for a site-local day; a second call changes nothing."""
     now = clock.now(now)
-    on = on or site_today(site, now)
-    if on > site_today(site, now):
+    today = site_today(site, now)
+    # After hours (a late beat, a run after closing) today's tests can no longer be given
+    # fairly: the draw is for the next clinic day, told to patients when it opens.
+    window_day = draw_day(site, now)
+    if on is None or on == today:
+        on = window_day
+    elif on > today and on != window_day:
         raise ValidationError({"date": "A draw cannot be made for a future day."})
     try:
         with transaction.atomic():
-            return _draw_run(site=site, on=on, now=now, actor=actor, trigger=trigger)
+            return _draw_run(
+                site=site, on=on, window_day=window_day, now=now, actor=actor, trigger=trigger
+            )
     except IntegrityError:
         # A concurrent run (beat and a command) won the (site, date) key: nothing changed.
         existing = Draw.objects.filter(site=site, date=on).first()
@@ -87,7 +115,7 @@ def draw_run(
         return DrawResult(existing, False)
 
 
-def _draw_run(*, site, on, now, actor, trigger) -> DrawResult:
+def _draw_run(*, site, on, window_day, now, actor, trigger) -> DrawResult:
     # The site row lock serialises draws of one site, so two runs cannot both extend the
     # chain from the same predecessor; the unique (site, date) key is the final word.
     Site.objects.select_for_update().filter(pk=site.pk).first()
@@ -139,7 +167,11 @@ def _draw_run(*, site, on, now, actor, trigger) -> DrawResult:
         raise IntegrityError("draw changed while it was being made")
 
     policies = {p.pk: p for p in _policies_by_id(site)}
-    deadlines = {pk: _fair_deadline(p, site, on, now) for pk, p in policies.items()}
+    # A draw for a past day (the demo, a backfill) cannot be given that day: its patients
+    # get the window a draw made now would give.
+    deadlines = {
+        pk: _fair_deadline(p, site, max(on, window_day), now) for pk, p in policies.items()
+    }
     _insert_selections(draw, selected, deadlines, now)
     draw_completed.send(sender=Draw, draw=draw)
     # The keyed audit chain anchors the draw's hash: rewriting the whole draw chain
@@ -308,11 +340,22 @@ def for_cause_order(
 ) -> Selection:
     """A clinician's for-cause test: labelled, never part of the random statistics."""
     now = clock.now(now)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "A for-cause test needs a reason."})
+    reason = _clean_reason(reason, "reason")
     policy = _policy_for_patient(patient)
-    on = site_today(patient.site, now)
+    # Ordered after hours, the test is for the next clinic day, like a late draw.
+    on = draw_day(patient.site, now)
+    return _for_cause_create(
+        actor=actor,
+        patient=patient,
+        policy=policy,
+        reason=reason,
+        on=on,
+        deadline=_fair_deadline(policy, patient.site, on, now),
+        now=now,
+    )
+
+
+def _for_cause_create(*, actor, patient, policy, reason, on, deadline, now) -> Selection:
     selection = Selection.objects.create(
         patient=patient,
         site=patient.site,
@@ -321,7 +364,7 @@ def for_cause_order(
         policy=policy,
         reason=reason,
         ordered_by=actor,
-        deadline=_fair_deadline(policy, patient.site, on, now),
+        deadline=deadline,
         created_at=now,
     )
     audit.record(
@@ -362,6 +405,7 @@ def specimen_collect(
     """Record a collected specimen against a selection (or a new for-cause order)."""
     now = clock.now(now)
     collected_at = collected_at or now
+    walk_in = False
     if selection is None:
         if patient is None:
             raise ValidationError({"patient": "Choose the patient."})
@@ -377,9 +421,22 @@ def specimen_collect(
                         "Enter it as a for-cause test and give the reason."
                     }
                 )
-            selection = for_cause_order(
-                actor=actor, patient=patient, reason=for_cause_reason, now=now
+            reason = _clean_reason(for_cause_reason, "for_cause_reason")
+            _check_walk_in_time(patient.site, collected_at, now)
+            policy = _policy_for_patient(patient)
+            # The specimen is in hand: the order is for today whatever the hour, and its
+            # deadline is never before the collection it records.
+            _, deadline = selection_window(policy, patient.site, on, now)
+            selection = _for_cause_create(
+                actor=actor,
+                patient=patient,
+                policy=policy,
+                reason=reason,
+                on=on,
+                deadline=max(deadline, now),
+                now=now,
             )
+            walk_in = True
     selection = (
         Selection.objects.select_for_update(of=("self",))
         .select_related("policy", "site")
@@ -394,6 +451,10 @@ def specimen_collect(
     errors = {}
     if collected_at > now:
         errors["collected_at"] = "The collection time is in the future."
+    elif not walk_in:
+        window_error = _outside_window(selection, collected_at)
+        if window_error:
+            errors["collected_at"] = window_error
     if method not in Method.values:
         errors["method"] = "Choose point-of-care or laboratory."
     if specimen_type not in SpecimenType.values:
@@ -456,6 +517,38 @@ def specimen_collect(
         detail={"selection": selection.pk, "method": method, "validity": validity},
     )
     return specimen
+
+
+def _local_label(instant: datetime, site: Site) -> str:
+    local = instant.astimezone(site.tz)
+    return f"{local:%a %b} {local.day} {local:%H:%M}"
+
+
+def _outside_window(selection: Selection, collected_at: datetime) -> str:
+    """Why a collection time cannot belong to this test ('' when it can)."""
+    site = selection.site
+    notice = notice_at(selection)
+    if collected_at < notice:
+        return (
+            f"The collection time is before this test's notice ({_local_label(notice, site)}); "
+            "a specimen collected earlier cannot be this test's."
+        )
+    if collected_at > selection.deadline:
+        return (
+            f"The collection time is after this test's deadline "
+            f"({_local_label(selection.deadline, site)})."
+        )
+    return ""
+
+
+def _check_walk_in_time(site: Site, collected_at: datetime, now: datetime) -> None:
+    # A walk-in's for-cause order is recorded with its collection: same site-local day.
+    if collected_at > now:
+        raise ValidationError({"collected_at": "The collection time is in the future."})
+    if site_today(site, collected_at) != site_today(site, now):
+        raise ValidationError(
+            {"collected_at": "A walk-in for-cause collection is recorded on the day it is given."}
+        )
 
 
 @transaction.atomic

@@ -19,7 +19,8 @@ DEFAULT_DRAW_TIME = time(6, 0)
 
 
 def sites_due(now: datetime) -> list[Site]:
-    """Sites whose local time has passed their draw time and that have no draw today."""
+    """Sites whose local time has passed their draw time and that have no draw for today
+    (or, made after hours, for a later day)."""
     settings_by_site = {s.site_id: s for s in SiteTestingSettings.objects.all()}
     with_policy = set(
         TestingPolicy.objects.filter(is_active=True).values_list("site_id", flat=True)
@@ -32,7 +33,8 @@ def sites_due(now: datetime) -> list[Site]:
         local = timezone.localtime(now, site.tz)
         if local.time() < (conf.draw_time if conf else DEFAULT_DRAW_TIME):
             continue
-        if not Draw.objects.filter(site=site, date=local.date()).exists():
+        # A draw made after hours is dated the next clinic day: it stands for today's too.
+        if not Draw.objects.filter(site=site, date__gte=local.date()).exists():
             due.append(site)
     return due
 

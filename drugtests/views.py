@@ -122,7 +122,7 @@ def selection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def collect(request: HttpRequest, pk: int) -> HttpResponse:
     selection = selection_get_for_user(request.user, pk)
     initial = {"specimen_type": selection.policy.specimen_type}
-    form = CollectionForm(request.POST or None, initial=initial)
+    form = CollectionForm(request.POST or None, initial=initial, site=selection.site)
     if request.method == "POST" and form.is_valid():
         try:
             services.specimen_collect(
@@ -180,7 +180,11 @@ def collect_unselected(request: HttpRequest) -> HttpResponse:
     )
     picker = ForCauseForm(request.POST or None, patients=visible)
     form = CollectionForm(request.POST or None, for_cause=True)
-    if request.method == "POST" and picker.is_valid() and form.is_valid():
+    picked = request.method == "POST" and picker.is_valid()
+    if picked:
+        # The time typed is on the clock of the patient's site, known once picked.
+        form.use_site(picker.cleaned_data["patient"].site)
+    if picked and form.is_valid():
         patient = picker.cleaned_data["patient"]
         try:
             services.specimen_collect(actor=request.user, patient=patient, **form.service_kwargs())

@@ -195,7 +195,9 @@ def plan_selections(selection_ids=None, *, now: datetime | None = None) -> int:
             .values_list("pk", flat=True)
         )
         selection_ids = new | _pending_object_ids(kinds, SELECTION)
-    selections = list(Selection.objects.filter(pk__in=set(selection_ids)))
+    from drugtests.selectors import notice_at
+
+    selections = list(Selection.objects.filter(pk__in=set(selection_ids)).select_related("site"))
     reachable = _reachable({s.patient_id for s in selections})
     prefs = _prefs([p.user for p in reachable.values()])
     for sel in selections:
@@ -204,11 +206,14 @@ def plan_selections(selection_ids=None, *, now: datetime | None = None) -> int:
         if sel.status == Selection.Status.PENDING and sel.deadline > now and patient is not None:
             pref = prefs[patient.user_id]
             payload = {"deadline": sel.deadline.isoformat()}
+            # Due at the notice, not the draw: a draw before opening or after hours is
+            # told when the site opens on the test's day, never in the night.
+            notice = notice_at(sel, site=sel.site)
             wanted[Kind.DRUG_TEST_NOTICE].append(
-                _patient_plan(Kind.DRUG_TEST_NOTICE, patient, sel.created_at, pref, payload)
+                _patient_plan(Kind.DRUG_TEST_NOTICE, patient, notice, pref, payload)
             )
             reminder = sel.deadline - TEST_DEADLINE_BEFORE
-            if reminder > sel.created_at:
+            if reminder > notice:
                 wanted[Kind.TEST_DEADLINE].append(
                     _patient_plan(Kind.TEST_DEADLINE, patient, reminder, pref, payload)
                 )

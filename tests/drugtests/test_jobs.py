@@ -108,10 +108,13 @@ def test_draw_command_bad_arguments_one_line(site, args, message):
 def test_late_draw_leaves_minimum_notice_before_missed(patient, always_policy, site):
     from drugtests.services import draw_run
 
+    # 16:00 + 3 h would pass the 18:00 closing: the test is for the next clinic day
+    # (it used to be due at 19:00, after the clinic had closed).
     late = datetime.combine(MONDAY, time(16, 0), tzinfo=NY)
     draw_run(site=site, on=MONDAY, now=late)
     assert selections_mark_missed(now=AFTER_DEADLINE) == 0
-    assert Selection.objects.get().deadline == late + timedelta(hours=3)
+    tuesday = MONDAY + timedelta(days=1)
+    assert Selection.objects.get().deadline == datetime.combine(tuesday, time(17, 0), tzinfo=NY)
 
 
 @pytest.mark.parametrize("command", ["draw_tests", "verify_draws"])
