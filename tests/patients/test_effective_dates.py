@@ -409,3 +409,46 @@ def test_a_back_dated_level_change_states_the_past_weeks_it_changes(
     assert f"the weekly minimum for the weeks of {weeks} is now 20 h" in page
     current.refresh_from_db()
     assert current.level == "2.5"
+
+
+def test_the_caseload_lists_a_patient_whose_admission_is_upcoming(
+    client, counselor, admit, track, today
+):
+    start = today + timedelta(days=9)
+    patient = admit(admitted=start, track=track, first="Future").patient
+    client.force_login(counselor)
+    response = client.get(reverse("patients:caseload"))
+    assert patient in response.context["page"].object_list
+    assert f"Admission on {start:%b %-d}" in response.content.decode()
+
+
+def test_front_desk_may_cancel_an_admission_but_not_a_clinical_change(
+    client, frontdesk, admit, current, track, today, test_now
+):
+    services.enrollment_change_level(
+        actor=None,
+        enrollment=current,
+        level="2.5",
+        effective_date=today + timedelta(days=3),
+        reason="r",
+        now=test_now,
+    )
+    level = pending(current.patient).get()
+    admission = pending(admit(admitted=today + timedelta(days=3), first="Next").patient).get()
+    client.force_login(frontdesk)
+    cancel = url("scheduled_change_cancel", level.patient_id, level.pk)
+    assert client.post(cancel, {"reason": "no"}).status_code == 403
+    cancel = url("scheduled_change_cancel", admission.patient_id, admission.pk)
+    assert client.post(cancel, {"reason": "Declined the program"}).status_code == 302
+    level.refresh_from_db()
+    admission.refresh_from_db()
+    assert (level.status, admission.status) == ("pending", "cancelled")
+
+
+def test_the_beat_runs_the_task_every_few_minutes_and_it_is_acks_late(settings):
+    from patients.tasks import apply_due_changes
+
+    entries = {e["task"]: e for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    entry = entries["patients.tasks.apply_due_changes"]
+    assert entry["options"]["expires"] <= 5 * 60
+    assert apply_due_changes.acks_late is True
