@@ -452,3 +452,23 @@ def test_the_beat_runs_the_task_every_few_minutes_and_it_is_acks_late(settings):
     entry = entries["patients.tasks.apply_due_changes"]
     assert entry["options"]["expires"] <= 5 * 60
     assert apply_due_changes.acks_late is True
+
+
+def test_a_change_refused_on_its_date_is_marked_failed_and_shown(
+    client, counselor, current, site, day_track, today, test_now
+):
+    on = today + timedelta(days=2)
+    services.enrollment_change_track(
+        actor=counselor, enrollment=current, track=day_track, effective_date=on, now=test_now
+    )
+    day_track.is_active = False
+    day_track.save(update_fields=["is_active"])
+    assert apply_due(noon(on, site))["failed"] == 1
+    change = current.patient.scheduled_changes.get()
+    assert change.status == "failed"
+    assert "no longer running" in change.failure
+    current.refresh_from_db()
+    assert current.track.name == "IOP Evening"
+    client.force_login(counselor)
+    page = client.get(url("chart", current.patient.pk)).content.decode()
+    assert "Could not be applied" in page and "no longer running" in page
