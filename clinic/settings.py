@@ -327,6 +327,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    "patients-apply-scheduled-changes": {
+        "task": "patients.tasks.apply_due_changes",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
 }
 
 # --- Security ---------------------------------------------------------------

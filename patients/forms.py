@@ -444,6 +444,22 @@ class ReadmitForm(forms.Form):
         return dict(self.cleaned_data)
 
 
+class ScheduledChangeCancelForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Kept with the change, who cancelled it and when.",
+    )
+
+    def __init__(self, *args, change, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.change = change
+        self.helper = _helper("Cancel the change", css_class="btn-danger")
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
 # --- medications and consents ----------------------------------------------------
 
 

@@ -294,6 +294,90 @@ class EnrollmentEvent(models.Model):
         return f"{self.get_kind_display()} on {self.effective_date}"
 
 
+class ScheduledChange(models.Model):
+    """A future-dated admission or enrollment change, held until the site's local date
+    reaches ``effective_date`` and then applied once through the same service as an
+    immediate one. Until then the enrollment (census, rosters, minimums, draws) is
+    untouched; a pending admission has no enrollment at all.
+    """
+
+    class Kind(models.TextChoices):
+        ADMISSION = "admission", "Admission"
+        LEVEL = "level", "Level of care change"
+        TRACK = "track", "Track change"
+        PHASE = "phase", "Phase change"
+        COUNSELOR = "counselor", "Counselor change"
+        HOLD = "hold", "Hold"
+        RESUME = "resume", "Resume from hold"
+        DISCHARGE = "discharge", "Discharge"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Upcoming"
+        APPLIED = "applied", "Applied"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Could not be applied"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="scheduled_changes")
+    # Null only for an admission until it is applied (it then points at the new episode).
+    enrollment = models.ForeignKey(
+        Enrollment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scheduled_changes",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    effective_date = models.DateField()
+    # The service's keyword arguments, model instances as primary keys.
+    payload = models.JSONField(default=dict, blank=True)
+    summary = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    applied_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["effective_date", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="admission") | Q(enrollment__isnull=False),
+                name="scheduled_change_has_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="cancelled", cancelled_at__isnull=False) & ~Q(cancel_reason=""))
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="scheduled_change_cancelled_iff_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["applied", "failed"]) | Q(applied_at__isnull=False),
+                name="scheduled_change_applied_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(kind="admission", status="pending"),
+                name="one_pending_admission_per_patient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "effective_date"], name="scheduled_change_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.effective_date} ({self.status})"
+
+
 class TrackMembership(models.Model):
     """Effective-dated track roster: the patient attends this track's sessions from
     ``start_date`` to ``end_date`` (inclusive, site-local dates; open-ended when null).

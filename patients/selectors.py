@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from core.clock import week_start
 from core.models import Role, Site, User
 from scheduling.models import TrackKind
 
@@ -21,6 +22,8 @@ from .models import (
     MedicationOrder,
     Patient,
     ProgramLevel,
+    ScheduledChange,
+    weekly_minimum_minutes,
 )
 
 __all__ = [
@@ -34,6 +37,8 @@ __all__ = [
     "attach_enrollments",
     "chart_for",
     "site_census",
+    "upcoming_changes",
+    "backdated_effect",
 ]
 
 
@@ -88,7 +93,7 @@ class CaseloadStatus:
     ALL = "all"
 
     choices = [
-        (OPEN, "Active or on hold"),
+        (OPEN, "Active, on hold or admission upcoming"),
         (ACTIVE, "Active"),
         (ON_HOLD, "On hold"),
         (DISCHARGED, "Discharged"),
@@ -113,6 +118,11 @@ def caseload(
     discharge, so the latest enrollment is the current one when there is one.
     """
     latest = Enrollment.objects.filter(patient=OuterRef("pk")).order_by("-admission_date", "-pk")
+    upcoming_admission = ScheduledChange.objects.filter(
+        patient=OuterRef("pk"),
+        kind=ScheduledChange.Kind.ADMISSION,
+        status=ScheduledChange.Status.PENDING,
+    )
     qs = (
         patients_visible_to(user)
         .filter(is_archived=False)
@@ -123,6 +133,7 @@ def caseload(
             enrollment_level=Subquery(latest.values("level")[:1]),
             enrollment_track_id=Subquery(latest.values("track_id")[:1]),
             enrollment_phase_id=Subquery(latest.values("phase_id")[:1]),
+            admission_on=Subquery(upcoming_admission.values("effective_date")[:1]),
         )
     )
     for term in q.split():
@@ -143,7 +154,8 @@ def caseload(
     if level:
         qs = qs.filter(enrollment_level=level)
     if status == CaseloadStatus.OPEN:
-        qs = qs.filter(enrollment_status__in=OPEN_STATUSES)
+        # A patient admitted for a later date is already the team's to prepare for.
+        qs = qs.filter(Q(enrollment_status__in=OPEN_STATUSES) | Q(admission_on__isnull=False))
     elif status in EnrollmentStatus.values:
         qs = qs.filter(enrollment_status=status)
     return qs.order_by("legal_last_name", "legal_first_name", "pk")
@@ -167,6 +179,7 @@ class Chart:
     past_enrollments: list[Enrollment]
     medications: list[MedicationOrder]
     consents: list[Consent]
+    upcoming: list[ScheduledChange]
 
 
 def chart_for(patient: Patient) -> Chart:
@@ -188,6 +201,7 @@ def chart_for(patient: Patient) -> Chart:
         past_enrollments=[e for e in enrollments if e is not current],
         medications=list(patient.medications.all()),
         consents=list(patient.consents.all()),
+        upcoming=upcoming_changes(patient),
     )
 
 
@@ -229,3 +243,57 @@ def site_census(site_ids) -> list[dict]:
             entry[key] = sorted(entry[key].items())
         out.append(entry)
     return out
+
+
+# --- effective dates ----------------------------------------------------------
+
+
+def upcoming_changes(patient: Patient) -> list[ScheduledChange]:
+    """Changes still to take effect, and those the task could not apply (staff must act)."""
+    return list(
+        ScheduledChange.objects.filter(
+            patient=patient,
+            status__in=(ScheduledChange.Status.PENDING, ScheduledChange.Status.FAILED),
+        ).select_related("created_by")
+    )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def backdated_effect(enrollment: Enrollment, kind: str, on: date, today: date) -> str:
+    """What a change dated before today does to the weeks already under way or past,
+    said on the page so staff know which weeks' figures moved."""
+    if on >= today:
+        return ""
+    mondays, monday = [], week_start(on)
+    while monday <= week_start(today):
+        mondays.append(monday)
+        monday += timedelta(days=7)
+    weeks = ("the week of " if len(mondays) == 1 else "the weeks of ") + _and(
+        [f"{m:%-d %b}" for m in mondays]
+    )
+    head = f"Back-dated to {on:%a %-d %b}: "
+    Kind = ScheduledChange.Kind
+    if kind == Kind.LEVEL:
+        adolescent = enrollment.patient.is_adolescent_on(today)
+        minimum = weekly_minimum_minutes(enrollment.level, adolescent)
+        if minimum == 0:
+            return head + f"{weeks} now have no weekly minimum ({enrollment.level_short})."
+        return head + f"the weekly minimum for {weeks} is now {minimum // 60:g} h."
+    if kind == Kind.TRACK:
+        track = enrollment.track.name if enrollment.track_id else "no track"
+        return head + f"the rosters of {weeks} now list the patient on {track} from that day."
+    if kind == Kind.PHASE:
+        return head + (
+            f"the phase counts from that day in {weeks}; drug-test draws already made stay "
+            "as drawn."
+        )
+    if kind == Kind.HOLD:
+        return head + f"the patient is off the rosters of {weeks} from that day."
+    if kind == Kind.RESUME:
+        return head + f"the patient is back on the rosters of {weeks} from that day."
+    if kind == Kind.DISCHARGE:
+        return head + f"the patient is off the rosters of {weeks} from the day after."
+    return head + "recorded with that date."

@@ -7,10 +7,12 @@ step and writes its audit row, all in one transaction.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError, models, transaction
 
 from core import audit, clock
 from core.clock import site_today
@@ -30,12 +32,15 @@ from .models import (
     Patient,
     ProgramLevel,
     ProgramPhase,
+    ScheduledChange,
     TrackMembership,
     age_on,
 )
 from .signals import track_membership_changed
 
 Kind = EnrollmentEvent.Kind
+Change = ScheduledChange.Kind
+ChangeStatus = ScheduledChange.Status
 
 
 class ConcurrentEditError(ValidationError):
@@ -186,6 +191,90 @@ def _check_track_and_phase(site: Site, level: str, track, phase) -> None:
         raise ValidationError(errors)
 
 
+# --- effective dates ---------------------------------------------------------
+
+
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 Feb
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _deferred(site: Site, on: date, field: str, now: datetime) -> bool:
+    """Whether a change dated ``on`` is still ahead at the site (so it is held, not
+    applied). Today means the site's wall calendar: a change dated D at a Los Angeles
+    site waits until it is D in Los Angeles, whatever the date is in UTC."""
+    today = site_today(site, now)
+    limit = _one_year_after(today)
+    if on > limit:
+        raise ValidationError(
+            {field: f"The date is more than a year ahead (the latest is {limit:%b %-d, %Y})."}
+        )
+    return on > today
+
+
+def _stored(value):
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _schedule(
+    *,
+    actor: User | None,
+    kind: str,
+    patient: Patient,
+    enrollment: Enrollment | None,
+    effective_date: date,
+    now: datetime,
+    summary: str,
+    **arguments,
+) -> ScheduledChange:
+    change = ScheduledChange.objects.create(
+        patient=patient,
+        enrollment=enrollment,
+        kind=kind,
+        effective_date=effective_date,
+        payload={name: _stored(value) for name, value in arguments.items()},
+        summary=summary[:200],
+        created_by=actor,
+        created_at=now,
+    )
+    _audit_change("scheduled_change.created", change, actor)
+    return change
+
+
+def _audit_change(action: str, change: ScheduledChange, actor: User | None, **detail) -> None:
+    audit.record(
+        action=action,
+        actor=actor,
+        patient_id=change.patient_id,
+        site_id=change.patient.site_id,
+        obj=change,
+        detail={"kind": change.kind, "effective_date": change.effective_date.isoformat(), **detail},
+    )
+
+
+def _require_no_pending_admission(patient: Patient) -> None:
+    upcoming = (
+        ScheduledChange.objects.filter(
+            patient=patient, kind=Change.ADMISSION, status=ChangeStatus.PENDING
+        )
+        .values_list("effective_date", flat=True)
+        .first()
+    )
+    if upcoming is not None:
+        raise ValidationError(
+            {
+                "admission_date": f"An admission is already scheduled for {upcoming:%b %-d, %Y}; "
+                "cancel it on the chart first."
+            }
+        )
+
+
 # --- patients --------------------------------------------------------------
 
 
@@ -229,13 +318,15 @@ def patient_admit(
     mrn: str = "",
     now: datetime | None = None,
     **demographics,
-) -> Enrollment:
-    """Intake: create the patient and their first enrollment in one step."""
+) -> Enrollment | ScheduledChange:
+    """Intake: create the patient and their first enrollment in one step. A future
+    admission date creates the patient and schedules the admission instead."""
     now = clock.now(now)
     validate_date_of_birth(date_of_birth, site_today(site, now))
     if expected_end_date is not None and expected_end_date < admission_date:
         raise ValidationError({"expected_end_date": "The expected end is before admission."})
     _check_track_and_phase(site, level, track, phase)
+    deferred = _deferred(site, admission_date, "admission_date", now)
     organization = site.organization
     if mrn:
         if Patient.objects.filter(organization=organization, mrn=mrn).exists():
@@ -257,6 +348,33 @@ def patient_admit(
             )
     except IntegrityError as exc:  # a concurrent intake took the same MRN
         raise ValidationError({"mrn": f"MRN {mrn} already belongs to another patient."}) from exc
+    if deferred:
+        # The patient exists (the chart, the caseload) but no episode of care does until
+        # the date: nothing that counts enrollments can count this one early.
+        change = _schedule(
+            actor=actor,
+            kind=Change.ADMISSION,
+            patient=patient,
+            enrollment=None,
+            effective_date=admission_date,
+            now=now,
+            summary=f"Admission to {ProgramLevel(level).label}"
+            + (f", {track.name}" if track is not None else ""),
+            level=level,
+            track=track,
+            phase=phase,
+            expected_end_date=expected_end_date,
+            referral_source=referral_source,
+            referral_note=referral_note,
+        )
+        audit.record(
+            action="patient.created",
+            actor=actor,
+            patient_id=patient.pk,
+            site_id=site.pk,
+            obj=patient,
+        )
+        return change
     enrollment = _enrollment_open(
         actor=actor,
         patient=patient,
@@ -427,7 +545,7 @@ def enrollment_change_level(
     track=None,
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     """Step up or down (e.g. IOP 2.1 to OP 1.0). A new level may need a new track."""
     now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
@@ -446,6 +564,20 @@ def enrollment_change_level(
     _check_track_and_phase(enrollment.site, level, new_track, None)
     if new_track != enrollment.track:
         _check_track_start(enrollment, effective_date)
+    if _deferred(enrollment.site, effective_date, "effective_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.LEVEL,
+            patient=enrollment.patient,
+            enrollment=enrollment,
+            effective_date=effective_date,
+            now=now,
+            summary=f"{old} to {ProgramLevel(level).label}"
+            + (f", {new_track.name}" if new_track is not None else ""),
+            level=level,
+            track=track,
+            reason=reason,
+        )
     enrollment.level = level
     _save(enrollment, "level")
     _event(
@@ -507,7 +639,7 @@ def enrollment_change_track(
     reason: str = "",
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     """Move to another track from ``effective_date``; earlier rosters stay as they were."""
     now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
@@ -517,6 +649,18 @@ def enrollment_change_track(
         raise ValidationError({"track": "The patient is already on that track."})
     _check_track_start(enrollment, effective_date)
     _check_track_and_phase(enrollment.site, enrollment.level, track, None)
+    if _deferred(enrollment.site, effective_date, "effective_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.TRACK,
+            patient=enrollment.patient,
+            enrollment=enrollment,
+            effective_date=effective_date,
+            now=now,
+            summary=f"To {track.name if track is not None else 'no track'}",
+            track=track,
+            reason=reason,
+        )
     _switch_track(enrollment, track, effective_date, actor=actor, now=now, reason=reason)
     _audit("enrollment.track_changed", enrollment, actor, to=track.pk if track else None)
     return enrollment
@@ -532,7 +676,7 @@ def enrollment_change_phase(
     reason: str = "",
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the phase")
@@ -541,6 +685,18 @@ def enrollment_change_phase(
         raise ValidationError({"phase": "The patient is already in that phase."})
     _require_not_before_last(enrollment, effective_date, "effective_date", (Kind.PHASE,))
     _check_track_and_phase(enrollment.site, enrollment.level, None, phase)
+    if _deferred(enrollment.site, effective_date, "effective_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.PHASE,
+            patient=enrollment.patient,
+            enrollment=enrollment,
+            effective_date=effective_date,
+            now=now,
+            summary=f"To {phase.name}",
+            phase=phase,
+            reason=reason,
+        )
     old = enrollment.phase.name if enrollment.phase else ""
     enrollment.phase = phase
     _save(enrollment, "phase")
@@ -576,13 +732,25 @@ def enrollment_change_counselor(
     reason: str = "",
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the counselor")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
     _require_not_before_last(enrollment, effective_date, "effective_date", (Kind.COUNSELOR,))
     _check_counselor(counselor, enrollment.site_id)
+    if _deferred(enrollment.site, effective_date, "effective_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.COUNSELOR,
+            patient=enrollment.patient,
+            enrollment=enrollment,
+            effective_date=effective_date,
+            now=now,
+            summary=f"To {counselor}",
+            counselor=counselor,
+            reason=reason,
+        )
     patient = Patient.objects.select_for_update().get(pk=enrollment.patient_id)
     if patient.primary_counselor_id == counselor.pk:
         raise ValidationError({"counselor": "That is already the primary counselor."})
@@ -613,7 +781,7 @@ def enrollment_hold(
     reason: str,
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     """Pause attendance (e.g. a hospital stay): off rosters and out of the draw pool."""
     now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
@@ -624,6 +792,17 @@ def enrollment_hold(
     _require_not_before_last(enrollment, effective_date, "effective_date")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the enrollment is on hold."})
+    if _deferred(enrollment.site, effective_date, "effective_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.HOLD,
+            patient=enrollment.patient,
+            enrollment=enrollment,
+            effective_date=effective_date,
+            now=now,
+            summary="On hold",
+            reason=reason,
+        )
     _close_membership(enrollment, effective_date - timedelta(days=1))
     enrollment.status = EnrollmentStatus.ON_HOLD
     _save(enrollment, "status")
@@ -650,7 +829,7 @@ def enrollment_resume(
     reason: str = "",
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     if enrollment.status != EnrollmentStatus.ON_HOLD:
@@ -659,6 +838,17 @@ def enrollment_resume(
     if last_hold and effective_date < last_hold.effective_date:
         raise ValidationError(
             {"effective_date": f"The hold began on {last_hold.effective_date:%b %-d, %Y}."}
+        )
+    if _deferred(enrollment.site, effective_date, "effective_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.RESUME,
+            patient=enrollment.patient,
+            enrollment=enrollment,
+            effective_date=effective_date,
+            now=now,
+            summary="Back from hold",
+            reason=reason,
         )
     enrollment.status = EnrollmentStatus.ACTIVE
     _save(enrollment, "status")
@@ -688,7 +878,7 @@ def enrollment_discharge(
     note: str = "",
     expected_version: int | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     now = clock.now(now)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "discharge")
@@ -704,6 +894,19 @@ def enrollment_discharge(
         raise ValidationError({"discharge_type": "Choose a discharge type."})
     if not aftercare_plan.strip() and discharge_type != DischargeType.DECEASED:
         raise ValidationError({"aftercare_plan": "Every discharge needs an aftercare plan."})
+    if _deferred(enrollment.site, discharge_date, "discharge_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.DISCHARGE,
+            patient=enrollment.patient,
+            enrollment=enrollment,
+            effective_date=discharge_date,
+            now=now,
+            summary=DischargeType(discharge_type).label,
+            discharge_type=discharge_type,
+            aftercare_plan=aftercare_plan,
+            note=note,
+        )
     if enrollment.status == EnrollmentStatus.ACTIVE:
         _close_membership(enrollment, discharge_date)
     enrollment.status = EnrollmentStatus.DISCHARGED
@@ -741,7 +944,7 @@ def enrollment_readmit(
     referral_note: str = "",
     counselor: User | None = None,
     now: datetime | None = None,
-) -> Enrollment:
+) -> Enrollment | ScheduledChange:
     """A new episode of care; the earlier ones are kept as they were."""
     now = clock.now(now)
     patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
@@ -762,6 +965,25 @@ def enrollment_readmit(
     _check_track_and_phase(patient.site, level, track, phase)
     if counselor is not None:
         _check_counselor(counselor, patient.site_id)
+    _require_no_pending_admission(patient)
+    if _deferred(patient.site, admission_date, "admission_date", now):
+        return _schedule(
+            actor=actor,
+            kind=Change.ADMISSION,
+            patient=patient,
+            enrollment=None,
+            effective_date=admission_date,
+            now=now,
+            summary=f"Re-admission to {ProgramLevel(level).label}"
+            + (f", {track.name}" if track is not None else ""),
+            level=level,
+            track=track,
+            phase=phase,
+            expected_end_date=expected_end_date,
+            referral_source=referral_source,
+            referral_note=referral_note,
+            counselor=counselor,
+        )
     enrollment = _enrollment_open(
         actor=actor,
         patient=patient,
@@ -789,6 +1011,132 @@ def enrollment_readmit(
             to_value=str(counselor),
         )
     return enrollment
+
+
+# --- applying and cancelling scheduled changes -------------------------------------
+
+# kind -> (the service that applies it, the name of its date argument)
+_APPLIERS = {
+    Change.ADMISSION: (enrollment_readmit, "admission_date"),
+    Change.LEVEL: (enrollment_change_level, "effective_date"),
+    Change.TRACK: (enrollment_change_track, "effective_date"),
+    Change.PHASE: (enrollment_change_phase, "effective_date"),
+    Change.COUNSELOR: (enrollment_change_counselor, "effective_date"),
+    Change.HOLD: (enrollment_hold, "effective_date"),
+    Change.RESUME: (enrollment_resume, "effective_date"),
+    Change.DISCHARGE: (enrollment_discharge, "discharge_date"),
+}
+
+
+def _loaded(name: str, value):
+    if value is None:
+        return None
+    if name == "track":
+        return apps.get_model("scheduling", "Track").objects.get(pk=value)
+    if name == "phase":
+        return ProgramPhase.objects.get(pk=value)
+    if name == "counselor":
+        return User.objects.get(pk=value)
+    if name == "expected_end_date":
+        return date.fromisoformat(value)
+    return value
+
+
+def _apply(change: ScheduledChange, now: datetime) -> Enrollment:
+    service, date_argument = _APPLIERS[change.kind]
+    arguments = {name: _loaded(name, value) for name, value in change.payload.items()}
+    arguments[date_argument] = change.effective_date
+    if change.kind == Change.ADMISSION:
+        arguments["patient"] = change.patient
+    else:
+        arguments["enrollment"] = change.enrollment
+    result = service(actor=change.created_by, now=now, **arguments)
+    if not isinstance(result, Enrollment):  # only a date still ahead is deferred
+        raise ValidationError("The change is not due yet.")
+    return result
+
+
+@transaction.atomic
+def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> str:
+    """Apply one due change through the service an immediate change uses.
+
+    The row is claimed by a conditional UPDATE (pending to applied) before anything is
+    applied, so a second run, a redelivered message or a concurrent worker finds nothing
+    to claim. A change the service refuses (e.g. the track closed meanwhile) is marked
+    failed, with the service's reason, for staff to see on the chart.
+    """
+    now = clock.now(now)
+    change = (
+        ScheduledChange.objects.select_related("patient__site", "enrollment", "created_by")
+        .filter(pk=change_id)
+        .first()
+    )
+    if change is None or change.status != ChangeStatus.PENDING:
+        return "skipped"
+    if change.effective_date > site_today(change.patient.site, now):
+        return "not_due"
+    claimed = ScheduledChange.objects.filter(pk=change.pk, status=ChangeStatus.PENDING).update(
+        status=ChangeStatus.APPLIED, applied_at=now
+    )
+    if not claimed:
+        return "skipped"
+    try:
+        with transaction.atomic():
+            enrollment = _apply(change, now)
+    except (ValidationError, ObjectDoesNotExist) as exc:
+        reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+        ScheduledChange.objects.filter(pk=change.pk).update(
+            status=ChangeStatus.FAILED, failure=reason
+        )
+        _audit_change("scheduled_change.failed", change, None, reason=reason)
+        return "failed"
+    if change.kind == Change.ADMISSION:
+        ScheduledChange.objects.filter(pk=change.pk).update(enrollment=enrollment)
+    _audit_change("scheduled_change.applied", change, None)
+    return "applied"
+
+
+def scheduled_changes_apply_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Apply every change whose date has come at its own site.
+
+    Not one transaction: each change is applied (or fails) on its own, so one refusal
+    does not hold back the rest.
+    """
+    now = clock.now(now)
+    # No zone is a day ahead of UTC's date; the exact cut is made per site below.
+    horizon = now.astimezone(UTC).date() + timedelta(days=1)
+    due = ScheduledChange.objects.filter(status=ChangeStatus.PENDING, effective_date__lte=horizon)
+    outcomes = Counter({"applied": 0, "failed": 0, "skipped": 0})
+    site_ids = set(due.values_list("patient__site_id", flat=True))
+    for site in Site.objects.filter(pk__in=site_ids):
+        ids = (
+            due.filter(patient__site=site, effective_date__lte=site_today(site, now))
+            .order_by("effective_date", "created_at", "pk")
+            .values_list("pk", flat=True)
+        )
+        for change_id in list(ids):
+            outcomes[scheduled_change_apply(change_id=change_id, now=now)] += 1
+    return dict(outcomes)
+
+
+@transaction.atomic
+def scheduled_change_cancel(
+    *, actor: User | None, change: ScheduledChange, reason: str, now: datetime | None = None
+) -> ScheduledChange:
+    """Withdraw an upcoming (or failed) change; it is kept, with who, when and why."""
+    now = clock.now(now)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the change is cancelled."})
+    cancelled = ScheduledChange.objects.filter(
+        pk=change.pk, status__in=(ChangeStatus.PENDING, ChangeStatus.FAILED)
+    ).update(
+        status=ChangeStatus.CANCELLED, cancelled_by=actor, cancelled_at=now, cancel_reason=reason
+    )
+    if not cancelled:
+        raise ValidationError("This change was already applied or cancelled.")
+    change = ScheduledChange.objects.select_related("patient").get(pk=change.pk)
+    _audit_change("scheduled_change.cancelled", change, actor, reason=reason)
+    return change
 
 
 # --- medication-assisted treatment ----------------------------------------

@@ -17,6 +17,11 @@ urlpatterns = [
     path("<int:pk>/resume/", views.resume, name="resume"),
     path("<int:pk>/discharge/", views.discharge, name="discharge"),
     path("<int:pk>/readmit/", views.readmit, name="readmit"),
+    path(
+        "<int:pk>/scheduled/<int:change_pk>/cancel/",
+        views.scheduled_change_cancel,
+        name="scheduled_change_cancel",
+    ),
     path("<int:pk>/medications/add/", views.medication_add, name="medication_add"),
     path(
         "<int:pk>/medications/<int:order_pk>/stop/",

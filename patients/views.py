@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,9 +22,10 @@ from core.models import Role
 from core.panels import collect
 
 from . import forms, services
-from .models import INJECTABLE_MEDICATIONS, Consent, MedicationOrder, Patient
+from .models import INJECTABLE_MEDICATIONS, Consent, MedicationOrder, Patient, ScheduledChange
 from .selectors import (
     attach_enrollments,
+    backdated_effect,
     chart_for,
     current_enrollment,
     patient_get_for_user,
@@ -56,6 +57,13 @@ def _chart_url(patient: Patient) -> str:
     return reverse("patients:chart", args=[patient.pk])
 
 
+def _scheduled_message(change: ScheduledChange) -> str:
+    return (
+        f"{change.get_kind_display()} scheduled for {change.effective_date:%a %b %-d, %Y}: "
+        "nothing changes until then. It is listed under Upcoming changes on the chart."
+    )
+
+
 @staff_required(D, C, M, F)
 def caseload(request: HttpRequest) -> HttpResponse:
     form = forms.CaseloadFilterForm(request.GET or None, user=request.user)
@@ -79,12 +87,19 @@ def intake(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.service_kwargs()
             try:
-                enrollment = services.patient_admit(actor=request.user, **data)
+                result = services.patient_admit(actor=request.user, **data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                patient = enrollment.patient
-                messages.success(request, f"{patient.display_name} admitted ({patient.mrn}).")
+                patient = result.patient
+                if isinstance(result, ScheduledChange):
+                    messages.success(
+                        request,
+                        f"{patient.display_name} registered ({patient.mrn}). "
+                        + _scheduled_message(result),
+                    )
+                else:
+                    messages.success(request, f"{patient.display_name} admitted ({patient.mrn}).")
                 return redirect(_chart_url(patient))
     else:
         form = forms.IntakeForm(user=request.user, site_id=site_id)
@@ -114,6 +129,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
             "past_enrollments": data.past_enrollments,
             "medications": data.medications,
             "consents": data.consents,
+            "upcoming": data.upcoming,
             "today": today,
             "age": patient.age_on(today),
             "adolescent": patient.is_adolescent_on(today),
@@ -125,6 +141,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
                 "readmit": role in READMIT_ROLES,
                 "medications": role in MEDICATION_ROLES,
                 "consents": role in CONSENT_ROLES,
+                "cancel_admission": role in READMIT_ROLES,
             },
         },
     )
@@ -148,7 +165,7 @@ def demographics(request: HttpRequest, pk: int) -> HttpResponse:
 # --- enrollment changes ------------------------------------------------------------
 
 
-def _enrollment_view(form_class, service: Callable, title: str, done: str):
+def _enrollment_view(form_class, service: Callable, title: str, done: str, kind: str):
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         patient = patient_get_for_user(
             request.user, pk, request=request, action="enrollment.change"
@@ -159,12 +176,19 @@ def _enrollment_view(form_class, service: Callable, title: str, done: str):
             return redirect(_chart_url(patient))
         form = form_class(request.POST or None, enrollment=enrollment)
         if request.method == "POST" and form.is_valid():
+            data = form.service_kwargs()
             try:
-                service(actor=request.user, enrollment=enrollment, **form.service_kwargs())
+                result = service(actor=request.user, enrollment=enrollment, **data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, done)
+                if isinstance(result, ScheduledChange):
+                    messages.success(request, _scheduled_message(result))
+                else:
+                    on = data.get("effective_date") or data["discharge_date"]
+                    today = services.site_today(patient.site)
+                    effect = backdated_effect(result, kind, on, today)
+                    messages.success(request, f"{done} {effect}".strip())
                 return redirect(_chart_url(patient))
         return _form_page(request, patient=patient, form=form, title=title)
 
@@ -173,31 +197,53 @@ def _enrollment_view(form_class, service: Callable, title: str, done: str):
 
 
 change_phase = _enrollment_view(
-    forms.PhaseForm, services.enrollment_change_phase, "Change phase", "Phase changed."
+    forms.PhaseForm,
+    services.enrollment_change_phase,
+    "Change phase",
+    "Phase changed.",
+    ScheduledChange.Kind.PHASE,
 )
 change_track = _enrollment_view(
-    forms.TrackForm, services.enrollment_change_track, "Change track", "Track changed."
+    forms.TrackForm,
+    services.enrollment_change_track,
+    "Change track",
+    "Track changed.",
+    ScheduledChange.Kind.TRACK,
 )
 change_level = _enrollment_view(
     forms.LevelForm,
     services.enrollment_change_level,
     "Change level of care",
     "Level of care changed.",
+    ScheduledChange.Kind.LEVEL,
 )
 change_counselor = _enrollment_view(
     forms.CounselorForm,
     services.enrollment_change_counselor,
     "Change primary counselor",
     "Primary counselor changed.",
+    ScheduledChange.Kind.COUNSELOR,
 )
 hold = _enrollment_view(
-    forms.HoldForm, services.enrollment_hold, "Put on hold", "Enrollment put on hold."
+    forms.HoldForm,
+    services.enrollment_hold,
+    "Put on hold",
+    "Enrollment put on hold.",
+    ScheduledChange.Kind.HOLD,
 )
 resume = _enrollment_view(
-    forms.ResumeForm, services.enrollment_resume, "Resume from hold", "Enrollment resumed."
+    forms.ResumeForm,
+    services.enrollment_resume,
+    "Resume from hold",
+    "Enrollment resumed.",
+    ScheduledChange.Kind.RESUME,
 )
 discharge = _enrollment_view(
-    forms.DischargeForm, services.enrollment_discharge, "Discharge", "Patient discharged."
+    forms.DischargeForm,
+    services.enrollment_discharge,
+    "Discharge",
+    "Patient discharged.",
+    ScheduledChange.Kind.DISCHARGE,
 )
 
 
@@ -207,15 +253,44 @@ def readmit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ReadmitForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            services.enrollment_readmit(
+            result = services.enrollment_readmit(
                 actor=request.user, patient=patient, **form.service_kwargs()
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Patient re-admitted: a new enrollment is open.")
+            if isinstance(result, ScheduledChange):
+                messages.success(request, _scheduled_message(result))
+            else:
+                messages.success(request, "Patient re-admitted: a new enrollment is open.")
             return redirect(_chart_url(patient))
     return _form_page(request, patient=patient, form=form, title="Re-admit")
+
+
+@staff_required(*READMIT_ROLES)
+def scheduled_change_cancel(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
+    patient = patient_get_for_user(
+        request.user, pk, request=request, action="scheduled_change.cancel"
+    )
+    change = get_object_or_404(
+        ScheduledChange.objects.select_related("patient__site"), pk=change_pk, patient=patient
+    )
+    # Front desk admits, so it may withdraw an admission; changes to care are clinical.
+    if change.kind != ScheduledChange.Kind.ADMISSION and request.user.role not in ENROLLMENT_ROLES:
+        raise PermissionDenied
+    form = forms.ScheduledChangeCancelForm(request.POST or None, change=change)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.scheduled_change_cancel(
+                actor=request.user, change=change, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{change.get_kind_display()} cancelled.")
+            return redirect(_chart_url(patient))
+    title = f"Cancel the {change.get_kind_display().lower()} of {change.effective_date:%b %-d, %Y}"
+    return _form_page(request, patient=patient, form=form, title=title)
 
 
 # --- medications -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from patients import services
 # A counselor's access rule reads their sites first (one small query per check, see
 # patients/access.py); the caseload's filter finds its track and counselor choices in one.
 CASELOAD_MAX = 17
-CHART_MAX = 17
+CHART_MAX = 18  # +1: the upcoming scheduled changes
 HOME_MAX = 8
 
 

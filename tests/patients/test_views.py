@@ -33,7 +33,7 @@ def intake_data(site, **extra):
         "preferred_contact": "sms",
         "primary_substance": "alcohol",
         "level": "2.1",
-        "admission_date": "2026-11-20",
+        "admission_date": "2026-11-16",
         "referral_source": "self",
     }
     data.update(extra)
