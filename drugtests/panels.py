@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import Count
-from django.utils import timezone
 
 from core import clock
 from core.clock import site_today
+from core.formats import format_time
 from core.models import Role
 from core.panels import Panel
 
@@ -32,8 +32,7 @@ def portal_home(request, patient) -> Panel | None:
     if selection.policy.deadline_kind == DeadlineKind.SESSION:
         report_by = "Report at today's session."
     else:
-        local = timezone.localtime(selection.deadline, patient.site.tz)
-        report_by = f"Report by {local:%H:%M}."
+        report_by = f"Report by {format_time(selection.deadline, tz=patient.site.tz)}."
     return Panel(
         template="drugtests/_portal_notice.html",
         context={"selection": selection, "report_by": report_by, "site": patient.site},

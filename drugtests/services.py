@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core import audit, clock
 from core.clock import site_today
+from core.formats import format_when
 from core.models import Site, User
 from patients.models import Patient
 from patients.selectors import current_enrollment, prescribed_medications
@@ -520,8 +521,7 @@ def specimen_collect(
 
 
 def _local_label(instant: datetime, site: Site) -> str:
-    local = instant.astimezone(site.tz)
-    return f"{local:%a %b} {local.day} {local:%H:%M}"
+    return format_when(instant, year=False, tz=site.tz, h24=site.clock_24h)
 
 
 def _outside_window(selection: Selection, collected_at: datetime) -> str:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from core.clock import week_start
+from core.formats import format_day
 from core.models import Role, Site, User
 from scheduling.models import TrackKind
 
@@ -272,9 +273,9 @@ def backdated_effect(enrollment: Enrollment, kind: str, on: date, today: date) -
         mondays.append(monday)
         monday += timedelta(days=7)
     weeks = ("the week of " if len(mondays) == 1 else "the weeks of ") + _and(
-        [f"{m:%-d %b}" for m in mondays]
+        [format_day(m, year=False) for m in mondays]
     )
-    head = f"Back-dated to {on:%a %-d %b}: "
+    head = f"Back-dated to {format_day(on)}: "
     Kind = ScheduledChange.Kind
     if kind == Kind.LEVEL:
         adolescent = enrollment.patient.is_adolescent_on(today)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, models, transaction
 
 from core import audit, clock
 from core.clock import site_today
+from core.formats import format_day
 from core.models import Organization, Site, User
 
 from .models import (
@@ -75,7 +76,7 @@ def _require_not_before_admission(enrollment: Enrollment, on: date, field: str) 
         raise ValidationError(
             {
                 field: "The date cannot be before admission "
-                f"({enrollment.admission_date:%b %-d, %Y}).",
+                f"({format_day(enrollment.admission_date)}).",
             }
         )
 
@@ -91,7 +92,7 @@ def _require_not_before_last(
     last = events.order_by("-effective_date").values_list("effective_date", flat=True).first()
     if last is not None and on < last:
         raise ValidationError(
-            {field: f"The date cannot be before the last recorded change ({last:%b %-d, %Y})."}
+            {field: f"The date cannot be before the last recorded change ({format_day(last)})."}
         )
 
 
@@ -209,7 +210,7 @@ def _deferred(site: Site, on: date, field: str, now: datetime) -> bool:
     limit = _one_year_after(today)
     if on > limit:
         raise ValidationError(
-            {field: f"The date is more than a year ahead (the latest is {limit:%b %-d, %Y})."}
+            {field: f"The date is more than a year ahead (the latest is {format_day(limit)})."}
         )
     return on > today
 
@@ -269,7 +270,7 @@ def _require_no_pending_admission(patient: Patient) -> None:
     if upcoming is not None:
         raise ValidationError(
             {
-                "admission_date": f"An admission is already scheduled for {upcoming:%b %-d, %Y}; "
+                "admission_date": f"An admission is already scheduled for {format_day(upcoming)}; "
                 "cancel it on the chart first."
             }
         )
@@ -625,7 +626,7 @@ def _check_track_start(enrollment: Enrollment, effective_date: date) -> None:
     )
     if current is not None and effective_date < current:
         raise ValidationError(
-            {"effective_date": f"The current track only started on {current:%b %-d, %Y}."}
+            {"effective_date": f"The current track only started on {format_day(current)}."}
         )
 
 
@@ -837,7 +838,7 @@ def enrollment_resume(
     last_hold = enrollment.events.filter(kind=Kind.ON_HOLD).order_by("-effective_date").first()
     if last_hold and effective_date < last_hold.effective_date:
         raise ValidationError(
-            {"effective_date": f"The hold began on {last_hold.effective_date:%b %-d, %Y}."}
+            {"effective_date": f"The hold began on {format_day(last_hold.effective_date)}."}
         )
     if _deferred(enrollment.site, effective_date, "effective_date", now):
         return _schedule(
@@ -886,7 +887,7 @@ def enrollment_discharge(
         raise ValidationError(
             {
                 "discharge_date": "The discharge date is before admission "
-                f"({enrollment.admission_date:%b %-d, %Y})."
+                f"({format_day(enrollment.admission_date)})."
             }
         )
     _require_not_before_last(enrollment, discharge_date, "discharge_date")
@@ -957,7 +958,7 @@ def enrollment_readmit(
         raise ValidationError(
             {
                 "admission_date": "Re-admission cannot be before the last discharge "
-                f"({last.discharge_date:%b %-d, %Y})."
+                f"({format_day(last.discharge_date)})."
             }
         )
     if expected_end_date is not None and expected_end_date < admission_date:

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from core import audit
 from core.access import staff_required
+from core.formats import format_day
 from core.forms import add_service_errors
 from core.models import Role
 from core.panels import collect
@@ -59,7 +60,7 @@ def _chart_url(patient: Patient) -> str:
 
 def _scheduled_message(change: ScheduledChange) -> str:
     return (
-        f"{change.get_kind_display()} scheduled for {change.effective_date:%a %b %-d, %Y}: "
+        f"{change.get_kind_display()} scheduled for {format_day(change.effective_date)}: "
         "nothing changes until then. It is listed under Upcoming changes on the chart."
     )
 
@@ -289,7 +290,7 @@ def scheduled_change_cancel(request: HttpRequest, pk: int, change_pk: int) -> Ht
         else:
             messages.success(request, f"{change.get_kind_display()} cancelled.")
             return redirect(_chart_url(patient))
-    title = f"Cancel the {change.get_kind_display().lower()} of {change.effective_date:%b %-d, %Y}"
+    title = f"Cancel the {change.get_kind_display().lower()} of {format_day(change.effective_date)}"
     return _form_page(request, patient=patient, form=form, title=title)
 
 

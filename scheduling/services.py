@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from core import audit, clock
 from core.clock import local_datetime, site_today
+from core.formats import format_day, format_time, format_when
 from core.models import Site, User
 from patients.models import Patient, TrackMembership
 
@@ -488,7 +489,9 @@ def holidays_top_up_all(*, now: datetime | None = None) -> int:
 def _validate_holiday_day(site: Site, day: date, now: datetime) -> None:
     first, last = holiday_bounds(site, now)
     if not first <= day <= last:
-        raise ValidationError({"date": f"Choose a day from {first:%b %d, %Y} to {last:%b %d, %Y}."})
+        raise ValidationError(
+            {"date": f"Choose a day from {format_day(first)} to {format_day(last)}."}
+        )
 
 
 @transaction.atomic
@@ -646,8 +649,7 @@ def _check_double_booking(
     tz = site.tz
 
     def when(s: Session) -> str:
-        a, b = s.starts_at.astimezone(tz), s.ends_at.astimezone(tz)
-        return f"{a:%a %b %-d %H:%M}-{b:%H:%M}"
+        return f"{format_when(s.starts_at, year=False, tz=tz)}-{format_time(s.ends_at, tz=tz)}"
 
     if facilitator is not None:
         clash = overlap.filter(facilitator=facilitator).first()
@@ -827,7 +829,7 @@ def _validate_attendance(
     if status not in ATTENDED_STATUSES and (arrived_at or left_at):
         errors["status"] = "An absence has no arrival or departure time."
     tz = session.site.tz
-    window = f"{session.starts_at.astimezone(tz):%H:%M}-{session.ends_at.astimezone(tz):%H:%M}"
+    window = f"{format_time(session.starts_at, tz=tz)}-{format_time(session.ends_at, tz=tz)}"
     for name, value in (("arrived_at", arrived_at), ("left_at", left_at)):
         if value is not None and not (session.starts_at <= value <= session.ends_at):
             errors[name] = f"The time must be within the session ({window})."

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core import audit
 from core.access import patient_required, staff_required
 from core.clock import local_datetime, parse_week, site_today
+from core.formats import format_day
 from core.models import Role
 from patients.access import patient_get_for_user, patients_visible_to
 from patients.models import OPEN_STATUSES, TrackMembership
@@ -654,7 +655,7 @@ def holidays(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{holiday.name} added: {site.name} is closed on {holiday.date:%a %b %d, %Y}; "
+                f"{holiday.name} added: {site.name} is closed on {format_day(holiday.date)}; "
                 "that day's sessions are cancelled and their patients' reminders withdrawn.",
             )
             return redirect(_holidays_url(site, holiday.date.year))

@@ -75,7 +75,11 @@ def test_pool_has_only_active_enrollments_on_that_day(
     gone = make_patient(phase=phases[0])
     later = make_patient(phase=phases[0], admitted=MONDAY + timedelta(days=1))
     patient_services.enrollment_hold(
-        actor=counselor, enrollment=held.enrollments.get(), effective_date=MONDAY, reason="hospital"
+        actor=counselor,
+        enrollment=held.enrollments.get(),
+        effective_date=MONDAY,
+        reason="hospital",
+        now=NOW,
     )
     patient_services.enrollment_discharge(
         actor=counselor,
@@ -83,6 +87,7 @@ def test_pool_has_only_active_enrollments_on_that_day(
         discharge_date=MONDAY - timedelta(days=1),
         discharge_type="completed",
         aftercare_plan="OP weekly",
+        now=NOW,
     )
     ids = {c.patient_id for c in eligible_pool(site, MONDAY)}
     assert ids == {active.pk}
@@ -102,6 +107,7 @@ def test_pool_uses_the_phase_policy_in_force_that_day(
         phase=phases[1],
         effective_date=MONDAY,
         reason="goals met",
+        now=NOW,
     )
     assert eligible_pool(site, MONDAY)[0].policy_id == policies[2].pk
     assert eligible_pool(site, MONDAY - timedelta(days=7))[0].policy_id == policies[1].pk

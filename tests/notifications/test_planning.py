@@ -92,7 +92,7 @@ def test_plan_is_idempotent(pt, nurse):
 
 def test_changed_injection_date_cancels_old_reminder_and_plans_new_one(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
-    now = datetime(2026, 12, 1, tzinfo=UTC)
+    now = datetime(2026, 12, 1, 17, tzinfo=UTC)  # noon on Dec 1 in New York
     planning.plan_medication_order(order.pk, now=now)
     patient_services.medication_order_set_injection_due(
         actor=nurse, order=order, next_injection_due=date(2026, 12, 17)

@@ -404,8 +404,8 @@ def test_a_back_dated_level_change_states_the_past_weeks_it_changes(
         follow=True,
     )
     page = response.content.decode()
-    weeks = f"{monday:%-d %b} and {monday + timedelta(days=7):%-d %b}"
-    assert f"Back-dated to {monday:%a %-d %b}" in page
+    weeks = f"{monday:%a %b %-d} and {monday + timedelta(days=7):%a %b %-d}"
+    assert f"Back-dated to {monday:%a %b %-d, %Y}" in page
     assert f"the weekly minimum for the weeks of {weeks} is now 20 h" in page
     current.refresh_from_db()
     assert current.level == "2.5"

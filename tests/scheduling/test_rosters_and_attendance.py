@@ -18,6 +18,10 @@ pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
 
 
+# Just after midnight on the 19th in New York, when the beat job applies changes dated then.
+ON_THE_19TH = datetime(2026, 11, 19, 0, 5, tzinfo=NY)
+
+
 def _session(series, day):
     return Session.objects.get(series=series, local_date=day)
 
@@ -46,6 +50,9 @@ def test_track_change_moves_future_rosters_and_keeps_past_attendance(
         effective_date=date(2026, 11, 19),
         now=NOW,
     )
+    # Dated tomorrow, it waits; the 19th's first run of the job applies it.
+    assert mover in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
+    patient_services.scheduled_changes_apply_due(now=ON_THE_19TH)
     assert mover in session_roster_patients(past)
     assert mover in session_roster_patients(_session(evening_series, date(2026, 11, 17)))
     assert mover not in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
@@ -63,6 +70,7 @@ def test_discharge_takes_patient_off_later_rosters_only(evening_series, make_pat
         aftercare_plan="Weekly OP",
         now=NOW,
     )
+    patient_services.scheduled_changes_apply_due(now=ON_THE_19TH)
     assert leaver in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
     assert leaver not in session_roster_patients(_session(evening_series, date(2026, 11, 23)))
 
@@ -76,6 +84,8 @@ def test_hold_takes_patient_off_rosters_from_the_hold(evening_series, make_patie
         reason="Hospital stay",
         now=NOW,
     )
+    assert held in session_roster_patients(_session(evening_series, date(2026, 11, 23)))
+    patient_services.scheduled_changes_apply_due(now=datetime(2026, 11, 23, 0, 5, tzinfo=NY))
     assert held in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
     assert held not in session_roster_patients(_session(evening_series, date(2026, 11, 23)))
 
