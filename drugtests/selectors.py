@@ -15,7 +15,7 @@ from core.clock import local_datetime, site_today
 from core.models import AuditEvent, Site
 from patients.access import patients_visible_to
 from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
-from scheduling.models import Holiday
+from scheduling.models import Holiday, HolidayStatus
 
 from .draws import collection_days_in_period
 from .models import (
@@ -103,9 +103,9 @@ def next_clinic_day(site: Site, after: date) -> date:
     weekdays = collection_weekdays(site) or frozenset(range(7))
     last = after + timedelta(days=_LOOKAHEAD_DAYS)
     closed = set(
-        Holiday.objects.filter(site=site, date__gt=after, date__lte=last).values_list(
-            "date", flat=True
-        )
+        Holiday.objects.filter(
+            site=site, status=HolidayStatus.CLOSED, date__gt=after, date__lte=last
+        ).values_list("date", flat=True)
     )
     day = after + timedelta(days=1)
     while day < last and (day.weekday() not in weekdays or day in closed):
@@ -117,9 +117,15 @@ def draw_day(site: Site, now: datetime) -> date:
     """The site-local day a draw run at ``now`` is for: today, unless today's opening
     hours no longer leave a fair window, in which case the next clinic day."""
     today = site_today(site, now)
+    # A holiday's own draw still happens, for the record, with an empty pool.
     if window_fits(site, today, now):
         return today
     return next_clinic_day(site, today)
+
+
+def is_closed(site: Site, day: date) -> bool:
+    """Closed for a holiday (a day the director removed from the list is a working day)."""
+    return Holiday.objects.filter(site=site, date=day, status=HolidayStatus.CLOSED).exists()
 
 
 # --- the eligible pool ------------------------------------------------------
@@ -174,7 +180,7 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
     if not by_phase and default is None:
         return []
     # The clinic is closed: nobody can be asked to come in.
-    if Holiday.objects.filter(site=site, date=on).exists():
+    if is_closed(site, on):
         return []
     rows = list(
         Enrollment.objects.filter(site=site, admission_date__lte=on, patient__is_archived=False)

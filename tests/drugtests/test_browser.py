@@ -49,7 +49,7 @@ def test_draw_notice_collection_and_prescribed_but_absent(
     # The patient sees the notice on the portal home.
     login(page, patient.user.username)
     notice = page.get_by_test_id("test-notice")
-    assert "You have been selected for testing today. Report by 17:00." in notice.inner_text()
+    assert "You have been selected for testing today. Report by 5:00 PM." in notice.inner_text()
     save_screen(page, "drugtests_portal_notice")
     _logout(page)
 

@@ -78,7 +78,7 @@ def test_typed_collection_time_is_read_on_the_selection_site_clock(
     assert response.status_code == 302
     assert Specimen.objects.get().collected_at == datetime(2026, 11, 18, 10, 0, tzinfo=LA)
     page = client.get(reverse("drugtests:selection", args=[selection.pk]))
-    assert "Nov 18 10:00" in page.content.decode()
+    assert "Wed Nov 18, 2026, 10:00 AM" in page.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -92,9 +92,10 @@ def test_typed_collection_time_is_read_on_the_selection_site_clock(
             marks=pytest.mark.frozen("2026-11-01T10:00:00-05:00"),
             id="fall-back",
         ),
-        # Spring forward: 02:30 never happens; it moves forward by the hour skipped.
+        # Spring forward: the first minutes after the skipped hour (02:30 is refused:
+        # see test_collection_time_inside_the_spring_forward_gap_is_refused).
         pytest.param(
-            "2026-03-08T02:30",
+            "2026-03-08T03:30",
             datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
             "2026-03-08T03:30",
             marks=pytest.mark.frozen("2026-03-08T10:00:00-04:00"),
@@ -122,6 +123,12 @@ def test_collection_time_round_trips_across_dst(
     assert specimen.collected_at == stored
     form = CollectionForm(initial={"collected_at": specimen.collected_at}, site=site)
     assert form["collected_at"].value().strftime("%Y-%m-%dT%H:%M") == shown
+
+
+def test_collection_time_inside_the_spring_forward_gap_is_refused(site):
+    form = CollectionForm({**POST, "collected_at": "2026-03-08T02:30"}, site=site, for_cause=False)
+    assert not form.is_valid()
+    assert "did not happen" in str(form.errors["collected_at"])
 
 
 def test_collection_form_reads_typed_time_in_the_given_site_zone(other_site):

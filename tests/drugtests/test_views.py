@@ -255,7 +255,7 @@ def test_for_cause_view_other_site_404(client, outside_counselor, patient, every
 
 # --- panels ------------------------------------------------------------------
 
-NOTICE = "You have been selected for testing today. Report by 17:00."
+NOTICE = "You have been selected for testing today. Report by 5:00 PM."
 
 
 def test_portal_shows_notice_to_selected_patient(client, todays):
@@ -335,4 +335,4 @@ def test_portal_panel_fixed_queries(todays, nurse, size, django_assert_max_num_q
         for_cause_order(actor=nurse, patient=todays.patient, reason=f"reason {i}")
     with django_assert_max_num_queries(1):
         panel = portal_home(None, todays.patient)
-    assert panel.context["report_by"] == "Report by 17:00."
+    assert panel.context["report_by"] == "Report by 5:00 PM."

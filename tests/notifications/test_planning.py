@@ -92,7 +92,7 @@ def test_plan_is_idempotent(pt, nurse):
 
 def test_changed_injection_date_cancels_old_reminder_and_plans_new_one(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
-    now = datetime(2026, 12, 1, 17, tzinfo=UTC)  # noon on Dec 1 in New York
+    now = datetime(2026, 12, 1, tzinfo=UTC)
     planning.plan_medication_order(order.pk, now=now)
     patient_services.medication_order_set_injection_due(
         actor=nurse, order=order, next_injection_due=date(2026, 12, 17)
@@ -133,7 +133,9 @@ def test_stopping_the_order_cancels_the_reminder(pt, nurse):
 
 def test_discharge_cancels_every_pending_reminder_of_the_patient(pt, nurse, counselor):
     order = make_order(pt, nurse, date(2026, 12, 10))
-    now = datetime(2026, 12, 1, tzinfo=UTC)
+    # Noon on Dec 1 in New York (00:00 UTC is still Nov 30 there, and a discharge dated
+    # the next day would wait for it).
+    now = datetime(2026, 12, 1, 17, tzinfo=UTC)
     planning.plan_medication_order(order.pk, now=now)
     enrollment = pt.enrollments.get()
     patient_services.enrollment_discharge(

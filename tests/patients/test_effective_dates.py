@@ -419,7 +419,7 @@ def test_the_caseload_lists_a_patient_whose_admission_is_upcoming(
     client.force_login(counselor)
     response = client.get(reverse("patients:caseload"))
     assert patient in response.context["page"].object_list
-    assert f"Admission on {start:%b %-d}" in response.content.decode()
+    assert f"Admission on {start:%a %b %-d}" in response.content.decode()
 
 
 def test_front_desk_may_cancel_an_admission_but_not_a_clinical_change(

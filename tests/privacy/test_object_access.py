@@ -9,7 +9,7 @@ A route that takes an id and is missing from OBJECT_ROUTES fails
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -60,6 +60,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"pk": w.patient.pk, "order_pk": w.order.pk}, "nurse"
     ),
     "patients:consent_add": ObjectRoute(_p, "frontdesk", "counselor"),
+    "patients:scheduled_change_cancel": ObjectRoute(
+        lambda w: {"pk": w.patient.pk, "change_pk": w.scheduled.pk}, "counselor"
+    ),
     "patients:consent_revoke": ObjectRoute(
         lambda w: {"pk": w.patient.pk, "consent_pk": w.consent.pk}, "frontdesk", "counselor"
     ),
@@ -257,6 +260,13 @@ def world(
         sent_at=monday,
         created_at=monday,
         updated_at=monday,
+    )
+    # A hold dated ahead waits as a scheduled change until its date.
+    w.scheduled = patient_services.enrollment_hold(
+        actor=counselor,
+        enrollment=patient.enrollments.get(),
+        effective_date=timezone.localdate(timezone.now(), patient.site.tz) + timedelta(days=20),
+        reason="Family trip",
     )
     w.outsiders = {}
 
