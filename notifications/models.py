@@ -24,6 +24,7 @@ from patients.models import Patient
 
 class Kind(models.TextChoices):
     SESSION_REMINDER = "session_reminder", "Session reminder"
+    SESSION_CANCELLED = "session_cancelled", "Session cancelled"
     DRUG_TEST_NOTICE = "drug_test_notice", "Check-in notice (random selection)"
     TEST_DEADLINE = "test_deadline", "Check-in deadline reminder"
     HOMEWORK_DUE = "homework_due", "Assignment due"
@@ -35,9 +36,12 @@ class Kind(models.TextChoices):
 
 
 # Kinds a patient may switch off in the portal (the check-in notice is not optional:
-# a missed random test counts as positive, so the patient must always be told).
+# a missed random test counts as positive, so the patient must always be told). A
+# cancellation is informational: it also shows in the portal schedule and the calendar
+# feed, so switching its message off loses nothing a patient is held to.
 PATIENT_OPTIONAL_KINDS = (
     Kind.SESSION_REMINDER,
+    Kind.SESSION_CANCELLED,
     Kind.TEST_DEADLINE,
     Kind.HOMEWORK_DUE,
     Kind.HOMEWORK_OVERDUE,
@@ -45,6 +49,10 @@ PATIENT_OPTIONAL_KINDS = (
     Kind.INJECTION_DUE,
 )
 MANDATORY_KINDS = frozenset({Kind.DRUG_TEST_NOTICE, Kind.STAFF_ALERT})
+# Kinds whose text or email waits for the recipient's quiet hours to end instead of
+# being dropped: the check-in notice (a missed test counts), and a cancellation (told
+# late at night, dropping it would send the patient to a closed door next morning).
+WAITS_OUT_QUIET_HOURS = frozenset({Kind.DRUG_TEST_NOTICE, Kind.SESSION_CANCELLED})
 
 
 class Channel(models.TextChoices):

@@ -1,6 +1,7 @@
-"""Kinds whose source lives in other apps: scheduling (sessions), drugtests (selections,
-alerts) and recovery (homework, meeting requirements). Read-only use of their models;
-nothing in those apps is edited.
+"""Kinds whose source lives in other apps: scheduling (session reminders, cancellation
+notices), drugtests (selections, alerts) and recovery (homework, meeting requirements).
+Read-only use of their models (and of the audit rows their services write); nothing in
+those apps is edited.
 
 Those apps write some rows with ``bulk_create``/``update`` (no ``post_save``), so each
 kind is planned three ways: a ``post_save`` hook on commit where there is one, a sweep
@@ -35,6 +36,12 @@ PATIENT_WEEK = "patients.Patient"
 STAFF_USER = "core.User"
 ATTENDANCE = "scheduling.Attendance"
 
+# ``scheduling.services.session_cancel`` writes this audit row in the transaction of
+# the cancellation: the one record of who cancelled a session and when (a session that
+# was created cancelled, for a holiday already known, has none and is not announced).
+SESSION_CANCELLED_ACTION = "session.cancelled"
+# The hourly re-plan looks this far back for cancellations whose on-commit task was lost.
+CANCELLATION_LOOKBACK = timedelta(days=1)
 # Sessions are planned once they start within the longest offset plus this margin
 # (the hourly re-plan then sees each one at least twice before its first reminder).
 SESSION_MARGIN = timedelta(hours=3)
@@ -159,6 +166,80 @@ def plan_sessions(session_ids=None, *, now: datetime | None = None) -> int:
             planned=planned,
             now=now,
             reason="session cancelled or moved, or patient no longer on its roster",
+        )
+    return len(sessions)
+
+
+def _cancelled_at(session_ids) -> dict[int, datetime]:
+    """When each session was cancelled through ``session_cancel`` (the latest time, if
+    it was ever cancelled twice). The instant is the notice's due time, so re-planning
+    at any later time computes the same dedupe key and adds nothing."""
+    from core.models import AuditEvent
+
+    found: dict[int, datetime] = {}
+    events = AuditEvent.objects.filter(
+        action=SESSION_CANCELLED_ACTION,
+        object_type=SESSION,
+        object_id__in=[str(pk) for pk in session_ids],
+    ).values_list("object_id", "at")
+    for object_id, at in events:
+        pk = int(object_id)
+        found[pk] = max(found.get(pk, at), at)
+    return found
+
+
+def plan_session_cancellations(session_ids=None, *, now: datetime | None = None) -> int:
+    """Tell every patient expected at a cancelled session (its roster on the day, or the
+    individual session's patient) that it will not take place: one notice per patient
+    and channel, due at the cancellation. Only for sessions not yet started; a notice
+    still pending when the session starts is withdrawn (it would only confuse)."""
+    from core.models import AuditEvent
+    from scheduling.models import Session, SessionStatus
+    from scheduling.selectors import rosters_for_sessions
+
+    now = clock.now(now)
+    if session_ids is None:
+        recent = AuditEvent.objects.filter(
+            action=SESSION_CANCELLED_ACTION,
+            object_type=SESSION,
+            at__gte=now - CANCELLATION_LOOKBACK,
+        ).values_list("object_id", flat=True)
+        session_ids = {int(pk) for pk in recent} | _pending_object_ids(
+            [Kind.SESSION_CANCELLED], SESSION
+        )
+    sessions = list(
+        Session.objects.filter(pk__in=set(session_ids)).select_related("site", "patient")
+    )
+    if not sessions:
+        return 0
+    cancelled_at = _cancelled_at([s.pk for s in sessions])
+    live = [
+        s
+        for s in sessions
+        if s.status == SessionStatus.CANCELLED and s.starts_at > now and s.pk in cancelled_at
+    ]
+    rosters = rosters_for_sessions(live) if live else {}
+    reachable = _reachable({p.pk for roster in rosters.values() for p in roster})
+    prefs = _prefs([p.user for p in reachable.values()])
+    for session in sessions:
+        planned = [
+            _patient_plan(
+                Kind.SESSION_CANCELLED,
+                reachable[patient.pk],
+                cancelled_at[session.pk],
+                prefs[reachable[patient.pk].user_id],
+                {"at": session.starts_at.isoformat()},
+            )
+            for patient in rosters.get(session.pk, [])
+            if patient.pk in reachable
+        ]
+        services.sync_object_reminders(
+            kind=Kind.SESSION_CANCELLED,
+            object_type=SESSION,
+            object_id=session.pk,
+            planned=planned,
+            now=now,
+            reason="session started, or patient no longer on its roster",
         )
     return len(sessions)
 
@@ -489,7 +570,7 @@ def still_applies_many(rows, now: datetime) -> dict[int, tuple[bool, dict]]:
         for s in Selection.objects.filter(pk__in=ids(SELECTION)).values("pk", "status", "deadline")
     }
     sessions = {
-        s["pk"]: s["status"] == SessionStatus.SCHEDULED and s["starts_at"] > now
+        s["pk"]: s
         for s in Session.objects.filter(pk__in=ids(SESSION)).values("pk", "status", "starts_at")
     }
     homework = dict(
@@ -506,7 +587,18 @@ def still_applies_many(rows, now: datetime) -> dict[int, tuple[bool, dict]]:
         if row.object_type == SELECTION:
             result[row.pk] = selections.get(row.object_id, False), {}
         elif row.object_type == SESSION:
-            result[row.pk] = sessions.get(row.object_id, False), {}
+            # A reminder is for a session still on; a cancellation notice for one still
+            # cancelled. Either is pointless once the session's start has passed.
+            session = sessions.get(row.object_id)
+            status = (
+                SessionStatus.CANCELLED
+                if row.kind == Kind.SESSION_CANCELLED
+                else SessionStatus.SCHEDULED
+            )
+            result[row.pk] = (
+                bool(session and session["status"] == status and session["starts_at"] > now),
+                {},
+            )
         elif row.object_type == HOMEWORK:
             result[row.pk] = homework.get(row.object_id) in OPEN_HOMEWORK_STATUSES, {}
         elif row.object_type == "patients.MedicationOrder":
@@ -554,7 +646,7 @@ def plan_patient_ext(patient_id: int, *, now: datetime) -> None:
     """After a discharge, hold or preference change: re-plan this patient's sources."""
     from drugtests.models import Selection
     from recovery.models import OPEN_HOMEWORK_STATUSES, HomeworkAssignment
-    from scheduling.models import Session
+    from scheduling.models import Session, SessionStatus
 
     plan_selections(
         Selection.objects.filter(patient_id=patient_id, deadline__gt=now).values_list(
@@ -578,6 +670,20 @@ def plan_patient_ext(patient_id: int, *, now: datetime) -> None:
         )
     )
     plan_sessions(session_ids, now=now)
+    # A changed channel or a discharge changes the cancellation notices not sent yet.
+    plan_session_cancellations(
+        set(
+            Notification.objects.filter(
+                patient_id=patient_id, kind=Kind.SESSION_CANCELLED, status=Status.PENDING
+            ).values_list("object_id", flat=True)
+        )
+        | set(
+            Session.objects.filter(
+                patient_id=patient_id, starts_at__gt=now, status=SessionStatus.CANCELLED
+            ).values_list("pk", flat=True)
+        ),
+        now=now,
+    )
     plan_meeting_shortfall(now=now, patient_ids=[patient_id])
 
 
@@ -585,6 +691,7 @@ def replan_all_ext(*, now: datetime) -> dict:
     done = {}
     for planner in (
         plan_sessions,
+        plan_session_cancellations,
         plan_selections,
         plan_alerts,
         plan_absence_alerts,
@@ -608,13 +715,18 @@ def connect() -> None:
 
     from drugtests.models import Selection
     from recovery.models import HomeworkAssignment
-    from scheduling.models import Attendance, Session
+    from scheduling.models import Attendance, Session, SessionStatus
 
     from . import hooks
 
     def on_session(sender, instance, raw=False, **kwargs):
-        if not raw:
-            hooks.enqueue("plan_session", instance.pk)
+        if raw:
+            return
+        hooks.enqueue("plan_session", instance.pk)  # withdraws reminders of a cancelled one
+        if instance.status == SessionStatus.CANCELLED:
+            # Scheduling sends no signal of its own for a cancellation; the planner tells
+            # a cancellation made by session_cancel from a session created cancelled.
+            hooks.enqueue("plan_session_cancelled", instance.pk)
 
     def on_selection(sender, instance, raw=False, **kwargs):
         if not raw:

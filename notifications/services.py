@@ -40,9 +40,9 @@ from . import channels, messages, privacy
 from .models import (
     MANDATORY_KINDS,
     PATIENT_OPTIONAL_KINDS,
+    WAITS_OUT_QUIET_HOURS,
     Channel,
     InboundSms,
-    Kind,
     Notification,
     NotificationPreference,
     Status,
@@ -198,10 +198,10 @@ class Planned:
 
 
 def _deliver_after(kind: str, channel: str, due_at: datetime, pref, tz) -> datetime:
-    # The check-in notice is the one kind that must get through quiet hours: it waits
+    # The check-in notice and a cancellation must get through quiet hours: they wait
     # for them to end. Other kinds are dropped at send time (their portal copy stays).
     if (
-        kind == Kind.DRUG_TEST_NOTICE
+        kind in WAITS_OUT_QUIET_HOURS
         and channel != Channel.IN_APP
         and in_quiet_hours(due_at, pref.quiet_start, pref.quiet_end, tz)
     ):
@@ -538,7 +538,7 @@ def _prepare(
                     staff_tz[row.recipient_id] = recipient_tz(row.recipient)
                 tz = staff_tz[row.recipient_id]
             if in_quiet_hours(now, pref.quiet_start, pref.quiet_end, tz):
-                if row.kind != Kind.DRUG_TEST_NOTICE:
+                if row.kind not in WAITS_OUT_QUIET_HOURS:
                     ends.setdefault("skipped: quiet hours", []).append(row.pk)
                     return
                 _finish(

@@ -83,6 +83,11 @@ def plan_session(session_id: int) -> int:
     return planning_ext.plan_sessions([session_id])
 
 
+@shared_task(name="notifications.tasks.plan_session_cancelled", ignore_result=True)
+def plan_session_cancelled(session_id: int) -> int:
+    return planning_ext.plan_session_cancellations([session_id])
+
+
 @shared_task(name="notifications.tasks.plan_selection", ignore_result=True)
 def plan_selection(selection_id: int) -> int:
     return planning_ext.plan_selections([selection_id])

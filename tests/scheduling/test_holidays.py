@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditEvent
 from scheduling import services, tasks
@@ -157,6 +158,16 @@ def test_adding_a_holiday_cancels_that_days_sessions_and_tells_the_patients(
         mine = reminders.filter(patient=patient)
         assert not mine.filter(status=Status.PENDING).exists()
         assert mine.filter(status=Status.CANCELLED).exists()
+    # And each patient is told: a cancellation notice, due now, in the portal.
+    assert ("plan_session_cancelled", session.pk) in inline_tasks
+    notices = Notification.objects.filter(
+        kind=Kind.SESSION_CANCELLED, object_id=session.pk, status=Status.PENDING
+    )
+    assert {(n.patient_id, n.channel) for n in notices} == {
+        (ada.pk, "in_app"),
+        (bo.pk, "in_app"),
+    }
+    assert all(n.deliver_after <= timezone.now() for n in notices)
 
     # Removing the holiday does not bring the session back.
     services.holiday_remove(actor=director, holiday=Holiday.objects.get(site=site, date=day))
