@@ -656,7 +656,7 @@ def holidays(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"{holiday.name} added: {site.name} is closed on {format_day(holiday.date)}; "
-                "that day's sessions are cancelled and their patients' reminders withdrawn.",
+                "that day's sessions are cancelled and their patients told.",
             )
             return redirect(_holidays_url(site, holiday.date.year))
     days = list(Holiday.objects.filter(site=site, date__year=year).order_by("date"))
