@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from core.admin import NoDeleteAdmin
 
@@ -25,8 +27,27 @@ class SiteScheduleAdmin(NoDeleteAdmin):
     list_display = ["site", "open_days", "weeks_ahead", "attendance_edit_days"]
 
 
+class HolidayAdminForm(forms.ModelForm):
+    class Meta:
+        model = Holiday
+        fields = ["site", "date", "name"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and data.get("site") and data.get("date"):
+            from .services import holiday_check
+
+            try:
+                holiday_check(site=data["site"], day=data["date"])
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+        return data
+
+
 @admin.register(Holiday)
 class HolidayAdmin(NoDeleteAdmin):
+    form = HolidayAdminForm
     list_display = ["date", "name", "site", "status", "source"]
     list_filter = ["site", "status", "source"]
     # Closing and opening a day go through the services (audit, cancellations): the

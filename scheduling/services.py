@@ -494,6 +494,15 @@ def _validate_holiday_day(site: Site, day: date, now: datetime) -> None:
         )
 
 
+def holiday_check(*, site: Site, day: date, now: datetime | None = None) -> None:
+    """Refuse a day ``holiday_add`` would refuse, for a form to show before it saves
+    (the admin's add form calls it; a refusal must be a message, never a server error)."""
+    _validate_holiday_day(site, day, clock.now(now))
+    existing = Holiday.objects.filter(site=site, date=day, status=HolidayStatus.CLOSED).first()
+    if existing is not None:
+        raise ValidationError({"date": f"That day is already a holiday ({existing.name})."})
+
+
 @transaction.atomic
 def holiday_add(
     *, actor: User | None, site: Site, day: date, name: str, now: datetime | None = None

@@ -13,9 +13,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.a11y import assert_accessible
-from tests.conftest import save_screen
+from tests.conftest import SCENARIO_NOW, save_screen
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.frozen(SCENARIO_NOW),  # the scenario instant (tests/conftest.py)
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ import pytest
 
 from dashboard.panels import alerts_for
 from recovery.services import homework_submit
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import NY, WED, WEEK, queries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 
 def test_alert_queue_runs_a_fixed_number_of_queries(

@@ -8,6 +8,10 @@ from core.models import AuditEvent
 from dashboard.models import AlertDismissal
 from dashboard.panels import alerts_for
 from patients import services
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 
 def _injections(alerts):

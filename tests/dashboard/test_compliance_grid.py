@@ -8,10 +8,11 @@ from django.urls import reverse
 from core.models import AuditEvent
 from recovery.models import HomeworkSubmission
 from recovery.services import homework_submit
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import NY, WED, WEEK, queries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 URL = reverse("dashboard:compliance")
 Q = f"?week={WEEK.isoformat()}"
 

@@ -8,10 +8,11 @@ from dashboard.rules_recovery import meeting_shortfall, overdue_homework, waitin
 from patients.models import Patient
 from recovery.models import HomeworkSubmission
 from recovery.services import homework_review, homework_submit, meeting_requirement_set
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import NY, WEEK, queries
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 TUE, WED, FRI, SAT = (WEEK + timedelta(days=d) for d in (1, 2, 4, 5))
 
 

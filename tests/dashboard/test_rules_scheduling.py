@@ -13,6 +13,10 @@ from dashboard.panels import alerts_for
 from dashboard.rules import RULES, collect_alerts
 from dashboard.rules_scheduling import no_contact, unexcused_streak, weekly_hours_short
 from patients.models import Enrollment, Patient
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 NY = ZoneInfo("America/New_York")
 # Wednesday November 18 2026, 22:00 in New York; the evening track meets Mon/Tue/Thu.

@@ -4,9 +4,13 @@ from datetime import date, time
 
 import pytest
 
-from tests.conftest import save_screen
+from tests.conftest import SCENARIO_NOW, save_screen
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.frozen(SCENARIO_NOW),  # the scenario instant (tests/conftest.py)
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def _logout(page):

@@ -11,8 +11,9 @@ from drugtests import demo
 from drugtests.models import Draw, Selection, TestAlert, TestingPolicy
 from patients.models import ProgramPhase
 from patients.services import medication_order_create
+from tests.conftest import SCENARIO_NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 
 @pytest.fixture

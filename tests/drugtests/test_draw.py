@@ -9,10 +9,11 @@ from drugtests.models import Draw, DrawPoolEntry, ImmutableError, Selection
 from drugtests.selectors import eligible_pool
 from drugtests.services import draw_run
 from patients import services as patient_services
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import MONDAY, NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 
 def test_draw_stores_commitment_pool_hash_and_chain(make_patient, phases, policies, site):

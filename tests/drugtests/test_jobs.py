@@ -7,10 +7,11 @@ from django.core.management import CommandError, call_command
 from drugtests.models import Draw, Outcome, Selection, SiteTestingSettings, TestAlert
 from drugtests.services import selections_mark_missed, specimen_collect
 from drugtests.tasks import mark_missed_after_deadline, run_due_draws
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import MONDAY, NOW, NY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 AFTER_DEADLINE = datetime.combine(MONDAY, time(17, 1), tzinfo=NY)
 
 

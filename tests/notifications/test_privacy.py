@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from notifications import messages, privacy, services
 from notifications.models import Channel, Kind, Notification, NotificationPreference, Status
+from tests.conftest import SCENARIO_NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 # The list (kept here, apart from the code's own list, so the test does not
 # just agree with the code).

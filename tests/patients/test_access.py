@@ -12,8 +12,9 @@ from django.utils import timezone
 from patients import services
 from patients.access import patients_visible_to
 from privacy.models import BreakGlassGrant
+from tests.conftest import SCENARIO_NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 
 def visible(user) -> set[int]:

@@ -9,6 +9,10 @@ from django.db import connection
 
 from patients import services
 from patients.models import Enrollment, EnrollmentEvent
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 
 @pytest.mark.django_db(transaction=True)

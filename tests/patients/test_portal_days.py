@@ -1,7 +1,13 @@
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
+
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 
 def test_portal_home_counts_days_in_the_program(client, make_patient):

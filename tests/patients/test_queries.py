@@ -7,6 +7,10 @@ import pytest
 from django.urls import reverse
 
 from patients import services
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 # A counselor's access rule reads their sites first (one small query per check, see
 # patients/access.py); the caseload's filter finds its track and counselor choices in one.

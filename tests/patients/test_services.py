@@ -17,8 +17,12 @@ from patients.models import (
 )
 from patients.selectors import current_enrollment, prescribed_medications
 from patients.signals import track_membership_changed
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import ADMITTED, NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 Kind = EnrollmentEvent.Kind
 

@@ -13,8 +13,12 @@ from patients.models import (
     MedicationOrder,
     Patient,
 )
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import ADMITTED
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 Kind = EnrollmentEvent.Kind
 

@@ -8,6 +8,10 @@ from core.models import AuditEvent
 from patients import services as patient_services
 from privacy.models import BreakGlassGrant, Disclosure
 from privacy.services import PART2_NOTICE
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 
 @pytest.fixture

@@ -16,8 +16,12 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from patients import services as patient_services
+from tests.conftest import SCENARIO_NOW
 
 from .urlwalk import iter_routes
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 
 @dataclass

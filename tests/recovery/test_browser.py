@@ -9,10 +9,14 @@ from django.utils import timezone
 
 from recovery import services
 from recovery.models import HomeworkAssignment, HomeworkStatus, Meeting, MeetingStatus
-from tests.conftest import save_screen
+from tests.conftest import SCENARIO_NOW, save_screen
 from tests.recovery.conftest import NY, png_bytes
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.frozen(SCENARIO_NOW),  # the scenario instant (tests/conftest.py)
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+]
 
 COMMENT = "Please add one trigger from this week."
 

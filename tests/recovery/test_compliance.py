@@ -14,6 +14,10 @@ from recovery.compliance import (
     week_compliance,
 )
 from recovery.models import Meeting, MeetingRequirement, MeetingStatus
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")

@@ -15,7 +15,11 @@ from recovery.models import (
     HomeworkSubmission,
     ReviewOutcome,
 )
+from tests.conftest import SCENARIO_NOW
 from tests.recovery.conftest import NOW, NY, pdf_bytes, upload
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 DUE = date(2026, 11, 27)
 

@@ -9,7 +9,11 @@ from django.utils import timezone
 from core.models import AuditEvent
 from recovery import services
 from recovery.models import Attachment, Meeting, MeetingStatus, Sponsor, StepProgress
+from tests.conftest import SCENARIO_NOW
 from tests.recovery.conftest import NOW, NY, png_bytes, upload
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 URL = reverse("recovery:portal_meetings")
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from recovery.models import Attachment, HomeworkSubmission, Meeting
 from recovery.storage import private_storage
 from recovery.uploads import check_upload
+from tests.conftest import SCENARIO_NOW
 from tests.recovery.conftest import (
     NY,
     docx_bytes,
@@ -23,6 +24,9 @@ from tests.recovery.conftest import (
     png_bytes,
     upload,
 )
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,10 @@ from django.urls import reverse
 from core.models import AuditEvent
 from patients import services
 from reports.census import kaplan_meier
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 PERIOD = {"start": "2026-08-01", "end": "2026-11-20"}
 

@@ -6,6 +6,10 @@ from django.urls import reverse
 
 from scheduling import services as scheduling_services
 from scheduling.models import Session
+from tests.conftest import SCENARIO_NOW
+
+# Written for the suite's scenario instant (tests/conftest.py).
+pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 
 NY = ZoneInfo("America/New_York")
 PERIOD = {"start": "2026-11-02", "end": "2026-11-15"}

@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 
 from scheduling.models import Holiday, Session, SessionStatus
+from tests.conftest import SCENARIO_NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 
 def test_admin_holiday_cancels_the_days_sessions(client, director, evening_series, track):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from scheduling import services, tasks
 from scheduling.models import Holiday, HolidayStatus, Session, SessionStatus
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import NOW, NY
 
@@ -73,6 +74,8 @@ def test_a_removed_day_is_not_re_added_by_the_top_up(site, director, test_now):
 # --- series ----------------------------------------------------------------------
 
 
+# Built on the scheduling scenario (series from Sep 1 2026, tests/scheduling/conftest.py).
+@pytest.mark.frozen(SCENARIO_NOW)
 def test_series_skip_the_seeded_holidays(site, evening_series, track):
     # Thanksgiving 2026 is a Thursday, an evening-track day; the session is not held.
     day = date(2026, 11, 26)
@@ -85,6 +88,8 @@ def test_series_skip_the_seeded_holidays(site, evening_series, track):
     ).exists()
 
 
+# Built on the scheduling scenario (series from Sep 1 2026, tests/scheduling/conftest.py).
+@pytest.mark.frozen(SCENARIO_NOW)
 def test_a_removed_holiday_is_not_skipped_by_later_sessions(site, director, track, counselor):
     # Columbus Day 2027 (Mon Oct 11): the clinic stays open, so the series meets.
     day = date(2027, 10, 11)
@@ -123,6 +128,8 @@ def inline_tasks(monkeypatch):
     return published
 
 
+# Built on the scheduling scenario (series from Sep 1 2026, tests/scheduling/conftest.py).
+@pytest.mark.frozen(SCENARIO_NOW)
 def test_adding_a_holiday_cancels_that_days_sessions_and_tells_the_patients(
     site,
     director,

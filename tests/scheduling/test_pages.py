@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from scheduling import services
 from scheduling.models import Attendance, AttendanceChange, Session, SessionStatus
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import MONDAY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 NY = ZoneInfo("America/New_York")
 

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 
 from scheduling import services
 from scheduling.models import Holiday, Session, SessionStatus, SiteSchedule
+from tests.conftest import SCENARIO_NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

@@ -10,10 +10,11 @@ from patients import services as patient_services
 from scheduling import services
 from scheduling.models import Attendance, AttendanceChange, Session
 from scheduling.selectors import session_roster_patients
+from tests.conftest import SCENARIO_NOW
 
 from .conftest import NOW
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 NY = ZoneInfo("America/New_York")
 
