@@ -31,3 +31,26 @@ def test_admin_cannot_delete_sessions_or_attendance(client, director, evening_se
     session = Session.objects.filter(series=evening_series).first()
     response = client.get(f"/admin/scheduling/session/{session.pk}/delete/")
     assert response.status_code == 403
+
+
+def test_admin_holiday_in_the_past_is_refused_on_the_form_not_a_server_error(
+    client, director, site
+):
+    client.force_login(director)
+    response = client.post(
+        "/admin/scheduling/holiday/add/",
+        {"site": site.pk, "date": "2026-10-01", "name": "Too late"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["date"]
+    assert not Holiday.objects.filter(site=site, date=date(2026, 10, 1)).exists()
+
+
+def test_admin_holiday_already_closed_is_refused_on_the_form(client, director, site):
+    client.force_login(director)
+    response = client.post(
+        "/admin/scheduling/holiday/add/",
+        {"site": site.pk, "date": "2026-11-26", "name": "Thanksgiving again"},
+    )
+    assert response.status_code == 200
+    assert "already a holiday" in str(response.context["adminform"].form.errors)
