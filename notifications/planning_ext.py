@@ -355,10 +355,43 @@ def plan_alerts(*, now: datetime | None = None) -> int:
     return len(alerts)
 
 
+# As the dashboard's rule: an absence a month before is not "in a row".
+ABSENCE_LOOKBACK_DAYS = 28
+
+
+def _previous_statuses(rows) -> dict[int, str]:
+    """Each attendance row's previous recorded status for the same patient, by session
+    start, in one query. Cancelled sessions neither count nor break a streak: the same
+    rule as the dashboard's ``scheduling.selectors.unexcused_streaks``."""
+    from scheduling.models import Attendance, SessionStatus
+
+    if not rows:
+        return {}
+    earliest = min(a.session.starts_at for a in rows) - timedelta(days=ABSENCE_LOOKBACK_DAYS)
+    history: dict[int, list[tuple[datetime, str]]] = {}
+    for patient_id, starts_at, status in (
+        Attendance.objects.filter(
+            patient_id__in={a.patient_id for a in rows},
+            session__status=SessionStatus.SCHEDULED,
+            session__starts_at__gte=earliest,
+        )
+        .order_by("patient_id", "-session__starts_at")
+        .values_list("patient_id", "session__starts_at", "status")
+    ):
+        history.setdefault(patient_id, []).append((starts_at, status))
+    previous = {}
+    for att in rows:
+        for starts_at, status in history.get(att.patient_id, []):
+            if starts_at < att.session.starts_at:
+                previous[att.pk] = status
+                break
+    return previous
+
+
 def plan_absence_alerts(attendance_ids=None, *, now: datetime | None = None) -> int:
     """Staff alert when a patient's attendance record is the second unexcused absence
     in a row (by session start). A corrected record cancels a pending alert."""
-    from scheduling.models import Attendance, AttendanceStatus
+    from scheduling.models import Attendance, AttendanceStatus, SessionStatus
 
     now = clock.now(now)
     if attendance_ids is None:
@@ -372,22 +405,17 @@ def plan_absence_alerts(attendance_ids=None, *, now: datetime | None = None) -> 
             "session", "patient__site", "patient__primary_counselor"
         )
     )
+    previous_status = _previous_statuses(rows)
     for att in rows:
         planned = []
         counselor = att.patient.primary_counselor
         if (
             att.status == AttendanceStatus.UNEXCUSED
+            and att.session.status == SessionStatus.SCHEDULED
             and counselor is not None
             and counselor.is_active
         ):
-            previous = (
-                Attendance.objects.filter(
-                    patient_id=att.patient_id, session__starts_at__lt=att.session.starts_at
-                )
-                .order_by("-session__starts_at")
-                .values_list("status", flat=True)
-                .first()
-            )
+            previous = previous_status.get(att.pk)
             if previous == AttendanceStatus.UNEXCUSED:
                 pref = services.preference_for(counselor)
                 planned.append(

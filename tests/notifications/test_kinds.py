@@ -351,3 +351,29 @@ def test_second_unexcused_absence_in_a_row_alerts_the_counselor(on_track, track,
     Attendance.objects.filter(pk=two.pk).update(status="excused")
     planning_ext.plan_absence_alerts(now=now)
     assert rows_of(Kind.STAFF_ALERT, object_id=two.pk).get().status == Status.CANCELLED
+
+
+def test_a_cancelled_session_between_two_absences_neither_counts_nor_breaks_the_streak(
+    on_track, track, counselor
+):
+    """The reminder's rule agrees with the dashboard's (scheduling.selectors.unexcused_streaks):
+    a cancelled session's attendance row is not an absence in a row."""
+    from scheduling.models import Attendance, SessionStatus
+
+    now = timezone.now()
+    attended = group_session(track, datetime(2026, 12, 1, 18, 0, tzinfo=NY))
+    called_off = group_session(track, datetime(2026, 12, 3, 18, 0, tzinfo=NY))
+    missed = group_session(track, datetime(2026, 12, 8, 18, 0, tzinfo=NY))
+
+    def mark(session, status):
+        return Attendance.objects.create(
+            session=session, patient=on_track, status=status, recorded_at=now, updated_at=now
+        )
+
+    mark(attended, "present")
+    mark(called_off, "unexcused")  # marked, then the session was cancelled
+    called_off.status = SessionStatus.CANCELLED
+    called_off.save(update_fields=["status"])
+    last = mark(missed, "unexcused")
+    planning_ext.plan_absence_alerts([last.pk], now=now)
+    assert not rows_of(Kind.STAFF_ALERT, object_id=last.pk).exists()
