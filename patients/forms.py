@@ -26,7 +26,7 @@ from .models import (
     ReferralSource,
 )
 from .selectors import CaseloadStatus, counselors_at, patients_visible_to, sites_for
-from .services import PATIENT_EDITABLE_FIELDS, site_today, validate_date_of_birth
+from .services import CANCEL_REASON_MAX, PATIENT_EDITABLE_FIELDS, site_today, validate_date_of_birth
 
 
 class DateInput(forms.DateInput):
@@ -448,6 +448,7 @@ class ScheduledChangeCancelForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=CANCEL_REASON_MAX,
         help_text="Kept with the change, who cancelled it and when.",
     )
 

@@ -1120,6 +1120,9 @@ def scheduled_changes_apply_due(*, now: datetime | None = None) -> dict[str, int
     return dict(outcomes)
 
 
+CANCEL_REASON_MAX = 500
+
+
 @transaction.atomic
 def scheduled_change_cancel(
     *, actor: User | None, change: ScheduledChange, reason: str, now: datetime | None = None
@@ -1128,6 +1131,10 @@ def scheduled_change_cancel(
     now = clock.now(now)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the change is cancelled."})
+    if len(reason) > CANCEL_REASON_MAX or "\x00" in reason:
+        raise ValidationError(
+            {"reason": f"Keep the reason to {CANCEL_REASON_MAX} characters of plain text."}
+        )
     cancelled = ScheduledChange.objects.filter(
         pk=change.pk, status__in=(ChangeStatus.PENDING, ChangeStatus.FAILED)
     ).update(

@@ -4,6 +4,7 @@ reaches it, then applied once by the beat task through the same service."""
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from core.clock import local_datetime, site_today, week_start
@@ -372,6 +373,25 @@ def test_cancelling_is_audited_and_a_cancelled_change_never_applies(
     assert apply_due(noon(on, site))["applied"] == 0
     current.refresh_from_db()
     assert current.level == "2.1"
+
+
+@pytest.mark.parametrize("reason", ["x" * 501, "null\x00byte"])
+def test_a_cancel_reason_too_long_or_with_a_nul_is_refused_and_nothing_cancelled(
+    counselor, current, today, test_now, reason
+):
+    services.enrollment_change_level(
+        actor=counselor,
+        enrollment=current,
+        level="2.5",
+        effective_date=today + timedelta(days=3),
+        reason="r",
+        now=test_now,
+    )
+    change = pending(current.patient).get()
+    with pytest.raises(ValidationError):
+        services.scheduled_change_cancel(actor=counselor, change=change, reason=reason)
+    change.refresh_from_db()
+    assert change.status == "pending"
 
 
 @pytest.mark.parametrize(
