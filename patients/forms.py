@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
+from core.clock import site_today
 from core.models import User
 from scheduling.models import Track
 
@@ -26,7 +27,7 @@ from .models import (
     ReferralSource,
 )
 from .selectors import CaseloadStatus, counselors_at, patients_visible_to, sites_for
-from .services import CANCEL_REASON_MAX, PATIENT_EDITABLE_FIELDS, site_today, validate_date_of_birth
+from .services import CANCEL_REASON_MAX, PATIENT_EDITABLE_FIELDS, validate_date_of_birth
 
 
 class DateInput(forms.DateInput):

@@ -223,6 +223,25 @@ def _stored(value):
     return value
 
 
+def _schedule_admission(
+    *, actor, patient, admission_date: date, now: datetime, label: str, level, track, **args
+) -> ScheduledChange:
+    """An admission (or re-admission) dated ahead: no episode exists until its date."""
+    return _schedule(
+        actor=actor,
+        kind=Change.ADMISSION,
+        patient=patient,
+        enrollment=None,
+        effective_date=admission_date,
+        now=now,
+        summary=f"{label} to {ProgramLevel(level).label}"
+        + (f", {track.name}" if track is not None else ""),
+        level=level,
+        track=track,
+        **args,
+    )
+
+
 def _schedule(
     *,
     actor: User | None,
@@ -352,15 +371,12 @@ def patient_admit(
     if deferred:
         # The patient exists (the chart, the caseload) but no episode of care does until
         # the date: nothing that counts enrollments can count this one early.
-        change = _schedule(
+        change = _schedule_admission(
             actor=actor,
-            kind=Change.ADMISSION,
             patient=patient,
-            enrollment=None,
-            effective_date=admission_date,
+            admission_date=admission_date,
             now=now,
-            summary=f"Admission to {ProgramLevel(level).label}"
-            + (f", {track.name}" if track is not None else ""),
+            label="Admission",
             level=level,
             track=track,
             phase=phase,
@@ -968,15 +984,12 @@ def enrollment_readmit(
         _check_counselor(counselor, patient.site_id)
     _require_no_pending_admission(patient)
     if _deferred(patient.site, admission_date, "admission_date", now):
-        return _schedule(
+        return _schedule_admission(
             actor=actor,
-            kind=Change.ADMISSION,
             patient=patient,
-            enrollment=None,
-            effective_date=admission_date,
+            admission_date=admission_date,
             now=now,
-            summary=f"Re-admission to {ProgramLevel(level).label}"
-            + (f", {track.name}" if track is not None else ""),
+            label="Re-admission",
             level=level,
             track=track,
             phase=phase,
