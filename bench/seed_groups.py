@@ -30,8 +30,7 @@ def split_tracks(ctx) -> None:
     from django.db import connection
 
     from core.models import Role, StaffProfile
-    from patients.models import Enrollment, TrackMembership
-    from scheduling.models import Track
+    from patients.models import Enrollment, Track, TrackMembership
 
     counselors = defaultdict(list)
     for profile in StaffProfile.objects.filter(role=Role.COUNSELOR).prefetch_related("sites"):

@@ -12,6 +12,7 @@ from .models import (
     MedicationOrder,
     Patient,
     ProgramPhase,
+    Track,
     TrackMembership,
 )
 
@@ -76,6 +77,12 @@ class ConsentInline(ReadOnlyInline):
 class ProgramPhaseAdmin(NoDeleteAdmin):
     list_display = ["name", "number", "site", "is_active"]
     list_filter = ["site", "is_active"]
+
+
+@admin.register(Track)
+class TrackAdmin(NoDeleteAdmin):
+    list_display = ["name", "site", "kind", "level", "default_facilitator", "capacity", "is_active"]
+    list_filter = ["site", "kind", "level", "is_active"]
 
 
 @admin.register(Patient)

@@ -88,7 +88,7 @@ def seed_setup(ctx: DemoContext) -> None:
 
 
 def _tracks(site):
-    from scheduling.models import Track
+    from .models import Track
 
     return list(Track.objects.filter(site=site, is_active=True).order_by("kind", "name"))
 

@@ -12,7 +12,6 @@ from django.utils.dateparse import parse_datetime
 
 from core.clock import site_today
 from core.models import User
-from scheduling.models import Track
 
 from .models import (
     INJECTABLE_MEDICATIONS,
@@ -25,6 +24,7 @@ from .models import (
     ProgramLevel,
     ProgramPhase,
     ReferralSource,
+    Track,
 )
 from .selectors import CaseloadStatus, counselors_at, patients_visible_to, sites_for
 from .services import CANCEL_REASON_MAX, PATIENT_EDITABLE_FIELDS, validate_date_of_birth

@@ -101,6 +101,47 @@ class ProgramPhase(models.Model):
         return self.name
 
 
+class TrackKind(models.TextChoices):
+    DAY = "day", "Day track"
+    EVENING = "evening", "Evening track"
+
+
+class Track(models.Model):
+    """A cohort's weekly programme at one site, e.g. the IOP evening track.
+
+    Part of the programme structure that enrollments and track memberships point at;
+    scheduling builds its series and sessions on it. It lived in ``scheduling`` until
+    patients and scheduling stopped importing each other, hence the table name.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="tracks")
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=10, choices=TrackKind.choices)
+    level = models.CharField(max_length=3, choices=ProgramLevel.choices)
+    default_facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    room = models.CharField(max_length=80, blank=True)
+    video_link = models.URLField(blank=True)
+    capacity = models.PositiveSmallIntegerField(default=12)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "scheduling_track"
+        ordering = ["site", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="track_name_unique_per_site"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="track_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Patient(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
@@ -197,7 +238,7 @@ class Enrollment(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="enrollments")
     level = models.CharField(max_length=3, choices=ProgramLevel.choices)
     track = models.ForeignKey(
-        "scheduling.Track",
+        Track,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -390,9 +431,7 @@ class TrackMembership(models.Model):
         Enrollment, on_delete=models.PROTECT, related_name="track_memberships"
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
-    track = models.ForeignKey(
-        "scheduling.Track", on_delete=models.PROTECT, related_name="memberships"
-    )
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="memberships")
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
 

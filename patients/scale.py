@@ -72,7 +72,7 @@ def _groups(ctx, by_site, where) -> dict[tuple[int, str], list]:
     who keeps the demo's groups and a typical caseload)."""
     import math
 
-    from scheduling.models import Track
+    from .models import Track
 
     needed: dict[tuple[int, str], int] = defaultdict(int)
     for site, level in where:

@@ -11,7 +11,6 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from core.clock import week_start
 from core.formats import format_day
 from core.models import Role, Site, User
-from scheduling.models import TrackKind
 
 from .access import patient_get_for_user, patients_visible_to
 from .models import (
@@ -24,6 +23,7 @@ from .models import (
     Patient,
     ProgramLevel,
     ScheduledChange,
+    TrackKind,
     weekly_minimum_minutes,
 )
 

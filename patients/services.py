@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 
@@ -34,6 +34,7 @@ from .models import (
     ProgramLevel,
     ProgramPhase,
     ScheduledChange,
+    Track,
     TrackMembership,
     age_on,
 )
@@ -1042,11 +1043,12 @@ _APPLIERS = {
 }
 
 
-def _loaded(name: str, value):
+def _loaded(name: str, value: Any) -> Any:
+    """A payload value (as stored in JSON) turned back into the argument the service takes."""
     if value is None:
         return None
     if name == "track":
-        return apps.get_model("scheduling", "Track").objects.get(pk=value)
+        return Track.objects.get(pk=value)
     if name == "phase":
         return ProgramPhase.objects.get(pk=value)
     if name == "counselor":

@@ -12,14 +12,7 @@ from .models import (
     Session,
     SessionSeries,
     SiteSchedule,
-    Track,
 )
-
-
-@admin.register(Track)
-class TrackAdmin(NoDeleteAdmin):
-    list_display = ["name", "site", "kind", "level", "default_facilitator", "capacity", "is_active"]
-    list_filter = ["site", "kind", "level", "is_active"]
 
 
 @admin.register(SiteSchedule)

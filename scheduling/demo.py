@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from core.clock import local_datetime
 from core.demo import DemoContext
-from patients.models import ProgramLevel, TrackMembership
+from patients.models import ProgramLevel, Track, TrackKind, TrackMembership
 
 from . import services
 from .models import (
@@ -21,8 +21,6 @@ from .models import (
     Session,
     SessionSeries,
     SessionStatus,
-    Track,
-    TrackKind,
 )
 
 TRACKS = [

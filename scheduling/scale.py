@@ -13,10 +13,10 @@ from collections import defaultdict
 
 from django.db.models import Count, Q
 
-from patients.models import ProgramLevel, TrackMembership
+from patients.models import ProgramLevel, Track, TrackMembership
 
 from . import demo
-from .models import Attendance, AttendanceChange, Session, SessionSeries, SessionStatus, Track
+from .models import Attendance, AttendanceChange, Session, SessionSeries, SessionStatus
 from .services import build_rrule, sessions_materialize
 
 BATCH = 5000

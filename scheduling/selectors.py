@@ -27,18 +27,12 @@ from patients.models import (
     Enrollment,
     Patient,
     ProgramLevel,
+    Track,
     TrackMembership,
     weekly_minimum_minutes,
 )
 
-from .models import (
-    ATTENDED_STATUSES,
-    Attendance,
-    Session,
-    SessionStatus,
-    SiteSchedule,
-    Track,
-)
+from .models import ATTENDED_STATUSES, Attendance, Session, SessionStatus, SiteSchedule
 
 # --- access ----------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from core import audit, clock
 from core.clock import local_datetime, site_today
 from core.formats import format_day, format_time, format_when
 from core.models import Site, User
-from patients.models import Patient, TrackMembership
+from patients.models import Patient, Track, TrackMembership
 
 from .models import (
     ATTENDED_STATUSES,
@@ -39,7 +39,6 @@ from .models import (
     SessionSeries,
     SessionStatus,
     SiteSchedule,
-    Track,
 )
 from .selectors import session_roster_patients
 

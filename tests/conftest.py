@@ -210,7 +210,7 @@ def collector(make_staff):
 
 @pytest.fixture
 def track(site, counselor):
-    from scheduling.models import Track
+    from patients.models import Track
 
     return Track.objects.create(
         site=site,
@@ -225,7 +225,7 @@ def track(site, counselor):
 
 @pytest.fixture
 def day_track(site, counselor):
-    from scheduling.models import Track
+    from patients.models import Track
 
     return Track.objects.create(
         site=site, name="IOP Day", kind="day", level="2.1", default_facilitator=counselor

@@ -22,14 +22,14 @@ def enrollment(make_patient, track, phases):
 
 @pytest.fixture
 def php_track(site, counselor):
-    from scheduling.models import Track
+    from patients.models import Track
 
     return Track.objects.create(site=site, name="PHP Day", kind="day", level="2.5")
 
 
 @pytest.fixture
 def op_track(site, counselor):
-    from scheduling.models import Track
+    from patients.models import Track
 
     return Track.objects.create(site=site, name="OP Weekly", kind="evening", level="1.0")
 

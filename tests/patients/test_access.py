@@ -63,7 +63,7 @@ def test_a_site_that_widens_access_shows_all_its_patients_and_no_other_sites(
 def test_a_roster_at_another_site_is_not_enough(
     counselor, outside_counselor, make_patient, other_site
 ):
-    from scheduling.models import Track
+    from patients.models import Track
 
     west_group = Track.objects.create(
         site=other_site, name="West", kind="day", level="2.1", default_facilitator=counselor

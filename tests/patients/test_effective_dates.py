@@ -229,7 +229,7 @@ def test_the_task_applies_each_change_once(current, site, today, test_now):
 
 
 def test_the_task_applies_in_the_sites_zone(admit, other_site, frontdesk):
-    from scheduling.models import Track
+    from patients.models import Track
 
     west = Track.objects.create(site=other_site, name="West", kind="day", level="2.1")
     # 12:00 UTC on 18 Nov is 04:00 in Los Angeles: both sides agree it is the 18th.

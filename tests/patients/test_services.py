@@ -125,7 +125,7 @@ def test_admit_accepts_patient_on_twelfth_birthday(site, frontdesk):
 
 
 def test_admit_refuses_track_of_another_site(site, other_site, frontdesk):
-    from scheduling.models import Track
+    from patients.models import Track
 
     west = Track.objects.create(site=other_site, name="West IOP", kind="day", level="2.1")
     with pytest.raises(ValidationError) as exc:

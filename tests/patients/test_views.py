@@ -65,7 +65,7 @@ def test_front_desk_intake_creates_patient_and_enrollment(
 
 
 def test_intake_form_limits_choices_to_the_site(client, frontdesk, site, track, other_site):
-    from scheduling.models import Track
+    from patients.models import Track
 
     Track.objects.create(site=other_site, name="West Evening", kind="evening", level="2.1")
     client.force_login(frontdesk)
@@ -75,7 +75,7 @@ def test_intake_form_limits_choices_to_the_site(client, frontdesk, site, track, 
 
 
 def test_intake_refuses_track_of_another_site(client, frontdesk, site, other_site):
-    from scheduling.models import Track
+    from patients.models import Track
 
     west = Track.objects.create(site=other_site, name="West Evening", kind="evening", level="2.1")
     client.force_login(frontdesk)
@@ -574,7 +574,7 @@ def test_caseload_lists_only_visible_patients(
 def test_caseload_filter_offers_the_tracks_and_counselors_of_visible_patients(
     client, counselor, other_counselor, make_patient, track, day_track
 ):
-    from scheduling.models import Track
+    from patients.models import Track
 
     make_patient(last="Mine", track=track)
     elsewhere = Track.objects.create(site=track.site, name="Other group", kind="day", level="2.1")
@@ -625,7 +625,7 @@ def test_caseload_filters_by_phase_track_level_and_status(
 def test_caseload_drops_an_unknown_filter_value_and_keeps_the_others(
     client, frontdesk, make_patient, other_site
 ):
-    from scheduling.models import Track
+    from patients.models import Track
 
     west = Track.objects.create(site=other_site, name="West IOP", kind="day", level="2.1")
     alpha = make_patient(last="Alpha")
@@ -667,7 +667,7 @@ def test_staff_home_census_counts_open_enrollments(client, frontdesk, make_patie
 
 
 def test_director_intake_at_a_chosen_site_limits_choices_to_it(client, director, other_site, track):
-    from scheduling.models import Track
+    from patients.models import Track
 
     west = Track.objects.create(site=other_site, name="West Evening", kind="evening", level="2.1")
     client.force_login(director)

@@ -61,7 +61,7 @@ def test_new_york_spring_forward_week_keeps_local_start(day_track):
 
 def test_london_dst_week_lands_at_local_time(org, counselor):
     from core.models import Site
-    from scheduling.models import Track
+    from patients.models import Track
 
     london = Site.objects.create(
         organization=org, name="Camden", code="camden", time_zone="Europe/London"

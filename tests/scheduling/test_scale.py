@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from patients.models import Track
 from scheduling.models import (
     ATTENDED_STATUSES,
     Attendance,
@@ -14,7 +15,6 @@ from scheduling.models import (
     Session,
     SessionSeries,
     SessionStatus,
-    Track,
 )
 from scheduling.selectors import rosters_for_sessions
 
