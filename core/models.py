@@ -1,10 +1,17 @@
+from __future__ import annotations
+
 from datetime import time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.functional import cached_property
+
+if TYPE_CHECKING:
+    from patients.models import Patient
 
 
 def validate_time_zone(value: str) -> None:
@@ -86,7 +93,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     @cached_property
-    def staff(self) -> "StaffProfile | None":
+    def staff(self) -> StaffProfile | None:
         try:
             return self.staff_profile
         except StaffProfile.DoesNotExist:
@@ -100,11 +107,19 @@ class User(AbstractUser):
     def is_clinic_staff(self) -> bool:
         return self.staff is not None and self.is_active
 
-    @cached_property
-    def patient_record(self):
-        from patients.models import Patient
-
-        return Patient.objects.filter(user=self).select_related("site").first()
+    @property
+    def patient_record(self) -> Patient | None:
+        # Patient.user's reverse accessor, so core never imports patients. Filled once
+        # with the patient's site in the same query (every portal page reads the site's
+        # clock); the accessor then answers, a missing patient included.
+        accessor = type(self).patient
+        if not accessor.is_cached(self):
+            patients = accessor.related.related_model._default_manager.select_related("site")
+            prefetch_related_objects([self], Prefetch("patient", queryset=patients))
+        try:
+            return self.patient
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def is_portal_patient(self) -> bool:

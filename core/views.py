@@ -1,13 +1,12 @@
 import logging
 
+from celery import current_app
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from clinic.celery import app as celery_app
 
 from .access import patient_required, staff_required
 from .panels import collect
@@ -58,7 +57,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("healthz: database down: %s", exc)
         status["database"] = "down"
     try:
-        with celery_app.connection_for_write() as conn:
+        # The app the project configured (clinic.celery sets it as current): core sits
+        # below clinic and does not import it.
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         logger.warning("healthz: broker down: %s", exc)
