@@ -10,8 +10,6 @@ removed, since removal cannot be made part of the transaction.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from importlib import import_module
-from importlib.util import find_spec
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -24,6 +22,7 @@ from core.formats import format_day
 from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient, TrackMembership
+from scheduling.selectors import session_roster_patients
 
 from .models import (
     Attachment,
@@ -512,12 +511,6 @@ def homework_assign_track(
     return created, skipped
 
 
-def session_roster_available() -> bool:
-    if find_spec("scheduling.selectors") is None:
-        return False
-    return hasattr(import_module("scheduling.selectors"), "session_roster_patients")
-
-
 @transaction.atomic
 def homework_assign_session(
     *,
@@ -530,9 +523,7 @@ def homework_assign_session(
     """Assign to everyone on a scheduling session's roster (whom the user may see).
     Returns (created, skipped as already assigned)."""
     now = clock.now(now)
-    if not session_roster_available():
-        raise ValidationError({"session": "Session rosters are not available yet."})
-    roster = import_module("scheduling.selectors").session_roster_patients(session)
+    roster = session_roster_patients(session)
     patients = (
         patients_visible_to(actor)
         .filter(pk__in=[p.pk for p in roster])

@@ -7,9 +7,12 @@ filters by ``patients_visible_to``; portal views take the patient from the login
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,10 +24,10 @@ from core import audit
 from core.access import patient_required, site_ids_for, staff_required
 from core.clock import site_today, week_start
 from core.forms import add_service_errors
-from core.models import AuditEvent, Role
+from core.models import AuditEvent, Role, Site
 from patients.access import patient_get_for_user
-from patients.models import ProgramPhase
-from scheduling.models import Track
+from patients.models import ProgramPhase, Track
+from scheduling.models import Session
 
 from . import selectors, services
 from .forms import (
@@ -278,12 +281,8 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
     return render(request, "recovery/patient.html", context)
 
 
-def _group_sessions(site_qs):
+def _group_sessions(site_qs: QuerySet[Site]) -> QuerySet[Session]:
     """Group sessions from two weeks back to three weeks ahead, for roster assignment."""
-    if not services.session_roster_available():
-        return None
-    from scheduling.models import Session
-
     today = timezone.localdate()
     return (
         Session.objects.filter(
@@ -298,7 +297,7 @@ def _group_sessions(site_qs):
     )
 
 
-def _library_context(request, **forms):
+def _library_context(request: HttpRequest, **forms: BaseForm) -> dict[str, Any]:
     sites = site_ids_for(request.user)
     staff = request.user.staff
     site_qs = staff.organization.sites.filter(is_active=True)
@@ -319,8 +318,7 @@ def _library_context(request, **forms):
     }
     sessions = _group_sessions(site_qs)
     context["sessions_qs"] = sessions
-    if sessions is not None:
-        context["session_form"] = SessionAssignForm(templates=templates, sessions=sessions)
+    context["session_form"] = SessionAssignForm(templates=templates, sessions=sessions)
     context.update(forms)
     return context
 
@@ -344,7 +342,7 @@ def library(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Added to the library.")
                 return redirect(url)
         return render(request, "recovery/library.html", {**base, "template_form": form})
-    if request.POST.get("action") == "session" and base["sessions_qs"] is not None:
+    if request.POST.get("action") == "session":
         return _library_assign_session(request, base, url)
     form = GroupAssignForm(
         request.POST,
