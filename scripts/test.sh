@@ -56,6 +56,11 @@ echo "make test: database $db_label; broker $broker_label; browser $([ $chrome =
 echo "--- ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "--- import contracts"
+# The apps' layers and independence (pyproject.toml, [tool.importlinter]), then no
+# import cycle between the modules of one app.
+.venv/bin/lint-imports
+$PY scripts/check_cycles.py
 echo "--- migrations"
 DEBUG=1 DATABASE_URL="sqlite://:memory:" $PY manage.py makemigrations --check --dry-run
 echo "--- check --deploy (production settings)"
