@@ -1,7 +1,7 @@
 """An experiment, not the benchmark's data: ``seed_scale`` with therapy groups of a
 realistic size.
 
-``patients/scale.py`` spreads every patient over the demo's eight tracks, so a group
+``bench/scale/patients.py`` spreads every patient over the demo's eight tracks, so a group
 holds N/8 patients (62 at 500, 625 at 5,000) and a counselor who facilitates four of them
 sees half a site. Real IOP groups hold about a dozen. This runs the same command, but
 right after the patients are seeded (before the scheduling hook builds the series and the
@@ -97,21 +97,21 @@ def split_tracks(ctx) -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    import patients.scale
+    from bench.scale import patients
 
-    original = patients.scale.seed_patients
+    original = patients.seed_patients
 
     def seed_patients(ctx):
         original(ctx)
         split_tracks(ctx)
 
-    patients.scale.seed_patients = seed_patients
+    patients.seed_patients = seed_patients
     call_command("seed_scale", *sys.argv[1:])
 
 

@@ -349,8 +349,6 @@ if not DEBUG:
 # a different secret store and survive a SECRET_KEY rotation.
 AUDIT_HMAC_KEY = _get("AUDIT_HMAC_KEY", str, "") or SECRET_KEY
 
-BENCH_FLOOR = _flag("STEPWISE_BENCH_FLOOR", False)
-
 DEMO_PASSWORD_DEFAULT = "stepwise-demo-2026"
 
 # --- Logging ----------------------------------------------------------------

@@ -11,12 +11,12 @@ rejection has its reason, an in-person meeting has a place, one round awaits rev
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
 from patients.models import Enrollment
-
-from .models import (
+from recovery.models import (
     AttendanceMode,
     HomeworkAssignment,
     HomeworkStatus,
@@ -28,6 +28,9 @@ from .models import (
     Sponsor,
     StepProgress,
 )
+
+if TYPE_CHECKING:
+    from bench.scale import ScaleContext
 
 MEETINGS = [
     ("aa", "Big Book Study", AttendanceMode.IN_PERSON, "St. Mark's Church hall"),
@@ -58,7 +61,7 @@ def copy_rows(model, fields: list[str], rows: list[tuple]) -> int:
     return len(rows)
 
 
-def _active(ctx) -> list[tuple]:
+def _active(ctx: ScaleContext) -> list[tuple]:
     return list(
         Enrollment.objects.filter(site__in=ctx.sites, status="active")
         .order_by("patient_id")
@@ -72,7 +75,7 @@ def _active(ctx) -> list[tuple]:
     )
 
 
-def _meetings(ctx, active, tz) -> int:
+def _meetings(ctx: ScaleContext, active, tz) -> int:
     if Meeting.objects.filter(site__in=ctx.sites).exists():
         return 0
     fields = [
@@ -143,7 +146,7 @@ def _meetings(ctx, active, tz) -> int:
     return copy_rows(Meeting, fields, rows)
 
 
-def _sponsors_and_steps(ctx, active) -> int:
+def _sponsors_and_steps(ctx: ScaleContext, active) -> int:
     if Sponsor.objects.filter(patient__site__in=ctx.sites).exists():
         return 0
     sponsors, steps = [], []
@@ -178,7 +181,7 @@ def _sponsors_and_steps(ctx, active) -> int:
     return len(sponsors) + len(steps)
 
 
-def _homework(ctx, active, tz) -> tuple[int, int]:
+def _homework(ctx: ScaleContext, active, tz) -> tuple[int, int]:
     """One piece a week from the site's library, due a week later."""
     if HomeworkAssignment.objects.filter(site__in=ctx.sites).exists():
         return 0, 0
@@ -301,7 +304,7 @@ def _homework(ctx, active, tz) -> tuple[int, int]:
     return len(assignments), len(subs)
 
 
-def seed_scale(ctx) -> None:
+def seed_scale(ctx: ScaleContext) -> None:
     tz = {site.pk: site.tz for site in ctx.sites}
     active = _active(ctx)
     meetings = _meetings(ctx, active, tz)
