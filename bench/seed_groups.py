@@ -20,13 +20,17 @@ import os
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+if TYPE_CHECKING:
+    from bench.scale import ScaleContext
+
 GROUP_SIZE = int(os.environ.get("BENCH_GROUP_SIZE", "12"))
 
 
-def split_tracks(ctx) -> None:
+def split_tracks(ctx: ScaleContext) -> None:
     from django.db import connection
 
     from core.models import Role, StaffProfile
@@ -107,7 +111,7 @@ def main() -> None:
 
     original = patients.seed_patients
 
-    def seed_patients(ctx):
+    def seed_patients(ctx: ScaleContext) -> None:
         original(ctx)
         split_tracks(ctx)
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Q
@@ -47,11 +48,13 @@ ABSENT_SHARE = 0.03  # on buprenorphine, but the cup shows none
 ALERTS_OPEN_DAYS = 14  # older alerts were worked and resolved
 
 
-def _arr(values) -> list:
+def _arr(values: Iterable[Any]) -> list[Any]:
     return list(values)
 
 
-def _readings(panel: tuple[str, ...], meds: frozenset[str], flavour: str):
+def _readings(
+    panel: tuple[str, ...], meds: frozenset[str], flavour: str
+) -> list[tuple[str, str, Any]]:
     expected = expected_analytes(meds)
     out = []
     for code in panel:
