@@ -14,7 +14,7 @@ import holidays
 from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core import audit, clock
 from core.clock import local_datetime, site_today
@@ -641,7 +641,9 @@ def _lock_booking(site: Site, facilitator: User | None, patient: Patient | None)
         list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
 
 
-def _overlapping(starts_at: datetime, ends_at: datetime, exclude_pk: int | None):
+def _overlapping(
+    starts_at: datetime, ends_at: datetime, exclude_pk: int | None
+) -> QuerySet[Session]:
     qs = Session.objects.filter(
         status=SessionStatus.SCHEDULED, starts_at__lt=ends_at, ends_at__gt=starts_at
     )
