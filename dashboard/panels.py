@@ -2,7 +2,7 @@ from django.utils import timezone
 
 from core import clock
 from core.models import Role
-from core.panels import Panel
+from core.panels import Panel, register
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Patient
 
@@ -37,7 +37,8 @@ def alerts_for(user, now=None):
     return [a for a in collect_alerts(patients, today, only=only) if a.key not in dismissed]
 
 
+@register("staff_home", order=1)
 def staff_home(request, sites):
     if request.user.role not in (Role.COUNSELOR, Role.MEDICAL):
         return None
-    return Panel("dashboard/_alerts.html", {"alerts": alerts_for(request.user)}, order=1)
+    return Panel("dashboard/_alerts.html", {"alerts": alerts_for(request.user)})

@@ -8,12 +8,13 @@ from core import clock
 from core.clock import site_today
 from core.formats import format_time
 from core.models import Role
-from core.panels import Panel
+from core.panels import Panel, register
 
 from .models import DeadlineKind, Selection, TestAlert
 from .selectors import counts_for_sites, notice_at
 
 
+@register("portal_home", order=5)
 def portal_home(request, patient) -> Panel | None:
     # Shown on the site-local day of the test only, while it is still to be given.
     now = clock.now()
@@ -36,10 +37,10 @@ def portal_home(request, patient) -> Panel | None:
     return Panel(
         template="drugtests/_portal_notice.html",
         context={"selection": selection, "report_by": report_by, "site": patient.site},
-        order=5,
     )
 
 
+@register("chart", order=40)
 def chart(request, patient) -> Panel | None:
     rows = list(
         Selection.objects.filter(patient=patient)
@@ -54,10 +55,10 @@ def chart(request, patient) -> Panel | None:
             "can_order": request.user.role in (Role.DIRECTOR, Role.MEDICAL, Role.COUNSELOR),
             "can_open": request.user.role in (Role.DIRECTOR, Role.MEDICAL, Role.COUNSELOR),
         },
-        order=40,
     )
 
 
+@register("staff_home", order=30)
 def staff_home(request, sites) -> Panel | None:
     if not sites:
         return None
@@ -70,5 +71,4 @@ def staff_home(request, sites) -> Panel | None:
     return Panel(
         template="drugtests/_staff_home.html",
         context={"counts": counts, "alerts": alerts},
-        order=30,
     )

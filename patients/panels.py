@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from core.panels import Panel
+from core.panels import Panel, register
 
 from .selectors import site_census
 
 
+@register("staff_home", order=10)
 def staff_home(request, sites) -> Panel | None:
     """Census of the user's sites: open enrollments by status, level, track and phase.
 
@@ -15,9 +16,10 @@ def staff_home(request, sites) -> Panel | None:
     if not sites:
         return None
     census = site_census([s.pk for s in sites])
-    return Panel(template="patients/_census_panel.html", context={"sites": census}, order=10)
+    return Panel(template="patients/_census_panel.html", context={"sites": census})
 
 
+@register("portal_home", order=5)
 def portal_home(request, patient) -> Panel | None:
     """Days in the program: a plain count, from the current episode's admission."""
     from django.utils import timezone
@@ -32,5 +34,4 @@ def portal_home(request, patient) -> Panel | None:
     return Panel(
         template="patients/_portal_days.html",
         context={"days": max(days, 1), "since": enrollment.admission_date},
-        order=5,
     )

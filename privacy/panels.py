@@ -1,11 +1,12 @@
 from django.utils import timezone
 
 from core.models import Role
-from core.panels import Panel
+from core.panels import Panel, register
 
 from .models import BreakGlassGrant, Disclosure
 
 
+@register("staff_home", order=5)
 def staff_home(request, sites):
     if request.user.role != Role.DIRECTOR:
         return None
@@ -16,9 +17,10 @@ def staff_home(request, sites):
     )
     if not grants:
         return None
-    return Panel("privacy/_home_break_glass.html", {"grants": grants}, order=5)
+    return Panel("privacy/_home_break_glass.html", {"grants": grants})
 
 
+@register("chart", order=90)
 def chart(request, patient):
     user = request.user
     grant = (
@@ -35,5 +37,4 @@ def chart(request, patient):
             "can_disclose": user.role in (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK),
             "is_director": user.role == Role.DIRECTOR,
         },
-        order=90,
     )

@@ -7,12 +7,13 @@ from django.urls import reverse
 
 from core.clock import site_today
 from core.models import Role
-from core.panels import Panel
+from core.panels import Panel, register
 
 from . import selectors
 from .models import OPEN_HOMEWORK_STATUSES, HomeworkStatus
 
 
+@register("staff_home", order=40)
 def staff_home(request, sites):
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR):
         return None
@@ -20,10 +21,10 @@ def staff_home(request, sites):
     return Panel(
         template="recovery/_panel_staff_home.html",
         context={"counts": counts, "queue_url": reverse("recovery:queue")},
-        order=40,
     )
 
 
+@register("chart", order=60)
 def chart(request, patient):
     # Minimum necessary: collection technicians do not need recovery work.
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK):
@@ -43,10 +44,10 @@ def chart(request, patient):
             "homework_more": max(0, len(homework) - 8),
             "url": reverse("recovery:patient", args=[patient.pk]),
         },
-        order=60,
     )
 
 
+@register("portal_home", order=40)
 def portal_home(request, patient):
     today = site_today(patient.site)
     due = [
@@ -65,5 +66,4 @@ def portal_home(request, patient):
             "homework_url": reverse("recovery:portal_homework"),
             "meetings_url": reverse("recovery:portal_meetings"),
         },
-        order=40,
     )

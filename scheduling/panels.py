@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.clock import site_today, week_start
-from core.panels import Panel
+from core.panels import Panel, register
 
 from .models import Attendance, SessionStatus
 from .selectors import (
@@ -24,6 +24,7 @@ CHART_RECENT = 6
 STAFF_HOME_MAX = 12
 
 
+@register("chart", order=20)
 def chart(request, patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
@@ -45,10 +46,10 @@ def chart(request, patient) -> Panel | None:
             "week": week,
             "can_book": request.user.role in ("director", "counselor", "medical", "frontdesk"),
         },
-        order=20,
     )
 
 
+@register("staff_home", order=10)
 def staff_home(request, sites) -> Panel | None:
     if not sites or request.user.role not in ("director", "counselor", "medical", "frontdesk"):
         return None
@@ -78,10 +79,10 @@ def staff_home(request, sites) -> Panel | None:
     return Panel(
         template="scheduling/_panel_staff_home.html",
         context={"entries": entries, "multi_site": len(sites) > 1},
-        order=10,
     )
 
 
+@register("portal_home", order=10)
 def portal_home(request, patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
@@ -93,5 +94,4 @@ def portal_home(request, patient) -> Panel | None:
     return Panel(
         template="scheduling/_panel_portal_home.html",
         context={"next": upcoming[0] if upcoming else None, "tz": patient.site.time_zone},
-        order=10,
     )
