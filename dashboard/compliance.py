@@ -17,7 +17,7 @@ from core import clock
 from core.clock import week_bounds
 from drugtests.models import Outcome, Selection
 from patients.models import Enrollment, Patient
-from recovery.compliance import ComplianceStatus, WeekCompliance, requirement_for, week_compliance
+from recovery.compliance import WeekCompliance, requirement_for, week_compliance
 from recovery.models import HomeworkAssignment, Meeting, MeetingRequirement
 from scheduling.selectors import WeekHours, weekly_hours
 
@@ -101,16 +101,6 @@ class HomeworkCell:
         return self.LABELS[self.state][2]
 
 
-MEETING_COLOURS = {
-    ComplianceStatus.MET: ("✓", "success"),
-    ComplianceStatus.AWAITING: ("…", "info"),
-    ComplianceStatus.IN_PROGRESS: ("…", "secondary"),
-    ComplianceStatus.SHORT: ("✗", "danger"),
-    ComplianceStatus.NOT_REQUIRED: ("–", "light"),
-}
-HOURS_SYMBOLS = {"met": "✓", "on_track": "…", "at_risk": "!", "below": "✗", "no_minimum": "–"}
-
-
 @dataclass
 class GridRow:
     patient: Patient
@@ -121,15 +111,15 @@ class GridRow:
 
     @property
     def hours_symbol(self) -> str:
-        return HOURS_SYMBOLS.get(self.hours.status, "")
+        return self.hours.status.symbol
 
     @property
     def meetings_symbol(self) -> str:
-        return MEETING_COLOURS[self.meetings.status][0] if self.meetings else ""
+        return self.meetings.status.symbol if self.meetings else ""
 
     @property
     def meetings_colour(self) -> str:
-        return MEETING_COLOURS[self.meetings.status][1] if self.meetings else "light"
+        return self.meetings.status.colour if self.meetings else "light"
 
     @property
     def homework_counts(self) -> dict[str, int]:

@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from core.clock import week_bounds
 from core.formats import format_day
+from patients.compliance import ComplianceStatus
 from patients.models import Enrollment, EnrollmentStatus, Patient
-from recovery.compliance import ComplianceStatus, requirement_for, week_compliance
+from recovery.compliance import requirement_for, week_compliance
 from recovery.models import (
     OPEN_HOMEWORK_STATUSES,
     HomeworkAssignment,

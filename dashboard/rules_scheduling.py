@@ -15,9 +15,10 @@ from django.urls import reverse
 
 from core.clock import week_start
 from core.formats import format_day
+from patients.compliance import ComplianceStatus
 from patients.models import EnrollmentStatus, Patient
 from scheduling.models import ATTENDED_STATUSES, Attendance, SessionStatus
-from scheduling.selectors import ComplianceStatus, unexcused_streaks, weekly_hours
+from scheduling.selectors import unexcused_streaks, weekly_hours
 
 from .rules import Alert, _chart, rule
 

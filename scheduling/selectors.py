@@ -22,6 +22,7 @@ from core.access import site_ids_for
 from core.clock import local_datetime, site_today, week_start
 from core.models import AuditEvent, Site, User
 from patients.access import patients_visible_to
+from patients.compliance import ComplianceStatus
 from patients.models import (
     OPEN_STATUSES,
     Enrollment,
@@ -186,28 +187,6 @@ def patient_sessions(patient: Patient, first: date, last: date) -> list[Session]
 # --- hours compliance ------------------------------------------------------
 
 
-class ComplianceStatus:
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    BELOW = "below"
-    MET = "met"
-    NO_MINIMUM = "no_minimum"
-    LABELS = {
-        "on_track": "On track",
-        "at_risk": "At risk",
-        "below": "Below minimum",
-        "met": "Minimum met",
-        "no_minimum": "No minimum",
-    }
-    BADGES = {
-        "on_track": "info",
-        "at_risk": "warning",
-        "below": "danger",
-        "met": "success",
-        "no_minimum": "secondary",
-    }
-
-
 @dataclass
 class WeekHours:
     patient: Patient
@@ -220,16 +199,20 @@ class WeekHours:
     # held earlier today that is not marked yet still counts as pending).
     remaining_minutes: int = 0
     minimum_minutes: int = 0
-    status: str = ComplianceStatus.NO_MINIMUM
+    status: ComplianceStatus = ComplianceStatus.NO_MINIMUM
     days: dict = field(default_factory=dict)  # local date -> attended minutes
 
     @property
     def status_label(self) -> str:
-        return ComplianceStatus.LABELS[self.status]
+        # Hours keep the words their pages have always shown for a met week; the meetings
+        # column, under its own heading, says only "Met".
+        if self.status == ComplianceStatus.MET:
+            return "Minimum met"
+        return self.status.label
 
     @property
     def badge(self) -> str:
-        return ComplianceStatus.BADGES[self.status]
+        return self.status.colour
 
     @property
     def level_short(self) -> str:
@@ -252,7 +235,9 @@ class WeekHours:
         return self.hours(self.minimum_minutes)
 
 
-def compliance_status(*, attended: int, remaining: int, minimum: int, week_over: bool) -> str:
+def compliance_status(
+    *, attended: int, remaining: int, minimum: int, week_over: bool
+) -> ComplianceStatus:
     """On track while the minimum is still reachable; at risk mid-week once it is not;
     below minimum when the week ended short."""
     if minimum <= 0:
