@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Max, Min, Prefetch, QuerySet
 from django.urls import reverse
 
-from core.clock import week_bounds
+from core.clock import week_bounds, week_start
 from core.formats import format_day
 from patients.compliance import ComplianceStatus
 from patients.models import Enrollment, EnrollmentStatus, Patient
@@ -112,7 +112,7 @@ def meeting_shortfall(patients: QuerySet[Patient], today: date) -> list[Alert]:
     longer be met (at most one meeting a day is assumed) or from Friday; last week if it
     ended short. Meetings waiting for verification count towards this week (the review
     queue covers them). Four queries."""
-    monday = today - timedelta(days=today.weekday())
+    monday = week_start(today)
     last_monday = monday - timedelta(days=7)
     people = list(
         Patient.objects.filter(pk__in=_ids(patients), enrollments__status=EnrollmentStatus.ACTIVE)

@@ -19,7 +19,7 @@ from django.http import Http404
 
 from core import audit, clock
 from core.access import site_ids_for
-from core.clock import local_datetime, site_today, week_start
+from core.clock import site_today, week_bounds, week_start
 from core.models import AuditEvent, Site, User
 from patients.access import patients_visible_to
 from patients.compliance import ComplianceStatus
@@ -304,7 +304,7 @@ def weekly_hours(
 
     rows = []
     for p in patients:
-        week_end = local_datetime(monday + timedelta(days=7), datetime.min.time(), p.site.tz)
+        _, week_end = week_bounds(monday, p.site.tz)
         today = site_today(p.site, now)
         level = _level_on(enrollments[p.pk], min(sunday, today))
         adolescent = p.is_adolescent_on(monday)
