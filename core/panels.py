@@ -15,7 +15,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .models import User
 from .registry import Registry
+
+
+class PanelRequest(HttpRequest):
+    # Panels are collected only by views behind staff_required or patient_required.
+    user: User
 
 
 @dataclass

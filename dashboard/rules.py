@@ -61,17 +61,20 @@ def injection_due(patients: QuerySet[Patient], today: date) -> list[Alert]:
     )
     alerts = []
     for order in orders:
-        overdue = order.next_injection_due < today
+        due = order.next_injection_due
+        if due is None:  # excluded by the query; this narrows the type
+            continue
+        overdue = due < today
         alerts.append(
             Alert(
-                key=f"injection:{order.pk}:{order.next_injection_due.isoformat()}",
+                key=f"injection:{order.pk}:{due.isoformat()}",
                 kind="injection_due",
                 severity="danger" if overdue else "warning",
                 patient_id=order.patient_id,
                 patient_name=order.patient.display_name,
                 message=(
                     f"{order.name} injection {'overdue since' if overdue else 'due'} "
-                    f"{format_day(order.next_injection_due, year=False)}"
+                    f"{format_day(due, year=False)}"
                 ),
                 action_url=_chart(order.patient_id, "medications"),
                 action_label="Open medications",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from core.panels import Panel, register
+from core.models import Site
+from core.panels import Panel, PanelRequest, register
 
+from .models import Patient
 from .selectors import site_census
 
 
 @register("staff_home", order=10)
-def staff_home(request, sites) -> Panel | None:
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     """Census of the user's sites: open enrollments by status, level, track and phase.
 
     Counts only (no names), in one query whatever the number of patients.
@@ -20,7 +22,7 @@ def staff_home(request, sites) -> Panel | None:
 
 
 @register("portal_home", order=5)
-def portal_home(request, patient) -> Panel | None:
+def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
     """Days in the program: a plain count, from the current episode's admission."""
     from django.utils import timezone
 

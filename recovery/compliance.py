@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from core.clock import week_bounds
 from patients.compliance import ComplianceStatus
 
-from .models import MeetingRequirement, MeetingStatus
+from .models import Meeting, MeetingRequirement, MeetingStatus
 
 
 def requirement_for(
@@ -77,7 +77,7 @@ class WeekCompliance:
 def week_compliance(
     *,
     monday: date,
-    meetings: Iterable,
+    meetings: Iterable[Meeting],
     tz: ZoneInfo,
     requirement: MeetingRequirement | None,
     admitted: date | None,

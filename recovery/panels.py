@@ -6,15 +6,16 @@ from __future__ import annotations
 from django.urls import reverse
 
 from core.clock import site_today
-from core.models import Role
-from core.panels import Panel, register
+from core.models import Role, Site
+from core.panels import Panel, PanelRequest, register
+from patients.models import Patient
 
 from . import selectors
 from .models import OPEN_HOMEWORK_STATUSES, HomeworkStatus
 
 
 @register("staff_home", order=40)
-def staff_home(request, sites):
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR):
         return None
     counts = selectors.review_queue_counts(request.user)
@@ -25,7 +26,7 @@ def staff_home(request, sites):
 
 
 @register("chart", order=60)
-def chart(request, patient):
+def chart(request: PanelRequest, patient: Patient) -> Panel | None:
     # Minimum necessary: collection technicians do not need recovery work.
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK):
         return None
@@ -48,7 +49,7 @@ def chart(request, patient):
 
 
 @register("portal_home", order=40)
-def portal_home(request, patient):
+def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
     today = site_today(patient.site)
     due = [
         h

@@ -9,7 +9,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.clock import site_today, week_start
-from core.panels import Panel, register
+from core.models import Site
+from core.panels import Panel, PanelRequest, register
+from patients.models import Patient
 
 from .models import Attendance, SessionStatus
 from .selectors import (
@@ -25,7 +27,7 @@ STAFF_HOME_MAX = 12
 
 
 @register("chart", order=20)
-def chart(request, patient) -> Panel | None:
+def chart(request: PanelRequest, patient: Patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
     upcoming = [
@@ -50,7 +52,7 @@ def chart(request, patient) -> Panel | None:
 
 
 @register("staff_home", order=10)
-def staff_home(request, sites) -> Panel | None:
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     if not sites or request.user.role not in ("director", "counselor", "medical", "frontdesk"):
         return None
     now = timezone.now()
@@ -83,7 +85,7 @@ def staff_home(request, sites) -> Panel | None:
 
 
 @register("portal_home", order=10)
-def portal_home(request, patient) -> Panel | None:
+def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
     upcoming = [

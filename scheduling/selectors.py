@@ -10,7 +10,7 @@ Each function here runs a fixed number of queries whatever the data size.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -261,7 +261,7 @@ def _level_on(enrollments: list[Enrollment], on: date) -> str | None:
 
 
 def weekly_hours(
-    patients: list[Patient], monday: date, *, now: datetime | None = None
+    patients: Sequence[Patient], monday: date, *, now: datetime | None = None
 ) -> list[WeekHours]:
     """Hours of each patient in the week starting ``monday`` (site-local), in four queries."""
     now = clock.now(now)
