@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from core.clock import week_start
 from patients.models import (
     ADOLESCENT_UNDER_AGE,
     Enrollment,
@@ -69,10 +70,6 @@ def attendance_by_track(f: Filters) -> Report:
     return Report(chart=chart, columns=columns, rows=table)
 
 
-def _monday(d: date) -> date:
-    return d - timedelta(days=d.weekday())
-
-
 @report(
     "hours",
     "Average weekly hours against the minimum",
@@ -88,7 +85,7 @@ def weekly_hours(f: Filters) -> Report:
     )
     per_patient_week: dict[tuple[int, date], int] = defaultdict(int)
     for patient_id, day, total in minutes:
-        per_patient_week[(patient_id, _monday(day))] += total or 0
+        per_patient_week[(patient_id, week_start(day))] += total or 0
     episodes = list(
         Enrollment.objects.filter(
             site_id__in=f.site_ids,
@@ -101,7 +98,7 @@ def weekly_hours(f: Filters) -> Report:
         )
     )
     weeks = []
-    week = _monday(f.start)
+    week = week_start(f.start)
     while week <= f.end:
         weeks.append(week)
         week += timedelta(days=7)

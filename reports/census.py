@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Q, QuerySet
 
+from core.clock import week_start
 from patients.models import DischargeType, Enrollment, ProgramLevel
 
 from .charts import bar_chart, line_chart
@@ -13,7 +14,7 @@ from .registry import Filters, Report, report
 
 
 def _mondays(start: date, end: date) -> list[date]:
-    first = start - timedelta(days=start.weekday())
+    first = week_start(start)
     out, d = [], first
     while d <= end:
         out.append(max(d, start))
