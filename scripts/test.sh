@@ -56,6 +56,10 @@ echo "make test: database $db_label; broker $broker_label; browser $([ $chrome =
 echo "--- ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "--- mypy"
+# The django-stubs plugin imports the settings, which need DEBUG=1 (or a SECRET_KEY) to
+# load; no database or broker is opened. Cache in var/mypy_cache (pyproject.toml).
+DEBUG=1 .venv/bin/mypy
 echo "--- import contracts"
 # The apps' layers and independence (pyproject.toml, [tool.importlinter]), then no
 # import cycle between the modules of one app.
