@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.contrib.auth.models import AbstractUser
@@ -114,7 +114,8 @@ class User(AbstractUser):
         # clock); the accessor then answers, a missing patient included.
         accessor = type(self).patient
         if not accessor.is_cached(self):
-            patients = accessor.related.related_model._default_manager.select_related("site")
+            model = cast("type[Patient]", accessor.related.related_model)
+            patients = model._default_manager.select_related("site")
             prefetch_related_objects([self], Prefetch("patient", queryset=patients))
         try:
             return self.patient

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from core import audit
 from core.models import AuditEvent, Role, User
@@ -89,7 +89,9 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     return qs.filter(rule)
 
 
-def patient_get_for_user(user: User, pk: int, *, request=None, action: str = "") -> Patient:
+def patient_get_for_user(
+    user: User, pk: int, *, request: HttpRequest | None = None, action: str = ""
+) -> Patient:
     """Fetch a patient the user may see, or 404 (with an audit row for the denial).
 
     The 404 is the same whether the patient exists or not, so ids reveal nothing.

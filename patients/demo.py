@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from core.demo import DemoContext
+from core.models import Site
 
 from . import services
 from .models import (
     DischargeType,
+    Enrollment,
     Frequency,
     Medication,
     Patient,
@@ -18,6 +20,7 @@ from .models import (
     ReferralSource,
     Sex,
     Substance,
+    Track,
 )
 
 PHASES = [
@@ -87,9 +90,7 @@ def seed_setup(ctx: DemoContext) -> None:
             )
 
 
-def _tracks(site):
-    from .models import Track
-
+def _tracks(site: Site) -> list[Track]:
     return list(Track.objects.filter(site=site, is_active=True).order_by("kind", "name"))
 
 
@@ -110,7 +111,7 @@ def seed(ctx: DemoContext) -> None:
             if i % 7 not in (3, 6)
             else (ProgramLevel.PHP if i % 7 == 3 else ProgramLevel.OP)
         )
-        level_tracks = [t for t in tracks if t.level == level] or [None]
+        level_tracks: list[Track | None] = [t for t in tracks if t.level == level] or [None]
         track = level_tracks[i % len(level_tracks)]
         admitted = today - timedelta(days=7 + (i * 5) % 70)
         adolescent = i in (5, 33)
@@ -138,6 +139,8 @@ def seed(ctx: DemoContext) -> None:
             naloxone_kit_given_on=admitted if i % 3 == 0 else None,
             now=ctx.now,
         )
+        # Admitted in the past: the enrollment opens now, not as a change dated ahead.
+        assert isinstance(enrollment, Enrollment)
         patient = enrollment.patient
         portal_user = services.patient_link_portal_account(
             actor=None, patient=patient, username=f"patient{i}", password=None

@@ -1,8 +1,12 @@
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from core.admin import NoDeleteAdmin
+from core.models import User
 
 from .models import (
     Attendance,
@@ -20,14 +24,14 @@ class SiteScheduleAdmin(NoDeleteAdmin):
     list_display = ["site", "open_days", "weeks_ahead", "attendance_edit_days"]
 
 
-class HolidayAdminForm(forms.ModelForm):
+class HolidayAdminForm(forms.ModelForm[Holiday]):
     class Meta:
         model = Holiday
         fields = ["site", "date", "name"]
 
-    def clean(self):
-        data = super().clean()
-        if self.instance.pk is None and data.get("site") and data.get("date"):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance._state.adding and data.get("site") and data.get("date"):
             from .services import holiday_check
 
             try:
@@ -47,14 +51,18 @@ class HolidayAdmin(NoDeleteAdmin):
     # director's holiday screen, not a raw admin save.
     readonly_fields = ["status", "source", "created_at", "updated_at"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Holiday, form: forms.ModelForm[Holiday], change: bool
+    ) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
         # Through the service, so the day's sessions are cancelled with the holiday.
         from .services import holiday_add
 
-        saved = holiday_add(actor=request.user, site=obj.site, day=obj.date, name=obj.name)
+        # The admin lets in signed-in staff only.
+        actor = cast(User, request.user)
+        saved = holiday_add(actor=actor, site=obj.site, day=obj.date, name=obj.name)
         obj.pk = saved.pk
 
 
@@ -64,11 +72,11 @@ class SessionSeriesAdmin(NoDeleteAdmin):
     list_filter = ["track__site", "is_active"]
     readonly_fields = ["created_at", "updated_at"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Edits go through series_update (future occurrences only), not raw admin saves.
         return False
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -79,18 +87,18 @@ class SessionAdmin(NoDeleteAdmin):
     date_hierarchy = "local_date"
     raw_id_fields = ["patient", "series", "track", "facilitator"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
 class ReadOnlyAdmin(NoDeleteAdmin):
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 

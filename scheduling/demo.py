@@ -3,7 +3,8 @@ sessions, a couple of individual sessions and a cancellation."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from collections.abc import Collection
+from datetime import date, time, timedelta
 
 from django.core.exceptions import ValidationError
 
@@ -91,7 +92,7 @@ def seed_setup(ctx: DemoContext) -> None:
     ctx.log.append("Scheduling: weekly series for 4 tracks per site, sessions materialized.")
 
 
-def _attendance_for(ctx, session, patient_id):
+def _attendance_for(ctx: DemoContext, session: Session, patient_id: int) -> Attendance:
     """A realistic mix: mostly present, some late or leaving early, a few absences."""
     roll = ctx.rng.random()
     status, arrived, left = AttendanceStatus.PRESENT, None, None
@@ -164,7 +165,7 @@ def seed(ctx: DemoContext) -> None:
     )
 
 
-def _next_weekday(day, weekday, closed=frozenset()):
+def _next_weekday(day: date, weekday: int, closed: Collection[date] = frozenset()) -> date:
     day = day + timedelta(days=(weekday - day.weekday()) % 7 or 7)
     while day in closed:
         day += timedelta(weeks=1)

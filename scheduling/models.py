@@ -321,10 +321,10 @@ class Session(models.Model):
     def neutral_title(self) -> str:
         return NEUTRAL_TITLES[self.is_individual]
 
-    def local_start(self):
+    def local_start(self) -> datetime:
         return self.starts_at.astimezone(self.site.tz)
 
-    def local_end(self):
+    def local_end(self) -> datetime:
         return self.ends_at.astimezone(self.site.tz)
 
 
