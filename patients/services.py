@@ -8,6 +8,7 @@ step and writes its audit row, all in one transaction.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -120,7 +121,7 @@ def _event(
     )
 
 
-def _audit(action: str, enrollment: Enrollment, actor: User | None, **detail) -> None:
+def _audit(action: str, enrollment: Enrollment, actor: User | None, **detail: Any) -> None:
     audit.record(
         action=action,
         actor=actor,
@@ -175,8 +176,10 @@ def _open_membership(enrollment: Enrollment, start: date) -> None:
     )
 
 
-def _check_track_and_phase(site: Site, level: str, track, phase) -> None:
-    errors = {}
+def _check_track_and_phase(
+    site: Site, level: str, track: Track | None, phase: ProgramPhase | None
+) -> None:
+    errors: dict[str, str] = {}
     if track is not None:
         if track.site_id != site.pk:
             errors["track"] = "That track belongs to another site."
@@ -216,7 +219,8 @@ def _deferred(site: Site, on: date, field: str, now: datetime) -> bool:
     return on > today
 
 
-def _stored(value):
+def _stored(value: object) -> object:
+    """A service argument as the JSON payload of a scheduled change keeps it."""
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, date):
@@ -225,7 +229,15 @@ def _stored(value):
 
 
 def _schedule_admission(
-    *, actor, patient, admission_date: date, now: datetime, label: str, level, track, **args
+    *,
+    actor: User | None,
+    patient: Patient,
+    admission_date: date,
+    now: datetime,
+    label: str,
+    level: str,
+    track: Track | None,
+    **args: Any,
 ) -> ScheduledChange:
     """An admission (or re-admission) dated ahead: no episode exists until its date."""
     return _schedule(
@@ -252,7 +264,7 @@ def _schedule(
     effective_date: date,
     now: datetime,
     summary: str,
-    **arguments,
+    **arguments: Any,
 ) -> ScheduledChange:
     change = ScheduledChange.objects.create(
         patient=patient,
@@ -268,7 +280,7 @@ def _schedule(
     return change
 
 
-def _audit_change(action: str, change: ScheduledChange, actor: User | None, **detail) -> None:
+def _audit_change(action: str, change: ScheduledChange, actor: User | None, **detail: Any) -> None:
     audit.record(
         action=action,
         actor=actor,
@@ -330,7 +342,7 @@ def patient_admit(
     primary_substance: str,
     level: str,
     admission_date: date,
-    track=None,
+    track: Track | None = None,
     phase: ProgramPhase | None = None,
     counselor: User | None = None,
     expected_end_date: date | None = None,
@@ -338,7 +350,7 @@ def patient_admit(
     referral_note: str = "",
     mrn: str = "",
     now: datetime | None = None,
-    **demographics,
+    **demographics: Any,
 ) -> Enrollment | ScheduledChange:
     """Intake: create the patient and their first enrollment in one step. A future
     admission date creates the patient and schedules the admission instead."""
@@ -412,7 +424,18 @@ def patient_admit(
     return enrollment
 
 
-def _enrollment_open(*, actor, patient, site, level, track, phase, admission_date, now, **extra):
+def _enrollment_open(
+    *,
+    actor: User | None,
+    patient: Patient,
+    site: Site,
+    level: str,
+    track: Track | None,
+    phase: ProgramPhase | None,
+    admission_date: date,
+    now: datetime,
+    **extra: Any,
+) -> Enrollment:
     try:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(
@@ -488,7 +511,7 @@ def patient_update(
     patient: Patient,
     now: datetime | None = None,
     expected_updated_at: datetime | None = None,
-    **changes,
+    **changes: Any,
 ) -> Patient:
     """Change demographics. A form posts the ``updated_at`` it was rendered with: its
     unchanged fields would otherwise silently undo a colleague's save made meanwhile."""
@@ -560,7 +583,7 @@ def enrollment_change_level(
     level: str,
     effective_date: date,
     reason: str,
-    track=None,
+    track: Track | None = None,
     expected_version: int | None = None,
     now: datetime | None = None,
 ) -> Enrollment | ScheduledChange:
@@ -573,6 +596,7 @@ def enrollment_change_level(
         raise ValidationError({"level": "The patient is already at that level of care."})
     _require_not_before_last(enrollment, effective_date, "effective_date", (Kind.LEVEL,))
     old = ProgramLevel(enrollment.level).label
+    new_track: Track | None
     if track is not None:
         new_track = track  # chosen explicitly: it must serve the new level (checked below)
     else:
@@ -614,7 +638,15 @@ def enrollment_change_level(
     return enrollment
 
 
-def _switch_track(enrollment, track, effective_date, *, actor, now, reason) -> None:
+def _switch_track(
+    enrollment: Enrollment,
+    track: Track | None,
+    effective_date: date,
+    *,
+    actor: User | None,
+    now: datetime,
+    reason: str,
+) -> None:
     old = enrollment.track
     if enrollment.status == EnrollmentStatus.ACTIVE:
         _close_membership(enrollment, effective_date - timedelta(days=1))
@@ -652,7 +684,7 @@ def enrollment_change_track(
     *,
     actor: User | None,
     enrollment: Enrollment,
-    track,
+    track: Track | None,
     effective_date: date,
     reason: str = "",
     expected_version: int | None = None,
@@ -955,7 +987,7 @@ def enrollment_readmit(
     patient: Patient,
     level: str,
     admission_date: date,
-    track=None,
+    track: Track | None = None,
     phase: ProgramPhase | None = None,
     expected_end_date: date | None = None,
     referral_source: str = "self",
@@ -1031,7 +1063,7 @@ def enrollment_readmit(
 # --- applying and cancelling scheduled changes -------------------------------------
 
 # kind -> (the service that applies it, the name of its date argument)
-_APPLIERS = {
+_APPLIERS: dict[str, tuple[Callable[..., Enrollment | ScheduledChange], str]] = {
     Change.ADMISSION: (enrollment_readmit, "admission_date"),
     Change.LEVEL: (enrollment_change_level, "effective_date"),
     Change.TRACK: (enrollment_change_track, "effective_date"),
