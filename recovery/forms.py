@@ -16,6 +16,8 @@ from django.db.models import QuerySet
 from core.formats import format_when
 from core.forms import SiteDateTimeField
 from core.models import Site
+from patients.models import Track
+from scheduling.models import Session
 
 from .models import AttendanceMode, Fellowship, HomeworkTemplate
 from .uploads import ACCEPT_ATTR, ALLOWED_LABEL
@@ -152,7 +154,7 @@ class GroupAssignForm(forms.Form):
     template: forms.ModelChoiceField[HomeworkTemplate] = forms.ModelChoiceField(
         label="Homework", queryset=HomeworkTemplate.objects.none()
     )
-    track: forms.ModelChoiceField[Any] = forms.ModelChoiceField(  # scheduling.Track
+    track: forms.ModelChoiceField[Track] = forms.ModelChoiceField(
         label="Track roster", queryset=None
     )
     roster_date = forms.DateField(label="Roster on", widget=forms.DateInput(attrs={"type": "date"}))
@@ -162,7 +164,7 @@ class GroupAssignForm(forms.Form):
         self,
         *args: Any,
         templates: QuerySet[HomeworkTemplate],
-        tracks: QuerySet[Any],  # scheduling.Track: recovery does not import scheduling
+        tracks: QuerySet[Track],
         action: str = "",
         **kwargs: Any,
     ) -> None:
@@ -170,7 +172,7 @@ class GroupAssignForm(forms.Form):
         cast(
             "forms.ModelChoiceField[HomeworkTemplate]", self.fields["template"]
         ).queryset = templates
-        cast("forms.ModelChoiceField[Any]", self.fields["track"]).queryset = tracks
+        cast("forms.ModelChoiceField[Track]", self.fields["track"]).queryset = tracks
         self.helper = _helper("Assign to the whole roster", action=action)
 
     def clean(self) -> dict[str, Any]:
@@ -182,8 +184,8 @@ class GroupAssignForm(forms.Form):
         return data
 
 
-class SessionChoiceField(forms.ModelChoiceField[Any]):  # scheduling.Session
-    def label_from_instance(self, obj: Any) -> str:
+class SessionChoiceField(forms.ModelChoiceField[Session]):
+    def label_from_instance(self, obj: Session) -> str:
         start = format_when(obj.starts_at, year=False, tz=obj.site.tz)
         return f"{start} · {obj.title} ({obj.site.name})"
 
@@ -199,7 +201,7 @@ class SessionAssignForm(forms.Form):
         self,
         *args: Any,
         templates: QuerySet[HomeworkTemplate],
-        sessions: QuerySet[Any],  # scheduling.Session: recovery does not import scheduling
+        sessions: QuerySet[Session],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
