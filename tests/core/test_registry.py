@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.alerts import RULES
 from core.panels import PANELS
 from core.registry import Registry
-from dashboard.rules import RULES
 from reports.registry import REPORTS
 
 
