@@ -5,7 +5,7 @@ import pytest
 from core.alerts import RULES
 from core.panels import PANELS
 from core.registry import Registry
-from reports.registry import REPORTS
+from core.reporting import REPORTS
 
 
 def test_entries_come_by_order_then_by_registration():
