@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from clinic.celery import app
-from notifications import services, tasks
+from notifications import sending, tasks
 
 NOTIFICATION_BEAT = {
     "notifications.tasks.dispatch_due",
@@ -40,7 +40,7 @@ def test_a_batch_stops_handing_out_messages_inside_the_soft_time_limit():
     from notifications import channels
 
     # The last send may start just before the budget ends and time out twice.
-    worst = services.SEND_BUDGET_SECONDS + 2 * channels.SEND_TIMEOUT_SECONDS
+    worst = sending.SEND_BUDGET_SECONDS + 2 * channels.SEND_TIMEOUT_SECONDS
     assert tasks.send_batch.soft_time_limit > worst
 
 
