@@ -30,7 +30,9 @@ class Outcome(StrEnum):
 
     @property
     def status(self) -> Status:
-        """The status a row finished with this outcome is left in."""
+        """The status a row that ends with this outcome is left in."""
+        if self is Outcome.NOT_CLAIMED:
+            raise ValueError("a row not claimed is left as it was")
         return _STATUS[self]
 
     @property
@@ -48,7 +50,6 @@ _STATUS: dict[Outcome, Status] = {
     Outcome.RETRY: Status.PENDING,
     Outcome.FAILED: Status.FAILED,
     Outcome.FAILED_PRIVACY: Status.FAILED,
-    Outcome.NOT_CLAIMED: Status.PENDING,
     Outcome.CANCELLED: Status.CANCELLED,
     Outcome.SKIPPED_SWITCHED_OFF: Status.SKIPPED,
     Outcome.SKIPPED_NO_SMS_CONSENT: Status.SKIPPED,

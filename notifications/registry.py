@@ -47,8 +47,17 @@ _sources: dict[str, ReminderSource] = {}
 
 
 def register(source: ReminderSource) -> ReminderSource:
-    if source.name in _sources and _sources[source.name] != source:
-        raise ValueError(f"reminder source {source.name!r} is registered twice")
+    """Add a source; each kind and each re-checked object type belongs to one source."""
+    for other in _sources.values():
+        if other.name == source.name:
+            if other == source:
+                return source
+            raise ValueError(f"reminder source {source.name!r} is registered twice")
+        shared = (other.kinds & source.kinds) | (other.object_types & source.object_types)
+        if shared:
+            raise ValueError(
+                f"{sorted(shared)} belong to both {other.name!r} and {source.name!r} sources"
+            )
     _sources[source.name] = source
     return source
 
