@@ -45,5 +45,5 @@ def test_a_batch_stops_handing_out_messages_inside_the_soft_time_limit():
 
 
 def test_no_long_eta_or_countdown_anywhere_in_the_app():
-    source = "\n".join(p.read_text() for p in Path(tasks.__file__).parent.glob("*.py"))
+    source = "\n".join(p.read_text() for p in Path(tasks.__file__).parent.rglob("*.py"))
     assert not re.search(r"\b(eta|countdown)\s*=", source)
