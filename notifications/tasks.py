@@ -46,7 +46,7 @@ SEND_LIMITS: dict[str, Any] = {
 
 # The name is what ``outbox.enqueue_send`` publishes to (outbox.SEND_BATCH_TASK).
 @shared_task(name="notifications.tasks.send_batch", **SEND_LIMITS)
-def send_batch(self: Task, notification_ids: list[int]) -> dict[str, int]:
+def send_batch(self: Task[Any, Any], notification_ids: list[int]) -> dict[str, int]:
     outcomes = sending.notifications_send_batch(
         notification_ids=notification_ids, claim_token=self.request.id or ""
     )
@@ -56,7 +56,7 @@ def send_batch(self: Task, notification_ids: list[int]) -> dict[str, int]:
 # The one-id task of earlier releases: ids already on the broker during an upgrade
 # still arrive here.
 @shared_task(name="notifications.tasks.send_notification", **SEND_LIMITS)
-def send_notification(self: Task, notification_id: int) -> Outcome:
+def send_notification(self: Task[Any, Any], notification_id: int) -> Outcome:
     return sending.notification_send(
         notification_id=notification_id, claim_token=self.request.id or ""
     )
