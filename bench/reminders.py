@@ -114,8 +114,8 @@ def child(args) -> None:
     from core.demo import seed_core
     from core.models import User
     from notifications.models import Channel, Kind, Notification, NotificationPreference, Status
-    from notifications.planning_ext import SESSION
-    from notifications.services import SEND_BATCH, notifications_dispatch_due
+    from notifications.outbox import SEND_BATCH, notifications_dispatch_due
+    from notifications.sources.sessions import SESSION
     from scheduling import demo as scheduling_demo
     from scheduling.models import Session
 

@@ -9,6 +9,7 @@ A bad value stops start-up with one line naming the variable, never a traceback.
 
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import environ
@@ -22,11 +23,11 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
 
-def _config_error(variable: str, problem: str) -> None:
+def _config_error(variable: str, problem: str) -> NoReturn:
     sys.exit(f"Configuration error: {variable} {problem}")
 
 
-def _get(variable: str, cast, default):
+def _get(variable: str, cast: Any, default: Any) -> Any:
     try:
         return env(variable, cast=cast, default=default)
     except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:

@@ -1,10 +1,12 @@
 """The one shape of plugin in Stepwise: a registry that modules fill in when imported.
 
-A registry belongs to the app that uses what is registered (core for page panels,
-dashboard for alert rules, reports for the director's reports). The contributing modules
-register with a decorator at import, and the owning app's ``AppConfig.ready()`` imports
-them: with ``autodiscover_modules`` when other apps contribute, so no list of apps is
-kept anywhere.
+Every registry lives in core, the lowest layer, so any app can contribute without
+importing an app above it: page panels (``core.panels``, from each app's ``panels``
+module), the alert queue's rules (``core.alerts``, from ``alerts`` modules) and the
+director's reports (``core.reporting``, from ``reports`` modules). The contributing
+modules register with a decorator at import, and the app that uses what is registered
+imports them from its ``AppConfig.ready()`` with ``autodiscover_modules`` (core for
+panels, dashboard for alerts, reports for reports), so no list of apps is kept anywhere.
 
 Entries are ordered by their ``order`` and then by registration, which for modules found
 by ``autodiscover_modules`` is the order of ``INSTALLED_APPS``.

@@ -6,7 +6,8 @@ class DashboardConfig(AppConfig):
     verbose_name = "Staff dashboard"
 
     def ready(self) -> None:
-        # Each module registers its alert rules in dashboard.rules.RULES when imported.
-        # They are this app's own modules (a rule reads a lower app's data, and the lower
-        # apps cannot import dashboard's registry), so they are named here.
-        from . import rules_drugtests, rules_recovery, rules_scheduling  # noqa: F401
+        from django.utils.module_loading import autodiscover_modules
+
+        # The apps below dashboard contribute the alert queue's rules from their
+        # ``alerts`` modules, which register themselves in core.alerts.RULES when imported.
+        autodiscover_modules("alerts")

@@ -5,13 +5,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from core import clock
+from core.alerts import Alert, collect_alerts
 from core.models import Role, Site, User
 from core.panels import Panel, PanelRequest, register
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Patient
 
 from .models import AlertDismissal
-from .rules import Alert, collect_alerts
 
 # Whose queue holds what. A counselor's queue is their caseload, every rule. Medical staff
 # act on injections and drug-test findings at their sites. The director has no caseload:

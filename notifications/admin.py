@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from core.admin import NoDeleteAdmin
 
@@ -15,10 +18,10 @@ class NotificationAdmin(NoDeleteAdmin):
     list_select_related = ["recipient"]
     search_fields = ["dedupe_key"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -41,10 +44,10 @@ class InboundSmsAdmin(NoDeleteAdmin):
     list_display = ["received_at", "keyword", "action", "matched_users"]
     list_filter = ["action"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -6,6 +8,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Reminders and notifications"
 
     def ready(self) -> None:
-        from . import hooks
-
-        hooks.connect()
+        # The sources register themselves with the registry when imported; the
+        # receivers connect other apps' signals (lower apps never import this one).
+        import_module(f"{self.name}.sources")
+        import_module(f"{self.name}.receivers").connect()

@@ -7,12 +7,11 @@ from datetime import time, timedelta
 
 from core.demo import DemoContext
 
+from . import planning, sending
 from .models import Channel, Notification, NotificationPreference, Status
 
 
 def seed(ctx: DemoContext) -> None:
-    from . import planning, services
-
     patients = [p for p in ctx.patients if p.user_id]
     existing = set(
         NotificationPreference.objects.filter(
@@ -43,7 +42,7 @@ def seed(ctx: DemoContext) -> None:
             channel=Channel.IN_APP, status=Status.PENDING, deliver_after__lte=ctx.now
         ).values_list("pk", flat=True)
         for pk in list(due):
-            services.notification_send(notification_id=pk, claim_token=f"demo-{pk}", now=ctx.now)
+            sending.notification_send(notification_id=pk, claim_token=f"demo-{pk}", now=ctx.now)
     ctx.log.append(
         f"notifications: {len(prefs)} preferences, {Notification.objects.count()} planned"
     )

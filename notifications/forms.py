@@ -1,3 +1,5 @@
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
@@ -16,7 +18,7 @@ class OutboxFilterForm(forms.Form):
         label="Due to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_method = "get"
@@ -30,8 +32,9 @@ class OutboxFilterForm(forms.Form):
             Div(Submit("filter", "Filter", css_class="btn-secondary"), css_class="col-12 col-md-1"),
         )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("due_from") and data.get("due_to") and data["due_to"] < data["due_from"]:
             self.add_error("due_to", "The end date is before the start date.")
         return data
@@ -63,7 +66,7 @@ class PreferenceForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -78,8 +81,9 @@ class PreferenceForm(forms.Form):
             Submit("save", "Save preferences"),
         )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if (data.get("quiet_start") is None) != (data.get("quiet_end") is None):
             self.add_error("quiet_end", "Give both the start and the end of quiet hours.")
         if data.get("channel") == Channel.SMS and not data.get("sms_consent"):

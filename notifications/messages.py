@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -21,6 +22,11 @@ from core.formats import format_day, format_time
 from . import channels, privacy
 from .models import Channel, Kind
 
+if TYPE_CHECKING:
+    from core.models import Site
+
+    from .models import Notification
+
 PARTS = {
     Channel.SMS: ("sms",),
     Channel.EMAIL: ("subject", "email"),
@@ -29,14 +35,14 @@ PARTS = {
 STAFF_KINDS = frozenset({Kind.STAFF_DIGEST, Kind.STAFF_ALERT})
 
 
-def _fmt_when(value: str | None, tz, h24: bool = False) -> str:
+def _fmt_when(value: str | None, tz: ZoneInfo, h24: bool = False) -> str:
     if not value:
         return ""
     instant = datetime.fromisoformat(value)
     return f"on {format_day(instant, year=False, tz=tz)} at {format_time(instant, h24=h24, tz=tz)}"
 
 
-def _fmt_time(value: str | None, tz, h24: bool = False) -> str:
+def _fmt_time(value: str | None, tz: ZoneInfo, h24: bool = False) -> str:
     if not value:
         return "the end of the day"
     return format_time(datetime.fromisoformat(value), h24=h24, tz=tz)
@@ -56,12 +62,12 @@ def link_for(kind: str) -> str:
 def _links() -> dict[bool, str]:
     # Two fixed URLs, reversed once per process instead of once per message.
     return {
-        True: f"{channels.BASE_URL}{reverse('home')}",
-        False: f"{channels.BASE_URL}{reverse('notifications:inbox')}",
+        True: f"{channels.base_url()}{reverse('home')}",
+        False: f"{channels.base_url()}{reverse('notifications:inbox')}",
     }
 
 
-def context_for(notification, *, site=None) -> dict:
+def context_for(notification: Notification, *, site: Site | None = None) -> dict[str, Any]:
     recipient = notification.recipient
     patient = notification.patient
     if site is None and patient is not None:
@@ -90,7 +96,7 @@ def context_for(notification, *, site=None) -> dict:
     }
 
 
-def render(kind: str, channel: str, context: dict) -> tuple[str, str]:
+def render(kind: str, channel: str, context: dict[str, Any]) -> tuple[str, str]:
     """(subject, body) for a kind on a channel; subject is empty except for email."""
     rendered = {
         part: render_to_string(f"notifications/messages/{kind}.{part}.txt", context).strip()
@@ -101,7 +107,7 @@ def render(kind: str, channel: str, context: dict) -> tuple[str, str]:
     return subject, body
 
 
-def render_checked(notification, *, site=None) -> tuple[str, str]:
+def render_checked(notification: Notification, *, site: Site | None = None) -> tuple[str, str]:
     subject, body = render(
         notification.kind, notification.channel, context_for(notification, site=site)
     )

@@ -9,11 +9,14 @@ timeout and run it twice. Due times live in the database.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
-from . import planning, planning_ext, services
+from . import outbox, planning, sending
+from .outcomes import Outcome
+from .sources import alerts, draws, homework, medication, sessions
 
 
 @shared_task(name="notifications.tasks.dispatch_due", ignore_result=True)
@@ -21,17 +24,17 @@ def dispatch_due() -> int:
     now = timezone.now()
     # Sources written without a post_save (bulk draws, alerts) are planned here, at
     # most a minute late; the planners are idempotent.
-    planning_ext.tick(now=now)
-    return len(services.notifications_dispatch_due(now=now))
+    planning.tick(now=now)
+    return len(outbox.notifications_dispatch_due(now=now))
 
 
 # acks_late + reject_on_worker_lost: a message is acknowledged only after the sends
 # finished, and put back if the worker process dies mid-batch. Safe only because the
 # send is idempotent (conditional claim; a finished row is never sent again).
-# The hard time limit is below services.SENDING_LEASE, so the reconciler never takes
+# The hard time limit is below outbox.SENDING_LEASE, so the reconciler never takes
 # over the claim of a send that is still running; the batch itself stops handing
-# messages out after services.SEND_BUDGET_SECONDS, inside the soft limit.
-SEND_LIMITS = {
+# messages out after sending.SEND_BUDGET_SECONDS, inside the soft limit.
+SEND_LIMITS: dict[str, Any] = {
     "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -41,9 +44,10 @@ SEND_LIMITS = {
 }
 
 
+# The name is what ``outbox.enqueue_send`` publishes to (outbox.SEND_BATCH_TASK).
 @shared_task(name="notifications.tasks.send_batch", **SEND_LIMITS)
-def send_batch(self, notification_ids: list[int]) -> dict[str, int]:
-    outcomes = services.notifications_send_batch(
+def send_batch(self: Task[Any, Any], notification_ids: list[int]) -> dict[str, int]:
+    outcomes = sending.notifications_send_batch(
         notification_ids=notification_ids, claim_token=self.request.id or ""
     )
     return dict(Counter(outcomes.values()))
@@ -52,25 +56,25 @@ def send_batch(self, notification_ids: list[int]) -> dict[str, int]:
 # The one-id task of earlier releases: ids already on the broker during an upgrade
 # still arrive here.
 @shared_task(name="notifications.tasks.send_notification", **SEND_LIMITS)
-def send_notification(self, notification_id: int) -> str:
-    return services.notification_send(
+def send_notification(self: Task[Any, Any], notification_id: int) -> Outcome:
+    return sending.notification_send(
         notification_id=notification_id, claim_token=self.request.id or ""
     )
 
 
 @shared_task(name="notifications.tasks.reconcile", ignore_result=True)
-def reconcile() -> dict:
-    return services.notifications_reconcile()
+def reconcile() -> dict[str, int]:
+    return outbox.notifications_reconcile()
 
 
 @shared_task(name="notifications.tasks.replan_all", ignore_result=True)
-def replan_all() -> dict:
+def replan_all() -> dict[str, int | str]:
     return planning.replan_all()
 
 
 @shared_task(name="notifications.tasks.plan_medication_order", ignore_result=True)
-def plan_medication_order(order_id: int) -> dict:
-    return planning.plan_medication_order(order_id)
+def plan_medication_order(order_id: int) -> dict[str, int]:
+    return medication.plan_medication_order(order_id)
 
 
 @shared_task(name="notifications.tasks.plan_patient", ignore_result=True)
@@ -80,29 +84,29 @@ def plan_patient(patient_id: int) -> None:
 
 @shared_task(name="notifications.tasks.plan_session", ignore_result=True)
 def plan_session(session_id: int) -> int:
-    return planning_ext.plan_sessions([session_id])
+    return sessions.plan_sessions([session_id])
 
 
 @shared_task(name="notifications.tasks.plan_session_cancelled", ignore_result=True)
 def plan_session_cancelled(session_id: int) -> int:
-    return planning_ext.plan_session_cancellations([session_id])
+    return sessions.plan_session_cancellations([session_id])
 
 
 @shared_task(name="notifications.tasks.plan_selection", ignore_result=True)
 def plan_selection(selection_id: int) -> int:
-    return planning_ext.plan_selections([selection_id])
+    return draws.plan_selections([selection_id])
 
 
 @shared_task(name="notifications.tasks.plan_draw", ignore_result=True)
 def plan_draw(draw_id: int) -> int:
-    return planning_ext.plan_draw(draw_id)
+    return draws.plan_draw(draw_id)
 
 
 @shared_task(name="notifications.tasks.plan_homework", ignore_result=True)
 def plan_homework(assignment_id: int) -> int:
-    return planning_ext.plan_homework([assignment_id])
+    return homework.plan_homework([assignment_id])
 
 
 @shared_task(name="notifications.tasks.plan_absence_alert", ignore_result=True)
 def plan_absence_alert(attendance_id: int) -> int:
-    return planning_ext.plan_absence_alerts([attendance_id])
+    return alerts.plan_absence_alerts([attendance_id])

@@ -15,9 +15,12 @@ from django.views.decorators.http import require_POST
 from core.access import patient_required, staff_required
 from core.models import Role
 
-from . import selectors, services
+from . import selectors
 from .forms import OutboxFilterForm, PreferenceForm
+from .inbound import inbound_sms_record, webhook_secret_ok
 from .models import PATIENT_OPTIONAL_KINDS
+from .outbox import notification_resend, notifications_mark_read
+from .preferences import preference_for, preference_update
 
 OUTBOX_PAGE = 50
 INBOX_PAGE = 20
@@ -28,7 +31,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         raw = request.POST.get("id", "")
         ids = [int(raw)] if raw.isdigit() else None
-        services.notifications_mark_read(user=request.user, ids=ids)
+        notifications_mark_read(user=request.user, ids=ids)
         return redirect("notifications:inbox")
     rows = selectors.inbox_for(request.user)
     page = Paginator(rows, INBOX_PAGE).get_page(request.GET.get("page"))
@@ -45,13 +48,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    pref = services.preference_for(request.user)
+    pref = preference_for(request.user)
     if request.method == "POST":
         form = PreferenceForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.preference_update(
+                preference_update(
                     actor=request.user,
                     user=request.user,
                     channel=data["channel"],
@@ -123,7 +126,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 def resend(request: HttpRequest, pk: int) -> HttpResponse:
     original = selectors.outbox_get_for_user(request.user, pk)
     try:
-        row = services.notification_resend(actor=request.user, notification=original)
+        row = notification_resend(actor=request.user, notification=original)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -140,7 +143,7 @@ def resend(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_mark_read(request: HttpRequest) -> HttpResponse:
     """Staff read their own alerts on the home panel; this clears the unread count."""
-    services.notifications_mark_read(user=request.user)
+    notifications_mark_read(user=request.user)
     return redirect("home")
 
 
@@ -153,9 +156,9 @@ def staff_mark_read(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sms_inbound(request: HttpRequest) -> HttpResponse:
     token = request.headers.get("X-Stepwise-Webhook-Token") or request.GET.get("token", "")
-    if not services.webhook_secret_ok(token):
+    if not webhook_secret_ok(token):
         return HttpResponse(status=403)
-    services.inbound_sms_record(
+    inbound_sms_record(
         from_number=request.POST.get("From", ""),
         to_number=request.POST.get("To", ""),
         body=request.POST.get("Body", ""),

@@ -6,7 +6,8 @@ class ReportsConfig(AppConfig):
     verbose_name = "Director reports"
 
     def ready(self) -> None:
-        # Each module registers its reports in reports.registry.REPORTS when imported; the
-        # index lists them in this order. They are this app's own modules (the other apps
-        # sit below reports and cannot import its registry), so they are named here.
-        from . import attendance, census, testing  # noqa: F401
+        from django.utils.module_loading import autodiscover_modules
+
+        # The apps below reports contribute the director's reports from their ``reports``
+        # modules, which register themselves in core.reporting.REPORTS when imported.
+        autodiscover_modules("reports")

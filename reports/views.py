@@ -7,9 +7,9 @@ from django.utils import timezone
 from core import audit
 from core.access import staff_required
 from core.models import Role
+from core.reporting import REPORTS, Filters
 
 from .forms import ReportFilterForm
-from .registry import REPORTS, Filters
 
 
 @staff_required(Role.DIRECTOR)

@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.alerts import RULES
 from core.panels import PANELS
 from core.registry import Registry
-from dashboard.rules import RULES
-from reports.registry import REPORTS
+from core.reporting import REPORTS
 
 
 def test_entries_come_by_order_then_by_registration():

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from dashboard.panels import alerts_for
-from dashboard.rules_drugtests import drug_test_findings
 from drugtests import services
+from drugtests.alerts import drug_test_findings
 from drugtests.models import TestAlert
 from patients.models import Patient
 from patients.services import medication_order_create

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from dashboard.panels import alerts_for
-from dashboard.rules_recovery import meeting_shortfall, overdue_homework, waiting_for_review
 from patients.models import Patient
+from recovery.alerts import meeting_shortfall, overdue_homework, waiting_for_review
 from recovery.models import HomeworkSubmission
 from recovery.services import homework_review, homework_submit, meeting_requirement_set
 from tests.conftest import SCENARIO_NOW

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from core.alerts import RULES, collect_alerts
 from dashboard.models import AlertDismissal
 from dashboard.panels import alerts_for
-from dashboard.rules import RULES, collect_alerts
-from dashboard.rules_scheduling import no_contact, unexcused_streak, weekly_hours_short
 from patients.models import Enrollment, Patient
+from scheduling.alerts import no_contact, unexcused_streak, weekly_hours_short
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).

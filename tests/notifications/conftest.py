@@ -98,10 +98,10 @@ def clean_broker():
 
 
 @pytest.fixture
-def sms_outbox(monkeypatch):
+def sms_outbox(settings):
     from notifications import channels
 
-    monkeypatch.setattr(channels, "SMS_BACKEND", "locmem")
+    settings.STEPWISE_SMS_BACKEND = "locmem"
     channels.sms_outbox.clear()
     yield channels.sms_outbox
     channels.sms_outbox.clear()

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent
-from notifications import channels, services
+from notifications import channels, outbox, sending
 from notifications.models import (
     Channel,
     InboundSms,
@@ -55,12 +55,12 @@ def sms_patient(patient, sms_outbox):
 
 
 def plan_one(patient, kind, due_at, channels_=(Channel.SMS, Channel.IN_APP)):
-    services.sync_object_reminders(
+    outbox.sync_object_reminders(
         kind=kind,
         object_type="test.Object",
         object_id=1,
         planned=[
-            services.Planned(
+            outbox.Planned(
                 kind=kind,
                 recipient=patient.user,
                 patient=patient,
@@ -101,14 +101,12 @@ def test_check_in_notice_in_quiet_hours_waits_for_them_to_end(sms_patient):
     assert rows[Channel.SMS].deliver_after == datetime(2026, 12, 3, 8, 0, tzinfo=NY)
     assert rows[Channel.IN_APP].deliver_after == six_am  # the portal is silent: no wait
     assert (
-        services.notification_send(
-            notification_id=rows[Channel.SMS].pk, claim_token="a", now=six_am
-        )
+        sending.notification_send(notification_id=rows[Channel.SMS].pk, claim_token="a", now=six_am)
         == "not-claimed"
     )
     eight = datetime(2026, 12, 3, 8, 0, tzinfo=NY)
     assert (
-        services.notification_send(notification_id=rows[Channel.SMS].pk, claim_token="a", now=eight)
+        sending.notification_send(notification_id=rows[Channel.SMS].pk, claim_token="a", now=eight)
         == "sent"
     )
     assert len(sms_outbox := channels.sms_outbox) == 1 and "check in today" in sms_outbox[0]["body"]
@@ -122,7 +120,7 @@ def test_check_in_notice_caught_by_quiet_hours_at_send_time_is_deferred(sms_pati
     )
     sms = rows[Channel.SMS]
     assert (
-        services.notification_send(notification_id=sms.pk, claim_token="a", now=noon)
+        sending.notification_send(notification_id=sms.pk, claim_token="a", now=noon)
         == "deferred: quiet hours"
     )
     sms.refresh_from_db()
@@ -136,13 +134,13 @@ def test_other_reminders_are_not_sent_in_quiet_hours_but_stay_in_the_portal(sms_
     eleven_pm = datetime(2026, 12, 3, 23, 0, tzinfo=NY)
     rows = plan_one(sms_patient, Kind.INJECTION_DUE, eleven_pm)
     assert (
-        services.notification_send(
+        sending.notification_send(
             notification_id=rows[Channel.SMS].pk, claim_token="a", now=eleven_pm
         )
         == "skipped: quiet hours"
     )
     assert (
-        services.notification_send(
+        sending.notification_send(
             notification_id=rows[Channel.IN_APP].pk, claim_token="b", now=eleven_pm
         )
         == "sent"
@@ -164,12 +162,10 @@ def test_switched_off_kind_is_skipped_but_check_in_notice_is_not(sms_patient):
     noon = datetime(2026, 12, 3, 12, 0, tzinfo=NY)
     injection = plan_one(sms_patient, Kind.INJECTION_DUE, noon)[Channel.SMS]
     notice = plan_one(sms_patient, Kind.DRUG_TEST_NOTICE, noon)[Channel.SMS]
-    assert services.notification_send(
+    assert sending.notification_send(
         notification_id=injection.pk, claim_token="a", now=noon
     ).startswith("skipped")
-    assert (
-        services.notification_send(notification_id=notice.pk, claim_token="b", now=noon) == "sent"
-    )
+    assert sending.notification_send(notification_id=notice.pk, claim_token="b", now=noon) == "sent"
 
 
 def test_sms_without_consent_is_not_sent(patient, sms_outbox):
@@ -179,7 +175,7 @@ def test_sms_without_consent_is_not_sent(patient, sms_outbox):
     noon = datetime(2026, 12, 3, 12, 0, tzinfo=NY)
     sms = plan_one(patient, Kind.DRUG_TEST_NOTICE, noon)[Channel.SMS]
     assert (
-        services.notification_send(notification_id=sms.pk, claim_token="a", now=noon)
+        sending.notification_send(notification_id=sms.pk, claim_token="a", now=noon)
         == "skipped: no SMS consent or opted out"
     )
     assert sms_outbox == []
@@ -224,8 +220,8 @@ def test_preferences_page_is_for_patients_only(client, counselor):
 
 
 @pytest.fixture
-def secret(monkeypatch):
-    monkeypatch.setattr(channels, "SMS_WEBHOOK_SECRET", "s3cret-webhook-token")
+def secret(settings):
+    settings.SMS_WEBHOOK_SECRET = "s3cret-webhook-token"
     return "s3cret-webhook-token"
 
 
@@ -271,8 +267,8 @@ def test_webhook_refuses_a_wrong_or_missing_secret(client, sms_patient, secret):
     assert NotificationPreference.objects.get(user=sms_patient.user).sms_allowed
 
 
-def test_webhook_is_off_when_no_secret_is_configured(client, sms_patient, monkeypatch):
-    monkeypatch.setattr(channels, "SMS_WEBHOOK_SECRET", "")
+def test_webhook_is_off_when_no_secret_is_configured(client, sms_patient, settings):
+    settings.SMS_WEBHOOK_SECRET = ""
     assert post_sms(client, "STOP", "").status_code == 403
 
 
@@ -309,20 +305,20 @@ class FakeTwilio(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake_twilio(monkeypatch):
+def fake_twilio(settings):
     server = HTTPServer(("127.0.0.1", 0), FakeTwilio)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     FakeTwilio.received, FakeTwilio.status = [], 201
     url = f"http://127.0.0.1:{server.server_port}/2010-04-01/Accounts/AC1/Messages.json"
     for name, value in {
-        "SMS_BACKEND": "http",
+        "STEPWISE_SMS_BACKEND": "http",
         "SMS_HTTP_URL": url,
         "SMS_HTTP_USER": "AC1",
         "SMS_HTTP_TOKEN": "tok",
         "SMS_FROM": "+15550000000",
     }.items():
-        monkeypatch.setattr(channels, name, value)
+        setattr(settings, name, value)
     yield FakeTwilio
     server.shutdown()
 
@@ -331,7 +327,7 @@ def test_http_backend_posts_a_twilio_compatible_request(sms_patient, fake_twilio
     set_pref(sms_patient.user, quiet_start=None, quiet_end=None, sms_consent_at=timezone.now())
     noon = datetime(2026, 12, 3, 12, 0, tzinfo=NY)
     sms = plan_one(sms_patient, Kind.DRUG_TEST_NOTICE, noon)[Channel.SMS]
-    assert services.notification_send(notification_id=sms.pk, claim_token="a", now=noon) == "sent"
+    assert sending.notification_send(notification_id=sms.pk, claim_token="a", now=noon) == "sent"
     (req,) = fake_twilio.received
     assert req["path"].endswith("/Accounts/AC1/Messages.json")
     assert req["form"]["To"] == ["(555) 010-2233"] and req["form"]["From"] == ["+15550000000"]
@@ -343,16 +339,16 @@ def test_http_backend_error_is_retried_later(sms_patient, fake_twilio):
     set_pref(sms_patient.user, quiet_start=None, quiet_end=None, sms_consent_at=timezone.now())
     noon = datetime(2026, 12, 3, 12, 0, tzinfo=NY)
     sms = plan_one(sms_patient, Kind.DRUG_TEST_NOTICE, noon)[Channel.SMS]
-    assert services.notification_send(notification_id=sms.pk, claim_token="a", now=noon) == "retry"
+    assert sending.notification_send(notification_id=sms.pk, claim_token="a", now=noon) == "retry"
     sms.refresh_from_db()
     assert (
         sms.status == Status.PENDING and "HTTP 500" in sms.last_error and sms.deliver_after > noon
     )
 
 
-def test_file_backend_writes_one_json_line(monkeypatch, tmp_path):
-    monkeypatch.setattr(channels, "SMS_BACKEND", "file")
-    monkeypatch.setattr(channels, "SMS_FILE", tmp_path / "sms" / "outbox.jsonl")
+def test_file_backend_writes_one_json_line(settings, tmp_path):
+    settings.STEPWISE_SMS_BACKEND = "file"
+    settings.STEPWISE_SMS_FILE = tmp_path / "sms" / "outbox.jsonl"
     channels.Outbound().sms(to="+15550102233", body="Hello", reference="n1")
     assert json.loads((tmp_path / "sms" / "outbox.jsonl").read_text()) == {
         "to": "+15550102233",

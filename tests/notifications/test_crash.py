@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from notifications import services
+from notifications import outbox
 from notifications.models import Notification, Status
 from tests.conftest import wait_for
 
@@ -49,7 +49,7 @@ def test_sigkill_worker_group_mid_batch_loses_nothing(
     }
 
     # The beat tick: claims every due row and puts the 1,000 ids on Redis.
-    assert len(services.notifications_dispatch_due()) == N
+    assert len(outbox.notifications_dispatch_due()) == N
     env = worker_env(smtp_server.port)
     started.append(start_worker(env, log, CONCURRENCY))
     wait_for(lambda: len(smtp_server) >= 250, timeout=40)
@@ -63,8 +63,8 @@ def test_sigkill_worker_group_mid_batch_loses_nothing(
     # The killed worker's reserved messages stay unacknowledged in Redis until the
     # visibility timeout (1 h); the reconciler, after its grace period, re-queues
     # every due row still unsent. (Time is advanced through ``now``, not waited for.)
-    later = timezone.now() + services.SENDING_LEASE + timedelta(seconds=1)
-    recon = services.notifications_reconcile(now=later)
+    later = timezone.now() + outbox.SENDING_LEASE + timedelta(seconds=1)
+    recon = outbox.notifications_reconcile(now=later)
     started.append(start_worker(env, log, CONCURRENCY))
     wait_for(lambda: Notification.objects.filter(status=Status.SENT).count() == N, timeout=45)
     time.sleep(0.5)  # let any straggling duplicate copies drain

@@ -5,8 +5,9 @@ import pytest
 
 from drugtests import services as drug_services
 from drugtests.models import TestingPolicy
-from notifications import planning_ext, tasks
+from notifications import tasks
 from notifications.models import Notification
+from notifications.sources import draws
 
 NY = ZoneInfo("America/New_York")
 MONDAY = datetime(2026, 11, 16, 6, tzinfo=NY)
@@ -36,7 +37,7 @@ def test_a_draw_queues_one_planning_task_on_commit(
 
 def test_planning_a_draw_plans_the_check_in_notice(patient, daily_policy):
     result = drug_services.draw_run(site=patient.site, on=MONDAY.date(), now=MONDAY)
-    assert planning_ext.plan_draw(result.draw.pk, now=MONDAY) == 1
+    assert draws.plan_draw(result.draw.pk, now=MONDAY) == 1
     assert Notification.objects.filter(patient=patient, kind="drug_test_notice").exists()
 
 
@@ -48,7 +49,7 @@ def test_a_late_draw_notice_is_due_at_the_next_opening_not_at_night(patient, dai
 
     late = MONDAY.replace(hour=23, minute=59)
     result = drug_services.draw_run(site=patient.site, now=late)
-    planning_ext.plan_draw(result.draw.pk, now=late)
+    draws.plan_draw(result.draw.pk, now=late)
     tuesday_8am = datetime.combine(MONDAY.date() + timedelta(days=1), time(8, 0), tzinfo=NY)
     notices = list(Notification.objects.filter(patient=patient, kind="drug_test_notice"))
     assert notices and {n.due_at for n in notices} == {tuesday_8am}
@@ -69,7 +70,7 @@ def test_the_check_in_notice_shows_the_deadline_on_the_site_clock(
     )
     la_morning = datetime(2026, 11, 16, 7, tzinfo=ZoneInfo("America/Los_Angeles"))
     result = drug_services.draw_run(site=other_site, now=la_morning)
-    planning_ext.plan_draw(result.draw.pk, now=la_morning)
+    draws.plan_draw(result.draw.pk, now=la_morning)
     notice = Notification.objects.filter(patient=west, kind="drug_test_notice").first()
     _, body = messages.render_checked(notice)
     assert "by 5:00 PM" in body  # 17:00 in Los Angeles, not 8:00 PM New York

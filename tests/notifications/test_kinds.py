@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from notifications import planning_ext, services
+from notifications import planning, sending
 from notifications.models import (
     Channel,
     Kind,
@@ -20,6 +20,7 @@ from notifications.models import (
     SiteNotificationSettings,
     Status,
 )
+from notifications.sources import alerts, digests, homework, meetings, sessions
 
 NY = ZoneInfo("America/New_York")
 pytestmark = pytest.mark.django_db
@@ -66,9 +67,9 @@ def group_session(track, starts: datetime, **extra):
 
 def test_session_reminders_go_24h_and_2h_before_in_site_time(on_track, track):
     session = group_session(track, datetime(2026, 12, 3, 18, 0, tzinfo=NY))
-    planning_ext.plan_sessions(now=datetime(2026, 12, 1, 12, 0, tzinfo=NY))
+    sessions.plan_sessions(now=datetime(2026, 12, 1, 12, 0, tzinfo=NY))
     assert not rows_of(Kind.SESSION_REMINDER).exists()  # 54 h ahead: not yet in the window
-    planning_ext.plan_sessions(now=datetime(2026, 12, 2, 17, 0, tzinfo=NY))
+    sessions.plan_sessions(now=datetime(2026, 12, 2, 17, 0, tzinfo=NY))
     rows = rows_of(Kind.SESSION_REMINDER, object_id=session.pk, recipient=on_track.user)
     assert local(rows) == [datetime(2026, 12, 2, 18, 0), datetime(2026, 12, 3, 16, 0)]
     assert {r.channel for r in rows} == {Channel.IN_APP}
@@ -77,7 +78,7 @@ def test_session_reminders_go_24h_and_2h_before_in_site_time(on_track, track):
 def test_session_reminder_offsets_are_configurable_per_site(on_track, track, site):
     SiteNotificationSettings.objects.create(site=site, session_reminder_hours=[48])
     session = group_session(track, datetime(2026, 12, 4, 18, 0, tzinfo=NY))
-    planning_ext.plan_sessions(now=datetime(2026, 12, 2, 16, 0, tzinfo=NY))
+    sessions.plan_sessions(now=datetime(2026, 12, 2, 16, 0, tzinfo=NY))
     assert local(rows_of(Kind.SESSION_REMINDER, object_id=session.pk)) == [
         datetime(2026, 12, 2, 18, 0)
     ]
@@ -86,9 +87,9 @@ def test_session_reminder_offsets_are_configurable_per_site(on_track, track, sit
 def test_cancelled_session_cancels_its_pending_reminders(on_track, track):
     session = group_session(track, datetime(2026, 12, 3, 18, 0, tzinfo=NY))
     now = datetime(2026, 12, 2, 17, 0, tzinfo=NY)
-    planning_ext.plan_sessions(now=now)
+    sessions.plan_sessions(now=now)
     type(session).objects.filter(pk=session.pk).update(status="cancelled")
-    planning_ext.plan_sessions(now=now)
+    sessions.plan_sessions(now=now)
     assert not rows_of(Kind.SESSION_REMINDER, status=Status.PENDING).exists()
     assert rows_of(Kind.SESSION_REMINDER, status=Status.CANCELLED).count() == 2
 
@@ -96,19 +97,19 @@ def test_cancelled_session_cancels_its_pending_reminders(on_track, track):
 def test_moved_session_replans_its_reminders(on_track, track):
     session = group_session(track, datetime(2026, 12, 3, 18, 0, tzinfo=NY))
     now = datetime(2026, 12, 2, 17, 0, tzinfo=NY)
-    planning_ext.plan_sessions(now=now)
+    sessions.plan_sessions(now=now)
     moved = datetime(2026, 12, 3, 10, 0, tzinfo=NY)
     type(session).objects.filter(pk=session.pk).update(
         starts_at=moved, ends_at=moved + timedelta(hours=3)
     )
-    planning_ext.plan_sessions(now=now)
+    sessions.plan_sessions(now=now)
     pending = rows_of(Kind.SESSION_REMINDER, status=Status.PENDING)
     assert local(pending) == [datetime(2026, 12, 2, 10, 0), datetime(2026, 12, 3, 8, 0)]
 
 
 def test_session_booked_late_sends_one_reminder_not_every_overdue_one(on_track, track):
     session = group_session(track, datetime(2026, 12, 3, 18, 0, tzinfo=NY))
-    planning_ext.plan_sessions(now=datetime(2026, 12, 3, 17, 0, tzinfo=NY))
+    sessions.plan_sessions(now=datetime(2026, 12, 3, 17, 0, tzinfo=NY))
     assert local(rows_of(Kind.SESSION_REMINDER, object_id=session.pk)) == [
         datetime(2026, 12, 3, 16, 0)
     ]
@@ -116,10 +117,10 @@ def test_session_booked_late_sends_one_reminder_not_every_overdue_one(on_track, 
 
 def test_session_reminder_for_a_cancelled_session_is_not_sent(on_track, track):
     session = group_session(track, datetime(2026, 12, 3, 18, 0, tzinfo=NY))
-    planning_ext.plan_sessions(now=datetime(2026, 12, 2, 17, 0, tzinfo=NY))
+    sessions.plan_sessions(now=datetime(2026, 12, 2, 17, 0, tzinfo=NY))
     type(session).objects.filter(pk=session.pk).update(status="cancelled")
     row = rows_of(Kind.SESSION_REMINDER).order_by("due_at").first()
-    outcome = services.notification_send(notification_id=row.pk, claim_token="a", now=row.due_at)
+    outcome = sending.notification_send(notification_id=row.pk, claim_token="a", now=row.due_at)
     assert outcome == "cancelled: no longer applies"
 
 
@@ -160,14 +161,14 @@ def test_check_in_notice_is_planned_by_the_tick_and_waits_out_quiet_hours(
     )  # default quiet hours 21:00-08:00
     drawn = datetime(2026, 12, 3, 6, 0, tzinfo=NY)
     sel = selection_for(patient, drawn_at=drawn, deadline=datetime(2026, 12, 3, 17, 0, tzinfo=NY))
-    planning_ext.tick(now=drawn + timedelta(minutes=1))
+    planning.tick(now=drawn + timedelta(minutes=1))
     notice = {r.channel: r for r in rows_of(Kind.DRUG_TEST_NOTICE, object_id=sel.pk)}
     assert notice[Channel.IN_APP].deliver_after == drawn
     assert notice[Channel.SMS].deliver_after == datetime(2026, 12, 3, 8, 0, tzinfo=NY)
     assert local(rows_of(Kind.TEST_DEADLINE, object_id=sel.pk)) == [datetime(2026, 12, 3, 15, 0)]
     at_eight = datetime(2026, 12, 3, 8, 0, tzinfo=NY)
     assert (
-        services.notification_send(
+        sending.notification_send(
             notification_id=notice[Channel.SMS].pk, claim_token="a", now=at_eight
         )
         == "sent"
@@ -178,9 +179,9 @@ def test_check_in_notice_is_planned_by_the_tick_and_waits_out_quiet_hours(
 def test_collected_test_cancels_the_deadline_reminder(patient, selection_for):
     drawn = datetime(2026, 12, 3, 9, 0, tzinfo=NY)
     sel = selection_for(patient, drawn_at=drawn, deadline=datetime(2026, 12, 3, 17, 0, tzinfo=NY))
-    planning_ext.tick(now=drawn)
+    planning.tick(now=drawn)
     type(sel).objects.filter(pk=sel.pk).update(status="collected")
-    planning_ext.tick(now=drawn + timedelta(hours=1))
+    planning.tick(now=drawn + timedelta(hours=1))
     assert not rows_of(Kind.TEST_DEADLINE, status=Status.PENDING).exists()
     assert rows_of(Kind.TEST_DEADLINE, status=Status.CANCELLED).exists()
 
@@ -189,7 +190,7 @@ def test_tick_plans_each_selection_once(patient, selection_for):
     drawn = datetime(2026, 12, 3, 9, 0, tzinfo=NY)
     selection_for(patient, drawn_at=drawn, deadline=datetime(2026, 12, 3, 17, 0, tzinfo=NY))
     for minute in range(3):
-        planning_ext.tick(now=drawn + timedelta(minutes=minute))
+        planning.tick(now=drawn + timedelta(minutes=minute))
     assert rows_of(Kind.DRUG_TEST_NOTICE).count() == 1  # in-app only (default preference)
     assert rows_of(Kind.TEST_DEADLINE).count() == 1
 
@@ -217,12 +218,12 @@ def test_staff_alert_goes_to_the_primary_counselor_under_their_own_name(
     TestAlert.objects.create(
         kind="missed", patient=patient, site=patient.site, selection=sel, created_at=now
     )
-    planning_ext.tick(now=now)
+    planning.tick(now=now)
     email = rows_of(Kind.STAFF_ALERT, channel=Channel.EMAIL).get()
     assert email.recipient == counselor
     from django.core import mail
 
-    assert services.notification_send(notification_id=email.pk, claim_token="a", now=now) == "sent"
+    assert sending.notification_send(notification_id=email.pk, claim_token="a", now=now) == "sent"
     assert mail.outbox[0].to == ["counselor@example.org"]
     assert "Counselor" in mail.outbox[0].body and "Robin" not in mail.outbox[0].body
 
@@ -259,7 +260,7 @@ def assignment_for(site, counselor):
 
 def test_homework_due_and_overdue_reminders(patient, assignment_for):
     a = assignment_for(patient, date(2026, 12, 10))
-    planning_ext.plan_homework(now=datetime(2026, 12, 1, 12, tzinfo=NY))
+    homework.plan_homework(now=datetime(2026, 12, 1, 12, tzinfo=NY))
     assert local(rows_of(Kind.HOMEWORK_DUE, object_id=a.pk)) == [datetime(2026, 12, 9, 17, 0)]
     assert local(rows_of(Kind.HOMEWORK_OVERDUE, object_id=a.pk)) == [datetime(2026, 12, 11, 9, 0)]
 
@@ -267,9 +268,9 @@ def test_homework_due_and_overdue_reminders(patient, assignment_for):
 def test_handed_in_homework_cancels_its_reminders(patient, assignment_for):
     a = assignment_for(patient, date(2026, 12, 10))
     now = datetime(2026, 12, 1, 12, tzinfo=NY)
-    planning_ext.plan_homework(now=now)
+    homework.plan_homework(now=now)
     type(a).objects.filter(pk=a.pk).update(status="submitted")
-    planning_ext.plan_homework(now=now)
+    homework.plan_homework(now=now)
     assert not Notification.objects.filter(status=Status.PENDING).exists()
 
 
@@ -281,12 +282,11 @@ def test_meeting_shortfall_is_sent_friday_noon_only_when_short(patient, site):
 
     MeetingRequirement.objects.create(site=site, meetings_per_week=3)
     now = datetime(2026, 12, 2, 9, 0, tzinfo=NY)  # a Wednesday
-    planning_ext.plan_meeting_shortfall(now=now)
+    meetings.plan_meeting_shortfall(now=now)
     row = rows_of(Kind.MEETING_SHORTFALL, recipient=patient.user).get()
     assert row.due_at == datetime(2026, 12, 4, 12, 0, tzinfo=NY)
     assert (
-        services.notification_send(notification_id=row.pk, claim_token="a", now=row.due_at)
-        == "sent"
+        sending.notification_send(notification_id=row.pk, claim_token="a", now=row.due_at) == "sent"
     )
     row.refresh_from_db()
     assert row.body == "You have logged 0 of 3 meetings asked of you this week."
@@ -294,16 +294,16 @@ def test_meeting_shortfall_is_sent_friday_noon_only_when_short(patient, site):
 
 def test_meeting_shortfall_is_not_sent_without_a_requirement(patient):
     now = datetime(2026, 12, 2, 9, 0, tzinfo=NY)
-    planning_ext.plan_meeting_shortfall(now=now)
+    meetings.plan_meeting_shortfall(now=now)
     row = rows_of(Kind.MEETING_SHORTFALL, recipient=patient.user).get()
-    assert services.notification_send(
+    assert sending.notification_send(
         notification_id=row.pk, claim_token="a", now=row.due_at
     ).startswith("cancelled")
 
 
 def test_staff_digest_is_planned_each_morning_in_site_time(counselor):
-    planning_ext.plan_digests(now=datetime(2026, 12, 2, 6, 0, tzinfo=NY))
-    planning_ext.plan_digests(now=datetime(2026, 12, 2, 6, 5, tzinfo=NY))
+    digests.plan_digests(now=datetime(2026, 12, 2, 6, 0, tzinfo=NY))
+    digests.plan_digests(now=datetime(2026, 12, 2, 6, 5, tzinfo=NY))
     row = rows_of(Kind.STAFF_DIGEST, recipient=counselor).get()
     assert row.due_at == datetime(2026, 12, 2, 7, 30, tzinfo=NY) and row.channel == Channel.IN_APP
 
@@ -313,7 +313,6 @@ def test_full_replan_is_idempotent(on_track, track, selection_for, assignment_fo
     group_session(track, datetime(2026, 12, 2, 10, 0, tzinfo=NY))
     selection_for(on_track, drawn_at=now - timedelta(hours=1), deadline=now + timedelta(hours=5))
     assignment_for(on_track, date(2026, 12, 10))
-    from notifications import planning
 
     planning.replan_all(now=now)
     first = set(Notification.objects.values_list("dedupe_key", "status"))
@@ -342,14 +341,14 @@ def test_second_unexcused_absence_in_a_row_alerts_the_counselor(on_track, track,
         )
 
     one = absent(first)
-    planning_ext.plan_absence_alerts([one.pk], now=now)
+    alerts.plan_absence_alerts([one.pk], now=now)
     assert not rows_of(Kind.STAFF_ALERT).exists()
     two = absent(second)
-    planning_ext.plan_absence_alerts(now=now)
+    alerts.plan_absence_alerts(now=now)
     alert = rows_of(Kind.STAFF_ALERT, object_id=two.pk).get()
     assert alert.recipient == counselor and alert.patient == on_track
     Attendance.objects.filter(pk=two.pk).update(status="excused")
-    planning_ext.plan_absence_alerts(now=now)
+    alerts.plan_absence_alerts(now=now)
     assert rows_of(Kind.STAFF_ALERT, object_id=two.pk).get().status == Status.CANCELLED
 
 
@@ -375,5 +374,5 @@ def test_a_cancelled_session_between_two_absences_neither_counts_nor_breaks_the_
     called_off.status = SessionStatus.CANCELLED
     called_off.save(update_fields=["status"])
     last = mark(missed, "unexcused")
-    planning_ext.plan_absence_alerts([last.pk], now=now)
+    alerts.plan_absence_alerts([last.pk], now=now)
     assert not rows_of(Kind.STAFF_ALERT, object_id=last.pk).exists()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
-from notifications import services
+from notifications import outbox, sending
 from notifications.models import Channel, Notification, Status
 
 UTC = ZoneInfo("UTC")
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def no_publish(monkeypatch):
     """Record what would go on the broker instead of publishing (no worker here)."""
     sent: list[int] = []
-    monkeypatch.setattr(services, "enqueue_send", lambda ids: sent.extend(ids))
+    monkeypatch.setattr(outbox, "enqueue_send", lambda ids: sent.extend(ids))
     return sent
 
 
@@ -39,9 +39,9 @@ def test_dispatch_queues_each_due_row_once(
         due_at=T0 + timedelta(hours=1),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        first = services.notifications_dispatch_due(now=T0, batch_size=2)
+        first = outbox.notifications_dispatch_due(now=T0, batch_size=2)
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.notifications_dispatch_due(now=T0)
+        second = outbox.notifications_dispatch_due(now=T0)
     assert sorted(first) == sorted(r.pk for r in rows)
     assert second == []
     assert sorted(no_publish) == sorted(r.pk for r in rows)
@@ -56,7 +56,7 @@ def test_dispatch_publishes_nothing_when_its_transaction_rolls_back(
         pytest.raises(RuntimeError),
         mock.patch.object(Notification.objects, "filter", side_effect=RuntimeError("boom")),
     ):
-        services.notifications_dispatch_due(now=T0)
+        outbox.notifications_dispatch_due(now=T0)
     assert callbacks == []
     assert no_publish == []
     assert Notification.objects.filter(queued_at__isnull=False).count() == 0
@@ -64,12 +64,12 @@ def test_dispatch_publishes_nothing_when_its_transaction_rolls_back(
 
 def test_send_twice_delivers_once(patient_email, make_rows):
     (row,) = make_rows(1, recipient=patient_email.user, patient=patient_email)
-    assert services.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "sent"
+    assert sending.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "sent"
     assert (
-        services.notification_send(notification_id=row.pk, claim_token="b", now=T0) == "not-claimed"
+        sending.notification_send(notification_id=row.pk, claim_token="b", now=T0) == "not-claimed"
     )
     assert (
-        services.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "not-claimed"
+        sending.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "not-claimed"
     )
     assert len(mail.outbox) == 1
     row.refresh_from_db()
@@ -83,7 +83,7 @@ def test_send_refuses_a_row_another_message_has_claimed(patient_email, make_rows
         status=Status.SENDING, claim_token="a", claimed_at=T0
     )
     assert (
-        services.notification_send(notification_id=row.pk, claim_token="b", now=T0) == "not-claimed"
+        sending.notification_send(notification_id=row.pk, claim_token="b", now=T0) == "not-claimed"
     )
     assert len(mail.outbox) == 0
 
@@ -94,7 +94,7 @@ def test_redelivered_message_takes_over_its_own_claim(patient_email, make_rows):
     Notification.objects.filter(pk=row.pk).update(
         status=Status.SENDING, claim_token="a", claimed_at=T0, attempts=1
     )
-    assert services.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "sent"
+    assert sending.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "sent"
     assert len(mail.outbox) == 1
 
 
@@ -102,7 +102,7 @@ def test_send_waits_until_due(patient_email, make_rows):
     (row,) = make_rows(1, recipient=patient_email.user, patient=patient_email)
     early = T0 - timedelta(seconds=1)
     assert (
-        services.notification_send(notification_id=row.pk, claim_token="a", now=early)
+        sending.notification_send(notification_id=row.pk, claim_token="a", now=early)
         == "not-claimed"
     )
     assert Notification.objects.get(pk=row.pk).status == Status.PENDING
@@ -114,14 +114,14 @@ def test_provider_error_retries_later_then_fails(patient_email, make_rows, setti
     (row,) = make_rows(1, recipient=patient_email.user, patient=patient_email)
     now = T0
     outcomes = []
-    for _ in range(services.MAX_ATTEMPTS):
+    for _ in range(sending.MAX_ATTEMPTS):
         now = Notification.objects.get(pk=row.pk).deliver_after
         outcomes.append(
-            services.notification_send(notification_id=row.pk, claim_token=str(now), now=now)
+            sending.notification_send(notification_id=row.pk, claim_token=str(now), now=now)
         )
     row.refresh_from_db()
-    assert outcomes == ["retry"] * (services.MAX_ATTEMPTS - 1) + ["failed"]
-    assert row.status == Status.FAILED and row.attempts == services.MAX_ATTEMPTS
+    assert outcomes == ["retry"] * (sending.MAX_ATTEMPTS - 1) + ["failed"]
+    assert row.status == Status.FAILED and row.attempts == sending.MAX_ATTEMPTS
     assert "ConnectionRefusedError" in row.last_error
 
 
@@ -130,16 +130,16 @@ def test_reconcile_requeues_lost_message_after_grace(
 ):
     (row,) = make_rows(1, recipient=patient_email.user, patient=patient_email)
     with django_capture_on_commit_callbacks(execute=True):
-        services.notifications_dispatch_due(now=T0)
+        outbox.notifications_dispatch_due(now=T0)
     no_publish.clear()  # the message is lost (Redis restarted)
     with django_capture_on_commit_callbacks(execute=True):
-        early = services.notifications_reconcile(
-            now=T0 + services.RECONCILE_GRACE - timedelta(seconds=1)
+        early = outbox.notifications_reconcile(
+            now=T0 + outbox.RECONCILE_GRACE - timedelta(seconds=1)
         )
     assert early["lost"] == 0 and no_publish == []
     with django_capture_on_commit_callbacks(execute=True):
-        late = services.notifications_reconcile(
-            now=T0 + services.RECONCILE_GRACE + timedelta(seconds=1)
+        late = outbox.notifications_reconcile(
+            now=T0 + outbox.RECONCILE_GRACE + timedelta(seconds=1)
         )
     assert late["lost"] == 1 and no_publish == [row.pk]
 
@@ -152,30 +152,28 @@ def test_reconcile_takes_over_dead_claim_after_lease(
         status=Status.SENDING, claim_token="dead", claimed_at=T0, queued_at=T0
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.notifications_reconcile(now=T0 + services.SENDING_LEASE - timedelta(seconds=1))
+        outbox.notifications_reconcile(now=T0 + outbox.SENDING_LEASE - timedelta(seconds=1))
     assert Notification.objects.get(pk=row.pk).status == Status.SENDING
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.notifications_reconcile(
-            now=T0 + services.SENDING_LEASE + timedelta(seconds=1)
+        result = outbox.notifications_reconcile(
+            now=T0 + outbox.SENDING_LEASE + timedelta(seconds=1)
         )
     assert result["orphaned"] == 1 and no_publish == [row.pk]
-    later = T0 + services.SENDING_LEASE + timedelta(seconds=2)
-    assert (
-        services.notification_send(notification_id=row.pk, claim_token="new", now=later) == "sent"
-    )
+    later = T0 + outbox.SENDING_LEASE + timedelta(seconds=2)
+    assert sending.notification_send(notification_id=row.pk, claim_token="new", now=later) == "sent"
 
 
 def test_resend_creates_a_new_row_and_keeps_the_original(patient_email, make_rows, director):
     (row,) = make_rows(1, recipient=patient_email.user, patient=patient_email)
-    services.notification_send(notification_id=row.pk, claim_token="a", now=T0)
+    sending.notification_send(notification_id=row.pk, claim_token="a", now=T0)
     before = Notification.objects.values().get(pk=row.pk)
-    again = services.notification_resend(
+    again = outbox.notification_resend(
         actor=director, notification=row, now=T0 + timedelta(hours=1)
     )
     assert again.pk != row.pk and again.resend_of_id == row.pk and again.status == Status.PENDING
     assert Notification.objects.values().get(pk=row.pk) == before
     assert (
-        services.notification_send(notification_id=again.pk, claim_token="b", now=again.due_at)
+        sending.notification_send(notification_id=again.pk, claim_token="b", now=again.due_at)
         == "sent"
     )
     assert len(mail.outbox) == 2
@@ -185,7 +183,7 @@ def test_in_app_row_becomes_visible_when_sent(patient_email, make_rows):
     (row,) = make_rows(
         1, recipient=patient_email.user, patient=patient_email, channel=Channel.IN_APP
     )
-    assert services.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "sent"
+    assert sending.notification_send(notification_id=row.pk, claim_token="a", now=T0) == "sent"
     row.refresh_from_db()
     assert row.body.startswith("Your next injection visit is due on")
     assert len(mail.outbox) == 0

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import transaction
 
-from notifications import hooks, planning, services, tasks
+from notifications import outbox, planning, receivers, sending, tasks
 from notifications.models import Channel, Kind, Notification, Status
+from notifications.sources import medication
 from patients import services as patient_services
 from patients.models import MedicationOrder
 
@@ -60,21 +61,21 @@ def rows(order, **filters):
 def test_nine_am_reminder_is_sent_at_the_right_utc_instant_on_dst_change_days(
     pt, nurse, injection_due, expected_utc, monkeypatch
 ):
-    monkeypatch.setattr(services, "enqueue_send", lambda ids: None)
+    monkeypatch.setattr(outbox, "enqueue_send", lambda ids: None)
     order = make_order(pt, nurse, injection_due)
-    planning.plan_medication_order(order.pk, now=datetime(2026, 1, 5, tzinfo=UTC))
+    medication.plan_medication_order(order.pk, now=datetime(2026, 1, 5, tzinfo=UTC))
     email = rows(order, channel=Channel.EMAIL).get()
     assert email.due_at == expected_utc
     assert email.due_at.astimezone(NY).hour == 9
     just_before = expected_utc - timedelta(seconds=1)
-    assert email.pk not in services.notifications_dispatch_due(now=just_before)
+    assert email.pk not in outbox.notifications_dispatch_due(now=just_before)
     assert (
-        services.notification_send(notification_id=email.pk, claim_token="x", now=just_before)
+        sending.notification_send(notification_id=email.pk, claim_token="x", now=just_before)
         == "not-claimed"
     )
-    assert email.pk in services.notifications_dispatch_due(now=expected_utc)
+    assert email.pk in outbox.notifications_dispatch_due(now=expected_utc)
     assert (
-        services.notification_send(notification_id=email.pk, claim_token="x", now=expected_utc)
+        sending.notification_send(notification_id=email.pk, claim_token="x", now=expected_utc)
         == "sent"
     )
 
@@ -82,8 +83,8 @@ def test_nine_am_reminder_is_sent_at_the_right_utc_instant_on_dst_change_days(
 def test_plan_is_idempotent(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    first = planning.plan_medication_order(order.pk, now=now)
-    again = planning.plan_medication_order(order.pk, now=now)
+    first = medication.plan_medication_order(order.pk, now=now)
+    again = medication.plan_medication_order(order.pk, now=now)
     planning.replan_all(now=now)
     assert first["created"] == 2 and again == {"created": 0, "revived": 0, "cancelled": 0}
     assert rows(order).count() == 2
@@ -93,11 +94,11 @@ def test_plan_is_idempotent(pt, nurse):
 def test_changed_injection_date_cancels_old_reminder_and_plans_new_one(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    planning.plan_medication_order(order.pk, now=now)
+    medication.plan_medication_order(order.pk, now=now)
     patient_services.medication_order_set_injection_due(
         actor=nurse, order=order, next_injection_due=date(2026, 12, 17)
     )
-    planning.plan_medication_order(order.pk, now=now)
+    medication.plan_medication_order(order.pk, now=now)
     assert rows(order, status=Status.CANCELLED).count() == 2
     pending = rows(order, status=Status.PENDING)
     assert pending.count() == 2
@@ -107,12 +108,12 @@ def test_changed_injection_date_cancels_old_reminder_and_plans_new_one(pt, nurse
 def test_changing_the_date_back_revives_the_cancelled_reminder(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    planning.plan_medication_order(order.pk, now=now)
+    medication.plan_medication_order(order.pk, now=now)
     for due in (date(2026, 12, 17), date(2026, 12, 10)):
         patient_services.medication_order_set_injection_due(
             actor=nurse, order=order, next_injection_due=due
         )
-        planning.plan_medication_order(order.pk, now=now)
+        medication.plan_medication_order(order.pk, now=now)
     assert rows(order).count() == 4
     assert {r.due_at.astimezone(NY).date() for r in rows(order, status=Status.PENDING)} == {
         date(2026, 12, 7)
@@ -122,11 +123,11 @@ def test_changing_the_date_back_revives_the_cancelled_reminder(pt, nurse):
 def test_stopping_the_order_cancels_the_reminder(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    planning.plan_medication_order(order.pk, now=now)
+    medication.plan_medication_order(order.pk, now=now)
     patient_services.medication_order_stop(
         actor=nurse, order=order, stop_date=date(2026, 12, 2), reason="side effects"
     )
-    planning.plan_medication_order(order.pk, now=now)
+    medication.plan_medication_order(order.pk, now=now)
     assert rows(order, status=Status.PENDING).count() == 0
     assert rows(order, status=Status.CANCELLED).count() == 2
 
@@ -136,7 +137,7 @@ def test_discharge_cancels_every_pending_reminder_of_the_patient(pt, nurse, coun
     # Noon on Dec 1 in New York (00:00 UTC is still Nov 30 there, and a discharge dated
     # the next day would wait for it).
     now = datetime(2026, 12, 1, 17, tzinfo=UTC)
-    planning.plan_medication_order(order.pk, now=now)
+    medication.plan_medication_order(order.pk, now=now)
     enrollment = pt.enrollments.get()
     patient_services.enrollment_discharge(
         actor=counselor,
@@ -154,13 +155,13 @@ def test_discharge_cancels_every_pending_reminder_of_the_patient(pt, nurse, coun
 def test_sent_reminder_is_never_cancelled_by_a_replan(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
     now = datetime(2026, 12, 8, tzinfo=UTC)
-    planning.plan_medication_order(order.pk, now=datetime(2026, 12, 1, tzinfo=UTC))
+    medication.plan_medication_order(order.pk, now=datetime(2026, 12, 1, tzinfo=UTC))
     email = rows(order, channel=Channel.EMAIL).get()
-    services.notification_send(notification_id=email.pk, claim_token="x", now=now)
+    sending.notification_send(notification_id=email.pk, claim_token="x", now=now)
     patient_services.medication_order_stop(
         actor=nurse, order=order, stop_date=date(2026, 12, 8), reason="done"
     )
-    planning.plan_medication_order(order.pk, now=now)
+    medication.plan_medication_order(order.pk, now=now)
     email.refresh_from_db()
     assert email.status == Status.SENT
 
@@ -168,13 +169,13 @@ def test_sent_reminder_is_never_cancelled_by_a_replan(pt, nurse):
 def test_patient_without_portal_account_gets_no_reminder(make_patient, nurse):
     patient = make_patient(first="Nopo", portal=False)
     order = make_order(patient, nurse, date(2026, 12, 10))
-    planning.plan_medication_order(order.pk, now=datetime(2026, 12, 1, tzinfo=UTC))
+    medication.plan_medication_order(order.pk, now=datetime(2026, 12, 1, tzinfo=UTC))
     assert not rows(order).exists()
 
 
 def test_past_injection_date_plans_nothing(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
-    planning.plan_medication_order(order.pk, now=datetime(2026, 12, 11, 12, tzinfo=UTC))
+    medication.plan_medication_order(order.pk, now=datetime(2026, 12, 11, 12, tzinfo=UTC))
     assert not rows(order).exists()
 
 
@@ -184,7 +185,7 @@ def test_past_injection_date_plans_nothing(pt, nurse):
 @pytest.fixture
 def inline_tasks(monkeypatch):
     """Run the queued planning task in-process (there is no worker in these tests)."""
-    monkeypatch.setattr(hooks, "_publish", lambda name, *args: getattr(tasks, name)(*args))
+    monkeypatch.setattr(receivers, "_publish", lambda name, *args: getattr(tasks, name)(*args))
 
 
 def test_order_write_plans_reminders_once_it_commits(
@@ -232,10 +233,8 @@ def test_broker_outage_on_commit_does_not_break_the_write(
 def test_reminder_for_a_date_changed_after_dispatch_is_not_sent(pt, nurse):
     """The re-plan has not run yet, but the send re-checks the order."""
     order = make_order(pt, nurse, date(2026, 12, 10))
-    planning.plan_medication_order(order.pk, now=datetime(2026, 12, 1, tzinfo=UTC))
+    medication.plan_medication_order(order.pk, now=datetime(2026, 12, 1, tzinfo=UTC))
     email = rows(order, channel=Channel.EMAIL).get()
     MedicationOrder.objects.filter(pk=order.pk).update(next_injection_due=date(2026, 12, 20))
-    outcome = services.notification_send(
-        notification_id=email.pk, claim_token="x", now=email.due_at
-    )
+    outcome = sending.notification_send(notification_id=email.pk, claim_token="x", now=email.due_at)
     assert outcome == "cancelled: no longer applies"

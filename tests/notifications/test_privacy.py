@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from notifications import messages, privacy, services
+from notifications import messages, privacy, sending
 from notifications.models import Channel, Kind, Notification, NotificationPreference, Status
 from tests.conftest import SCENARIO_NOW
 
@@ -127,9 +127,7 @@ def test_sender_refuses_a_text_that_fails_the_denylist(tempting, settings, tmp_p
         updated_at=timezone.now(),
     )
     (row,) = make_rows(1, recipient=tempting.user, patient=tempting)
-    outcome = services.notification_send(
-        notification_id=row.pk, claim_token="x", now=timezone.now()
-    )
+    outcome = sending.notification_send(notification_id=row.pk, claim_token="x", now=timezone.now())
     row.refresh_from_db()
     assert outcome == "failed: privacy"
     assert row.status == Status.FAILED and "vivitrol" in row.last_error

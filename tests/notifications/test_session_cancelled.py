@@ -14,7 +14,7 @@ from django.core import mail
 from django.utils import timezone
 
 from core.clock import local_datetime
-from notifications import messages, planning, planning_ext, privacy, services
+from notifications import messages, outbox, planning, privacy, sending
 from notifications.models import (
     PATIENT_OPTIONAL_KINDS,
     Channel,
@@ -23,6 +23,7 @@ from notifications.models import (
     NotificationPreference,
     Status,
 )
+from notifications.sources import sessions
 from scheduling import services as scheduling_services
 from scheduling.models import Holiday, Session, SessionStatus
 
@@ -36,7 +37,7 @@ TREATMENT_WORDS = ("group", "therapy", "counseling", "counselling", "clinic", "p
 @pytest.fixture
 def inline_tasks(monkeypatch):
     """Planning tasks run in-process when the write commits (instead of on the broker)."""
-    from notifications import hooks, tasks
+    from notifications import receivers, tasks
 
     published = []
 
@@ -44,7 +45,7 @@ def inline_tasks(monkeypatch):
         published.append((name, *args))
         getattr(tasks, name)(*args)
 
-    monkeypatch.setattr(hooks, "_publish", run)
+    monkeypatch.setattr(receivers, "_publish", run)
     return published
 
 
@@ -96,7 +97,7 @@ def cancel(session, actor, now, reason="Facilitator ill"):
 
 def notices(session, **filters):
     return Notification.objects.filter(
-        kind=Kind.SESSION_CANCELLED, object_type=planning_ext.SESSION, object_id=session.pk
+        kind=Kind.SESSION_CANCELLED, object_type=sessions.SESSION, object_id=session.pk
     ).filter(**filters)
 
 
@@ -124,7 +125,7 @@ def test_cancelling_a_future_session_queues_one_notice_per_rostered_patient(
 ):
     session = group_session(track, today + timedelta(days=2))
     cancel(session, counselor, test_now)
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
 
     # Everyone on the roster, on the portal and on the outside channel they chose.
     assert channels_by_patient(session) == {
@@ -138,7 +139,7 @@ def test_cancelling_a_future_session_queues_one_notice_per_rostered_patient(
         assert abs(row.due_at - test_now) < timedelta(minutes=1)
         assert row.deliver_after == row.due_at
         assert datetime.fromisoformat(row.payload["at"]) == session.starts_at
-    due = services.notifications_dispatch_due(now=test_now + timedelta(minutes=1))
+    due = outbox.notifications_dispatch_due(now=test_now + timedelta(minutes=1))
     assert set(notices(session).values_list("pk", flat=True)) <= set(due)
 
 
@@ -156,7 +157,7 @@ def test_an_individual_session_tells_its_patient(ada, bo, counselor, site, test_
         created_at=test_now,
     )
     cancel(session, counselor, test_now)
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
     assert channels_by_patient(session) == {bo.pk: {Channel.IN_APP}}
 
 
@@ -171,7 +172,7 @@ def test_a_session_already_started_or_held_is_not_announced(ada, bo, track, coun
     held = group_session(track, (test_now - timedelta(days=2)).astimezone(track.site.tz).date())
     for session in (under_way, held):
         cancel(session, counselor, test_now)
-    planning_ext.plan_session_cancellations([under_way.pk, held.pk], now=test_now)
+    sessions.plan_session_cancellations([under_way.pk, held.pk], now=test_now)
     planning.replan_all(now=test_now)
     assert not Notification.objects.filter(kind=Kind.SESSION_CANCELLED).exists()
 
@@ -182,15 +183,15 @@ def test_a_notice_still_pending_when_the_session_starts_is_withdrawn(
 ):
     session = group_session(track, today + timedelta(days=1))
     cancel(session, counselor, test_now)
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
     later = session.starts_at + timedelta(minutes=5)
-    planning_ext.plan_session_cancellations([session.pk], now=later)
+    sessions.plan_session_cancellations([session.pk], now=later)
     assert not notices(session, status=Status.PENDING).exists()
     # And a row caught at send time is not sent either.
     row = notices(session).first()
     Notification.objects.filter(pk=row.pk).update(status=Status.PENDING)
     assert (
-        services.notification_send(notification_id=row.pk, claim_token="a", now=later)
+        sending.notification_send(notification_id=row.pk, claim_token="a", now=later)
         == "cancelled: no longer applies"
     )
 
@@ -213,7 +214,7 @@ def test_re_saving_or_re_planning_adds_nothing(
         session.group_note = "Told in person too."
         session.save()
     an_hour_on = test_now + timedelta(hours=1)
-    planning_ext.plan_session_cancellations([session.pk], now=an_hour_on)
+    sessions.plan_session_cancellations([session.pk], now=an_hour_on)
     planning.replan_all(now=an_hour_on)
     planning.plan_patient(ada.pk, now=an_hour_on)
     assert {(r.dedupe_key, r.due_at) for r in notices(session)} == first
@@ -221,7 +222,7 @@ def test_re_saving_or_re_planning_adds_nothing(
 
     # Once sent, a re-plan leaves the history alone and sends nothing twice.
     ids = list(notices(session).values_list("pk", flat=True))
-    services.notifications_send_batch(notification_ids=ids, claim_token="t", now=an_hour_on)
+    sending.notifications_send_batch(notification_ids=ids, claim_token="t", now=an_hour_on)
     assert notices(session, status=Status.SENT).count() == 3
     planning.replan_all(now=an_hour_on + timedelta(hours=1))
     assert notices(session).count() == 3
@@ -254,7 +255,7 @@ def test_a_session_created_cancelled_for_a_known_holiday_is_not_announced(
             status=SessionStatus.CANCELLED,
             status_reason="Holiday: Staff retreat",
         )
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
     planning.replan_all(now=test_now)
     assert not notices(session).exists()
 
@@ -265,9 +266,9 @@ def test_a_patient_who_switched_the_kind_off_gets_no_email(ada, track, counselor
     prefer(ada, Channel.EMAIL, disabled_kinds=[Kind.SESSION_CANCELLED])
     session = group_session(track, today + timedelta(days=2))
     cancel(session, counselor, test_now)
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
     ids = list(notices(session).values_list("pk", flat=True))
-    outcomes = services.notifications_send_batch(
+    outcomes = sending.notifications_send_batch(
         notification_ids=ids, claim_token="t", now=test_now + timedelta(minutes=1)
     )
     assert set(outcomes.values()) == {"skipped: switched off by the recipient"}
@@ -282,12 +283,12 @@ def test_a_cancellation_in_quiet_hours_waits_for_them_to_end(ada, track, counsel
     prefer(ada, Channel.EMAIL, quiet_start=time(21), quiet_end=time(8))
     session = group_session(track, test_now.date() + timedelta(days=1))
     cancel(session, counselor, test_now)
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
     email = notices(session, patient=ada, channel=Channel.EMAIL).get()
     eight = local_datetime(test_now.date() + timedelta(days=1), time(8), track.site.tz)
     assert email.deliver_after == eight
     assert notices(session, patient=ada, channel=Channel.IN_APP).get().deliver_after < eight
-    assert services.notification_send(notification_id=email.pk, claim_token="a", now=eight) == (
+    assert sending.notification_send(notification_id=email.pk, claim_token="a", now=eight) == (
         "sent"
     )
 
@@ -310,7 +311,7 @@ def test_adding_a_holiday_announces_that_days_sessions(
     day = free_day(site, today + timedelta(days=2))
     evening = group_session(track, day)
     morning = group_session(track, day, start=time(9))
-    planning_ext.plan_sessions([evening.pk, morning.pk], now=test_now)
+    sessions.plan_sessions([evening.pk, morning.pk], now=test_now)
 
     with django_capture_on_commit_callbacks(execute=True):
         scheduling_services.holiday_add(
@@ -344,9 +345,9 @@ def test_the_text_names_no_treatment_and_shows_the_sites_clock(
     scheduling_services.holiday_add(
         actor=director, site=site, day=day, name="IOP staff training", now=test_now
     )
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
     ids = list(notices(session).values_list("pk", flat=True))
-    outcomes = services.notifications_send_batch(
+    outcomes = sending.notifications_send_batch(
         notification_ids=ids, claim_token="t", now=test_now + timedelta(minutes=1)
     )
     assert set(outcomes.values()) == {"sent"}
@@ -374,7 +375,7 @@ def test_a_24_hour_site_gets_a_24_hour_time(bo, track, counselor, site, test_now
     site.save(update_fields=["clock_24h"])
     session = group_session(track, today + timedelta(days=2))
     cancel(session, counselor, test_now)
-    planning_ext.plan_session_cancellations([session.pk], now=test_now)
+    sessions.plan_session_cancellations([session.pk], now=test_now)
     row = notices(session).get()
     _, body = messages.render_checked(row)
     assert "at 18:00" in body, body

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications import services
+from notifications import outbox
 from notifications.models import Channel, Kind, Notification, Status
 from notifications.privacy import violations
 from patients import services as patient_services
@@ -55,7 +55,7 @@ def test_injection_reminder_is_planned_on_commit_and_emailed_by_the_worker(
         lambda: list(Notification.objects.filter(object_id=order.pk, kind=Kind.INJECTION_DUE))
     )
     assert {r.channel for r in rows} == {Channel.EMAIL, Channel.IN_APP}
-    services.notifications_dispatch_due()  # what the beat tick runs
+    outbox.notifications_dispatch_due()  # what the beat tick runs
     wait_for(
         lambda: Notification.objects.filter(object_id=order.pk, status=Status.SENT).count() == 2
     )
@@ -102,7 +102,7 @@ def test_two_dispatchers_at_once_deliver_each_reminder_once(
     def tick_loop(name: str) -> None:
         try:
             while not stop.is_set():
-                taken[name].extend(services.notifications_dispatch_due(batch_size=15))
+                taken[name].extend(outbox.notifications_dispatch_due(batch_size=15))
                 time.sleep(0.005)
         finally:
             connection.close()

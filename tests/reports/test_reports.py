@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from patients import services
-from reports.census import kaplan_meier
+from patients.reports import kaplan_meier
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).

@@ -115,7 +115,7 @@ def test_a_removed_holiday_is_not_skipped_by_later_sessions(site, director, trac
 @pytest.fixture
 def inline_tasks(monkeypatch):
     """Planning tasks run in-process when the write commits (instead of on the broker)."""
-    from notifications import hooks
+    from notifications import receivers
     from notifications import tasks as notification_tasks
 
     published = []
@@ -124,7 +124,7 @@ def inline_tasks(monkeypatch):
         published.append((name, *args))
         getattr(notification_tasks, name)(*args)
 
-    monkeypatch.setattr(hooks, "_publish", run)
+    monkeypatch.setattr(receivers, "_publish", run)
     return published
 
 
@@ -140,7 +140,7 @@ def test_adding_a_holiday_cancels_that_days_sessions_and_tells_the_patients(
     django_capture_on_commit_callbacks,
 ):
     from notifications.models import Kind, Notification, Status
-    from notifications.planning_ext import plan_sessions
+    from notifications.sources.sessions import plan_sessions
 
     ada = make_patient(first="Ada", track=track, portal=True)
     bo = make_patient(first="Bo", track=track, portal=True)

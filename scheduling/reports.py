@@ -1,4 +1,6 @@
-"""Reports on sessions: attendance by track, weekly hours against the minimum, billing days."""
+"""The director's reports on sessions: attendance by track, weekly hours against the
+minimum, billing days (registered in ``core.reporting.REPORTS`` when
+``ReportsConfig.ready()`` discovers this module; first on the index)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from core.charts import bar_chart, line_chart
 from core.clock import week_start
+from core.reporting import Filters, Report, report
 from patients.models import (
     ADOLESCENT_UNDER_AGE,
     Enrollment,
@@ -16,10 +20,8 @@ from patients.models import (
     age_on,
     weekly_minimum_minutes,
 )
-from scheduling.models import Attendance
 
-from .charts import bar_chart, line_chart
-from .registry import Filters, Report, report
+from .models import Attendance
 
 ATTENDED = ("present", "late", "left_early")
 # A billable IOP day (HCPCS H0015) is commonly a day of three hours or more.
@@ -39,6 +41,7 @@ def _attendance(f: Filters) -> QuerySet[Attendance]:
     "Attendance rate by track",
     "Share of rostered group attendances marked present, late or left early (excused and "
     "unexcused absences count against it; cancelled sessions are not absences).",
+    order=10,
 )
 def attendance_by_track(f: Filters) -> Report:
     rows = (
@@ -75,6 +78,7 @@ def attendance_by_track(f: Filters) -> Report:
     "Average weekly hours against the minimum",
     "Per week, the average hours attended by patients in IOP and PHP, beside the ASAM "
     "adult minimum for each level (adolescents' lower IOP minimum is counted per patient).",
+    order=10,
 )
 def weekly_hours(f: Filters) -> Report:
     minutes = (
@@ -150,6 +154,7 @@ def weekly_hours(f: Filters) -> Report:
     "Billing days (H0015) per month",
     "Patient-days with at least three hours attended (a billable IOP day), per month and "
     "level, from group and individual sessions.",
+    order=10,
 )
 def billing_days(f: Filters) -> Report:
     per_day = (

@@ -14,11 +14,11 @@ from datetime import date
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from core.alerts import Alert, rule
 from core.formats import format_day
-from drugtests.models import TestAlert
 from patients.models import Patient
 
-from .rules import Alert, rule
+from .models import TestAlert
 
 K = TestAlert.Kind
 
@@ -48,7 +48,7 @@ def _message(alert: TestAlert) -> str:
     return f"Invalid specimen on {on} (adulterated or substituted)"
 
 
-@rule
+@rule(order=20)
 def drug_test_findings(patients: QuerySet[Patient], today: date) -> list[Alert]:
     """Every unresolved drug-test finding of the patients, in one query."""
     rows = (

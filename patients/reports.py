@@ -1,4 +1,6 @@
-"""Reports built on enrollments: census, discharges, retention."""
+"""The director's reports built on enrollments: census, discharges, retention
+(registered in ``core.reporting.REPORTS`` when ``ReportsConfig.ready()`` discovers this
+module; listed after the session reports)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,11 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Q, QuerySet
 
+from core.charts import bar_chart, line_chart
 from core.clock import week_start
-from patients.models import DischargeType, Enrollment, ProgramLevel
+from core.reporting import Filters, Report, report
 
-from .charts import bar_chart, line_chart
-from .registry import Filters, Report, report
+from .models import DischargeType, Enrollment, ProgramLevel
 
 
 def _mondays(start: date, end: date) -> list[date]:
@@ -28,7 +30,12 @@ def _enrollments(f: Filters) -> QuerySet[Enrollment]:
     )
 
 
-@report("census", "Census over time", "Patients in care (active or on hold) each week, by level.")
+@report(
+    "census",
+    "Census over time",
+    "Patients in care (active or on hold) each week, by level.",
+    order=20,
+)
 def census(f: Filters) -> Report:
     weeks = _mondays(f.start, f.end)
     # Counted by the database, one filtered COUNT per week grouped by level: reading
@@ -59,7 +66,12 @@ def census(f: Filters) -> Report:
     return Report(chart=chart, columns=columns, rows=table)
 
 
-@report("discharges", "Discharges by type", "Episodes ended in the period, by discharge type.")
+@report(
+    "discharges",
+    "Discharges by type",
+    "Episodes ended in the period, by discharge type.",
+    order=20,
+)
 def discharges(f: Filters) -> Report:
     counts = dict(
         _enrollments(f)
@@ -96,6 +108,7 @@ def kaplan_meier(durations: list[tuple[int, bool]]) -> list[tuple[int, float, in
     "Retention (length of stay)",
     "Kaplan-Meier estimate of the share still in care by days since admission, for episodes "
     "admitted in the period; episodes still open are censored at today.",
+    order=20,
 )
 def retention(f: Filters) -> Report:
     rows = list(

@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, TypedDict
 from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
+from core.alerts import Alert, rule
 from core.clock import week_start
 from core.formats import format_day
+from patients.alerts import chart_url
 from patients.compliance import ComplianceStatus
 from patients.models import EnrollmentStatus, Patient
-from scheduling.models import ATTENDED_STATUSES, Attendance, SessionStatus
-from scheduling.selectors import WeekHours, unexcused_streaks, weekly_hours
 
-from .rules import Alert, _chart, rule
+from .models import ATTENDED_STATUSES, Attendance, SessionStatus
+from .selectors import WeekHours, unexcused_streaks, weekly_hours
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -52,7 +53,7 @@ def _noon_utc(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=UTC)
 
 
-@rule
+@rule(order=40)
 def unexcused_streak(patients: QuerySet[Patient], today: date) -> list[Alert]:
     """Two (or more) unexcused absences in a row: the classic reason a counselor acts."""
     ids = list(patients.order_by().values_list("pk", flat=True).distinct())
@@ -103,12 +104,12 @@ def _hours_alert(row: WeekHours, *, this_week: bool) -> Alert:
         patient_id=p.pk,
         patient_name=p.display_name,
         message=message,
-        action_url=_chart(p.pk),
+        action_url=chart_url(p.pk),
         action_label="Open the chart",
     )
 
 
-@rule
+@rule(order=40)
 def weekly_hours_short(patients: QuerySet[Patient], today: date) -> list[Alert]:
     """This week at risk (the minimum is out of reach) and last week below the minimum.
 
@@ -136,7 +137,7 @@ def weekly_hours_short(patients: QuerySet[Patient], today: date) -> list[Alert]:
     return alerts
 
 
-@rule
+@rule(order=40)
 def no_contact(patients: QuerySet[Patient], today: date) -> list[Alert]:
     """No attended session for 7 days for an active patient admitted more than 7 days ago
     (on hold is excluded: the patient is not expected)."""
@@ -183,7 +184,7 @@ def no_contact(patients: QuerySet[Patient], today: date) -> list[Alert]:
                 patient_id=p.pk,
                 patient_name=p.display_name,
                 message=message,
-                action_url=_chart(p.pk),
+                action_url=chart_url(p.pk),
                 action_label="Open the chart",
             )
         )

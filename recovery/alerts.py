@@ -14,12 +14,14 @@ from typing import Any
 from django.db.models import Count, Max, Min, Prefetch, QuerySet
 from django.urls import reverse
 
+from core.alerts import Alert, rule
 from core.clock import week_bounds, week_start
 from core.formats import format_day
 from patients.compliance import ComplianceStatus
 from patients.models import Enrollment, EnrollmentStatus, Patient
-from recovery.compliance import WeekCompliance, requirement_for, week_compliance
-from recovery.models import (
+
+from .compliance import WeekCompliance, requirement_for, week_compliance
+from .models import (
     OPEN_HOMEWORK_STATUSES,
     HomeworkAssignment,
     HomeworkSubmission,
@@ -27,8 +29,6 @@ from recovery.models import (
     MeetingRequirement,
     MeetingStatus,
 )
-
-from .rules import Alert, rule
 
 # From Friday a shortfall is worth a call even if it could still be made up at the weekend.
 SHORTFALL_FROM_WEEKDAY = 4
@@ -42,7 +42,7 @@ def _recovery_url(patient_id: int, anchor: str = "") -> str:
     return reverse("recovery:patient", args=[patient_id]) + (f"#{anchor}" if anchor else "")
 
 
-@rule
+@rule(order=30)
 def overdue_homework(patients: QuerySet[Patient], today: date) -> list[Alert]:
     """Homework still to do (assigned, or returned for changes) after its due date.
 
@@ -107,7 +107,7 @@ def _meeting_alert(p: Patient, week: WeekCompliance, *, this_week: bool, today: 
     )
 
 
-@rule
+@rule(order=30)
 def meeting_shortfall(patients: QuerySet[Patient], today: date) -> list[Alert]:
     """Verified meetings short of the phase's requirement. This week only once it can no
     longer be met (at most one meeting a day is assumed) or from Friday; last week if it
@@ -166,7 +166,7 @@ def meeting_shortfall(patients: QuerySet[Patient], today: date) -> list[Alert]:
     return alerts
 
 
-@rule
+@rule(order=30)
 def waiting_for_review(patients: QuerySet[Patient], today: date) -> list[Alert]:
     """Homework rounds and meetings the patient handed in that wait for the counselor.
 

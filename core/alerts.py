@@ -1,0 +1,69 @@
+"""Alert rules for the staff home's alert queue.
+
+An app contributes rules in its ``alerts`` module: functions registered with
+``@rule(order=...)`` that read the app's data (read-only) for a set of patients and
+return alerts, each in a fixed number of queries. ``DashboardConfig.ready()`` finds those
+modules with ``autodiscover_modules``, so neither core nor dashboard names the apps.
+
+An alert's key names the occurrence (e.g. one order's due date), so resolving the data
+(a new due date) makes a new occurrence, and a dismissal never hides a later one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from django.db.models import QuerySet
+
+from .registry import Registry
+
+
+@dataclass
+class Alert:
+    key: str
+    kind: str
+    severity: str  # "danger" | "warning" | "info"; always shown with words too
+    patient_id: int
+    patient_name: str
+    message: str
+    action_url: str
+    action_label: str
+
+    @property
+    def severity_label(self) -> str:
+        return {"danger": "Urgent", "warning": "Action needed", "info": "Note"}[self.severity]
+
+
+# A rule is given a queryset of patients.Patient; core sits below patients and cannot
+# name the model, so the element type is left open here and narrowed by each rule.
+Rule = Callable[[QuerySet[Any], date], list[Alert]]
+R = TypeVar("R", bound=Rule)
+
+# Keyed by the rule's function name, which is how a role's queue picks its rules.
+RULES: Registry[Rule] = Registry(unique=True)
+
+
+def rule(*, order: int) -> Callable[[R], R]:
+    """Register a rule under its function name; the function is returned unchanged."""
+
+    def decorator(func: R) -> R:
+        RULES.add(func.__name__, func, order=order)
+        return func
+
+    return decorator
+
+
+SEVERITY_ORDER = {"danger": 0, "warning": 1, "info": 2}
+
+
+def collect_alerts(
+    patients: QuerySet[Any], today: date, *, only: frozenset[str] | None = None
+) -> list[Alert]:
+    """Every registered rule's alerts (or those of the rules named in ``only``), most
+    urgent first."""
+    rules = [e.value for e in RULES.entries() if only is None or e.key in only]
+    alerts = [a for r in rules for a in r(patients, today)]
+    return sorted(alerts, key=lambda a: (SEVERITY_ORDER[a.severity], a.patient_name, a.kind))
