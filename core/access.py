@@ -2,19 +2,27 @@
 
 LoginRequiredMiddleware already sends anonymous users to the login page; these
 decorators add the role. A role mismatch is a 403; an object the user may not see
-is a 404 (raised by the access-checking getters in each app's ``selectors``).
+is a 404 with a denied row in the audit trail: each app's access-checking getters
+(in its ``selectors``) build the queryset of what the user may see and hand it to
+``get_or_deny``, the one place that turns "not there" into that 404.
 """
 
 from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import Any, NoReturn, TypeVar
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from . import audit
 from .models import AuditEvent, Role
 
 STAFF_ROLES = tuple(Role)
+
+_M = TypeVar("_M", bound=Model)
 
 
 def staff_required(*roles: str) -> Callable:
@@ -69,3 +77,57 @@ def site_ids_for(user) -> Iterable[int] | None:
     if staff.sees_all_sites:
         return None
     return [s.pk for s in staff.sites.all()]
+
+
+def deny(
+    user: AbstractBaseUser | AnonymousUser | None,
+    *,
+    action: str,
+    message: str,
+    detail: dict[str, Any] | None = None,
+    patient_id: int | None = None,
+    request: HttpRequest | None = None,
+) -> NoReturn:
+    """Record a denied look-up and raise the 404.
+
+    The 404 is the same whether the object exists or not, so ids reveal nothing; the
+    audit row keeps the attempt for the director's review.
+    """
+    audit.record(
+        action=action,
+        actor=user if user is not None and user.is_authenticated else None,
+        request=request,
+        patient_id=patient_id,
+        outcome=AuditEvent.Outcome.DENIED,
+        detail=detail,
+    )
+    raise Http404(message)
+
+
+def get_or_deny(
+    user: AbstractBaseUser | AnonymousUser | None,
+    queryset: QuerySet[_M],
+    *,
+    action: str,
+    message: str,
+    detail: dict[str, Any] | None = None,
+    patient_id: int | None = None,
+    request: HttpRequest | None = None,
+    **lookup: Any,
+) -> _M:
+    """The object of ``queryset`` matching ``lookup``, or ``deny`` (404 plus audit row).
+
+    ``queryset`` must already hold only what ``user`` may see: the access rule lives in
+    the caller's selector, this function only makes every app fail the same way.
+    """
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        deny(
+            user,
+            action=action,
+            message=message,
+            detail=detail,
+            patient_id=patient_id,
+            request=request,
+        )
+    return found

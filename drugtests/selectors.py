@@ -10,9 +10,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from core import audit
+from core.access import get_or_deny
 from core.clock import local_datetime, site_today
-from core.models import AuditEvent, Site
+from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
 from scheduling.models import Holiday, HolidayStatus
@@ -23,6 +23,7 @@ from .models import (
     Draw,
     Outcome,
     Selection,
+    TestAlert,
     TestingPolicy,
 )
 
@@ -248,34 +249,38 @@ def site_for_user(user, site_id) -> Site:
     return site
 
 
-def selection_get_for_user(user, pk: int) -> Selection:
-    selection = (
-        Selection.objects.select_related("patient", "site", "policy", "draw")
-        .filter(pk=pk, patient__in=patients_visible_to(user))
-        .first()
+def selection_get_for_user(user: User, pk: int) -> Selection:
+    return get_or_deny(
+        user,
+        Selection.objects.select_related("patient", "site", "policy", "draw").filter(
+            patient__in=patients_visible_to(user)
+        ),
+        action="drugtests.selection_view",
+        message="No such test.",
+        detail={"selection_pk": pk},
+        pk=pk,
     )
-    if selection is None:
-        deny(user, "selection", pk)
-        raise Http404("No such test.")
-    return selection
 
 
-def draw_get_for_user(user, pk: int) -> Draw:
-    draw = Draw.objects.select_related("site", "created_by").filter(pk=pk, site__in=sites_for(user))
-    found = draw.first()
-    if found is None:
-        deny(user, "draw", pk)
-        raise Http404("No such draw.")
-    return found
+def draw_get_for_user(user: User, pk: int) -> Draw:
+    return get_or_deny(
+        user,
+        Draw.objects.select_related("site", "created_by").filter(site__in=sites_for(user)),
+        action="drugtests.draw_view",
+        message="No such draw.",
+        detail={"draw_pk": pk},
+        pk=pk,
+    )
 
 
-def deny(user, kind: str, pk: int) -> None:
-    """A denied object is a 404 that reveals nothing, and a row in the audit trail."""
-    audit.record(
-        action=f"drugtests.{kind}_view",
-        actor=user if user.is_authenticated else None,
-        outcome=AuditEvent.Outcome.DENIED,
-        detail={f"{kind}_pk": pk},
+def alert_get_for_user(user: User, pk: int) -> TestAlert:
+    return get_or_deny(
+        user,
+        TestAlert.objects.filter(patient__in=patients_visible_to(user)),
+        action="drugtests.alert_view",
+        message="No such alert.",
+        detail={"alert_pk": pk},
+        pk=pk,
     )
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -249,10 +249,7 @@ def excuse(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(D, M, C)
 @require_POST
 def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = TestAlert.objects.filter(patient__in=patients_visible_to(request.user), pk=pk).first()
-    if alert is None:
-        selectors.deny(request.user, "alert", pk)
-        raise Http404("No such alert.")
+    alert = selectors.alert_get_for_user(request.user, pk)
     services.alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
     return redirect(f"{_today_url()}?site={alert.site_id}")
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from core import audit
-from core.models import AuditEvent, Role
+from core.access import get_or_deny
+from core.models import Role
 from patients.access import patients_visible_to
 
 from .models import Channel, Notification, Status
@@ -42,14 +41,11 @@ def outbox_for(user) -> QuerySet[Notification]:
 
 
 def outbox_get_for_user(user, pk: int) -> Notification:
-    row = outbox_for(user).filter(pk=pk).first()
-    if row is None:
-        # A denied object is a 404 that reveals nothing, and a row in the audit trail.
-        audit.record(
-            action="notifications.outbox_view",
-            actor=user if user.is_authenticated else None,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"notification_pk": pk},
-        )
-        raise Http404("No such notification.")
-    return row
+    return get_or_deny(
+        user,
+        outbox_for(user),
+        action="notifications.outbox_view",
+        message="No such notification.",
+        detail={"notification_pk": pk},
+        pk=pk,
+    )

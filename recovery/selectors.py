@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Case, Prefetch, Value, When
-from django.http import Http404
+from django.http import HttpRequest
 from django.utils import timezone
 
-from core import audit, clock
-from core.access import site_ids_for
+from core import clock
+from core.access import get_or_deny, site_ids_for
 from core.clock import site_today, week_bounds, week_start
-from core.models import AuditEvent, User
+from core.models import User
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient
 
@@ -132,17 +132,15 @@ def patient_homework(patient: Patient, *, open_only: bool = False) -> list[Homew
 
 def homework_for_patient_portal(patient: Patient, pk: int) -> HomeworkAssignment:
     """The portal's getter: only the logged-in patient's own homework, else 404."""
-    assignment = HomeworkAssignment.objects.filter(patient=patient, pk=pk).first()
-    if assignment is None:
-        audit.record(
-            action="recovery.homework_view",
-            actor=patient.user,
-            patient_id=patient.pk,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"assignment_pk": pk},
-        )
-        raise Http404("No such homework.")
-    return assignment
+    return get_or_deny(
+        patient.user,
+        HomeworkAssignment.objects.filter(patient=patient),
+        action="recovery.homework_view",
+        message="No such homework.",
+        detail={"assignment_pk": pk},
+        patient_id=patient.pk,
+        pk=pk,
+    )
 
 
 def templates_for_sites(site_ids) -> list[HomeworkTemplate]:
@@ -159,40 +157,34 @@ def _visible_ids(user: User):
     return patients_visible_to(user).values("pk")
 
 
-def meeting_get_for_user(user: User, pk: int, *, request=None) -> Meeting:
-    meeting = (
-        Meeting.objects.filter(pk=pk, patient_id__in=_visible_ids(user))
-        .select_related("patient", "patient__site")
-        .first()
+def meeting_get_for_user(user: User, pk: int, *, request: HttpRequest | None = None) -> Meeting:
+    return get_or_deny(
+        user,
+        Meeting.objects.filter(patient_id__in=_visible_ids(user)).select_related(
+            "patient", "patient__site"
+        ),
+        action="recovery.meeting_view",
+        message="No such meeting.",
+        detail={"meeting": pk},
+        request=request,
+        pk=pk,
     )
-    if meeting is None:
-        audit.record(
-            action="recovery.meeting_view",
-            actor=user,
-            request=request,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"meeting": pk},
-        )
-        raise Http404("No such meeting.")
-    return meeting
 
 
-def submission_get_for_user(user: User, pk: int, *, request=None) -> HomeworkSubmission:
-    submission = (
-        HomeworkSubmission.objects.filter(pk=pk, assignment__patient_id__in=_visible_ids(user))
-        .select_related("assignment", "assignment__patient")
-        .first()
+def submission_get_for_user(
+    user: User, pk: int, *, request: HttpRequest | None = None
+) -> HomeworkSubmission:
+    return get_or_deny(
+        user,
+        HomeworkSubmission.objects.filter(
+            assignment__patient_id__in=_visible_ids(user)
+        ).select_related("assignment", "assignment__patient"),
+        action="recovery.submission_view",
+        message="No such submission.",
+        detail={"submission": pk},
+        request=request,
+        pk=pk,
     )
-    if submission is None:
-        audit.record(
-            action="recovery.submission_view",
-            actor=user,
-            request=request,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"submission": pk},
-        )
-        raise Http404("No such submission.")
-    return submission
 
 
 def attachment_get_for_staff(user: User, pk: int) -> Attachment | None:

@@ -7,6 +7,7 @@ filters by ``patients_visible_to``; portal views take the patient from the login
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import NoReturn
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,10 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
-from core.access import patient_required, site_ids_for, staff_required
+from core.access import deny, patient_required, site_ids_for, staff_required
 from core.clock import site_today, week_start
 from core.forms import add_service_errors
-from core.models import AuditEvent, Role
+from core.models import Role
 from patients.access import patient_get_for_user
 from patients.models import ProgramPhase
 from scheduling.models import Track
@@ -82,14 +83,14 @@ def _serve(attachment, request, *, patient_id) -> FileResponse:
     return response
 
 
-def _deny_file(request, pk: int):
-    audit.record(
+def _deny_file(request: HttpRequest, pk: int) -> NoReturn:
+    deny(
+        request.user,
         action="recovery.file_download",
-        request=request,
-        outcome=AuditEvent.Outcome.DENIED,
+        message="No such file.",
         detail={"attachment": pk},
+        request=request,
     )
-    raise Http404("No such file.")
 
 
 # --- staff ------------------------------------------------------------------------

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from core import audit, clock
-from core.access import site_ids_for
+from core import clock
+from core.access import get_or_deny, site_ids_for
 from core.clock import local_datetime, site_today, week_start
-from core.models import AuditEvent, Site, User
+from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.models import (
     OPEN_STATUSES,
@@ -63,33 +62,26 @@ def sessions_visible_to(user: User) -> QuerySet[Session]:
 
 
 def session_get_for_user(user: User, pk: int) -> Session:
-    session = (
-        sessions_visible_to(user)
-        .select_related("site", "track", "facilitator", "patient", "series")
-        .filter(pk=pk)
-        .first()
+    return get_or_deny(
+        user,
+        sessions_visible_to(user).select_related(
+            "site", "track", "facilitator", "patient", "series"
+        ),
+        action="scheduling.session_view",
+        message="No such session.",
+        detail={"session_pk": pk},
+        pk=pk,
     )
-    if session is None:
-        _deny(user, "session", pk)
-        raise Http404("No such session.")
-    return session
 
 
 def track_get_for_user(user: User, pk: int) -> Track:
-    track = Track.objects.filter(site__in=sites_for(user), pk=pk).select_related("site").first()
-    if track is None:
-        _deny(user, "track", pk)
-        raise Http404("No such track.")
-    return track
-
-
-def _deny(user: User, kind: str, pk: int) -> None:
-    """A denied object is a 404 that reveals nothing, and a row in the audit trail."""
-    audit.record(
-        action=f"scheduling.{kind}_view",
-        actor=user if user.is_authenticated else None,
-        outcome=AuditEvent.Outcome.DENIED,
-        detail={f"{kind}_pk": pk},
+    return get_or_deny(
+        user,
+        Track.objects.filter(site__in=sites_for(user)).select_related("site"),
+        action="scheduling.track_view",
+        message="No such track.",
+        detail={"track_pk": pk},
+        pk=pk,
     )
 
 
