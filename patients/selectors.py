@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from core.clock import week_start
 from core.formats import format_day
@@ -31,6 +33,9 @@ __all__ = [
     "patient_get_for_user",
     "patients_visible_to",
     "current_enrollment",
+    "scheduled_change_of",
+    "medication_order_of",
+    "consent_of",
     "prescribed_medications",
     "sites_for",
     "counselors_at",
@@ -49,6 +54,28 @@ def current_enrollment(patient: Patient) -> Enrollment | None:
         .select_related("track", "phase")
         .first()
     )
+
+
+# The patient came through ``patient_get_for_user``; these 404 for another patient's row.
+
+
+def scheduled_change_of(patient: Patient, pk: int) -> ScheduledChange:
+    return get_object_or_404(
+        ScheduledChange.objects.select_related("patient__site"), pk=pk, patient=patient
+    )
+
+
+def medication_order_of(patient: Patient, pk: int) -> MedicationOrder:
+    return get_object_or_404(
+        MedicationOrder.objects.select_related("patient__site"), pk=pk, patient=patient
+    )
+
+
+def consent_of(patient: Patient, pk: int) -> Consent:
+    consent = Consent.objects.select_related("patient__site").filter(pk=pk, patient=patient).first()
+    if consent is None:
+        raise Http404("No such consent.")
+    return consent
 
 
 def prescribed_medications(patient_id: int, on: date) -> set[str]:
