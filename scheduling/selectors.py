@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
 
 from core import clock
 from core.access import get_or_deny, site_ids_for
@@ -33,7 +35,10 @@ from patients.models import (
 from .models import (
     ATTENDED_STATUSES,
     Attendance,
+    CalendarFeed,
+    Holiday,
     Session,
+    SessionSeries,
     SessionStatus,
     SiteSchedule,
     Track,
@@ -173,6 +178,153 @@ def patient_sessions(patient: Patient, first: date, last: date) -> list[Session]
         for s in candidates
         if s.patient_id == patient.pk or _covering(memberships, s.track_id, s.local_date)
     ]
+
+
+# --- what the staff and portal pages read -----------------------------------
+
+
+def site_choices(user: User) -> list[Site]:
+    """The user's sites by name, for the site picker."""
+    return list(sites_for(user).order_by("name"))
+
+
+def active_tracks(site: Site) -> list[Track]:
+    return list(site.tracks.filter(is_active=True).order_by("kind", "name"))
+
+
+def attendance_marked_counts(sessions: Iterable[Session]) -> dict[int, int]:
+    """Attendance rows recorded per session (one query for any number of sessions)."""
+    return dict(
+        Attendance.objects.filter(session__in=sessions)
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values_list("session", "n")
+    )
+
+
+def facilitator_sessions_today(user: User, now: datetime) -> list[Session]:
+    """The user's sessions on each of their sites' own today (sites in several zones may
+    be on different dates at ``now``)."""
+    sites = list(sites_for(user))
+    days = {site_today(s, now) for s in sites} or {timezone.localdate()}
+    return [
+        s
+        for s in sessions_between(sites, min(days), max(days)).filter(facilitator=user)
+        if s.local_date == site_today(s.site, now)
+    ]
+
+
+def attendance_taken(session: Session) -> list[Attendance]:
+    """The session's attendance rows, with their patients and how often each was changed."""
+    return list(
+        Attendance.objects.filter(session=session)
+        .annotate(n_changes=Count("changes"))
+        .select_related("patient")
+    )
+
+
+def attendance_row(session: Session, patient: Patient) -> Attendance | None:
+    return (
+        Attendance.objects.filter(session=session, patient=patient)
+        .annotate(n_changes=Count("changes"))
+        .first()
+    )
+
+
+def attendance_credited_minutes(session: Session) -> list[int]:
+    """Minutes credited to each attendance row of the session (one per row marked)."""
+    return list(
+        Attendance.objects.filter(session=session).values_list("minutes_credited", flat=True)
+    )
+
+
+def make_up_candidates(user: User, session: Session, roster_ids: list[int]) -> QuerySet[Patient]:
+    """Who the make-up picker offers: visible patients of the session's site with an open
+    enrollment, not already on its roster."""
+    return (
+        patients_visible_to(user)
+        .filter(
+            site_id=session.site_id,
+            is_archived=False,
+            enrollments__status__in=OPEN_STATUSES,
+        )
+        .exclude(pk__in=roster_ids)
+        .order_by("legal_last_name", "legal_first_name")
+        .distinct()
+    )
+
+
+def make_up_allowed(user: User, session: Session) -> QuerySet[Patient]:
+    """What a posted make-up attendee is checked against: any visible patient of the
+    site (the service refuses the rest with a message on the form)."""
+    return patients_visible_to(user).filter(site_id=session.site_id)
+
+
+def series_get_for_user(user: User, pk: int) -> tuple[SessionSeries, Track]:
+    """A weekly series and its track, if the user may see the track (else 404; the
+    track's denial is audited like any other track)."""
+    series = SessionSeries.objects.select_related("track__site").filter(pk=pk).first()
+    if series is None:
+        raise Http404
+    return series, track_get_for_user(user, series.track_id)
+
+
+def track_current_series(track: Track, today: date) -> list[SessionSeries]:
+    """The track's active series that have not ended before ``today``."""
+    return list(
+        SessionSeries.objects.filter(track=track, is_active=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .select_related("facilitator")
+    )
+
+
+def track_roster_count(track: Track, on: date) -> int:
+    return (
+        TrackMembership.objects.filter(track=track, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .count()
+    )
+
+
+def compliance_patients(user: User, site: Site, *, counselor: User | None) -> list[Patient]:
+    """Visible patients of the site with an open enrollment (only ``counselor``'s
+    caseload when given), for the weekly hours page."""
+    visible = patients_visible_to(user).filter(site=site, enrollments__status__in=OPEN_STATUSES)
+    if counselor is not None:
+        visible = visible.filter(primary_counselor=counselor)
+    return list(
+        visible.select_related("site")
+        .order_by("legal_last_name", "legal_first_name", "pk")
+        .distinct()
+    )
+
+
+def holidays_in_year(site: Site, year: int) -> list[Holiday]:
+    return list(Holiday.objects.filter(site=site, date__year=year).order_by("date"))
+
+
+def holiday_years(site: Site, also: int) -> list[int]:
+    """Years the site has holidays in, plus ``also`` (the year shown)."""
+    return sorted(
+        {d.year for d in Holiday.objects.filter(site=site).dates("date", "year")} | {also}
+    )
+
+
+def holiday_of_site(site: Site, pk: int) -> Holiday | None:
+    return Holiday.objects.filter(site=site, pk=pk).first()
+
+
+def calendar_feed_active(patient: Patient) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).first()
+
+
+def calendar_feed_for_token(token: str) -> CalendarFeed | None:
+    """The live feed a calendar app asks for; revoked tokens find nothing."""
+    return (
+        CalendarFeed.objects.filter(token=token, revoked_at__isnull=True)
+        .select_related("patient__site")
+        .first()
+    )
 
 
 # --- hours compliance ------------------------------------------------------

@@ -1,12 +1,15 @@
+"""Staff and portal screens for scheduling. Thin: the reads are in ``selectors``, the
+writes in ``services``; the form pages are ``ServiceFormView`` subclasses."""
+
 from __future__ import annotations
 
 import csv
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,9 +21,10 @@ from core import audit
 from core.access import patient_required, staff_required
 from core.clock import local_datetime, parse_week, site_today
 from core.formats import format_day
-from core.models import Role
+from core.formviews import ServiceFormView
+from core.models import Role, Site
 from patients.access import patient_get_for_user, patients_visible_to
-from patients.models import OPEN_STATUSES, TrackMembership
+from patients.models import Patient
 
 from . import ical, services
 from .forms import (
@@ -33,30 +37,40 @@ from .forms import (
     MoveForm,
     SeriesForm,
 )
-from .models import (
-    Attendance,
-    CalendarFeed,
-    Holiday,
-    SessionSeries,
-    SessionStatus,
-    SiteSchedule,
-)
+from .models import Session, SessionSeries, SessionStatus, SiteSchedule, Track
 from .selectors import (
+    active_tracks,
+    attendance_credited_minutes,
+    attendance_marked_counts,
+    attendance_row,
+    attendance_taken,
     billing_days,
+    calendar_feed_active,
+    calendar_feed_for_token,
+    compliance_patients,
+    facilitator_sessions_today,
+    holiday_of_site,
+    holiday_years,
+    holidays_in_year,
+    make_up_allowed,
+    make_up_candidates,
     patient_sessions,
     rosters_for_sessions,
+    series_get_for_user,
     session_get_for_user,
     sessions_between,
-    sites_for,
+    site_choices,
+    track_current_series,
     track_get_for_user,
+    track_roster_count,
     weekly_hours,
 )
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 
 
-def _pick_site(request: HttpRequest):
-    sites = list(sites_for(request.user).order_by("name"))
+def _pick_site(request: HttpRequest) -> tuple[Site, list[Site]]:
+    sites = site_choices(request.user)
     if not sites:
         raise Http404("No site.")
     wanted = request.GET.get("site")
@@ -77,19 +91,14 @@ def calendar(request: HttpRequest) -> HttpResponse:
     track = None
     if request.GET.get("track", "").isdigit():
         track = track_get_for_user(request.user, int(request.GET["track"]))
-        site, sites = track.site, list(sites_for(request.user).order_by("name"))
+        site, sites = track.site, site_choices(request.user)
     else:
         site, sites = _pick_site(request)
     monday = parse_week(request.GET.get("week"), site_today(site))
     sunday = monday + timedelta(days=6)
     sessions = list(sessions_between([site], monday, sunday, track=track))
     rosters = rosters_for_sessions(sessions)
-    marked = dict(
-        Attendance.objects.filter(session__in=sessions)
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values_list("session", "n")
-    )
+    marked = attendance_marked_counts(sessions)
     days = []
     for i in range(7):
         day = monday + timedelta(days=i)
@@ -99,7 +108,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
             if s.local_date == day
         ]
         days.append({"date": day, "entries": entries})
-    tracks = list(site.tracks.filter(is_active=True).order_by("kind", "name"))
+    tracks = active_tracks(site)
     return render(
         request,
         "scheduling/calendar.html",
@@ -121,21 +130,10 @@ def calendar(request: HttpRequest) -> HttpResponse:
 @staff_required(D, C, M)
 def my_sessions(request: HttpRequest) -> HttpResponse:
     """The facilitator's sessions today (each site's own today)."""
-    sites = list(sites_for(request.user))
     now = timezone.now()
-    days = {site_today(s, now) for s in sites} or {timezone.localdate()}
-    sessions = [
-        s
-        for s in sessions_between(sites, min(days), max(days)).filter(facilitator=request.user)
-        if s.local_date == site_today(s.site, now)
-    ]
+    sessions = facilitator_sessions_today(request.user, now)
     rosters = rosters_for_sessions(sessions)
-    marked = dict(
-        Attendance.objects.filter(session__in=sessions)
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values_list("session", "n")
-    )
+    marked = attendance_marked_counts(sessions)
     entries = [
         {"session": s, "roster": len(rosters[s.pk]), "marked": marked.get(s.pk, 0)}
         for s in sessions
@@ -178,26 +176,11 @@ def _sheet(session, roster, rows, needs_reason, data_for=None, bound=None):
 def _attendance_context(request, session, *, bound=None, makeup_form=None, note_form=None):
     now = timezone.now()
     needs_reason = _needs_reason(session, now)
-    taken = list(
-        Attendance.objects.filter(session=session)
-        .annotate(n_changes=Count("changes"))
-        .select_related("patient")
-    )
+    taken = attendance_taken(session)
     roster = rosters_for_sessions([session], attendance=taken)[session.pk]
     rows = {a.patient_id: a for a in taken}
     entries = _sheet(session, roster, rows, needs_reason, bound=bound)
-    roster_ids = [p.pk for p in roster]
-    candidates = (
-        patients_visible_to(request.user)
-        .filter(
-            site_id=session.site_id,
-            is_archived=False,
-            enrollments__status__in=OPEN_STATUSES,
-        )
-        .exclude(pk__in=roster_ids)
-        .order_by("legal_last_name", "legal_first_name")
-        .distinct()
-    )
+    candidates = make_up_candidates(request.user, session, [p.pk for p in roster])
     return {
         "session": session,
         "entries": entries,
@@ -259,17 +242,11 @@ def attendance_mark(request: HttpRequest, pk: int, patient_pk: int) -> HttpRespo
             form.apply_errors(exc)
     ok = not form.errors
     if request.htmx:
-        row = (
-            Attendance.objects.filter(session=session, patient=patient)
-            .annotate(n_changes=Count("changes"))
-            .first()
-        )
+        row = attendance_row(session, patient)
         if ok:
             form = _sheet(session, [patient], {patient.pk: row}, needs_reason)[0]["form"]
         entry = {"patient": patient, "row": row, "form": form, "saved": ok}
-        taken = Attendance.objects.filter(session=session).values_list(
-            "minutes_credited", flat=True
-        )
+        taken = attendance_credited_minutes(session)
         return render(
             request,
             "scheduling/_attendance_row.html",
@@ -325,8 +302,11 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
 def attendance_make_up(request: HttpRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
     now = timezone.now()
-    candidates = patients_visible_to(request.user).filter(site_id=session.site_id)
-    form = MakeUpForm(request.POST, patients=candidates, needs_reason=_needs_reason(session, now))
+    form = MakeUpForm(
+        request.POST,
+        patients=make_up_allowed(request.user, session),
+        needs_reason=_needs_reason(session, now),
+    )
     if form.is_valid():
         try:
             services.attendance_add_guest(
@@ -345,60 +325,70 @@ def attendance_make_up(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "scheduling/attendance.html", context, status=422)
 
 
-@staff_required(D, C, F)
-def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    session = session_get_for_user(request.user, pk)
-    form = CancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_cancel(
-                actor=request.user, session=session, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, "Session cancelled; it will not count as an absence.")
-            return redirect("scheduling:attendance", pk=session.pk)
-    return render(
-        request,
-        "scheduling/session_form.html",
-        {"session": session, "form": form, "heading": "Cancel session"},
-        status=422 if form.errors else 200,
-    )
+def _attendance_url(session: Session) -> str:
+    return reverse("scheduling:attendance", kwargs={"pk": session.pk})
 
 
-@staff_required(D, C, F)
-def session_move(request: HttpRequest, pk: int) -> HttpResponse:
-    session = session_get_for_user(request.user, pk)
-    tz = session.site.tz
-    initial = {
-        "day": session.local_date,
-        "start": session.starts_at.astimezone(tz).time(),
-        "end": session.ends_at.astimezone(tz).time(),
-        "room": session.room,
-    }
-    form = MoveForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+class SessionFormView(ServiceFormView):
+    """A change to one session the user may see; back to its attendance sheet after."""
+
+    template_name = "scheduling/session_form.html"
+    error_status = 422
+    heading = ""
+    session: Session
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.session = session_get_for_user(self.request.user, kwargs["pk"])
+        return None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(session=self.session, heading=self.heading, **kwargs)
+
+    def get_success_url(self) -> str:
+        return _attendance_url(self.session)
+
+
+class SessionCancelView(SessionFormView):
+    form_class = CancelForm
+    heading = "Cancel session"
+    success_message = "Session cancelled; it will not count as an absence."
+
+    def perform(self, form: CancelForm) -> Any:
+        return services.session_cancel(
+            actor=self.request.user, session=self.session, reason=form.cleaned_data["reason"]
+        )
+
+
+session_cancel = staff_required(D, C, F)(SessionCancelView.as_view())
+
+
+class SessionMoveView(SessionFormView):
+    form_class = MoveForm
+    heading = "Move this session"
+    success_message = "Session moved; the series is unchanged."
+
+    def get_initial(self) -> dict[str, Any]:
+        tz = self.session.site.tz
+        return {
+            "day": self.session.local_date,
+            "start": self.session.starts_at.astimezone(tz).time(),
+            "end": self.session.ends_at.astimezone(tz).time(),
+            "room": self.session.room,
+        }
+
+    def perform(self, form: MoveForm) -> Any:
         d = form.cleaned_data
-        try:
-            services.session_move(
-                actor=request.user,
-                session=session,
-                starts_at=local_datetime(d["day"], d["start"], session.site.tz),
-                ends_at=local_datetime(d["day"], d["end"], session.site.tz),
-                room=d["room"],
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, "Session moved; the series is unchanged.")
-            return redirect("scheduling:attendance", pk=session.pk)
-    return render(
-        request,
-        "scheduling/session_form.html",
-        {"session": session, "form": form, "heading": "Move this session"},
-        status=422 if form.errors else 200,
-    )
+        tz = self.session.site.tz
+        return services.session_move(
+            actor=self.request.user,
+            session=self.session,
+            starts_at=local_datetime(d["day"], d["start"], tz),
+            ends_at=local_datetime(d["day"], d["end"], tz),
+            room=d["room"],
+        )
+
+
+session_move = staff_required(D, C, F)(SessionMoveView.as_view())
 
 
 # --- staff: tracks and series ----------------------------------------------
@@ -407,129 +397,147 @@ def session_move(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(D, C, M, F)
 def track_detail(request: HttpRequest, pk: int) -> HttpResponse:
     track = track_get_for_user(request.user, pk)
-    series = list(
-        SessionSeries.objects.filter(track=track, is_active=True)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=site_today(track.site)))
-        .select_related("facilitator")
-    )
     today = site_today(track.site)
-    on_roster = (
-        TrackMembership.objects.filter(track=track, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .count()
-    )
     return render(
         request,
         "scheduling/track.html",
         {
             "track": track,
-            "series": series,
-            "on_roster": on_roster,
+            "series": track_current_series(track, today),
+            "on_roster": track_roster_count(track, today),
             "can_edit": request.user.role in (D, C),
         },
     )
 
 
-@staff_required(D, C)
-def series_create(request: HttpRequest, pk: int) -> HttpResponse:
-    track = track_get_for_user(request.user, pk)
-    form = SeriesForm(
-        request.POST or None,
-        site=track.site,
-        initial={"starts_on": site_today(track.site), "room": track.room},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.series_create(
-                actor=request.user,
-                track=track,
-                starts_on=form.cleaned_data["starts_on"],
-                **form.schedule_kwargs(),
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, "Series saved and sessions scheduled.")
-            return redirect("scheduling:track", pk=track.pk)
-    return render(
-        request,
-        "scheduling/series_form.html",
-        {"track": track, "form": form, "heading": "New weekly series"},
-        status=422 if form.errors else 200,
-    )
+class SeriesFormView(ServiceFormView):
+    """A weekly series of a track the user may see; back to the track after."""
+
+    template_name = "scheduling/series_form.html"
+    form_class = SeriesForm
+    error_status = 422
+    track: Track
+
+    def get_heading(self) -> str:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(track=self.track, heading=self.get_heading(), **kwargs)
+
+    def get_success_url(self) -> str:
+        return reverse("scheduling:track", kwargs={"pk": self.track.pk})
 
 
-@staff_required(D, C)
-def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    series = SessionSeries.objects.select_related("track__site").filter(pk=pk).first()
-    if series is None:
-        raise Http404
-    track = track_get_for_user(request.user, series.track_id)
-    today = site_today(track.site)
-    initial = {
-        "kind": series.kind,
-        "topic": series.topic,
-        "weekdays": series.weekday_codes,
-        "start_time": series.start_time,
-        "end_time": series.end_time,
-        "starts_on": max(today, series.starts_on),
-        "ends_on": series.ends_on,
-        "facilitator": series.facilitator_id,
-        "room": series.room,
-    }
-    form = SeriesForm(request.POST or None, site=track.site, editing=True, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.series_update(
-                actor=request.user,
-                series=series,
-                effective_date=form.cleaned_data["starts_on"],
-                **form.schedule_kwargs(),
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, "Series changed from that date on; past sessions kept.")
-            return redirect("scheduling:track", pk=track.pk)
-    return render(
-        request,
-        "scheduling/series_form.html",
-        {"track": track, "form": form, "heading": f"Change {series}"},
-        status=422 if form.errors else 200,
-    )
+class SeriesCreateView(SeriesFormView):
+    success_message = "Series saved and sessions scheduled."
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.track = track_get_for_user(self.request.user, kwargs["pk"])
+        return None
+
+    def get_heading(self) -> str:
+        return "New weekly series"
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"starts_on": site_today(self.track.site), "room": self.track.room}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "site": self.track.site}
+
+    def perform(self, form: SeriesForm) -> Any:
+        return services.series_create(
+            actor=self.request.user,
+            track=self.track,
+            starts_on=form.cleaned_data["starts_on"],
+            **form.schedule_kwargs(),
+        )
 
 
-@staff_required(D, C, M, F)
-def book_individual(request: HttpRequest, patient_pk: int) -> HttpResponse:
-    patient = patient_get_for_user(request.user, patient_pk, request=request, action="session.book")
-    form = BookingForm(
-        request.POST or None, site=patient.site, initial={"facilitator": request.user.pk}
-    )
-    if request.method == "POST" and form.is_valid():
+series_create = staff_required(D, C)(SeriesCreateView.as_view())
+
+
+class SeriesEditView(SeriesFormView):
+    success_message = "Series changed from that date on; past sessions kept."
+    series: SessionSeries
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.series, self.track = series_get_for_user(self.request.user, kwargs["pk"])
+        return None
+
+    def get_heading(self) -> str:
+        return f"Change {self.series}"
+
+    def get_initial(self) -> dict[str, Any]:
+        series = self.series
+        return {
+            "kind": series.kind,
+            "topic": series.topic,
+            "weekdays": series.weekday_codes,
+            "start_time": series.start_time,
+            "end_time": series.end_time,
+            "starts_on": max(site_today(self.track.site), series.starts_on),
+            "ends_on": series.ends_on,
+            "facilitator": series.facilitator_id,
+            "room": series.room,
+        }
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "site": self.track.site, "editing": True}
+
+    def perform(self, form: SeriesForm) -> Any:
+        return services.series_update(
+            actor=self.request.user,
+            series=self.series,
+            effective_date=form.cleaned_data["starts_on"],
+            **form.schedule_kwargs(),
+        )
+
+
+series_edit = staff_required(D, C)(SeriesEditView.as_view())
+
+
+class BookIndividualView(ServiceFormView):
+    template_name = "scheduling/book.html"
+    form_class = BookingForm
+    error_status = 422
+    success_message = "Session booked."
+    patient: Patient
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.patient = patient_get_for_user(
+            self.request.user, kwargs["patient_pk"], request=self.request, action="session.book"
+        )
+        return None
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"facilitator": self.request.user.pk}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "site": self.patient.site}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(patient=self.patient, **kwargs)
+
+    def perform(self, form: BookingForm) -> Any:
         d = form.cleaned_data
-        try:
-            session = services.individual_session_book(
-                actor=request.user,
-                patient=patient,
-                kind=d["kind"],
-                starts_at=local_datetime(d["day"], d["start"], patient.site.tz),
-                ends_at=local_datetime(d["day"], d["end"], patient.site.tz),
-                facilitator=d["facilitator"],
-                room=d["room"],
-                video_link=d["video_link"],
-                topic=d["topic"],
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(request, "Session booked.")
-            return redirect("scheduling:attendance", pk=session.pk)
-    return render(
-        request,
-        "scheduling/book.html",
-        {"patient": patient, "form": form},
-        status=422 if form.errors else 200,
-    )
+        tz = self.patient.site.tz
+        return services.individual_session_book(
+            actor=self.request.user,
+            patient=self.patient,
+            kind=d["kind"],
+            starts_at=local_datetime(d["day"], d["start"], tz),
+            ends_at=local_datetime(d["day"], d["end"], tz),
+            facilitator=d["facilitator"],
+            room=d["room"],
+            video_link=d["video_link"],
+            topic=d["topic"],
+        )
+
+    def get_success_url(self) -> str:
+        return _attendance_url(self.result)
+
+
+book_individual = staff_required(D, C, M, F)(BookIndividualView.as_view())
 
 
 # --- staff: compliance and billing -----------------------------------------
@@ -540,18 +548,11 @@ def compliance(request: HttpRequest) -> HttpResponse:
     """Weekly hours of the user's visible patients with an open enrollment at one site."""
     site, sites = _pick_site(request)
     monday = parse_week(request.GET.get("week"), site_today(site))
-    visible = patients_visible_to(request.user).filter(
-        site=site, enrollments__status__in=OPEN_STATUSES
-    )
     # A counselor starts from their own caseload (everyone they may see is one click
     # away): the page then stays the size of a caseload, not of the site.
     scope = request.GET.get("scope") or ("mine" if request.user.role == Role.COUNSELOR else "all")
-    if scope == "mine":
-        visible = visible.filter(primary_counselor=request.user)
-    patients = list(
-        visible.select_related("site")
-        .order_by("legal_last_name", "legal_first_name", "pk")
-        .distinct()
+    patients = compliance_patients(
+        request.user, site, counselor=request.user if scope == "mine" else None
     )
     rows = weekly_hours(patients, monday)
     audit.record(action="scheduling.compliance_view", request=request, site_id=site.pk)
@@ -633,51 +634,59 @@ def _holidays_url(site, year: int | None = None) -> str:
     return f"{url}&year={year}" if year else url
 
 
-@staff_required(D)
-def holidays(request: HttpRequest) -> HttpResponse:
+class HolidaysView(ServiceFormView):
     """The site's holiday calendar by year; the director adds a day here."""
-    site, sites = _pick_site(request)
-    first, last = services.holiday_bounds(site)
-    today = site_today(site)
-    wanted = request.GET.get("year", "")
-    year = int(wanted) if wanted.isdigit() and 1900 <= int(wanted) <= 2199 else today.year
-    form = HolidayForm(request.POST or None, first=first, last=last)
-    if request.method == "POST" and form.is_valid():
-        try:
-            holiday = services.holiday_add(
-                actor=request.user,
-                site=site,
-                day=form.cleaned_data["date"],
-                name=form.cleaned_data["name"],
-            )
-        except ValidationError as exc:
-            form.apply_errors(exc)
-        else:
-            messages.success(
-                request,
-                f"{holiday.name} added: {site.name} is closed on {format_day(holiday.date)}; "
-                "that day's sessions are cancelled and their patients told.",
-            )
-            return redirect(_holidays_url(site, holiday.date.year))
-    days = list(Holiday.objects.filter(site=site, date__year=year).order_by("date"))
-    years = sorted(
-        {d.year for d in Holiday.objects.filter(site=site).dates("date", "year")} | {year}
-    )
-    return render(
-        request,
-        "scheduling/holidays.html",
-        {
-            "site": site,
-            "sites": sites,
-            "year": year,
-            "years": years,
-            "days": days,
-            "form": form,
-            "first": first,
-            "today": today,
-        },
-        status=422 if form.errors else 200,
-    )
+
+    template_name = "scheduling/holidays.html"
+    form_class = HolidayForm
+    error_status = 422
+    site: Site
+    sites: list[Site]
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.site, self.sites = _pick_site(self.request)
+        self.first, self.last = services.holiday_bounds(self.site)
+        self.today = site_today(self.site)
+        wanted = self.request.GET.get("year", "")
+        valid = wanted.isdigit() and 1900 <= int(wanted) <= 2199
+        self.year = int(wanted) if valid else self.today.year
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "first": self.first, "last": self.last}
+
+    def perform(self, form: HolidayForm) -> Any:
+        return services.holiday_add(
+            actor=self.request.user,
+            site=self.site,
+            day=form.cleaned_data["date"],
+            name=form.cleaned_data["name"],
+        )
+
+    def get_success_message(self) -> str:
+        holiday = self.result
+        return (
+            f"{holiday.name} added: {self.site.name} is closed on {format_day(holiday.date)}; "
+            "that day's sessions are cancelled and their patients told."
+        )
+
+    def get_success_url(self) -> str:
+        return _holidays_url(self.site, self.result.date.year)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            site=self.site,
+            sites=self.sites,
+            year=self.year,
+            years=holiday_years(self.site, self.year),
+            days=holidays_in_year(self.site, self.year),
+            first=self.first,
+            today=self.today,
+            **kwargs,
+        )
+
+
+holidays = staff_required(D)(HolidaysView.as_view())
 
 
 @require_POST
@@ -686,9 +695,7 @@ def holiday_change(request: HttpRequest) -> HttpResponse:
     """Remove (open the site) or restore one holiday of a site the director runs."""
     site, _ = _pick_site(request)
     wanted = request.POST.get("holiday", "")
-    holiday = (
-        Holiday.objects.filter(site=site, pk=int(wanted)).first() if wanted.isdigit() else None
-    )
+    holiday = holiday_of_site(site, int(wanted)) if wanted.isdigit() else None
     if holiday is None:
         raise Http404("No such holiday.")
     action = request.POST.get("action")
@@ -727,7 +734,7 @@ def portal_schedule(request: HttpRequest) -> HttpResponse:
     sessions = patient_sessions(patient, today, today + timedelta(days=PORTAL_DAYS - 1))
     now = timezone.now()
     sessions = [s for s in sessions if s.ends_at > now]
-    feed = CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).first()
+    feed = calendar_feed_active(patient)
     feed_url = (
         request.build_absolute_uri(reverse("scheduling:ical_feed", args=[feed.token]))
         if feed
@@ -766,11 +773,7 @@ def portal_feed(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
-    feed = (
-        CalendarFeed.objects.filter(token=token, revoked_at__isnull=True)
-        .select_related("patient__site")
-        .first()
-    )
+    feed = calendar_feed_for_token(token)
     if feed is None or feed.patient.is_archived:
         raise Http404("No such calendar.")
     body = ical.patient_calendar(feed.patient, now=timezone.now())
