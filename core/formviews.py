@@ -9,16 +9,22 @@ page states only its getter, form, service call, message and destination.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic.edit import FormView
 
 from .forms import add_service_errors
+
+if TYPE_CHECKING:
+    # Generic only in django-stubs; at run time FormView takes no type argument.
+    _FormView = FormView[forms.BaseForm]
+else:
+    _FormView = FormView
 
 
 def safe_next_url(request: HttpRequest, default: str) -> str:
@@ -33,7 +39,7 @@ def safe_next_url(request: HttpRequest, default: str) -> str:
     return default
 
 
-class ServiceFormView(FormView):
+class ServiceFormView(_FormView):
     """GET shows the form; POST binds it, calls ``perform`` and redirects on success.
 
     Subclasses set ``form_class`` and ``template_name``, load their objects in
@@ -49,7 +55,7 @@ class ServiceFormView(FormView):
     success_message: str = ""
     result: Any = None
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # The access check runs before any form is built, whatever the method.
         early = self.load(**kwargs)
         if early is not None:
