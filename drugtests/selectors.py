@@ -14,17 +14,28 @@ from core.access import get_or_deny
 from core.clock import local_datetime, site_today
 from core.models import Site, User
 from patients.access import patients_visible_to
-from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
+from patients.models import (
+    OPEN_STATUSES,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentStatus,
+    Patient,
+    ProgramPhase,
+)
 from scheduling.models import Holiday, HolidayStatus
 
 from .draws import collection_days_in_period
 from .models import (
     DeadlineKind,
     Draw,
+    DrawCorrection,
+    DrawPoolEntry,
     Outcome,
     Selection,
+    Specimen,
     TestAlert,
     TestingPolicy,
+    TestResult,
 )
 
 Kind = EnrollmentEvent.Kind
@@ -282,6 +293,48 @@ def alert_get_for_user(user: User, pk: int) -> TestAlert:
         detail={"alert_pk": pk},
         pk=pk,
     )
+
+
+# --- what the pages read ------------------------------------------------------
+
+
+def open_alerts(user: User, site: Site) -> list[TestAlert]:
+    """Unresolved alerts of the site about patients the user may see (at most 50)."""
+    return list(
+        TestAlert.objects.filter(
+            site=site,
+            resolved_at__isnull=True,
+            patient__in=patients_visible_to(user),
+        ).select_related("patient")[:50]
+    )
+
+
+def walk_in_patients(user: User) -> QuerySet[Patient]:
+    """Who a walk-in specimen may be for: visible patients with an open enrollment."""
+    return patients_visible_to(user).filter(enrollments__status__in=OPEN_STATUSES).distinct()
+
+
+def specimen_of(selection: Selection, *, with_collector: bool = False) -> Specimen | None:
+    qs = Specimen.objects.filter(selection=selection)
+    if with_collector:
+        qs = qs.select_related("collected_by")
+    return qs.first()
+
+
+def specimen_results(specimen: Specimen) -> list[TestResult]:
+    return list(specimen.results.prefetch_related("analytes").select_related("entered_by"))
+
+
+def recent_draws(site: Site) -> QuerySet[Draw]:
+    return Draw.objects.filter(site=site).order_by("-seq")[:60]
+
+
+def draw_pool(draw: Draw) -> QuerySet[DrawPoolEntry]:
+    return draw.pool.select_related("patient", "policy").order_by("patient_id")
+
+
+def draw_corrections(draw: Draw) -> QuerySet[DrawCorrection]:
+    return draw.corrections.select_related("selection")
 
 
 # --- today's list -------------------------------------------------------------
