@@ -15,13 +15,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
 from core.access import deny, patient_required, site_ids_for, staff_required
 from core.clock import site_today, week_start
 from core.forms import add_service_errors
+from core.formviews import safe_next_url
 from core.models import Role
 from patients.access import patient_get_for_user
 from patients.models import ProgramPhase
@@ -50,13 +50,6 @@ MEETING_LOGGERS = (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def _next_or(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 def _serve(attachment, request, *, patient_id) -> FileResponse:
@@ -140,7 +133,7 @@ def weekly(request: HttpRequest) -> HttpResponse:
 def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get_for_user(request.user, pk, request=request)
     form = MeetingReviewForm(request.POST)
-    back = _next_or(request, reverse("recovery:queue"))
+    back = safe_next_url(request, reverse("recovery:queue"))
     if not form.is_valid():
         messages.error(request, "Choose verify or reject.")
         return redirect(back)
@@ -164,7 +157,7 @@ def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
 def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = selectors.submission_get_for_user(request.user, pk, request=request)
     form = ReviewForm(request.POST)
-    back = _next_or(request, reverse("recovery:queue"))
+    back = safe_next_url(request, reverse("recovery:queue"))
     if not form.is_valid():
         messages.error(request, "Choose accept or return.")
         return redirect(back)
