@@ -3,19 +3,22 @@ whatever the number of rows (related rows come with select/prefetch_related)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
 from core import clock
 from core.access import get_or_deny, site_ids_for
 from core.clock import site_today, week_bounds, week_start
-from core.models import User
+from core.models import Site, User
 from patients.access import patients_visible_to
-from patients.models import OPEN_STATUSES, Enrollment, Patient
+from patients.models import OPEN_STATUSES, Enrollment, Patient, ProgramPhase
+from scheduling.models import Track
 
 from .compliance import WeekCompliance, requirement_for, week_compliance
 from .models import (
@@ -141,6 +144,55 @@ def homework_for_patient_portal(patient: Patient, pk: int) -> HomeworkAssignment
         patient_id=patient.pk,
         pk=pk,
     )
+
+
+def active_templates(sites: QuerySet[Site] | list[int]) -> QuerySet[HomeworkTemplate]:
+    """Library templates that may be assigned at these sites (a form's choices)."""
+    return HomeworkTemplate.objects.filter(site__in=sites, is_active=True)
+
+
+def library_sites(user: User, site_ids: Iterable[int] | None) -> QuerySet[Site]:
+    """Active sites whose library the user works with (``site_ids`` from ``site_ids_for``;
+    None for every site of the organisation)."""
+    site_qs = user.staff.organization.sites.filter(is_active=True)
+    if site_ids is not None:
+        site_qs = site_qs.filter(pk__in=site_ids)
+    return site_qs
+
+
+def active_tracks(sites: QuerySet[Site]) -> QuerySet[Track]:
+    return Track.objects.filter(site__in=sites, is_active=True)
+
+
+def group_sessions_near(sites: QuerySet[Site], today: date) -> QuerySet[Any]:
+    """Group sessions from two weeks back to three weeks ahead, for roster assignment."""
+    from scheduling.models import Session
+
+    return (
+        Session.objects.filter(
+            site__in=sites,
+            track__isnull=False,
+            local_date__gte=today - timedelta(days=14),
+            local_date__lte=today + timedelta(days=21),
+        )
+        .exclude(status__in=["removed", "cancelled"])
+        .select_related("site", "track")
+        .order_by("starts_at")
+    )
+
+
+def requirement_settings(
+    user: User,
+) -> tuple[list[Site], list[ProgramPhase], dict[tuple[int, int | None], MeetingRequirement]]:
+    """The organisation's active sites, their active phases, and the meeting requirement
+    set for each (site, phase) pair (phase None: the site's default)."""
+    sites = list(user.staff.organization.sites.filter(is_active=True))
+    phases = list(ProgramPhase.objects.filter(site__in=sites, is_active=True).order_by("number"))
+    current = {
+        (r.site_id, r.phase_id): r
+        for r in MeetingRequirement.objects.filter(site__in=sites).select_related("phase")
+    }
+    return sites, phases, current
 
 
 def templates_for_sites(site_ids) -> list[HomeworkTemplate]:
