@@ -154,7 +154,10 @@ def active_templates(sites: QuerySet[Site] | list[int]) -> QuerySet[HomeworkTemp
 def library_sites(user: User, site_ids: Iterable[int] | None) -> QuerySet[Site]:
     """Active sites whose library the user works with (``site_ids`` from ``site_ids_for``;
     None for every site of the organisation)."""
-    site_qs = user.staff.organization.sites.filter(is_active=True)
+    staff = user.staff
+    if staff is None:
+        return Site.objects.none()
+    site_qs = staff.organization.sites.filter(is_active=True)
     if site_ids is not None:
         site_qs = site_qs.filter(pk__in=site_ids)
     return site_qs
@@ -186,7 +189,10 @@ def requirement_settings(
 ) -> tuple[list[Site], list[ProgramPhase], dict[tuple[int, int | None], MeetingRequirement]]:
     """The organisation's active sites, their active phases, and the meeting requirement
     set for each (site, phase) pair (phase None: the site's default)."""
-    sites = list(user.staff.organization.sites.filter(is_active=True))
+    staff = user.staff
+    if staff is None:
+        return [], [], {}
+    sites = list(staff.organization.sites.filter(is_active=True))
     phases = list(ProgramPhase.objects.filter(site__in=sites, is_active=True).order_by("number"))
     current = {
         (r.site_id, r.phase_id): r
