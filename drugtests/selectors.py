@@ -162,11 +162,18 @@ def active_policies(site: Site) -> tuple[dict[int, TestingPolicy], TestingPolicy
     return by_phase, default
 
 
-def policy_for(phase_id, by_phase, default) -> TestingPolicy | None:
-    return by_phase.get(phase_id, default)
+def policy_for(
+    phase_id: int | None, by_phase: dict[int, TestingPolicy], default: TestingPolicy | None
+) -> TestingPolicy | None:
+    return by_phase.get(phase_id, default) if phase_id is not None else default
 
 
-def _state_on(enrollment_id: int, events: list, phase_ids: dict[str, int], fallback_phase):
+def _state_on(
+    enrollment_id: int,
+    events: list[tuple[str, str]],
+    phase_ids: dict[str, int],
+    fallback_phase: int | None,
+) -> tuple[str, int | None]:
     """Status and phase of an enrollment on a day, replayed from its history."""
     status, phase = EnrollmentStatus.ACTIVE, None
     seen_phase = False
@@ -206,7 +213,7 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
         ).values_list("enrollment_id", flat=True)
     )
     replay = {pk for pk, _, status, _ in rows if pk in changed_later or status == "discharged"}
-    history: dict[int, list] = defaultdict(list)
+    history: dict[int, list[tuple[str, str]]] = defaultdict(list)
     phase_ids: dict[str, int] = {}
     if replay:
         for enrollment_id, kind, to_value in (
@@ -224,7 +231,8 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
     weekday = on.weekday()
     days_cache: dict[int, int] = {}
     pool: dict[int, Candidate] = {}
-    for pk, patient_id, status, phase_id in rows:
+    for pk, patient_id, status, row_phase_id in rows:
+        phase_id: int | None = row_phase_id
         if pk in replay:
             status, phase_id = _state_on(pk, history[pk], phase_ids, phase_id)
         if status != EnrollmentStatus.ACTIVE:
@@ -243,7 +251,7 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
 # --- access-checked getters -------------------------------------------------
 
 
-def sites_for(user) -> QuerySet[Site]:
+def sites_for(user: User) -> QuerySet[Site]:
     staff = user.staff
     if staff is None:
         return Site.objects.none()
@@ -253,7 +261,7 @@ def sites_for(user) -> QuerySet[Site]:
     return qs.filter(pk__in=staff.sites.values("pk"))
 
 
-def site_for_user(user, site_id) -> Site:
+def site_for_user(user: User, site_id: int | str | None) -> Site:
     site = sites_for(user).filter(pk=site_id).first() if site_id else None
     if site is None:
         raise Http404("No such site.")
@@ -344,12 +352,12 @@ def draw_corrections(draw: Draw) -> QuerySet[DrawCorrection]:
 class TodayList:
     site: Site
     on: date
-    rows: list
-    counts: dict = field(default_factory=dict)
+    rows: list[Selection]
+    counts: dict[str, int] = field(default_factory=dict)
     draw: Draw | None = None
 
 
-def today_list(user, site: Site, now: datetime | None = None) -> TodayList:
+def today_list(user: User, site: Site, now: datetime | None = None) -> TodayList:
     on = site_today(site, now)
     rows = list(
         Selection.objects.filter(site=site, date=on, patient__in=patients_visible_to(user))
@@ -364,7 +372,7 @@ def today_list(user, site: Site, now: datetime | None = None) -> TodayList:
     return TodayList(site=site, on=on, rows=rows, counts=counts, draw=draw)
 
 
-def counts_for_sites(sites: list[Site], now: datetime) -> dict:
+def counts_for_sites(sites: list[Site], now: datetime) -> dict[str, int]:
     """Today's counts per status over several sites, in one query (staff home panel)."""
     q = Q(pk__in=[])
     for s in sites:

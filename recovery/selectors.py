@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Case, Prefetch, QuerySet, Value, When
@@ -46,13 +46,15 @@ def _episode(patient: Patient) -> Enrollment | None:
     return rows[0] if rows else None
 
 
-def compliance_weeks(patient: Patient, *, weeks: int = 1, now=None) -> list[WeekCompliance]:
+def compliance_weeks(
+    patient: Patient, *, weeks: int = 1, now: datetime | None = None
+) -> list[WeekCompliance]:
     """The last ``weeks`` weeks (newest first), this week included. Three queries."""
     return compliance_report(patient, weeks=weeks, now=now)[0]
 
 
 def compliance_report(
-    patient: Patient, *, weeks: int = 1, now=None
+    patient: Patient, *, weeks: int = 1, now: datetime | None = None
 ) -> tuple[list[WeekCompliance], MeetingRequirement | None]:
     """The weeks (newest first) and the requirement that applies. Three queries."""
     today = site_today(patient.site, now)
@@ -105,7 +107,7 @@ def current_step(patient: Patient) -> StepProgress | None:
 # --- homework ----------------------------------------------------------------------
 
 
-def _rounds():
+def _rounds() -> Prefetch[Any]:
     return Prefetch(
         "submissions",
         queryset=HomeworkSubmission.objects.select_related("reviewed_by")
@@ -201,7 +203,7 @@ def requirement_settings(
     return sites, phases, current
 
 
-def templates_for_sites(site_ids) -> list[HomeworkTemplate]:
+def templates_for_sites(site_ids: Iterable[int] | None) -> list[HomeworkTemplate]:
     qs = HomeworkTemplate.objects.filter(is_active=True).select_related("site", "worksheet")
     if site_ids is not None:
         qs = qs.filter(site_id__in=site_ids)
@@ -211,7 +213,7 @@ def templates_for_sites(site_ids) -> list[HomeworkTemplate]:
 # --- staff getters (404 for anything outside the user's patients) ----------------
 
 
-def _visible_ids(user: User):
+def _visible_ids(user: User) -> QuerySet[Patient, Any]:
     return patients_visible_to(user).values("pk")
 
 
@@ -256,7 +258,10 @@ def attachment_get_for_staff(user: User, pk: int) -> Attachment | None:
     # A worksheet in a site's library: staff who work at that site.
     sites = site_ids_for(user)
     if sites is None:
-        visible = user.staff.organization.sites.filter(pk=attachment.site_id).exists()
+        staff = user.staff
+        visible = (
+            staff is not None and staff.organization.sites.filter(pk=attachment.site_id).exists()
+        )
         return attachment if visible else None
     return attachment if attachment.site_id in sites else None
 
@@ -325,7 +330,9 @@ class PatientWeek:
     week: WeekCompliance
 
 
-def caseload_compliance(user: User, monday: date, *, now=None) -> list[PatientWeek]:
+def caseload_compliance(
+    user: User, monday: date, *, now: datetime | None = None
+) -> list[PatientWeek]:
     """One week's meeting compliance for every open patient the user may see, each in
     their own site's time zone. Four queries whatever the caseload size."""
     now = clock.now(now)
