@@ -93,12 +93,14 @@ def track_get_for_user(user: User, pk: int) -> Track:
 # --- rosters ---------------------------------------------------------------
 
 
-def _covering(memberships: Iterable[TrackMembership], track_id: int, on: date) -> list:
+def _covering(
+    memberships: Iterable[TrackMembership], track_id: int | None, on: date
+) -> list[TrackMembership]:
     return [m for m in memberships if m.track_id == track_id and m.covers(on)]
 
 
 def rosters_for_sessions(
-    sessions: list[Session], attendance: list[Attendance] | None = None
+    sessions: list[Session], attendance: Iterable[Attendance] | None = None
 ) -> dict[int, list[Patient]]:
     """Roster of each session (two queries for any number of sessions; one when the
     caller passes the sessions' attendance rows, fetched with their patients)."""
@@ -118,13 +120,16 @@ def rosters_for_sessions(
             for m in _covering(memberships, s.track_id, s.local_date):
                 rosters[s.pk][m.patient_id] = m.patient
     for s in sessions:
-        if s.patient_id is not None:
+        if s.patient_id is not None and s.patient is not None:
             rosters[s.pk][s.patient_id] = s.patient
-    if attendance is None:
-        attendance = Attendance.objects.filter(session__in=[s.pk for s in sessions]).select_related(
+    taken = (
+        attendance
+        if attendance is not None
+        else Attendance.objects.filter(session__in=[s.pk for s in sessions]).select_related(
             "patient"
         )
-    for a in attendance:
+    )
+    for a in taken:
         rosters[a.session_id].setdefault(a.patient_id, a.patient)
     return {
         pk: sorted(people.values(), key=lambda p: (p.legal_last_name, p.legal_first_name, p.pk))
@@ -145,7 +150,9 @@ def session_roster_size(session: Session) -> int:
 # --- sessions --------------------------------------------------------------
 
 
-def sessions_between(sites, first: date, last: date, *, track: Track | None = None):
+def sessions_between(
+    sites: Iterable[Site], first: date, last: date, *, track: Track | None = None
+) -> QuerySet[Session]:
     qs = (
         Session.objects.filter(site__in=sites, local_date__gte=first, local_date__lte=last)
         .exclude(status=SessionStatus.REMOVED)
@@ -525,7 +532,9 @@ class BillingDay:
         return f"{self.minutes / 60:.2f}"
 
 
-def billing_days(patients: QuerySet[Patient], site: Site, first: date, last: date):
+def billing_days(
+    patients: QuerySet[Patient], site: Site, first: date, last: date
+) -> list[BillingDay]:
     """Each patient-day with attended minutes at ``site`` between two local dates."""
     rows = (
         Attendance.objects.filter(
