@@ -191,7 +191,6 @@ def patient_sessions(patient: Patient, first: date, last: date) -> list[Session]
 
 
 def site_choices(user: User) -> list[Site]:
-    """The user's sites by name, for the site picker."""
     return list(sites_for(user).order_by("name"))
 
 
@@ -210,8 +209,7 @@ def attendance_marked_counts(sessions: Iterable[Session]) -> dict[int, int]:
 
 
 def facilitator_sessions_today(user: User, now: datetime) -> list[Session]:
-    """The user's sessions on each of their sites' own today (sites in several zones may
-    be on different dates at ``now``)."""
+    """The user's sessions on each site's own today (zones may differ on the date)."""
     sites = list(sites_for(user))
     days = {site_today(s, now) for s in sites} or {timezone.localdate()}
     return [
@@ -222,7 +220,6 @@ def facilitator_sessions_today(user: User, now: datetime) -> list[Session]:
 
 
 def attendance_taken(session: Session) -> list[Attendance]:
-    """The session's attendance rows, with their patients and how often each was changed."""
     return list(
         Attendance.objects.filter(session=session)
         .annotate(n_changes=Count("changes"))
@@ -239,7 +236,6 @@ def attendance_row(session: Session, patient: Patient) -> Attendance | None:
 
 
 def attendance_credited_minutes(session: Session) -> list[int]:
-    """Minutes credited to each attendance row of the session (one per row marked)."""
     return list(
         Attendance.objects.filter(session=session).values_list("minutes_credited", flat=True)
     )
@@ -262,8 +258,7 @@ def make_up_candidates(user: User, session: Session, roster_ids: list[int]) -> Q
 
 
 def make_up_allowed(user: User, session: Session) -> QuerySet[Patient]:
-    """What a posted make-up attendee is checked against: any visible patient of the
-    site (the service refuses the rest with a message on the form)."""
+    """Any visible patient of the site: the service refuses the rest, on the form."""
     return patients_visible_to(user).filter(site_id=session.site_id)
 
 
@@ -277,7 +272,6 @@ def series_get_for_user(user: User, pk: int) -> tuple[SessionSeries, Track]:
 
 
 def track_current_series(track: Track, today: date) -> list[SessionSeries]:
-    """The track's active series that have not ended before ``today``."""
     return list(
         SessionSeries.objects.filter(track=track, is_active=True)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
@@ -311,7 +305,6 @@ def holidays_in_year(site: Site, year: int) -> list[Holiday]:
 
 
 def holiday_years(site: Site, also: int) -> list[int]:
-    """Years the site has holidays in, plus ``also`` (the year shown)."""
     return sorted(
         {d.year for d in Holiday.objects.filter(site=site).dates("date", "year")} | {also}
     )
@@ -326,7 +319,6 @@ def calendar_feed_active(patient: Patient) -> CalendarFeed | None:
 
 
 def calendar_feed_for_token(token: str) -> CalendarFeed | None:
-    """The live feed a calendar app asks for; revoked tokens find nothing."""
     return (
         CalendarFeed.objects.filter(token=token, revoked_at__isnull=True)
         .select_related("patient__site")
