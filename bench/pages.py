@@ -46,13 +46,14 @@ PAGES = [
 def env_for(db: str) -> dict:
     env = dict(os.environ)
     env.update(
+        # Production settings plus the bench app (seed_scale) and the floor URL.
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=f"{PG}/{db}",
         DEBUG="0",
         SECRET_KEY="bench-only-secret-key-" + "x" * 40,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         CONN_MAX_AGE="600",
         STEPWISE_REQUIRE_MFA="0",
-        STEPWISE_BENCH_FLOOR="1",
         LOG_LEVEL="WARNING",
         CELERY_BROKER_URL=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/7"),
     )
@@ -183,7 +184,7 @@ print(json.dumps(build_context()))
 """
     done = subprocess.run(
         [PY, "-c", code],
-        env={**env, "DJANGO_SETTINGS_MODULE": "clinic.settings", "PYTHONPATH": str(ROOT)},
+        env={**env, "PYTHONPATH": str(ROOT)},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -315,7 +316,7 @@ def main() -> None:
                 "seed_seconds": s.seed_seconds,
                 "seed_log": s.seed_log,
                 "scale_hooks": {
-                    app: (ROOT / app / "scale.py").exists()
+                    app: (ROOT / "bench" / "scale" / f"{app}.py").exists()
                     for app in ("scheduling", "drugtests", "recovery", "notifications")
                 },
                 "paths": {name: path(s.ctx) for name, _, path in PAGES},

@@ -22,6 +22,9 @@ SECONDS_PER="${BENCH_SECONDS:-5}"
 SOAK="${BENCH_SOAK_SECONDS:-60}"
 DRAW_PATIENTS="${BENCH_DRAW_PATIENTS:-10000}"
 DRAW_RUNS="${BENCH_DRAW_RUNS:-5}"
+# Production settings plus the bench app (seed_scale) and the floor URL; bench/pages.py
+# sets the same for every process it starts.
+export DJANGO_SETTINGS_MODULE=bench.settings
 export BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 export BENCH_BROKER="${BENCH_BROKER:-redis://127.0.0.1:6379/7}"
 

@@ -1,7 +1,7 @@
 """An experiment, not the benchmark's data: ``seed_scale`` with therapy groups of a
 realistic size.
 
-``patients/scale.py`` spreads every patient over the demo's eight tracks, so a group
+``bench/scale/patients.py`` spreads every patient over the demo's eight tracks, so a group
 holds N/8 patients (62 at 500, 625 at 5,000) and a counselor who facilitates four of them
 sees half a site. Real IOP groups hold about a dozen. This runs the same command, but
 right after the patients are seeded (before the scheduling hook builds the series and the
@@ -20,13 +20,17 @@ import os
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+if TYPE_CHECKING:
+    from bench.scale import ScaleContext
+
 GROUP_SIZE = int(os.environ.get("BENCH_GROUP_SIZE", "12"))
 
 
-def split_tracks(ctx) -> None:
+def split_tracks(ctx: ScaleContext) -> None:
     from django.db import connection
 
     from core.models import Role, StaffProfile
@@ -97,21 +101,21 @@ def split_tracks(ctx) -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    import patients.scale
+    from bench.scale import patients
 
-    original = patients.scale.seed_patients
+    original = patients.seed_patients
 
-    def seed_patients(ctx):
+    def seed_patients(ctx: ScaleContext) -> None:
         original(ctx)
         split_tracks(ctx)
 
-    patients.scale.seed_patients = seed_patients
+    patients.seed_patients = seed_patients
     call_command("seed_scale", *sys.argv[1:])
 
 

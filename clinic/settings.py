@@ -9,6 +9,7 @@ A bad value stops start-up with one line naming the variable, never a traceback.
 
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import environ
@@ -22,11 +23,11 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
 
-def _config_error(variable: str, problem: str) -> None:
+def _config_error(variable: str, problem: str) -> NoReturn:
     sys.exit(f"Configuration error: {variable} {problem}")
 
 
-def _get(variable: str, cast, default):
+def _get(variable: str, cast: Any, default: Any) -> Any:
     try:
         return env(variable, cast=cast, default=default)
     except (ValueError, TypeError, environ.ImproperlyConfigured) as exc:
@@ -48,16 +49,13 @@ def _flag(variable: str, default: bool) -> bool:
 
 
 DEBUG = _flag("DEBUG", False)
-TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
-
-# Commands that only read the code (no requests, no signed data) run without secrets, so
-# a checkout can be checked (e.g. `makemigrations --check`) with no environment at all.
-OFFLINE_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
-_COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
+# A process that serves no request and signs nothing (collectstatic in the image build,
+# `makemigrations --check`; manage.py sets it for such commands) runs without secrets.
+_offline = _flag("STEPWISE_OFFLINE", False)
 
 SECRET_KEY = _get("SECRET_KEY", str, "")
 if not SECRET_KEY:
-    if DEBUG or TESTING or _COMMAND in OFFLINE_COMMANDS:
+    if DEBUG or _offline:
         SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789abcdef"
     else:
         _config_error("SECRET_KEY", "is required when DEBUG is off")
@@ -130,7 +128,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-VAR_DIR.mkdir(exist_ok=True)
+# Files under var/ (the demo's database, collected static files, the filesystem broker's
+# folders) are created where they are written: scripts/run.sh, the Dockerfile, Celery's
+# configuration (clinic/celery.py), the SMS file backend. Importing settings writes nothing.
 try:
     DATABASES = {
         "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'stepwise.sqlite3'}")
@@ -169,9 +169,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    # Hashing is not what the tests test; the real hasher makes each login ~0.2 s.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -180,8 +177,8 @@ LOGOUT_REDIRECT_URL = "login"
 LOGIN_LOCKOUT_ATTEMPTS = _get("LOGIN_LOCKOUT_ATTEMPTS", int, 5)
 LOGIN_LOCKOUT_IP_ATTEMPTS = _get("LOGIN_LOCKOUT_IP_ATTEMPTS", int, 20)
 LOGIN_LOCKOUT_MINUTES = _get("LOGIN_LOCKOUT_MINUTES", int, 15)
-# TOTP two-factor for staff: on by default in production, off in the demo and tests.
-STEPWISE_REQUIRE_MFA = _flag("STEPWISE_REQUIRE_MFA", not DEBUG and not TESTING)
+# TOTP two-factor for staff: on by default in production, off in the demo.
+STEPWISE_REQUIRE_MFA = _flag("STEPWISE_REQUIRE_MFA", not DEBUG)
 OTP_TOTP_ISSUER = "Stepwise"
 # A signed-in session ends after 12 hours whatever the activity.
 SESSION_ABSOLUTE_SECONDS = _get("SESSION_ABSOLUTE_SECONDS", int, 12 * 3600)
@@ -211,14 +208,13 @@ except Exception:  # pragma: no cover - tzdata missing is a broken install
 # --- Static and media -------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -267,9 +263,8 @@ CELERY_BROKER_URL = _get("CELERY_BROKER_URL", str, "filesystem://")
 if not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "filesystem://", "memory://")):
     _config_error("CELERY_BROKER_URL", "must be a redis:// or filesystem:// URL")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
-        (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
-    # Every folder is named: the control folder otherwise lands in ./control.
+    # Every folder is named: the control folder otherwise lands in ./control. They are
+    # created when Celery is configured (clinic/celery.py), not here.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
@@ -317,7 +312,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
-    "notifications-nightly-replan": {
+    "notifications-replan-hourly": {
         "task": "notifications.tasks.replan_all",
         "schedule": crontab(minute=30, hour="*"),
         "options": {"expires": 50 * 60},
@@ -340,7 +335,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = True
-if not DEBUG and not TESTING:
+if not DEBUG:
     SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = _get("SECURE_HSTS_SECONDS", int, 31536000)
@@ -354,8 +349,6 @@ if not DEBUG and not TESTING:
 # Key for the audit trail's HMAC chain; kept apart from SECRET_KEY so it can live in
 # a different secret store and survive a SECRET_KEY rotation.
 AUDIT_HMAC_KEY = _get("AUDIT_HMAC_KEY", str, "") or SECRET_KEY
-
-BENCH_FLOOR = _flag("STEPWISE_BENCH_FLOOR", False)
 
 DEMO_PASSWORD_DEFAULT = "stepwise-demo-2026"
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -17,11 +16,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("dashboard/", include("dashboard.urls")),
 ]
-
-if settings.BENCH_FLOOR:
-    # The benchmark's floor: the cheapest response this stack can serve, measured in the
-    # same run as the real pages. Only mounted when STEPWISE_BENCH_FLOOR=1.
-    urlpatterns.append(path("bench/floor", core_views.bench_floor, name="bench_floor"))
 
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

@@ -14,19 +14,23 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditEvent, User
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x57E9A0D1  # arbitrary, constant: identifies the audit chain's advisory lock
 
 
 def _key() -> bytes:
-    return settings.AUDIT_HMAC_KEY.encode()
+    key: str = settings.AUDIT_HMAC_KEY
+    return key.encode()
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -53,7 +57,7 @@ def compute_hash(event: AuditEvent) -> str:
     return hmac.new(_key(), _canonical(event), hashlib.sha256).hexdigest()
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
@@ -62,13 +66,13 @@ def client_ip(request) -> str | None:
 def record(
     *,
     action: str,
-    actor=None,
-    request=None,
+    actor: User | AnonymousUser | None = None,
+    request: HttpRequest | None = None,
     patient_id: int | None = None,
     site_id: int | None = None,
     obj: models.Model | None = None,
     outcome: str = AuditEvent.Outcome.OK,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
     actor_label: str = "",
     at: datetime | None = None,
 ) -> AuditEvent:
@@ -84,7 +88,7 @@ def record(
         event = AuditEvent(
             seq=seq,
             at=at or timezone.now(),
-            actor=actor if actor is not None and actor.pk else None,
+            actor=actor if isinstance(actor, User) and actor.pk else None,
             actor_label=actor_label or (actor.get_username() if actor is not None else ""),
             action=action,
             outcome=outcome,

@@ -1,3 +1,7 @@
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from .models import Role
@@ -34,7 +38,7 @@ PORTAL_NAV = [
 ]
 
 
-def _resolve(items):
+def _resolve(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     out = []
     for label, name in items:
         try:
@@ -44,7 +48,7 @@ def _resolve(items):
     return out
 
 
-def navigation(request):
+def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}

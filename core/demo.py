@@ -7,10 +7,12 @@ policies) and/or ``<app>.demo.seed(ctx)`` (after: history). Each must be idempot
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import import_module
 from importlib.util import find_spec
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -47,7 +49,7 @@ class DemoContext:
     password_hash: str = ""
     # Demo data is deterministic by design; nothing security-relevant uses this.
     rng: random.Random = field(default_factory=lambda: random.Random(20261122))  # noqa: S311
-    patients: list = field(default_factory=list)
+    patients: list[Any] = field(default_factory=list)  # patients.models.Patient (a layer up)
     log: list[str] = field(default_factory=list)
 
     @property
@@ -109,7 +111,7 @@ def seed_core(password: str, now: datetime) -> DemoContext:
     )
 
 
-def _hooks(apps, name):
+def _hooks(apps: Iterable[str], name: str) -> Iterator[tuple[str, Callable[[DemoContext], None]]]:
     for app in apps:
         if find_spec(app) and find_spec(f"{app}.demo"):
             hook = getattr(import_module(f"{app}.demo"), name, None)

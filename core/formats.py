@@ -10,8 +10,7 @@ so month and day names follow the active language.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, tzinfo
 
 from django.utils import dateformat, timezone
 
@@ -24,20 +23,20 @@ TIME_24 = "H:i"
 clock_24h: ContextVar[bool] = ContextVar("clock_24h", default=False)
 
 
-def _local(value: datetime, tz: ZoneInfo | None) -> datetime:
+def _local(value: datetime, tz: tzinfo | None) -> datetime:
     if timezone.is_naive(value):
         return value
     return value.astimezone(tz) if tz is not None else timezone.localtime(value)
 
 
-def format_day(value: date | datetime, *, year: bool = True, tz: ZoneInfo | None = None) -> str:
+def format_day(value: date | datetime, *, year: bool = True, tz: tzinfo | None = None) -> str:
     if isinstance(value, datetime):
         value = _local(value, tz)
     return dateformat.format(value, DAY if year else DAY_SHORT)
 
 
 def format_time(
-    value: time | datetime, *, h24: bool | None = None, tz: ZoneInfo | None = None
+    value: time | datetime, *, h24: bool | None = None, tz: tzinfo | None = None
 ) -> str:
     if isinstance(value, datetime):
         value = _local(value, tz)
@@ -46,8 +45,8 @@ def format_time(
 
 
 def format_when(
-    value: datetime, *, year: bool = True, h24: bool | None = None, tz: ZoneInfo | None = None
+    value: datetime, *, year: bool = True, h24: bool | None = None, tz: tzinfo | None = None
 ) -> str:
     local = _local(value, tz)
-    zone = {"tz": local.tzinfo} if local.tzinfo is not None else {}
-    return f"{format_day(local, year=year, **zone)}, {format_time(local, h24=h24, **zone)}"
+    zone = local.tzinfo
+    return f"{format_day(local, year=year, tz=zone)}, {format_time(local, h24=h24, tz=zone)}"

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
@@ -47,7 +48,7 @@ class SiteDateTimeField(forms.DateTimeField):
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
-    def __init__(self, *, tz: ZoneInfo | None = None, **kwargs):
+    def __init__(self, *, tz: ZoneInfo | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", LOCAL_INPUT_FORMATS)
         super().__init__(**kwargs)
         self.tz = tz
@@ -55,12 +56,12 @@ class SiteDateTimeField(forms.DateTimeField):
     def _zone(self) -> ZoneInfo:
         return self.tz or timezone.get_current_timezone()
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: Any) -> Any:
         if isinstance(value, datetime) and timezone.is_aware(value):
             return value.astimezone(self._zone()).replace(tzinfo=None)
         return value
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> datetime | None:
         if value in self.empty_values:
             return None
         if isinstance(value, datetime):
@@ -68,15 +69,16 @@ class SiteDateTimeField(forms.DateTimeField):
                 return value
             naive = value
         else:
-            naive = None
+            parsed: datetime | None = None
             for fmt in self.input_formats:
                 try:
-                    naive = datetime.strptime(str(value).strip(), fmt)
+                    parsed = datetime.strptime(str(value).strip(), fmt)
                     break
                 except (ValueError, TypeError):
                     continue
-            if naive is None:
+            if parsed is None:
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
+            naive = parsed
         # Far-off years are typing slips, and year 1 or 9999 overflows on conversion.
         if not MIN_YEAR <= naive.year <= MAX_YEAR:
             raise ValidationError(
@@ -98,7 +100,7 @@ class SiteDateTimeField(forms.DateTimeField):
         return instant.astimezone(UTC)
 
 
-def _recent_failures(**filters) -> int:
+def _recent_failures(**filters: Any) -> int:
     since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     return AuditEvent.objects.filter(action="auth.login_failed", at__gte=since, **filters).count()
 
@@ -111,7 +113,7 @@ class LoginForm(AuthenticationForm):
         "locked": "Too many failed attempts. Wait {minutes} minutes, or call the front desk.",
     }
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         # Checked before the password, so a locked account cannot be probed further. The
         # count comes from the audit trail's failed-login rows, per username and per IP.
         username = (self.cleaned_data.get("username") or "")[:150]
@@ -132,7 +134,7 @@ class LoginForm(AuthenticationForm):
             )
         return super().clean()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs["autocomplete"] = "username"
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"

@@ -1,10 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from . import formats
+from .models import Site, User
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -16,11 +23,11 @@ CSP = (
 class SecurityHeadersMiddleware:
     """Pages may hold patient data: browsers and proxies must not keep a copy."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not request.path.startswith(self.static_prefix):
             patch_cache_control(response, no_store=True, private=True)
@@ -31,12 +38,13 @@ class SecurityHeadersMiddleware:
 SESSION_ZONE_KEY = "stepwise_tz"
 
 
-def home_site(user):
+def home_site(user: User) -> Site | None:
     """The site whose clock a person reads: a patient's own, else the first of a staff
     member's sites, else their organisation's first site."""
     patient = user.patient_record if user.staff is None else None
     if patient is not None:
-        return patient.site
+        site: Site = patient.site
+        return site
     if user.staff is not None:
         return (
             user.staff.sites.order_by("pk").first()
@@ -45,7 +53,7 @@ def home_site(user):
     return None
 
 
-def remember_home_clock(session, user) -> list:
+def remember_home_clock(session: SessionBase, user: User) -> list[Any]:
     site = home_site(user)
     stored = (
         [site.time_zone, site.clock_24h]
@@ -66,10 +74,10 @@ class SiteTimezoneMiddleware:
     ``|timezone:site.time_zone``.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)

@@ -1,42 +1,45 @@
 """Pages that several apps contribute to (staff home, patient chart, portal home).
 
-Each app may define, in its ``panels`` module, functions that return a ``Panel``
-(a template and its context) or None. Each panel runs a fixed number of queries
-whatever the data size, so the page's count stays pinned as apps are added.
+An app contributes in its ``panels`` module: functions registered with
+``@register(hook, order=...)`` that return a ``Panel`` (a template and its context) or
+None. ``CoreConfig.ready()`` finds those modules with ``autodiscover_modules``, so core
+names no app above it. Each panel runs a fixed number of queries whatever the data size,
+so the page's count stays pinned as apps are added.
 """
 
-from dataclasses import dataclass, field
-from importlib import import_module
-from importlib.util import find_spec
+from __future__ import annotations
 
-PANEL_APPS = (
-    "patients",
-    "scheduling",
-    "drugtests",
-    "recovery",
-    "notifications",
-    "privacy",
-    "dashboard",
-)
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+from .models import User
+from .registry import Registry
+
+
+class PanelRequest(HttpRequest):
+    # Panels are collected only by views behind staff_required or patient_required.
+    user: User
 
 
 @dataclass
 class Panel:
     template: str
-    context: dict = field(default_factory=dict)
-    order: int = 50
+    context: dict[str, Any] = field(default_factory=dict)
 
 
-def collect(hook: str, request, **kwargs) -> list[Panel]:
-    panels = []
-    for app in PANEL_APPS:
-        name = f"{app}.panels"
-        if find_spec(app) is None or find_spec(name) is None:
-            continue
-        func = getattr(import_module(name), hook, None)
-        if func is None:
-            continue
-        panel = func(request, **kwargs)
-        if panel is not None:
-            panels.append(panel)
-    return sorted(panels, key=lambda p: p.order)
+PanelFunction = Callable[..., Panel | None]
+
+# Keyed by hook ("staff_home", "chart", "portal_home"); lower orders come first.
+PANELS: Registry[PanelFunction] = Registry(unique=False)
+
+
+def register(hook: str, *, order: int) -> Callable[[PanelFunction], PanelFunction]:
+    return PANELS.register(hook, order=order)
+
+
+def collect(hook: str, request: HttpRequest, **kwargs: Any) -> list[Panel]:
+    panels = (func(request, **kwargs) for func in PANELS.values(hook))
+    return [panel for panel in panels if panel is not None]

@@ -3,7 +3,10 @@
 No role holds a ``delete`` permission: clinical records are archived, never deleted.
 """
 
+from typing import Any
+
 from django.apps import apps as global_apps
+from django.apps.registry import Apps
 
 from .models import Role
 
@@ -11,7 +14,7 @@ VIEW, ADD, CHANGE = "view", "add", "change"
 ALL = (VIEW, ADD, CHANGE)
 
 # role -> {app_label: actions} ; a (app_label, model) key narrows to one model.
-ROLE_PERMISSIONS: dict[str, dict] = {
+ROLE_PERMISSIONS: dict[str, dict[str | tuple[str, str | None], tuple[str, ...]]] = {
     Role.DIRECTOR: {
         "core": ALL,
         "patients": ALL,
@@ -53,7 +56,7 @@ def role_group_name(role: str) -> str:
     return Role(role).label
 
 
-def permissions_for(role: str, apps=global_apps) -> set[tuple[str, str]]:
+def permissions_for(role: str, apps: Apps = global_apps) -> set[tuple[str, str]]:
     """(app_label, codename) pairs a role holds, for every model installed now."""
     rules = ROLE_PERMISSIONS.get(role, {})
     granted: set[tuple[str, str]] = set()
@@ -65,7 +68,7 @@ def permissions_for(role: str, apps=global_apps) -> set[tuple[str, str]]:
     return granted
 
 
-def ensure_role_groups(sender=None, apps=global_apps, **kwargs) -> None:
+def ensure_role_groups(sender: object = None, apps: Apps = global_apps, **kwargs: Any) -> None:
     """Create or refresh one group per role (runs after every migrate)."""
     from django.contrib.auth.models import Group, Permission
 

@@ -1,10 +1,13 @@
+from typing import Any
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.http import HttpRequest
 
 from . import audit
-from .models import AuditEvent
+from .models import AuditEvent, User
 
 
-def _logged_in(sender, request, user, **kwargs):
+def _logged_in(sender: object, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     audit.record(action="auth.login", actor=user, request=request)
     if request is not None and hasattr(request, "session"):
         # Looked up once at login, so no page pays a query for the viewer's zone.
@@ -13,12 +16,16 @@ def _logged_in(sender, request, user, **kwargs):
         remember_home_clock(request.session, user)
 
 
-def _logged_out(sender, request, user, **kwargs):
+def _logged_out(
+    sender: object, request: HttpRequest | None, user: User | None, **kwargs: Any
+) -> None:
     if user is not None:
         audit.record(action="auth.logout", actor=user, request=request)
 
 
-def _login_failed(sender, credentials, request=None, **kwargs):
+def _login_failed(
+    sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     # The username tried is kept (it is how brute force is spotted); never the password.
     audit.record(
         action="auth.login_failed",

@@ -89,8 +89,3 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 def root_redirect(request: HttpRequest) -> HttpResponse:
     return redirect("home")
-
-
-@login_not_required
-def bench_floor(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(b"ok", content_type="text/plain")

@@ -7,8 +7,10 @@ four for the hours (``scheduling.selectors.weekly_hours``) and five of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Min
 from django.utils import timezone
@@ -17,9 +19,17 @@ from core import clock
 from core.clock import week_bounds
 from drugtests.models import Outcome, Selection
 from patients.models import Enrollment, Patient
-from recovery.compliance import ComplianceStatus, WeekCompliance, requirement_for, week_compliance
+from recovery.compliance import WeekCompliance, requirement_for, week_compliance
 from recovery.models import HomeworkAssignment, Meeting, MeetingRequirement
 from scheduling.selectors import WeekHours, weekly_hours
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _FirstSubmitted(TypedDict):
+    first_submitted: datetime | None
+
 
 # Colour is never the only signal: every state has a word and a symbol as well.
 TEST_STATES = {
@@ -101,16 +111,6 @@ class HomeworkCell:
         return self.LABELS[self.state][2]
 
 
-MEETING_COLOURS = {
-    ComplianceStatus.MET: ("✓", "success"),
-    ComplianceStatus.AWAITING: ("…", "info"),
-    ComplianceStatus.IN_PROGRESS: ("…", "secondary"),
-    ComplianceStatus.SHORT: ("✗", "danger"),
-    ComplianceStatus.NOT_REQUIRED: ("–", "light"),
-}
-HOURS_SYMBOLS = {"met": "✓", "on_track": "…", "at_risk": "!", "below": "✗", "no_minimum": "–"}
-
-
 @dataclass
 class GridRow:
     patient: Patient
@@ -121,15 +121,15 @@ class GridRow:
 
     @property
     def hours_symbol(self) -> str:
-        return HOURS_SYMBOLS.get(self.hours.status, "")
+        return self.hours.status.symbol
 
     @property
     def meetings_symbol(self) -> str:
-        return MEETING_COLOURS[self.meetings.status][0] if self.meetings else ""
+        return self.meetings.status.symbol if self.meetings else ""
 
     @property
     def meetings_colour(self) -> str:
-        return MEETING_COLOURS[self.meetings.status][1] if self.meetings else "light"
+        return self.meetings.status.colour if self.meetings else "light"
 
     @property
     def homework_counts(self) -> dict[str, int]:
@@ -139,31 +139,31 @@ class GridRow:
         return counts
 
     # Sort keys: the row that needs attention first when ascending.
-    def sort_hours(self):
+    def sort_hours(self) -> tuple[int, float]:
         h = self.hours
         if not h.minimum_minutes:
             return (1, 0.0)
         return (0, h.attended_minutes / h.minimum_minutes)
 
-    def sort_tests(self):
+    def sort_tests(self) -> int:
         return min((c.rank for c in self.tests), default=NO_TEST_RANK)
 
-    def sort_meetings(self):
+    def sort_meetings(self) -> tuple[int, float]:
         m = self.meetings
         if m is None or not m.required:
             return (1, 0.0)
         return (0, m.verified / m.required)
 
-    def sort_homework(self):
+    def sort_homework(self) -> tuple[int, int, int]:
         c = self.homework_counts
         return (-c["missing"], -c["late"], -c["on_time"])
 
-    def sort_name(self):
+    def sort_name(self) -> tuple[str, str, int]:
         p = self.patient
         return (p.legal_last_name.lower(), p.legal_first_name.lower(), p.pk)
 
 
-SORTS = {
+SORTS: dict[str, Callable[[GridRow], Any]] = {
     "name": GridRow.sort_name,
     "hours": GridRow.sort_hours,
     "tests": GridRow.sort_tests,
@@ -185,7 +185,9 @@ def sort_rows(rows: list[GridRow], sort: str) -> tuple[list[GridRow], str]:
     return ordered, sort
 
 
-def _enrollment_in_week(enrollments: list[Enrollment], monday: date, sunday: date):
+def _enrollment_in_week(
+    enrollments: list[Enrollment], monday: date, sunday: date
+) -> Enrollment | None:
     for e in enrollments:  # newest admission first
         if e.admission_date <= sunday and (e.discharge_date is None or e.discharge_date >= monday):
             return e
@@ -225,15 +227,15 @@ def compliance_grid(
     ).only("patient_id", "held_at", "status", "fellowship"):
         meetings.setdefault(m.patient_id, []).append(m)
 
-    homework: dict[int, list[HomeworkAssignment]] = {}
-    for hw in (
+    homework: dict[int, list[WithAnnotations[HomeworkAssignment, _FirstSubmitted]]] = {}
+    for assignment in (
         HomeworkAssignment.objects.filter(
             patient_id__in=ids, due_date__gte=monday, due_date__lte=sunday
         )
         .annotate(first_submitted=Min("submissions__submitted_at"))
         .order_by("due_date", "pk")
     ):
-        homework.setdefault(hw.patient_id, []).append(hw)
+        homework.setdefault(assignment.patient_id, []).append(assignment)
 
     rows = []
     for p in patients:

@@ -1,13 +1,17 @@
+from __future__ import annotations
+
+from datetime import datetime
+
 from django.utils import timezone
 
 from core import clock
-from core.models import Role
-from core.panels import Panel
+from core.models import Role, Site, User
+from core.panels import Panel, PanelRequest, register
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Patient
 
 from .models import AlertDismissal
-from .rules import collect_alerts
+from .rules import Alert, collect_alerts
 
 # Whose queue holds what. A counselor's queue is their caseload, every rule. Medical staff
 # act on injections and drug-test findings at their sites. The director has no caseload:
@@ -16,11 +20,11 @@ from .rules import collect_alerts
 MEDICAL_RULES = frozenset({"injection_due", "drug_test_findings"})
 
 
-def alerts_for(user, now=None):
-    if user.role not in (Role.COUNSELOR, Role.MEDICAL):
+def alerts_for(user: User, now: datetime | None = None) -> list[Alert]:
+    staff = user.staff
+    if staff is None or staff.role not in (Role.COUNSELOR, Role.MEDICAL):
         return []
     now = clock.now(now)
-    staff = user.staff
     site = staff.sites.first() if not staff.sees_all_sites else None
     tz = site.tz if site else timezone.get_default_timezone()
     today = timezone.localdate(now, tz)
@@ -37,7 +41,8 @@ def alerts_for(user, now=None):
     return [a for a in collect_alerts(patients, today, only=only) if a.key not in dismissed]
 
 
-def staff_home(request, sites):
+@register("staff_home", order=1)
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     if request.user.role not in (Role.COUNSELOR, Role.MEDICAL):
         return None
-    return Panel("dashboard/_alerts.html", {"alerts": alerts_for(request.user)}, order=1)
+    return Panel("dashboard/_alerts.html", {"alerts": alerts_for(request.user)})

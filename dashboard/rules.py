@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from core.formats import format_day
+from core.registry import Registry
 from patients.models import INJECTABLE_MEDICATIONS, MedicationOrder, Patient
 
 
@@ -35,12 +36,12 @@ class Alert:
 
 
 Rule = Callable[[QuerySet[Patient], date], list[Alert]]
-RULES: list[Rule] = []
+# Keyed by the rule's function name, which is how a role's queue picks its rules.
+RULES: Registry[Rule] = Registry(unique=True)
 
 
 def rule(func: Rule) -> Rule:
-    RULES.append(func)
-    return func
+    return RULES.add(func.__name__, func)
 
 
 def _chart(patient_id: int, anchor: str = "") -> str:
@@ -60,17 +61,20 @@ def injection_due(patients: QuerySet[Patient], today: date) -> list[Alert]:
     )
     alerts = []
     for order in orders:
-        overdue = order.next_injection_due < today
+        due = order.next_injection_due
+        if due is None:  # excluded by the query; this narrows the type
+            continue
+        overdue = due < today
         alerts.append(
             Alert(
-                key=f"injection:{order.pk}:{order.next_injection_due.isoformat()}",
+                key=f"injection:{order.pk}:{due.isoformat()}",
                 kind="injection_due",
                 severity="danger" if overdue else "warning",
                 patient_id=order.patient_id,
                 patient_name=order.patient.display_name,
                 message=(
                     f"{order.name} injection {'overdue since' if overdue else 'due'} "
-                    f"{format_day(order.next_injection_due, year=False)}"
+                    f"{format_day(due, year=False)}"
                 ),
                 action_url=_chart(order.patient_id, "medications"),
                 action_label="Open medications",
@@ -83,6 +87,7 @@ def collect_alerts(
     patients: QuerySet[Patient], today: date, *, only: frozenset[str] | None = None
 ) -> list[Alert]:
     # The rules of dashboard.rules_* register themselves when DashboardConfig.ready imports them.
-    alerts = [a for r in RULES if only is None or r.__name__ in only for a in r(patients, today)]
+    rules = [e.value for e in RULES.entries() if only is None or e.key in only]
+    alerts = [a for r in rules for a in r(patients, today)]
     order = {"danger": 0, "warning": 1, "info": 2}
     return sorted(alerts, key=lambda a: (order[a.severity], a.patient_name, a.kind))

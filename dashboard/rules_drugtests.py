@@ -22,7 +22,7 @@ from .rules import Alert, rule
 
 K = TestAlert.Kind
 
-SEVERITY = {
+SEVERITY: dict[str, str] = {
     K.OPIOID_POSITIVE: "danger",
     K.UNEXPECTED_POSITIVE: "danger",
     K.PRESCRIBED_ABSENT: "warning",

@@ -9,14 +9,16 @@ each patient's site time zone (``recovery.compliance``).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Count, Max, Min, Prefetch, QuerySet
 from django.urls import reverse
 
-from core.clock import week_bounds
+from core.clock import week_bounds, week_start
 from core.formats import format_day
+from patients.compliance import ComplianceStatus
 from patients.models import Enrollment, EnrollmentStatus, Patient
-from recovery.compliance import ComplianceStatus, requirement_for, week_compliance
+from recovery.compliance import WeekCompliance, requirement_for, week_compliance
 from recovery.models import (
     OPEN_HOMEWORK_STATUSES,
     HomeworkAssignment,
@@ -32,7 +34,7 @@ from .rules import Alert, rule
 SHORTFALL_FROM_WEEKDAY = 4
 
 
-def _ids(patients: QuerySet[Patient]):
+def _ids(patients: QuerySet[Patient]) -> QuerySet[Patient, Any]:
     return patients.order_by().values("pk")
 
 
@@ -80,7 +82,7 @@ def overdue_homework(patients: QuerySet[Patient], today: date) -> list[Alert]:
     return alerts
 
 
-def _meeting_alert(p: Patient, week, *, this_week: bool, today: date) -> Alert:
+def _meeting_alert(p: Patient, week: WeekCompliance, *, this_week: bool, today: date) -> Alert:
     short = week.required - week.logged if this_week else week.still_needed
     if this_week:
         message = (
@@ -111,7 +113,7 @@ def meeting_shortfall(patients: QuerySet[Patient], today: date) -> list[Alert]:
     longer be met (at most one meeting a day is assumed) or from Friday; last week if it
     ended short. Meetings waiting for verification count towards this week (the review
     queue covers them). Four queries."""
-    monday = today - timedelta(days=today.weekday())
+    monday = week_start(today)
     last_monday = monday - timedelta(days=7)
     people = list(
         Patient.objects.filter(pk__in=_ids(patients), enrollments__status=EnrollmentStatus.ACTIVE)
@@ -146,7 +148,7 @@ def meeting_shortfall(patients: QuerySet[Patient], today: date) -> list[Alert]:
         requirement = requirement_for(by_site.get(p.site_id, []), enrollment.phase_id)
         if requirement is None:
             continue
-        common = {
+        common: dict[str, Any] = {
             "meetings": meetings.get(p.pk, []),
             "tz": p.site.tz,
             "requirement": requirement,
@@ -171,7 +173,7 @@ def waiting_for_review(patients: QuerySet[Patient], today: date) -> list[Alert]:
     One alert per patient with the counts; the key names the newest item, so new work
     brings the alert back after a dismissal. Three queries."""
     ids = _ids(patients)
-    work: dict[int, dict] = {}
+    work: dict[int, dict[str, dict[str, Any]]] = {}
     for row in (
         HomeworkSubmission.objects.filter(reviewed_at__isnull=True, assignment__patient_id__in=ids)
         .values("assignment__patient_id")

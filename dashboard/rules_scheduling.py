@@ -9,22 +9,32 @@ makes the alert disappear on its own.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
 from core.clock import week_start
 from core.formats import format_day
+from patients.compliance import ComplianceStatus
 from patients.models import EnrollmentStatus, Patient
 from scheduling.models import ATTENDED_STATUSES, Attendance, SessionStatus
-from scheduling.selectors import ComplianceStatus, unexcused_streaks, weekly_hours
+from scheduling.selectors import WeekHours, unexcused_streaks, weekly_hours
 
 from .rules import Alert, _chart, rule
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Admitted(TypedDict):
+    admitted: date
+
 
 NO_CONTACT_DAYS = 7
 
 
-def _active(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+def _active(patients: QuerySet[Patient]) -> QuerySet[WithAnnotations[Patient, _Admitted]]:
     """The given patients with an ACTIVE enrollment (on hold: not expected to attend),
     annotated with its admission date. ``patients`` may carry joins that repeat rows,
     so it is used as a subquery of ids."""
@@ -70,7 +80,7 @@ def unexcused_streak(patients: QuerySet[Patient], today: date) -> list[Alert]:
     ]
 
 
-def _hours_alert(row, *, this_week: bool) -> Alert:
+def _hours_alert(row: WeekHours, *, this_week: bool) -> Alert:
     p = row.patient
     if this_week:
         reachable = row.attended_minutes + row.remaining_minutes

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from core.admin import NoDeleteAdmin
 
@@ -29,10 +32,10 @@ class SiteTestingSettingsAdmin(NoDeleteAdmin):
 class ReadOnlyAdmin(NoDeleteAdmin):
     """Evidence: viewable, never added, changed or deleted through the admin."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from core.demo import DemoContext
+from core.models import Organization
+from patients.models import MedicationOrder
 
 from . import services
 from .interpretation import expected_analytes, interpret, overall_outcome
@@ -63,11 +65,11 @@ def seed_setup(ctx: DemoContext) -> None:
     ctx.log.append("Drug testing: policies per phase and a site default at each site.")
 
 
-def _results(selection, meds: set[str], flavour: str) -> dict:
+def _results(selection: Selection, meds: set[str], flavour: str) -> dict[str, tuple[str, None]]:
     expected = {Analyte.BUPRENORPHINE for m in meds if m.startswith("buprenorphine")} | (
         {Analyte.METHADONE} if "methadone" in meds else set()
     )
-    out = {}
+    out: dict[str, tuple[str, None]] = {}
     for code in selection.policy.panel:
         positive = code in expected
         if flavour == "absent" and code == Analyte.BUPRENORPHINE:
@@ -78,10 +80,8 @@ def _results(selection, meds: set[str], flavour: str) -> dict:
     return out
 
 
-def _meds_by_patient(organization) -> dict[int, list]:
-    from patients.models import MedicationOrder
-
-    out: dict[int, list] = {}
+def _meds_by_patient(organization: Organization) -> dict[int, list[MedicationOrder]]:
+    out: dict[int, list[MedicationOrder]] = {}
     for order in MedicationOrder.objects.filter(patient__organization=organization):
         out.setdefault(order.patient_id, []).append(order)
     return out

@@ -26,6 +26,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for annotations only: the arithmetic here needs no database
+    from .models import Draw, DrawPoolEntry
 
 GENESIS = "0" * 64
 SCALE = 1 << 64
@@ -71,7 +75,7 @@ def collection_days_in_period(weekdays: frozenset[int], period: str, on: date) -
 # --- canonical forms and hashes --------------------------------------------
 
 
-def _dumps(payload) -> bytes:
+def _dumps(payload: object) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -88,7 +92,7 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def draw_hash(draw, selected_ids: Iterable[int]) -> str:
+def draw_hash(draw: Draw, selected_ids: Iterable[int]) -> str:
     payload = {
         "id": draw.pk,
         "site": draw.site_id,
@@ -122,7 +126,14 @@ class DrawProblem:
         return f"draw {self.draw_id} ({self.label}): {self.problem}"
 
 
-def verify_draw(draw, *, expected_seq: int, expected_prev: str, entries, selection_ids) -> list:
+def verify_draw(
+    draw: Draw,
+    *,
+    expected_seq: int,
+    expected_prev: str,
+    entries: Iterable[DrawPoolEntry],
+    selection_ids: Iterable[int],
+) -> list[str]:
     """Everything wrong with one stored draw, given its pool rows and random selections."""
     problems: list[str] = []
     if draw.seq != expected_seq:

@@ -6,6 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from core.models import Site
+
 from .models import DrawPoolEntry, TestingPolicy
 
 ALPHA = 0.001
@@ -49,7 +51,7 @@ class PatientRow:
     expected: float = 0.0
     actual: int = 0
     longest_gap: int = 0
-    dates: list = field(default_factory=list)
+    dates: list[tuple[date, bool]] = field(default_factory=list)  # (day, selected)
 
 
 @dataclass
@@ -66,7 +68,7 @@ class PolicyFairness:
         return any(r.expected < 5 for r in self.rows)
 
 
-def fairness_report(site, start: date, end: date) -> list[PolicyFairness]:
+def fairness_report(site: Site, start: date, end: date) -> list[PolicyFairness]:
     """Random draws only (for-cause tests are never in a draw's pool)."""
     by_policy: dict[int, dict[int, PatientRow]] = defaultdict(dict)
     for policy_id, patient_id, first, last, num, den, chosen, on in (

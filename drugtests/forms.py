@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.db.models import QuerySet
 
 from core.forms import SiteDateTimeField
+from core.models import Site
+from patients.models import Patient
 
 from .models import REASON_MAX_LENGTH, Analyte, AnalyteOutcome, Method, SpecimenType, Validity
 
@@ -51,7 +56,9 @@ class CollectionForm(forms.Form):
     chain_of_custody_id = forms.CharField(label="Chain-of-custody id", max_length=40)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, for_cause: bool = False, site=None, **kwargs):
+    def __init__(
+        self, *args: Any, for_cause: bool = False, site: Site | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if site is not None:
             self.use_site(site)
@@ -94,11 +101,11 @@ class CollectionForm(forms.Form):
             Submit("save", "Record collection"),
         )
 
-    def use_site(self, site) -> None:
+    def use_site(self, site: Site) -> None:
         """Read and show the collection time on ``site``'s clock (set before validating)."""
-        self.fields["collected_at"].tz = site.tz
+        cast(SiteDateTimeField, self.fields["collected_at"]).tz = site.tz
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data
         kwargs = {
             "specimen_type": d["specimen_type"],
@@ -121,11 +128,15 @@ class CollectionForm(forms.Form):
 
 
 class ForCauseForm(forms.Form):
-    patient = forms.ModelChoiceField(label="Patient", queryset=None)
+    patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
+        label="Patient", queryset=None
+    )
 
-    def __init__(self, *args, patients=None, **kwargs):
+    def __init__(
+        self, *args: Any, patients: QuerySet[Patient] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = patients
+        cast("forms.ModelChoiceField[Patient]", self.fields["patient"]).queryset = patients
 
 
 class ResultForm(forms.Form):
@@ -136,11 +147,13 @@ class ResultForm(forms.Form):
     )
     lab_name = forms.CharField(label="Laboratory", required=False, max_length=120)
 
-    def __init__(self, *args, panel: list[str], method: str, **kwargs):
+    def __init__(self, *args: Any, panel: list[str], method: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.panel = [a for a in panel if a in Analyte.values]
         if method == Method.LAB:
-            self.fields["source"].choices = [(Method.LAB, Method.LAB.label)]
+            cast(forms.ChoiceField, self.fields["source"]).choices = [
+                (Method.LAB, Method.LAB.label)
+            ]
         self.fields["source"].initial = method
         rows = []
         for code in self.panel:
@@ -184,7 +197,7 @@ class ReasonForm(forms.Form):
         label="Reason", max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, button: str = "Save", **kwargs):
+    def __init__(self, *args: Any, button: str = "Save", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False

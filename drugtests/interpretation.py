@@ -9,8 +9,10 @@ from .models import (
     OPIOID_ANALYTES,
     Analyte,
     AnalyteOutcome,
+    AnalyteResult,
     Interpretation,
     Outcome,
+    TestResult,
 )
 
 # Medication code -> the analyte a test shows for it. Naltrexone is on no panel.
@@ -38,9 +40,9 @@ def interpret(analyte: str, outcome: str, expected: frozenset[str]) -> str:
     return Interpretation.PRESCRIBED_ABSENT if prescribed else Interpretation.EXPECTED_NEGATIVE
 
 
-def effective_results(results) -> dict[str, object]:
+def effective_results(results: Iterable[TestResult]) -> dict[str, AnalyteResult]:
     """Per analyte, the lab's answer when it tested it, else the cup's (AnalyteResult rows)."""
-    by_source: dict[str, dict[str, object]] = {"poc": {}, "lab": {}}
+    by_source: dict[str, dict[str, AnalyteResult]] = {"poc": {}, "lab": {}}
     for result in results:
         for row in result.analytes.all():
             by_source[result.source][row.analyte] = row

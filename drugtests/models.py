@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -94,7 +95,7 @@ _days_validator = RegexValidator(
 )
 
 
-def validate_panel(value) -> None:
+def validate_panel(value: object) -> None:
     if not isinstance(value, list) or not value:
         raise ValidationError("Choose at least one analyte.")
     unknown = sorted(set(value) - set(Analyte.values))
@@ -182,7 +183,8 @@ class TestingPolicy(models.Model):
             raise ValidationError(
                 {"frequency": f"At most {most} tests {self.get_period_display()} on these days."}
             )
-        if self.phase_id and self.site_id and self.phase.site_id != self.site_id:
+        phase = self.phase if self.phase_id and self.site_id else None
+        if phase is not None and phase.site_id != self.site_id:
             raise ValidationError({"phase": "That phase belongs to another site."})
 
 
@@ -210,14 +212,14 @@ class ImmutableModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise ImmutableError(
                 f"{self._meta.verbose_name} records are immutable; record a correction instead."
             )
         return super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableError(f"{self._meta.verbose_name} records are never deleted.")
 
 

@@ -7,14 +7,16 @@ from django.db.models import Count
 from core import clock
 from core.clock import site_today
 from core.formats import format_time
-from core.models import Role
-from core.panels import Panel
+from core.models import Role, Site
+from core.panels import Panel, PanelRequest, register
+from patients.models import Patient
 
 from .models import DeadlineKind, Selection, TestAlert
 from .selectors import counts_for_sites, notice_at
 
 
-def portal_home(request, patient) -> Panel | None:
+@register("portal_home", order=5)
+def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
     # Shown on the site-local day of the test only, while it is still to be given.
     now = clock.now()
     on = site_today(patient.site, now)
@@ -36,11 +38,11 @@ def portal_home(request, patient) -> Panel | None:
     return Panel(
         template="drugtests/_portal_notice.html",
         context={"selection": selection, "report_by": report_by, "site": patient.site},
-        order=5,
     )
 
 
-def chart(request, patient) -> Panel | None:
+@register("chart", order=40)
+def chart(request: PanelRequest, patient: Patient) -> Panel | None:
     rows = list(
         Selection.objects.filter(patient=patient)
         .select_related("specimen")
@@ -54,11 +56,11 @@ def chart(request, patient) -> Panel | None:
             "can_order": request.user.role in (Role.DIRECTOR, Role.MEDICAL, Role.COUNSELOR),
             "can_open": request.user.role in (Role.DIRECTOR, Role.MEDICAL, Role.COUNSELOR),
         },
-        order=40,
     )
 
 
-def staff_home(request, sites) -> Panel | None:
+@register("staff_home", order=30)
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     if not sites:
         return None
     counts = counts_for_sites(sites, clock.now())
@@ -70,5 +72,4 @@ def staff_home(request, sites) -> Panel | None:
     return Panel(
         template="drugtests/_staff_home.html",
         context={"counts": counts, "alerts": alerts},
-        order=30,
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from core.clock import week_start
+from core.models import Site
 
 from .interpretation import effective_results
 from .models import Analyte, Interpretation, Outcome, Selection, TestResult
@@ -28,14 +30,23 @@ class WeekRow:
     counted_positive: int = 0
     resolved: int = 0
     for_cause: int = 0
-    analytes: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    analytes: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
 
     @property
     def positivity(self) -> float | None:
         return self.counted_positive / self.resolved if self.resolved else None
 
 
-def site_report(site, start: date, end: date) -> tuple[list[WeekRow], list[str]]:
+# A selection's outcome -> the WeekRow counter it adds to.
+_OUTCOME_FIELDS: dict[str, str] = {
+    Outcome.POSITIVE: "positive",
+    Outcome.EXPLAINED: "explained",
+    Outcome.NEGATIVE: "negative",
+    Outcome.INVALID: "invalid",
+}
+
+
+def site_report(site: Site, start: date, end: date) -> tuple[list[WeekRow], list[str]]:
     weeks: dict[date, WeekRow] = {}
     w = week_start(start)
     while w <= end:
@@ -62,12 +73,7 @@ def site_report(site, start: date, end: date) -> tuple[list[WeekRow], list[str]]
         status = s.status
         if status in ("collected", "missed", "refused", "excused"):
             setattr(row, status, getattr(row, status) + 1)
-        outcome_field = {
-            Outcome.POSITIVE: "positive",
-            Outcome.EXPLAINED: "explained",
-            Outcome.NEGATIVE: "negative",
-            Outcome.INVALID: "invalid",
-        }.get(s.outcome)
+        outcome_field = _OUTCOME_FIELDS.get(s.outcome)
         if outcome_field:
             setattr(row, outcome_field, getattr(row, outcome_field) + 1)
         if s.outcome:
@@ -104,7 +110,7 @@ CSV_HEADER = [
 ]
 
 
-def csv_rows(weeks: list[WeekRow], analytes: list[str]):
+def csv_rows(weeks: list[WeekRow], analytes: list[str]) -> Iterator[Sequence[object]]:
     yield CSV_HEADER
     for r in weeks:
         pct = "" if r.positivity is None else f"{100 * r.positivity:.1f}"

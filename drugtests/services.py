@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,11 +42,13 @@ from .models import (
     Specimen,
     SpecimenType,
     TestAlert,
+    TestingPolicy,
     TestResult,
     Validity,
 )
 from .selectors import (
     MINIMUM_WINDOW,
+    Candidate,
     active_policies,
     draw_day,
     eligible_pool,
@@ -59,7 +62,7 @@ from .signals import draw_completed
 MINIMUM_NOTICE = MINIMUM_WINDOW
 
 
-def _fair_deadline(policy, site: Site, on: date, now: datetime) -> datetime:
+def _fair_deadline(policy: TestingPolicy, site: Site, on: date, now: datetime) -> datetime:
     return selection_window(policy, site, on, now)[1]
 
 
@@ -116,7 +119,15 @@ def draw_run(
         return DrawResult(existing, False)
 
 
-def _draw_run(*, site, on, window_day, now, actor, trigger) -> DrawResult:
+def _draw_run(
+    *,
+    site: Site,
+    on: date,
+    window_day: date,
+    now: datetime,
+    actor: User | None,
+    trigger: str,
+) -> DrawResult:
     # The site row lock serialises draws of one site, so two runs cannot both extend the
     # chain from the same predecessor; the unique (site, date) key is the final word.
     Site.objects.select_for_update().filter(pk=site.pk).first()
@@ -194,13 +205,13 @@ def _draw_run(*, site, on, window_day, now, actor, trigger) -> DrawResult:
     return DrawResult(draw, True)
 
 
-def _pg_array(values) -> str:
+def _pg_array(values: Iterable[object]) -> str:
     # Integers, hex digits and t/f need no quoting in an array literal; sending one text
     # literal per column is several times faster than adapting 10,000 Python values.
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def _insert_pool(draw: Draw, entries) -> None:
+def _insert_pool(draw: Draw, entries: Sequence[tuple[Candidate, str, bool]]) -> None:
     if connection.vendor == "postgresql":
         # One INSERT from arrays: 10,000 pool rows in a few milliseconds, where
         # bulk_create spends most of a second building model instances.
@@ -241,7 +252,9 @@ def _insert_pool(draw: Draw, entries) -> None:
     )
 
 
-def _insert_selections(draw: Draw, selected, deadlines, now) -> None:
+def _insert_selections(
+    draw: Draw, selected: Sequence[Candidate], deadlines: dict[int, datetime], now: datetime
+) -> None:
     if not selected:
         return
     if connection.vendor == "postgresql":
@@ -284,7 +297,7 @@ def _insert_selections(draw: Draw, selected, deadlines, now) -> None:
     )
 
 
-def _policies_by_id(site):
+def _policies_by_id(site: Site) -> list[TestingPolicy]:
     by_phase, default = active_policies(site)
     return [*by_phase.values(), *([default] if default else [])]
 
@@ -298,7 +311,7 @@ def selection_excuse(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the test is excused."})
     selection = Selection.objects.select_for_update().get(pk=selection.pk)
-    if selection.kind != Selection.Kind.RANDOM:
+    if selection.kind != Selection.Kind.RANDOM or selection.draw_id is None:
         raise ValidationError("Only a random selection is corrected against its draw.")
     if selection.status != Selection.Status.PENDING:
         raise ValidationError(f"This test is already {selection.get_status_display().lower()}.")
@@ -326,7 +339,7 @@ def selection_excuse(
 # --- orders and collection ----------------------------------------------------
 
 
-def _policy_for_patient(patient: Patient):
+def _policy_for_patient(patient: Patient) -> TestingPolicy:
     enrollment = current_enrollment(patient)
     by_phase, default = active_policies(patient.site)
     policy = policy_for(enrollment.phase_id if enrollment else None, by_phase, default)
@@ -356,7 +369,16 @@ def for_cause_order(
     )
 
 
-def _for_cause_create(*, actor, patient, policy, reason, on, deadline, now) -> Selection:
+def _for_cause_create(
+    *,
+    actor: User,
+    patient: Patient,
+    policy: TestingPolicy,
+    reason: str,
+    on: date,
+    deadline: datetime,
+    now: datetime,
+) -> Selection:
     selection = Selection.objects.create(
         patient=patient,
         site=patient.site,
@@ -378,7 +400,7 @@ def _for_cause_create(*, actor, patient, policy, reason, on, deadline, now) -> S
     return selection
 
 
-def _clean_decimal(value):
+def _clean_decimal(value: object) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
@@ -395,9 +417,9 @@ def specimen_collect(
     specimen_type: str = "",
     temperature_in_range: bool | None = None,
     validity: str = "",
-    creatinine_mg_dl=None,
-    specific_gravity=None,
-    ph=None,
+    creatinine_mg_dl: Decimal | str | None = None,
+    specific_gravity: Decimal | str | None = None,
+    ph: Decimal | str | None = None,
     oxidants_detected: bool | None = None,
     notes: str = "",
     collected_at: datetime | None = None,
@@ -581,7 +603,7 @@ def result_enter(
     actor: User,
     selection: Selection,
     source: str,
-    analytes: dict[str, tuple[str, object]],
+    analytes: Mapping[str, tuple[str, object]],
     lab_name: str = "",
     now: datetime | None = None,
 ) -> TestResult:
@@ -665,7 +687,13 @@ def result_enter(
     return result
 
 
-def _alerts(selection, findings, *, specimen=None, now) -> None:
+def _alerts(
+    selection: Selection,
+    findings: Sequence[tuple[str, str]],
+    *,
+    specimen: Specimen | None = None,
+    now: datetime,
+) -> None:
     if not findings:
         return
     # The (selection, kind, analyte) key makes a repeated finding (a lab confirming the
@@ -688,7 +716,7 @@ def _alerts(selection, findings, *, specimen=None, now) -> None:
 
 
 @transaction.atomic
-def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | None = None):
+def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | None = None) -> int:
     now = clock.now(now)
     updated = TestAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=actor, resolution_note=note

@@ -1,10 +1,11 @@
 from django.conf import settings
 
-from core.panels import Panel
+from core.panels import Panel, register
 
 from . import selectors
 
 
+@register("portal_home", order=20)
 def portal_home(request, patient):
     """Unread count and the latest few notifications: two queries whatever the size."""
     latest = list(selectors.inbox_for(request.user)[:3])
@@ -15,10 +16,10 @@ def portal_home(request, patient):
             "latest": latest,
             "tzname": patient.site.time_zone,
         },
-        order=20,
     )
 
 
+@register("staff_home", order=15)
 def staff_home(request, sites):
     """A staff member's own alerts and digest notices: two queries whatever the size."""
     latest = list(selectors.inbox_for(request.user)[:5])
@@ -31,5 +32,4 @@ def staff_home(request, sites):
             "latest": latest,
             "tzname": sites[0].time_zone if sites else settings.DEFAULT_SITE_TIME_ZONE,
         },
-        order=15,
     )

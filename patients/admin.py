@@ -1,7 +1,11 @@
 """Admin for patients' records. Nothing is deleted; the enrollment's clinical values and
 its history change only through the services (chart forms), which write the history."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.forms import ModelForm
+from django.http import HttpRequest
 
 from core.admin import NoDeleteAdmin
 
@@ -19,56 +23,85 @@ from .models import (
 class ReadOnlyAdmin(NoDeleteAdmin):
     """Append-only records: viewable, never added, changed or deleted here."""
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline[Any, Any]):
+    # Subclasses show their fields read-only: `fields = readonly_fields = (...)`, a tuple,
+    # the one type both attributes accept.
     extra = 0
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 class EnrollmentEventInline(ReadOnlyInline):
     model = EnrollmentEvent
-    fields = ["effective_date", "kind", "from_value", "to_value", "reason", "actor", "recorded_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "effective_date",
+        "kind",
+        "from_value",
+        "to_value",
+        "reason",
+        "actor",
+        "recorded_at",
+    )
 
 
 class TrackMembershipInline(ReadOnlyInline):
     model = TrackMembership
     fk_name = "enrollment"
-    fields = ["track", "start_date", "end_date"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "track",
+        "start_date",
+        "end_date",
+    )
 
 
 class EnrollmentInline(ReadOnlyInline):
     model = Enrollment
-    fields = ["admission_date", "level", "track", "phase", "status", "discharge_date"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "admission_date",
+        "level",
+        "track",
+        "phase",
+        "status",
+        "discharge_date",
+    )
     show_change_link = True
 
 
 class MedicationOrderInline(ReadOnlyInline):
     model = MedicationOrder
-    fields = ["medication", "dose", "frequency", "start_date", "stop_date", "next_injection_due"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "medication",
+        "dose",
+        "frequency",
+        "start_date",
+        "stop_date",
+        "next_injection_due",
+    )
     show_change_link = True
 
 
 class ConsentInline(ReadOnlyInline):
     model = Consent
-    fields = ["recipient", "purpose", "signed_on", "expires_on", "revoked_on"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "recipient",
+        "purpose",
+        "signed_on",
+        "expires_on",
+        "revoked_on",
+    )
     show_change_link = True
 
 
@@ -129,10 +162,12 @@ class EnrollmentAdmin(NoDeleteAdmin):
     ]
     inlines = [EnrollmentEventInline, TrackMembershipInline]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # intake and re-admission open enrollments
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: Enrollment, form: ModelForm[Enrollment], change: bool
+    ) -> None:
         obj.version += 1  # an open chart form must not overwrite this edit
         super().save_model(request, obj, form, change)
 
@@ -159,7 +194,7 @@ class MedicationOrderAdmin(NoDeleteAdmin):
     list_select_related = ["patient"]
     readonly_fields = ["patient", "created_by", "created_at"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # from the chart, which checks the rules and audits
 
 
@@ -170,5 +205,5 @@ class ConsentAdmin(NoDeleteAdmin):
     list_select_related = ["patient"]
     readonly_fields = ["patient", "created_by", "created_at"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # from the chart, which audits

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from core.panels import Panel
+from core.models import Site
+from core.panels import Panel, PanelRequest, register
 
+from .models import Patient
 from .selectors import site_census
 
 
-def staff_home(request, sites) -> Panel | None:
+@register("staff_home", order=10)
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     """Census of the user's sites: open enrollments by status, level, track and phase.
 
     Counts only (no names), in one query whatever the number of patients.
@@ -15,10 +18,11 @@ def staff_home(request, sites) -> Panel | None:
     if not sites:
         return None
     census = site_census([s.pk for s in sites])
-    return Panel(template="patients/_census_panel.html", context={"sites": census}, order=10)
+    return Panel(template="patients/_census_panel.html", context={"sites": census})
 
 
-def portal_home(request, patient) -> Panel | None:
+@register("portal_home", order=5)
+def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
     """Days in the program: a plain count, from the current episode's admission."""
     from django.utils import timezone
 
@@ -32,5 +36,4 @@ def portal_home(request, patient) -> Panel | None:
     return Panel(
         template="patients/_portal_days.html",
         context={"days": max(days, 1), "since": enrollment.admission_date},
-        order=5,
     )

@@ -1070,7 +1070,9 @@ def _apply(change: ScheduledChange, now: datetime) -> Enrollment:
     return result
 
 
-@transaction.atomic
+# Durable: the claim below only keeps a second worker out once it is committed, and each
+# change must commit (or fail) on its own; inside a caller's transaction neither holds.
+@transaction.atomic(durable=True)
 def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> str:
     """Apply one due change through the service an immediate change uses.
 

@@ -1,9 +1,13 @@
+from typing import Any, cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.db.models import QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.models import AuditEvent
+from patients.models import Consent
 
 
 class BreakGlassForm(forms.Form):
@@ -14,7 +18,7 @@ class BreakGlassForm(forms.Form):
         help_text="Recorded in the audit trail and sent to the program director.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(
@@ -29,14 +33,14 @@ class TokenForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
-    def __init__(self, *args, device: TOTPDevice, **kwargs):
+    def __init__(self, *args: Any, device: TOTPDevice, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.device = device
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Verify"))
 
-    def clean_token(self):
-        token = self.cleaned_data["token"].strip().replace(" ", "")
+    def clean_token(self) -> str:
+        token: str = self.cleaned_data["token"].strip().replace(" ", "")
         if not token.isdigit() or not self.device.verify_token(token):
             raise forms.ValidationError(
                 "That code is not valid. Check your device's clock and try again."
@@ -45,13 +49,15 @@ class TokenForm(forms.Form):
 
 
 class DisclosureForm(forms.Form):
-    consent = forms.ModelChoiceField(queryset=None, label="Consent on file")
+    consent: forms.ModelChoiceField[Consent] = forms.ModelChoiceField(
+        queryset=None, label="Consent on file"
+    )
     recipient = forms.CharField(max_length=200)
     purpose = forms.CharField(max_length=200)
 
-    def __init__(self, *args, consents, **kwargs):
+    def __init__(self, *args: Any, consents: QuerySet[Consent], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["consent"].queryset = consents
+        cast("forms.ModelChoiceField[Consent]", self.fields["consent"]).queryset = consents
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Create disclosure"))
 

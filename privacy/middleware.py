@@ -1,8 +1,10 @@
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -15,10 +17,10 @@ class SessionLifetimeMiddleware:
     """End a signed-in session 12 hours after login, however active it has been, and
     renew the idle limit (the session age) on activity, at most once a minute."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             started = request.session.get(AUTH_AT)
@@ -38,16 +40,17 @@ class MFARequiredMiddleware:
 
     EXEMPT_PREFIXES = ("/privacy/mfa/", "/accounts/logout/", "/healthz", "/static/")
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.STEPWISE_REQUIRE_MFA:
             user = request.user
             if (
                 user.is_authenticated
                 and user.is_clinic_staff
-                and not user.is_verified()
+                # is_verified is put on the user by django_otp's OTPMiddleware, before this.
+                and not user.is_verified()  # type: ignore[attr-defined]
                 and not request.path.startswith(self.EXEMPT_PREFIXES)
             ):
                 return redirect(f"{reverse('privacy:mfa')}?next={request.path}")

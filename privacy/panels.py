@@ -1,25 +1,31 @@
+from __future__ import annotations
+
 from django.utils import timezone
 
-from core.models import Role
-from core.panels import Panel
+from core.models import Role, Site
+from core.panels import Panel, PanelRequest, register
+from patients.models import Patient
 
 from .models import BreakGlassGrant, Disclosure
 
 
-def staff_home(request, sites):
-    if request.user.role != Role.DIRECTOR:
+@register("staff_home", order=5)
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+    staff = request.user.staff
+    if staff is None or staff.role != Role.DIRECTOR:
         return None
     grants = list(
         BreakGlassGrant.objects.filter(
-            reviewed_at__isnull=True, patient__organization_id=request.user.staff.organization_id
+            reviewed_at__isnull=True, patient__organization_id=staff.organization_id
         ).select_related("user", "patient")[:20]
     )
     if not grants:
         return None
-    return Panel("privacy/_home_break_glass.html", {"grants": grants}, order=5)
+    return Panel("privacy/_home_break_glass.html", {"grants": grants})
 
 
-def chart(request, patient):
+@register("chart", order=90)
+def chart(request: PanelRequest, patient: Patient) -> Panel | None:
     user = request.user
     grant = (
         BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())
@@ -35,5 +41,4 @@ def chart(request, patient):
             "can_disclose": user.role in (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK),
             "is_director": user.role == Role.DIRECTOR,
         },
-        order=90,
     )

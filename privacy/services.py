@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from core import audit, clock
@@ -44,7 +45,12 @@ def _norm(text: str) -> str:
 
 @transaction.atomic
 def break_glass_grant(
-    *, user: User, patient: Patient, reason: str, request=None, now: datetime | None = None
+    *,
+    user: User,
+    patient: Patient,
+    reason: str,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
 ) -> BreakGlassGrant:
     now = clock.now(now)
     reason = reason.strip()
@@ -74,7 +80,9 @@ def break_glass_grant(
 
 
 @transaction.atomic
-def break_glass_review(*, grant: BreakGlassGrant, reviewer: User, now=None) -> BreakGlassGrant:
+def break_glass_review(
+    *, grant: BreakGlassGrant, reviewer: User, now: datetime | None = None
+) -> BreakGlassGrant:
     now = clock.now(now)
     updated = BreakGlassGrant.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
         reviewed_by=reviewer, reviewed_at=now
@@ -95,7 +103,7 @@ def disclosure_create(
     consent: Consent,
     recipient: str,
     purpose: str,
-    request=None,
+    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> Disclosure:
     """Record a disclosure; refused unless a current consent covers recipient and purpose."""

@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import pre_save
+from django.http import HttpRequest
 from django.utils import timezone
 
 from core import audit
@@ -10,7 +13,7 @@ from .models import UserSession
 AUTH_AT = "stepwise_auth_at"
 
 
-def _logged_in(sender, request, user, **kwargs):
+def _logged_in(sender: object, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is None or not hasattr(request, "session"):
         return
     request.session[AUTH_AT] = timezone.now().timestamp()
@@ -21,7 +24,7 @@ def _logged_in(sender, request, user, **kwargs):
     )
 
 
-def _deactivated(sender, instance: User, **kwargs):
+def _deactivated(sender: object, instance: User, **kwargs: Any) -> None:
     if instance.pk is None or instance.is_active:
         return
     was_active = User.objects.filter(pk=instance.pk, is_active=True).exists()

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from core.admin import NoDeleteAdmin
 
@@ -67,5 +68,5 @@ class AttachmentAdmin(NoDeleteAdmin):
     readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_at"]
     raw_id_fields = ["patient", "uploaded_by"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -13,19 +13,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import models
-
 from core.clock import week_bounds
+from patients.compliance import ComplianceStatus
 
-from .models import MeetingRequirement, MeetingStatus
-
-
-class ComplianceStatus(models.TextChoices):
-    NOT_REQUIRED = "not_required", "No meetings required"
-    MET = "met", "Met"
-    AWAITING = "awaiting", "Enough logged, waiting for verification"
-    IN_PROGRESS = "in_progress", "Week in progress"
-    SHORT = "short", "Short"
+from .models import Meeting, MeetingRequirement, MeetingStatus
 
 
 def requirement_for(
@@ -68,7 +59,7 @@ class WeekCompliance:
     pending: int
     rejected: int
     not_counted: int  # of a fellowship this phase does not count
-    status: str
+    status: ComplianceStatus
 
     @property
     def week_end(self) -> date:
@@ -76,7 +67,7 @@ class WeekCompliance:
 
     @property
     def status_label(self) -> str:
-        return ComplianceStatus(self.status).label
+        return self.status.label
 
     @property
     def still_needed(self) -> int:
@@ -86,7 +77,7 @@ class WeekCompliance:
 def week_compliance(
     *,
     monday: date,
-    meetings: Iterable,
+    meetings: Iterable[Meeting],
     tz: ZoneInfo,
     requirement: MeetingRequirement | None,
     admitted: date | None,

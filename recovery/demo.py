@@ -4,17 +4,18 @@ every status. Written through the services, so audit rows and rules apply."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from core.demo import DemoContext
-from patients.models import OPEN_STATUSES, ProgramPhase
+from core.models import Site, User
+from patients.models import OPEN_STATUSES, Patient, ProgramPhase
 
 from . import services
 from .models import Fellowship, HomeworkTemplate, Meeting, MeetingRequirement
 from .uploads import as_bytes_upload
 
 # (phase number or None for the site default, meetings per week, fellowships that count)
-REQUIREMENTS = [
+REQUIREMENTS: list[tuple[int | None, int, list[str]]] = [
     (None, 3, []),
     (1, 3, []),
     (2, 3, []),
@@ -49,7 +50,7 @@ SHEET_PNG = (
 )
 
 
-def _counselor(ctx: DemoContext, site):
+def _counselor(ctx: DemoContext, site: Site) -> User:
     return ctx.staff["counselor"] if site.code == "riverside" else ctx.staff["counselor2"]
 
 
@@ -81,7 +82,7 @@ def seed_setup(ctx: DemoContext) -> None:
             )
 
 
-def _local(ctx, site, day, hour) -> datetime:
+def _local(ctx: DemoContext, site: Site, day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=site.tz)
 
 
@@ -156,10 +157,19 @@ def seed(ctx: DemoContext) -> None:
     ctx.log.append("Recovery: meetings, sponsors and homework at every status.")
 
 
-def _seed_homework(ctx, patient, counselor, templates, n) -> None:
+def _seed_homework(
+    ctx: DemoContext,
+    patient: Patient,
+    counselor: User,
+    templates: list[HomeworkTemplate],
+    n: int,
+) -> None:
     """Five pieces of homework, one at each status (overdue = assigned, due in the past)."""
     today = ctx.today
-    admitted = patient.enrollments.order_by("-admission_date").first().admission_date
+    latest = patient.enrollments.order_by("-admission_date").first()
+    # The caller passes only patients with an open enrollment and a portal account.
+    assert latest is not None and patient.user is not None
+    admitted = latest.admission_date
     earlier = max(ctx.now - timedelta(days=10), _local(ctx, patient.site, admitted, 12))
     plan = [
         ("assigned", templates[0], today + timedelta(days=4 + n % 3)),

@@ -6,12 +6,16 @@ typed by a patient means the site's local time (DST gaps are refused by Django).
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.db.models import QuerySet
 
 from core.formats import format_when
 from core.forms import SiteDateTimeField
+from core.models import Site
 
 from .models import AttendanceMode, Fellowship, HomeworkTemplate
 from .uploads import ACCEPT_ATTR, ALLOWED_LABEL
@@ -22,11 +26,11 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTR}))
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
         single = super().clean
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data if d]
@@ -66,11 +70,18 @@ class MeetingForm(forms.Form):
         help_text=f"{ALLOWED_LABEL}.",
     )
 
-    def __init__(self, *args, site, submit: str = "Log meeting", action: str = "", **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        site: Site,
+        submit: str = "Log meeting",
+        action: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         # The meeting happened where the patient lives: read the typed time on their
         # site's clock, whoever types it.
-        self.fields["held_at"].tz = site.tz
+        cast(SiteDateTimeField, self.fields["held_at"]).tz = site.tz
         self.helper = _helper(submit, action=action)
 
 
@@ -84,7 +95,7 @@ class SponsorForm(forms.Form):
     phone = forms.CharField(label="Phone", required=False, max_length=32)
     since = forms.DateField(label="Sponsor since", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, action: str = "", **kwargs):
+    def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Save sponsor", action=action, css="btn-outline-primary")
 
@@ -95,13 +106,13 @@ class StepForm(forms.Form):
     )
     started_on = forms.DateField(label="Started on", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, action: str = "", **kwargs):
+    def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Save step", action=action, css="btn-outline-primary")
 
 
 class HomeworkTemplateForm(forms.Form):
-    site = forms.ModelChoiceField(label="Site", queryset=None)
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(label="Site", queryset=None)
     title = forms.CharField(label="Title", max_length=120)
     instructions = forms.CharField(label="Instructions", widget=forms.Textarea(attrs={"rows": 4}))
     worksheet = forms.FileField(
@@ -111,60 +122,95 @@ class HomeworkTemplateForm(forms.Form):
         help_text=f"{ALLOWED_LABEL}.",
     )
 
-    def __init__(self, *args, sites, action: str = "", **kwargs):
+    def __init__(self, *args: Any, sites: QuerySet[Site], action: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
+        cast("forms.ModelChoiceField[Site]", self.fields["site"]).queryset = sites
         self.helper = _helper("Add to library", action=action)
 
 
 class AssignForm(forms.Form):
-    template = forms.ModelChoiceField(label="Homework", queryset=HomeworkTemplate.objects.none())
+    template: forms.ModelChoiceField[HomeworkTemplate] = forms.ModelChoiceField(
+        label="Homework", queryset=HomeworkTemplate.objects.none()
+    )
     due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, templates, action: str = "", **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        templates: QuerySet[HomeworkTemplate],
+        action: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = templates
+        cast(
+            "forms.ModelChoiceField[HomeworkTemplate]", self.fields["template"]
+        ).queryset = templates
         self.helper = _helper("Assign", action=action)
 
 
 class GroupAssignForm(forms.Form):
-    template = forms.ModelChoiceField(label="Homework", queryset=HomeworkTemplate.objects.none())
-    track = forms.ModelChoiceField(label="Track roster", queryset=None)
+    template: forms.ModelChoiceField[HomeworkTemplate] = forms.ModelChoiceField(
+        label="Homework", queryset=HomeworkTemplate.objects.none()
+    )
+    track: forms.ModelChoiceField[Any] = forms.ModelChoiceField(  # scheduling.Track
+        label="Track roster", queryset=None
+    )
     roster_date = forms.DateField(label="Roster on", widget=forms.DateInput(attrs={"type": "date"}))
     due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, templates, tracks, action: str = "", **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        templates: QuerySet[HomeworkTemplate],
+        tracks: QuerySet[Any],  # scheduling.Track: recovery does not import scheduling
+        action: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = templates
-        self.fields["track"].queryset = tracks
+        cast(
+            "forms.ModelChoiceField[HomeworkTemplate]", self.fields["template"]
+        ).queryset = templates
+        cast("forms.ModelChoiceField[Any]", self.fields["track"]).queryset = tracks
         self.helper = _helper("Assign to the whole roster", action=action)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         template, track = data.get("template"), data.get("track")
         if template and track and template.site_id != track.site_id:
             self.add_error("track", "Choose a track at the homework's site.")
         return data
 
 
-class SessionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+class SessionChoiceField(forms.ModelChoiceField[Any]):  # scheduling.Session
+    def label_from_instance(self, obj: Any) -> str:
         start = format_when(obj.starts_at, year=False, tz=obj.site.tz)
         return f"{start} · {obj.title} ({obj.site.name})"
 
 
 class SessionAssignForm(forms.Form):
-    template = forms.ModelChoiceField(label="Homework", queryset=HomeworkTemplate.objects.none())
+    template: forms.ModelChoiceField[HomeworkTemplate] = forms.ModelChoiceField(
+        label="Homework", queryset=HomeworkTemplate.objects.none()
+    )
     session = SessionChoiceField(label="Group session", queryset=None)
     due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, templates, sessions, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        templates: QuerySet[HomeworkTemplate],
+        sessions: QuerySet[Any],  # scheduling.Session: recovery does not import scheduling
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = templates
-        self.fields["session"].queryset = sessions
+        cast(
+            "forms.ModelChoiceField[HomeworkTemplate]", self.fields["template"]
+        ).queryset = templates
+        cast(SessionChoiceField, self.fields["session"]).queryset = sessions
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         template, session = data.get("template"), data.get("session")
         if template and session and template.site_id != session.site_id:
             self.add_error("session", "Choose a session at the homework's site.")
@@ -175,12 +221,15 @@ class SubmissionForm(forms.Form):
     text = forms.CharField(
         label="Your answer", required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
-    files = MultipleFileField(
+    # Django's form metaclass moves declared fields off the class, so this does not
+    # replace the form's uploaded `files` at run time; mypy sees only the names.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Attach files (optional)", required=False, help_text=f"{ALLOWED_LABEL}."
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("text") or "").strip() and not data.get("files"):
             raise forms.ValidationError("Write your answer or attach a file.")
         return data

@@ -304,6 +304,8 @@ class HomeworkAssignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     assigned_at = models.DateTimeField()
+    # Not stored: the pages that list homework set it to status_on(the site's today).
+    display_status: str
 
     class Meta:
         ordering = ["due_date", "pk"]

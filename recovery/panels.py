@@ -6,25 +6,27 @@ from __future__ import annotations
 from django.urls import reverse
 
 from core.clock import site_today
-from core.models import Role
-from core.panels import Panel
+from core.models import Role, Site
+from core.panels import Panel, PanelRequest, register
+from patients.models import Patient
 
 from . import selectors
 from .models import OPEN_HOMEWORK_STATUSES, HomeworkStatus
 
 
-def staff_home(request, sites):
+@register("staff_home", order=40)
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR):
         return None
     counts = selectors.review_queue_counts(request.user)
     return Panel(
         template="recovery/_panel_staff_home.html",
         context={"counts": counts, "queue_url": reverse("recovery:queue")},
-        order=40,
     )
 
 
-def chart(request, patient):
+@register("chart", order=60)
+def chart(request: PanelRequest, patient: Patient) -> Panel | None:
     # Minimum necessary: collection technicians do not need recovery work.
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK):
         return None
@@ -43,11 +45,11 @@ def chart(request, patient):
             "homework_more": max(0, len(homework) - 8),
             "url": reverse("recovery:patient", args=[patient.pk]),
         },
-        order=60,
     )
 
 
-def portal_home(request, patient):
+@register("portal_home", order=40)
+def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
     today = site_today(patient.site)
     due = [
         h
@@ -65,5 +67,4 @@ def portal_home(request, patient):
             "homework_url": reverse("recovery:portal_homework"),
             "meetings_url": reverse("recovery:portal_meetings"),
         },
-        order=40,
     )

@@ -9,13 +9,15 @@ removed, since removal cannot be made part of the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from importlib import import_module
 from importlib.util import find_spec
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from core import audit, clock
@@ -23,7 +25,7 @@ from core.clock import site_today
 from core.formats import format_day
 from core.models import Site, User
 from patients.access import patients_visible_to
-from patients.models import OPEN_STATUSES, Enrollment, Patient, TrackMembership
+from patients.models import OPEN_STATUSES, Enrollment, Patient, ProgramPhase, TrackMembership
 
 from .models import (
     Attachment,
@@ -43,7 +45,15 @@ from .models import (
 from .uploads import CheckedFile, check_upload
 
 
-def _audit(action: str, *, actor, patient_id, site_id, obj, **detail) -> None:
+def _audit(
+    action: str,
+    *,
+    actor: User,
+    patient_id: int | None,
+    site_id: int | None,
+    obj: models.Model,
+    **detail: Any,
+) -> None:
     audit.record(
         action=action, actor=actor, patient_id=patient_id, site_id=site_id, obj=obj, detail=detail
     )
@@ -76,7 +86,9 @@ def _episode_for(patient: Patient, on: date) -> Enrollment | None:
     return None
 
 
-def _store(checked: CheckedFile, *, actor, site_id, patient_id, now) -> Attachment:
+def _store(
+    checked: CheckedFile, *, actor: User, site_id: int, patient_id: int | None, now: datetime
+) -> Attachment:
     attachment = Attachment(
         site_id=site_id,
         patient_id=patient_id,
@@ -98,7 +110,12 @@ def _store(checked: CheckedFile, *, actor, site_id, patient_id, now) -> Attachme
 
 @transaction.atomic
 def meeting_requirement_set(
-    *, actor: User, site: Site, phase=None, meetings_per_week: int, fellowships: list[str]
+    *,
+    actor: User,
+    site: Site,
+    phase: ProgramPhase | None = None,
+    meetings_per_week: int,
+    fellowships: list[str],
 ) -> MeetingRequirement:
     if phase is not None and phase.site_id != site.pk:
         raise ValidationError({"phase": "That phase belongs to another site."})
@@ -375,7 +392,9 @@ def homework_template_create(
     return template
 
 
-def _check_assignable(template: HomeworkTemplate, site_id: int, due_date: date, today: date):
+def _check_assignable(
+    template: HomeworkTemplate, site_id: int, due_date: date, today: date
+) -> None:
     if template.site_id != site_id:
         raise ValidationError({"template": "That homework belongs to another site."})
     if not template.is_active:
@@ -384,7 +403,15 @@ def _check_assignable(template: HomeworkTemplate, site_id: int, due_date: date, 
         raise ValidationError({"due_date": "The due date is in the past."})
 
 
-def _new_assignment(*, actor, patient, template, due_date, group_label, now):
+def _new_assignment(
+    *,
+    actor: User,
+    patient: Patient,
+    template: HomeworkTemplate,
+    due_date: date,
+    group_label: str,
+    now: datetime,
+) -> HomeworkAssignment:
     return HomeworkAssignment(
         patient=patient,
         site_id=patient.site_id,
@@ -433,7 +460,16 @@ def homework_assign(
     return assignment
 
 
-def _assign_to_group(*, actor, patients, site, template, due_date, group_label, now):
+def _assign_to_group(
+    *,
+    actor: User,
+    patients: Iterable[Patient],
+    site: Site,
+    template: HomeworkTemplate,
+    due_date: date,
+    group_label: str,
+    now: datetime,
+) -> tuple[list[HomeworkAssignment], int]:
     """Assign to each patient once; those who already have it due that day are skipped."""
     _require_staff(actor)
     _check_assignable(template, site.pk, due_date, site_today(site, now))
@@ -479,7 +515,7 @@ def _assign_to_group(*, actor, patients, site, template, due_date, group_label, 
 def homework_assign_track(
     *,
     actor: User,
-    track,
+    track: Any,  # scheduling.models.Track: recovery does not import scheduling
     on: date,
     template: HomeworkTemplate,
     due_date: date,
@@ -522,7 +558,7 @@ def session_roster_available() -> bool:
 def homework_assign_session(
     *,
     actor: User,
-    session,
+    session: Any,  # scheduling.models.Session: recovery does not import scheduling
     template: HomeworkTemplate,
     due_date: date,
     now: datetime | None = None,

@@ -16,18 +16,18 @@ class PrivateStorage(FileSystemStorage):
     ``url()`` raises, so no template can link to a file around the access check."""
 
     @property
-    def base_location(self):
+    def base_location(self) -> str:
         return str(settings.PRIVATE_MEDIA_ROOT)
 
     @property
-    def location(self):
+    def location(self) -> str:
         return os.path.abspath(self.base_location)
 
     @property
-    def base_url(self):
+    def base_url(self) -> None:  # type: ignore[override]  # private: no URL
         return None
 
-    def url(self, name):
+    def url(self, name: str | None) -> str:
         raise ValueError("Private files have no URL; serve them through recovery:file.")
 
 
@@ -38,7 +38,7 @@ def private_storage() -> PrivateStorage:
     return _storage
 
 
-def random_upload_name(instance, filename: str) -> str:
+def random_upload_name(instance: object, filename: str) -> str:
     """A random name; the patient's file name is kept only in ``original_name``.
 
     The extension comes from the detected content type (set by the upload check),

@@ -70,14 +70,15 @@ def detect_content_type(upload: UploadedFile) -> str | None:
     upload.seek(0)
     head = upload.read(_HEAD)
     upload.seek(0)
-    kind = filetype.guess(head)
+    kind = filetype.guess(head)  # untyped package: the names read below are its API
     if kind is not None:
-        if kind.mime == "application/zip" or kind.mime.startswith(
+        mime: str = kind.mime
+        if mime == "application/zip" or mime.startswith(
             "application/vnd.openxmlformats-officedocument.wordprocessingml"
         ):
             # filetype recognises DOCX by its first zip entry only; look inside.
-            return DOCX if _is_docx(upload) else kind.mime
-        return kind.mime
+            return DOCX if _is_docx(upload) else mime
+        return mime
     if _is_text(upload):
         return "text/plain"
     return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
+from core.clock import week_start
 from patients.models import (
     ADOLESCENT_UNDER_AGE,
     Enrollment,
@@ -24,7 +26,7 @@ ATTENDED = ("present", "late", "left_early")
 BILLABLE_DAY_MINUTES = 180
 
 
-def _attendance(f: Filters):
+def _attendance(f: Filters) -> QuerySet[Attendance]:
     return Attendance.objects.filter(
         session__site_id__in=f.site_ids,
         session__local_date__range=(f.start, f.end),
@@ -68,10 +70,6 @@ def attendance_by_track(f: Filters) -> Report:
     return Report(chart=chart, columns=columns, rows=table)
 
 
-def _monday(d: date) -> date:
-    return d - timedelta(days=d.weekday())
-
-
 @report(
     "hours",
     "Average weekly hours against the minimum",
@@ -87,7 +85,7 @@ def weekly_hours(f: Filters) -> Report:
     )
     per_patient_week: dict[tuple[int, date], int] = defaultdict(int)
     for patient_id, day, total in minutes:
-        per_patient_week[(patient_id, _monday(day))] += total or 0
+        per_patient_week[(patient_id, week_start(day))] += total or 0
     episodes = list(
         Enrollment.objects.filter(
             site_id__in=f.site_ids,
@@ -100,11 +98,11 @@ def weekly_hours(f: Filters) -> Report:
         )
     )
     weeks = []
-    week = _monday(f.start)
+    week = week_start(f.start)
     while week <= f.end:
         weeks.append(week)
         week += timedelta(days=7)
-    table = []
+    table: list[list[Any]] = []
     for week in weeks:
         end = week + timedelta(days=6)
         for level in (ProgramLevel.IOP, ProgramLevel.PHP):
@@ -165,7 +163,7 @@ def billing_days(f: Filters) -> Report:
         month = row["session__local_date"].strftime("%Y-%m")
         months[month][0] += 1
         months[month][1] += int((row["total"] or 0) >= BILLABLE_DAY_MINUTES)
-    table = [[m, days, billable] for m, (days, billable) in sorted(months.items())]
+    table: list[list[Any]] = [[m, days, billable] for m, (days, billable) in sorted(months.items())]
     chart = bar_chart("Billable IOP days per month", "patient-days", [(r[0], r[2]) for r in table])
     return Report(
         chart=chart,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
+from core.clock import week_start
 from patients.models import DischargeType, Enrollment, ProgramLevel
 
 from .charts import bar_chart, line_chart
@@ -13,7 +14,7 @@ from .registry import Filters, Report, report
 
 
 def _mondays(start: date, end: date) -> list[date]:
-    first = start - timedelta(days=start.weekday())
+    first = week_start(start)
     out, d = [], first
     while d <= end:
         out.append(max(d, start))
@@ -21,7 +22,7 @@ def _mondays(start: date, end: date) -> list[date]:
     return out
 
 
-def _enrollments(f: Filters):
+def _enrollments(f: Filters) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(
         site__organization_id=f.organization_id, site_id__in=f.site_ids
     )
@@ -106,7 +107,7 @@ def retention(f: Filters) -> Report:
     for admitted, discharged, kind in rows:
         ended = discharged is not None and discharged <= f.today
         # A step-down or completion is an end of this episode like any other.
-        last = discharged if ended else f.today
+        last = discharged if discharged is not None and ended else f.today
         durations.append(((last - admitted).days, ended and bool(kind)))
     curve = kaplan_meier(durations)
     median = next((day for day, s, _, _ in curve if s <= 0.5), None)

@@ -6,7 +6,9 @@ a text table beside every chart so the data never depends on seeing the picture.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 36
@@ -20,11 +22,12 @@ class Chart:
     width: int = WIDTH
     height: int = HEIGHT
     points: str = ""  # polyline points for line/step
-    bars: list = field(default_factory=list)  # dicts with x, y, w, h, label, value
-    x_ticks: list = field(default_factory=list)  # dicts with x, label
-    y_ticks: list = field(default_factory=list)  # dicts with y, label
-    markers: list = field(default_factory=list)  # dicts with x, y, label (line points)
-    reference: dict | None = None  # a horizontal line, e.g. the weekly minimum
+    bars: list[dict[str, Any]] = field(default_factory=list)  # dicts with x, y, w, h, label, value
+    x_ticks: list[dict[str, Any]] = field(default_factory=list)  # dicts with x, label
+    y_ticks: list[dict[str, Any]] = field(default_factory=list)  # dicts with y, label
+    # dicts with x, y, label (line points)
+    markers: list[dict[str, Any]] = field(default_factory=list)
+    reference: dict[str, Any] | None = None  # a horizontal line, e.g. the weekly minimum
     empty: bool = False
     plot_left: int = LEFT
     plot_right: int = WIDTH - RIGHT
@@ -41,7 +44,7 @@ def _nice_max(value: float) -> float:
     return float(value)
 
 
-def _y_scale(chart: Chart, top: float):
+def _y_scale(chart: Chart, top: float) -> Callable[[float], float]:
     span = chart.plot_bottom - chart.plot_top
 
     def y(v: float) -> float:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+from core.registry import Registry
 
 from .charts import Chart
 
@@ -23,7 +26,7 @@ class Filters:
 class Report:
     chart: Chart
     columns: list[str]
-    rows: list[list] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
     note: str = ""
 
 
@@ -35,12 +38,15 @@ class ReportSpec:
     build: Callable[[Filters], Report]
 
 
-REPORTS: dict[str, ReportSpec] = {}
+# Keyed by slug, in the order the report modules register (the index page's order).
+REPORTS: Registry[ReportSpec] = Registry(unique=True)
+
+ReportBuilder = Callable[[Filters], Report]
 
 
-def report(slug: str, title: str, description: str):
-    def register(func: Callable[[Filters], Report]):
-        REPORTS[slug] = ReportSpec(slug, title, description, func)
+def report(slug: str, title: str, description: str) -> Callable[[ReportBuilder], ReportBuilder]:
+    def register(func: ReportBuilder) -> ReportBuilder:
+        REPORTS.add(slug, ReportSpec(slug, title, description, func))
         return func
 
     return register

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
+from typing import Any
 
 from core.models import Site
 from drugtests.models import Analyte
@@ -19,7 +21,7 @@ from .registry import Filters, Report, report
     "positive where the policy says so), and unexpected positives per analyte.",
 )
 def positivity(f: Filters) -> Report:
-    weeks: dict = {}
+    weeks: dict[date, list[int]] = {}
     analytes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for site in Site.objects.filter(pk__in=f.site_ids):
         rows, _ = site_report(site, f.start, f.end)
@@ -31,7 +33,7 @@ def positivity(f: Filters) -> Report:
             for analyte, (tested, unexpected) in r.analytes.items():
                 analytes[analyte][0] += tested
                 analytes[analyte][1] += unexpected
-    table = []
+    table: list[list[Any]] = []
     for week in sorted(weeks):
         selected, resolved, positive = weeks[week]
         pct = round(100 * positive / resolved, 1) if resolved else None

@@ -8,7 +8,6 @@ from core import audit
 from core.access import staff_required
 from core.models import Role
 
-from . import attendance, census, testing  # noqa: F401 - each registers its reports
 from .forms import ReportFilterForm
 from .registry import REPORTS, Filters
 

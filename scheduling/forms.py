@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from datetime import date, datetime, time
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row, Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from core.clock import local_datetime
 from core.forms import add_service_errors
-from core.models import Role, User
+from core.models import Role, Site, User
+from patients.models import Patient
 
 from .models import (
     ATTENDED_STATUSES,
@@ -30,7 +35,9 @@ WEEKDAY_CHOICES = list(
 )
 
 
-def staff_at_site(site, roles=(Role.COUNSELOR, Role.DIRECTOR, Role.MEDICAL)):
+def staff_at_site(
+    site: Site, roles: Iterable[str] = (Role.COUNSELOR, Role.DIRECTOR, Role.MEDICAL)
+) -> QuerySet[User]:
     return (
         User.objects.filter(is_active=True, staff_profile__role__in=roles)
         .filter(staff_profile__sites=site)
@@ -46,7 +53,7 @@ class ServiceErrorsMixin:
     error_fields: dict[str, str] = {}
 
     def apply_errors(self, exc: ValidationError) -> None:
-        add_service_errors(self, exc, self.error_fields)
+        add_service_errors(cast(forms.Form, self), exc, self.error_fields)  # mixed into forms
 
 
 class AttendanceForm(ServiceErrorsMixin, forms.Form):
@@ -70,7 +77,7 @@ class AttendanceForm(ServiceErrorsMixin, forms.Form):
         label="Reason for late entry or change", required=False, max_length=500
     )
 
-    def __init__(self, *args, session: Session, needs_reason: bool, **kwargs):
+    def __init__(self, *args: Any, session: Session, needs_reason: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.session = session
         self.fields["reason"].required = needs_reason
@@ -89,8 +96,8 @@ class AttendanceForm(ServiceErrorsMixin, forms.Form):
                 self.fields[name].widget.attrs["class"] = f"{css} is-invalid".strip()
                 self.fields[name].widget.attrs["aria-invalid"] = "true"
 
-    def clean_status(self):
-        value = self.cleaned_data["status"]
+    def clean_status(self) -> str:
+        value: str = self.cleaned_data["status"]
         if not value:
             raise ValidationError("Choose a status.")
         return value
@@ -100,8 +107,9 @@ class AttendanceForm(ServiceErrorsMixin, forms.Form):
             return None
         return local_datetime(self.session.local_date, value, self.session.site.tz)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         status = data.get("status")
         if status and status not in ATTENDED_STATUSES:
             data["arrived"] = data["left"] = None
@@ -121,7 +129,7 @@ class GroupNoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -129,13 +137,19 @@ class GroupNoteForm(forms.Form):
 
 
 class MakeUpForm(ServiceErrorsMixin, forms.Form):
-    patient = forms.ModelChoiceField(queryset=None, label="Make-up attendee")
+    patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
+        queryset=None, label="Make-up attendee"
+    )
     reason = forms.CharField(label="Reason for late entry", required=False, max_length=500)
 
-    def __init__(self, *args, patients, needs_reason: bool, **kwargs):
+    def __init__(
+        self, *args: Any, patients: QuerySet[Patient], needs_reason: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = patients
-        self.fields["patient"].label_from_instance = lambda p: f"{p.display_name} ({p.mrn})"
+        field = cast("forms.ModelChoiceField[Patient]", self.fields["patient"])
+        field.queryset = patients
+        # Per instance, as Django's docs do it; mypy sees a method replaced.
+        field.label_from_instance = lambda p: f"{p.display_name} ({p.mrn})"  # type: ignore[method-assign,assignment]
         self.fields["reason"].required = needs_reason
         if not needs_reason:
             self.fields["reason"].widget = forms.HiddenInput()
@@ -147,7 +161,7 @@ class MakeUpForm(ServiceErrorsMixin, forms.Form):
 class CancelForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(label="Why is the session cancelled?", max_length=200)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Cancel session", css_class="btn-outline-danger"))
@@ -161,7 +175,7 @@ class MoveForm(ServiceErrorsMixin, forms.Form):
     end = forms.TimeField(label="Ends", widget=forms.TimeInput(attrs={"type": "time"}))
     room = forms.CharField(label="Room", required=False, max_length=80)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -174,8 +188,9 @@ class MoveForm(ServiceErrorsMixin, forms.Form):
         )
         self.helper.add_input(Submit("submit", "Move this session"))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", "The session must end after it starts.")
         return data
@@ -203,12 +218,16 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
     ends_on = forms.DateField(
         label="Until (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    facilitator = forms.ModelChoiceField(queryset=None, required=False, label="Facilitator")
+    facilitator: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        queryset=None, required=False, label="Facilitator"
+    )
     room = forms.CharField(label="Room", required=False, max_length=80)
 
-    def __init__(self, *args, site, editing: bool = False, **kwargs):
+    def __init__(self, *args: Any, site: Site, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facilitator"].queryset = staff_at_site(site)
+        cast("forms.ModelChoiceField[User]", self.fields["facilitator"]).queryset = staff_at_site(
+            site
+        )
         if editing:
             self.fields["starts_on"].label = "Change applies from"
         self.helper = FormHelper()
@@ -225,8 +244,9 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
         )
         self.helper.add_input(Submit("submit", "Save series"))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if (
             data.get("start_time")
             and data.get("end_time")
@@ -248,7 +268,7 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
         "room",
     )
 
-    def schedule_kwargs(self) -> dict:
+    def schedule_kwargs(self) -> dict[str, Any]:
         """The weekly pattern, as both series_create and series_update take it."""
         return {name: self.cleaned_data[name] for name in self.SCHEDULE_FIELDS}
 
@@ -263,14 +283,16 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
     day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(label="Starts", widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(label="Ends", widget=forms.TimeInput(attrs={"type": "time"}))
-    facilitator = forms.ModelChoiceField(queryset=None, label="With")
+    facilitator: forms.ModelChoiceField[User] = forms.ModelChoiceField(queryset=None, label="With")
     room = forms.CharField(label="Room", required=False, max_length=80)
     video_link = forms.URLField(label="Video link", required=False, assume_scheme="https")
     topic = forms.CharField(label="Topic (staff only)", required=False, max_length=120)
 
-    def __init__(self, *args, site, **kwargs):
+    def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["facilitator"].queryset = staff_at_site(site)
+        cast("forms.ModelChoiceField[User]", self.fields["facilitator"]).queryset = staff_at_site(
+            site
+        )
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("kind", css_class="col-md-6"), Column("facilitator", css_class="col-md-6")),
@@ -284,8 +306,9 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
         )
         self.helper.add_input(Submit("submit", "Book session"))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:
             self.add_error("end", "The session must end after it starts.")
         return data
@@ -298,7 +321,8 @@ class HolidayForm(ServiceErrorsMixin, forms.Form):
     date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
     name = forms.CharField(label="Name", max_length=80)
 
-    def __init__(self, *args, first: date, last: date, **kwargs):
+    # dt.date: in this class `date` is the field.
+    def __init__(self, *args: Any, first: dt.date, last: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.first, self.last = first, last
         self.fields["date"].widget.attrs.update({"min": first.isoformat(), "max": last.isoformat()})
@@ -312,15 +336,15 @@ class HolidayForm(ServiceErrorsMixin, forms.Form):
         )
         self.helper.add_input(Submit("submit", "Add holiday"))
 
-    def clean_date(self):
-        value = self.cleaned_data["date"]
+    def clean_date(self) -> dt.date:
+        value: dt.date = self.cleaned_data["date"]
         if not self.first <= value <= self.last:
             raise ValidationError(
                 f"Choose a day from {self.first:%b %d, %Y} to {self.last:%b %d, %Y}."
             )
         return value
 
-    def clean_name(self):
+    def clean_name(self) -> str:
         value = " ".join(self.cleaned_data["name"].split())
         if not value:
             raise ValidationError("Name the holiday.")

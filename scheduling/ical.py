@@ -58,4 +58,5 @@ def patient_calendar(patient: Patient, *, now: datetime) -> bytes:
             event.add("description", "Cancelled")
         event.add("sequence", 1 if (s.is_moved or s.status != SessionStatus.SCHEDULED) else 0)
         cal.add_component(event)
-    return cal.to_ical()
+    data: bytes = cal.to_ical()
+    return data

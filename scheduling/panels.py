@@ -9,7 +9,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.clock import site_today, week_start
-from core.panels import Panel
+from core.models import Site
+from core.panels import Panel, PanelRequest, register
+from patients.models import Patient
 
 from .models import Attendance, SessionStatus
 from .selectors import (
@@ -24,7 +26,8 @@ CHART_RECENT = 6
 STAFF_HOME_MAX = 12
 
 
-def chart(request, patient) -> Panel | None:
+@register("chart", order=20)
+def chart(request: PanelRequest, patient: Patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
     upcoming = [
@@ -45,11 +48,11 @@ def chart(request, patient) -> Panel | None:
             "week": week,
             "can_book": request.user.role in ("director", "counselor", "medical", "frontdesk"),
         },
-        order=20,
     )
 
 
-def staff_home(request, sites) -> Panel | None:
+@register("staff_home", order=10)
+def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
     if not sites or request.user.role not in ("director", "counselor", "medical", "frontdesk"):
         return None
     now = timezone.now()
@@ -78,11 +81,11 @@ def staff_home(request, sites) -> Panel | None:
     return Panel(
         template="scheduling/_panel_staff_home.html",
         context={"entries": entries, "multi_site": len(sites) > 1},
-        order=10,
     )
 
 
-def portal_home(request, patient) -> Panel | None:
+@register("portal_home", order=10)
+def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
     upcoming = [
@@ -93,5 +96,4 @@ def portal_home(request, patient) -> Panel | None:
     return Panel(
         template="scheduling/_panel_portal_home.html",
         context={"next": upcoming[0] if upcoming else None, "tz": patient.site.time_zone},
-        order=10,
     )

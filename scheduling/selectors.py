@@ -10,7 +10,7 @@ Each function here runs a fixed number of queries whatever the data size.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from core import clock
 from core.access import get_or_deny, site_ids_for
-from core.clock import local_datetime, site_today, week_start
+from core.clock import site_today, week_bounds, week_start
 from core.models import Site, User
 from patients.access import patients_visible_to
+from patients.compliance import ComplianceStatus
 from patients.models import (
     OPEN_STATUSES,
     Enrollment,
@@ -329,28 +330,6 @@ def calendar_feed_for_token(token: str) -> CalendarFeed | None:
 # --- hours compliance ------------------------------------------------------
 
 
-class ComplianceStatus:
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    BELOW = "below"
-    MET = "met"
-    NO_MINIMUM = "no_minimum"
-    LABELS = {
-        "on_track": "On track",
-        "at_risk": "At risk",
-        "below": "Below minimum",
-        "met": "Minimum met",
-        "no_minimum": "No minimum",
-    }
-    BADGES = {
-        "on_track": "info",
-        "at_risk": "warning",
-        "below": "danger",
-        "met": "success",
-        "no_minimum": "secondary",
-    }
-
-
 @dataclass
 class WeekHours:
     patient: Patient
@@ -363,16 +342,20 @@ class WeekHours:
     # held earlier today that is not marked yet still counts as pending).
     remaining_minutes: int = 0
     minimum_minutes: int = 0
-    status: str = ComplianceStatus.NO_MINIMUM
+    status: ComplianceStatus = ComplianceStatus.NO_MINIMUM
     days: dict = field(default_factory=dict)  # local date -> attended minutes
 
     @property
     def status_label(self) -> str:
-        return ComplianceStatus.LABELS[self.status]
+        # Hours keep the words their pages have always shown for a met week; the meetings
+        # column, under its own heading, says only "Met".
+        if self.status == ComplianceStatus.MET:
+            return "Minimum met"
+        return self.status.label
 
     @property
     def badge(self) -> str:
-        return ComplianceStatus.BADGES[self.status]
+        return self.status.colour
 
     @property
     def level_short(self) -> str:
@@ -395,7 +378,9 @@ class WeekHours:
         return self.hours(self.minimum_minutes)
 
 
-def compliance_status(*, attended: int, remaining: int, minimum: int, week_over: bool) -> str:
+def compliance_status(
+    *, attended: int, remaining: int, minimum: int, week_over: bool
+) -> ComplianceStatus:
     """On track while the minimum is still reachable; at risk mid-week once it is not;
     below minimum when the week ended short."""
     if minimum <= 0:
@@ -419,7 +404,7 @@ def _level_on(enrollments: list[Enrollment], on: date) -> str | None:
 
 
 def weekly_hours(
-    patients: list[Patient], monday: date, *, now: datetime | None = None
+    patients: Sequence[Patient], monday: date, *, now: datetime | None = None
 ) -> list[WeekHours]:
     """Hours of each patient in the week starting ``monday`` (site-local), in four queries."""
     now = clock.now(now)
@@ -462,7 +447,7 @@ def weekly_hours(
 
     rows = []
     for p in patients:
-        week_end = local_datetime(monday + timedelta(days=7), datetime.min.time(), p.site.tz)
+        _, week_end = week_bounds(monday, p.site.tz)
         today = site_today(p.site, now)
         level = _level_on(enrollments[p.pk], min(sunday, today))
         adolescent = p.is_adolescent_on(monday)

@@ -14,7 +14,7 @@ import holidays
 from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core import audit, clock
 from core.clock import local_datetime, site_today
@@ -345,7 +345,9 @@ def sessions_materialize(
 def materialize_all(*, now: datetime | None = None) -> int:
     total = 0
     for site in Site.objects.filter(is_active=True):
-        with transaction.atomic():
+        # Durable: one commit per site, so a run never holds every site's new rows (and
+        # their locks) until the last site is done, nor loses them all with the last.
+        with transaction.atomic(durable=True):
             total += sessions_materialize(site=site, now=now)
     return total
 
@@ -478,11 +480,14 @@ def holidays_top_up_all(*, now: datetime | None = None) -> int:
     """Seed every active site's coming years (the daily beat job); extra runs add nothing."""
     total = 0
     for site in Site.objects.filter(is_active=True).order_by("pk"):
-        try:
-            total += holidays_seed(site=site, now=now)
-        except Exception:
-            # One site's failure must not keep the other sites' calendars from filling.
-            logger.exception("holidays: top-up failed for site %s", site.pk)
+        # Durable (and outside the try, so misuse is not logged away as a site's failure):
+        # each site's days are committed, and its site lock released, before the next's.
+        with transaction.atomic(durable=True):
+            try:
+                total += holidays_seed(site=site, now=now)
+            except Exception:
+                # One site's failure must not keep the other sites' calendars from filling.
+                logger.exception("holidays: top-up failed for site %s", site.pk)
     return total
 
 
@@ -636,7 +641,9 @@ def _lock_booking(site: Site, facilitator: User | None, patient: Patient | None)
         list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
 
 
-def _overlapping(starts_at: datetime, ends_at: datetime, exclude_pk: int | None):
+def _overlapping(
+    starts_at: datetime, ends_at: datetime, exclude_pk: int | None
+) -> QuerySet[Session]:
     qs = Session.objects.filter(
         status=SessionStatus.SCHEDULED, starts_at__lt=ends_at, ends_at__gt=starts_at
     )

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db.models.signals import post_save
 
+if TYPE_CHECKING:  # for the annotation; connect() imports it when it runs
+    from core.models import Site
 
-def seed_new_site_holidays(sender, instance, created=False, raw=False, **kwargs) -> None:
+
+def seed_new_site_holidays(
+    sender: object, instance: Site, created: bool = False, raw: bool = False, **kwargs: Any
+) -> None:
     # A new site starts with its public holidays; in the same transaction, so a site
     # whose creation rolls back leaves no calendar behind. Fixtures (raw) carry their own.
     if not created or raw:

@@ -17,7 +17,7 @@ def materialize_site(site_id: int) -> int:
     site = Site.objects.filter(pk=site_id, is_active=True).first()
     if site is None:
         return 0
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # a task is always the outermost unit
         return services.sessions_materialize(site=site)
 
 

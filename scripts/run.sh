@@ -7,6 +7,9 @@ bash scripts/venv.sh
 export DEBUG="${DEBUG:-1}"
 export PYTHONUNBUFFERED=1
 PORT="${PORT:-8000}"
+# The embedded defaults keep their files here (SQLite database, beat schedule); settings
+# create nothing, and the broker's folders are made by Celery's configuration.
+mkdir -p var
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo
 pids=()

@@ -56,6 +56,10 @@ echo "make test: database $db_label; broker $broker_label; browser $([ $chrome =
 echo "--- ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "--- mypy"
+# The django-stubs plugin imports the settings, which need DEBUG=1 (or a SECRET_KEY) to
+# load; no database or broker is opened. Cache in var/mypy_cache (pyproject.toml).
+DEBUG=1 .venv/bin/mypy
 echo "--- migrations"
 DEBUG=1 DATABASE_URL="sqlite://:memory:" $PY manage.py makemigrations --check --dry-run
 echo "--- check --deploy (production settings)"

@@ -8,7 +8,8 @@ Datetimes are shown in the active zone (the viewer's site) unless converted firs
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import Any
 
 from django import template
 
@@ -17,31 +18,31 @@ from core import formats
 register = template.Library()
 
 
-def _keep_zone(value) -> dict:
+def _keep_zone(value: object) -> tzinfo | None:
     # The template engine has already moved the value into the active zone (or the
     # |timezone filter into a site's): format it where it stands.
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return {"tz": value.tzinfo}
-    return {}
+        return value.tzinfo
+    return None
 
 
 @register.filter(expects_localtime=True)
-def day(value):
-    return formats.format_day(value, **_keep_zone(value)) if value not in (None, "") else ""
+def day(value: Any) -> str:
+    return formats.format_day(value, tz=_keep_zone(value)) if value not in (None, "") else ""
 
 
 @register.filter(expects_localtime=True)
-def day_short(value):
+def day_short(value: Any) -> str:
     if value in (None, ""):
         return ""
-    return formats.format_day(value, year=False, **_keep_zone(value))
+    return formats.format_day(value, year=False, tz=_keep_zone(value))
 
 
 @register.filter(expects_localtime=True)
-def clock(value):
-    return formats.format_time(value, **_keep_zone(value)) if value not in (None, "") else ""
+def clock(value: Any) -> str:
+    return formats.format_time(value, tz=_keep_zone(value)) if value not in (None, "") else ""
 
 
 @register.filter(expects_localtime=True)
-def when(value):
-    return formats.format_when(value, **_keep_zone(value)) if value not in (None, "") else ""
+def when(value: Any) -> str:
+    return formats.format_when(value, tz=_keep_zone(value)) if value not in (None, "") else ""

@@ -1,5 +1,7 @@
 from django import template
 
+from patients.compliance import ComplianceStatus
+
 register = template.Library()
 
 _BADGES = {
@@ -11,11 +13,6 @@ _BADGES = {
     "returned": "text-bg-warning",
     "accepted": "text-bg-success",
     "overdue": "text-bg-danger",
-    "met": "text-bg-success",
-    "awaiting": "text-bg-info",
-    "in_progress": "text-bg-secondary",
-    "short": "text-bg-danger",
-    "not_required": "text-bg-light",
 }
 
 _PORTAL_WORDS = {
@@ -32,7 +29,9 @@ _PORTAL_WORDS = {
 
 @register.filter
 def badge(status: str) -> str:
-    """Bootstrap classes for a status badge."""
+    """Bootstrap classes for a status badge (meetings, homework or a week's compliance)."""
+    if str(status) in ComplianceStatus.values:
+        return f"text-bg-{ComplianceStatus(str(status)).colour}"
     return _BADGES.get(str(status), "text-bg-secondary")
 
 

@@ -29,9 +29,9 @@ def test_a_bench_session_authenticates_without_a_login(counselor):
 def test_build_context_gives_every_page_a_path_and_a_query_count():
     from bench.context import build_context
     from bench.pages import PAGES
+    from bench.scale import ScaleContext
+    from bench.scale.patients import seed_patients
     from core.demo import seed_core
-    from core.management.commands.seed_scale import ScaleContext
-    from patients.scale import seed_patients
     from scheduling import demo as scheduling_demo
 
     core = seed_core("bench-password-2026", timezone.now())

@@ -36,13 +36,13 @@ pytestmark = [
 
 @pytest.fixture
 def scaled():
+    from bench.scale import ScaleContext
+    from bench.scale.drugtests import seed_scale as drug_scale
+    from bench.scale.patients import seed_patients
+    from bench.scale.recovery import seed_scale as recovery_scale
     from core.demo import seed_core
-    from core.management.commands.seed_scale import ScaleContext
     from drugtests import demo as drug_demo
-    from drugtests.scale import seed_scale as drug_scale
-    from patients.scale import seed_patients
     from recovery import demo as recovery_demo
-    from recovery.scale import seed_scale as recovery_scale
     from scheduling import demo as scheduling_demo
 
     core = seed_core("bench-password-2026", timezone.now())
@@ -143,8 +143,8 @@ def test_homework_submissions_follow_the_review_cycle(scaled):
 
 
 def test_running_the_hooks_again_adds_nothing(scaled):
-    from drugtests.scale import seed_scale as drug_scale
-    from recovery.scale import seed_scale as recovery_scale
+    from bench.scale.drugtests import seed_scale as drug_scale
+    from bench.scale.recovery import seed_scale as recovery_scale
 
     before = (
         Draw.objects.count(),

@@ -16,8 +16,13 @@ from tests.conftest import PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The production settings module, as manage.py picks it (pytest's own is tests.settings).
+PRODUCTION_SETTINGS = {"DJANGO_SETTINGS_MODULE": "clinic.settings"}
+
+
 def _start_with(env_overrides: dict) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env.update(PRODUCTION_SETTINGS)
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -183,6 +188,7 @@ def test_pages_are_not_cached_and_carry_a_strict_csp(client, counselor):
 
 def test_offline_commands_run_without_any_secret():
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env.update(PRODUCTION_SETTINGS)
     env["DATABASE_URL"] = "sqlite://:memory:"
     result = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],

@@ -2,14 +2,12 @@
 portal home) run a fixed number of queries whatever the data size: measured on the
 benchmark seeder's clinic at two sizes, with every app's panels and history present."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.scale import seed_scale
 from core.models import User
 from patients.models import Patient
 
@@ -40,7 +38,7 @@ def _measure(client, username: str, url: str) -> int:
 
 @pytest.mark.parametrize("patients", [12, 60])
 def test_composite_pages_run_a_fixed_number_of_queries(client, db, patients):
-    call_command("seed_scale", patients=patients, weeks=2, stdout=io.StringIO())
+    seed_scale(patients=patients, weeks=2)
     counselor_patient = Patient.objects.filter(primary_counselor__username="counselor").first()
     portal_user = User.objects.filter(patient__isnull=False).first()
     counts = {

@@ -155,6 +155,8 @@ def test_mfa_is_off_in_the_demo_and_on_in_production():
 
     code = "from django.conf import settings; print(settings.STEPWISE_REQUIRE_MFA)"
     base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    # The production settings module, as manage.py picks it (pytest's own is tests.settings).
+    base["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
     demo = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         env={**base, "DEBUG": "1"},

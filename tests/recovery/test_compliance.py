@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.clock import local_week_of, week_bounds, week_start
+from patients.compliance import ComplianceStatus
 from recovery.compliance import (
-    ComplianceStatus,
     required_in_week,
     requirement_for,
     week_compliance,

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from patients.compliance import ComplianceStatus
 from scheduling import services
 from scheduling.selectors import (
-    ComplianceStatus,
     billing_days,
     compliance_status,
     weekly_hours,

@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -11,7 +12,7 @@ from core.models import User
 class Command(BaseCommand):
     help = "Create (or complete) the demo clinic. Safe to run again: nothing is made twice."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_PASSWORD") or settings.DEMO_PASSWORD_DEFAULT
         existed = User.objects.filter(username="director").exists()
         with transaction.atomic():

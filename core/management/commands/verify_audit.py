@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from core.audit import verify_chain
@@ -7,7 +9,7 @@ from core.models import AuditEvent
 class Command(BaseCommand):
     help = "Recompute the audit trail's HMAC chain; exit non-zero naming any altered row."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         problems = list(verify_chain())
         for p in problems:
             self.stderr.write(f"audit row {p.seq}: {p.problem}")

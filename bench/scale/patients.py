@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from core.models import Role, StaffProfile, User
+from core.models import Role, Site, StaffProfile, User
 from core.roles import role_group_name
-
-from .models import (
+from patients.models import (
     Enrollment,
     EnrollmentEvent,
     MedicationOrder,
@@ -22,6 +22,10 @@ from .models import (
     ProgramPhase,
     TrackMembership,
 )
+from scheduling.models import Track
+
+if TYPE_CHECKING:
+    from bench.scale import ScaleContext
 
 CASELOAD = 25
 # Therapy groups hold about a dozen: the track roster is a group, as in a clinic.
@@ -29,7 +33,7 @@ GROUP_SIZE = 12
 BATCH = 2000
 
 
-def _counselors(ctx, count: int) -> dict[int, list[User]]:
+def _counselors(ctx: ScaleContext, count: int) -> dict[int, list[User]]:
     """Counselors per site; the demo's ``counselor`` keeps a typical caseload."""
     group = Group.objects.get(name=role_group_name(Role.COUNSELOR))
     by_site: dict[int, list[User]] = {site.pk: [] for site in ctx.sites}
@@ -66,18 +70,18 @@ def _counselors(ctx, count: int) -> dict[int, list[User]]:
     return by_site
 
 
-def _groups(ctx, by_site, where) -> dict[tuple[int, str], list]:
+def _groups(
+    ctx: ScaleContext, by_site: dict[int, list[User]], where: list[tuple[Site, str]]
+) -> dict[tuple[int, str], list[Track]]:
     """Enough tracks per site and level for groups of GROUP_SIZE: the demo's tracks, then
     copies of them facilitated in turn by the site's counselors (not the demo counselor,
     who keeps the demo's groups and a typical caseload)."""
     import math
 
-    from scheduling.models import Track
-
     needed: dict[tuple[int, str], int] = defaultdict(int)
     for site, level in where:
         needed[site.pk, level] += 1
-    tracks: dict[tuple[int, str], list] = defaultdict(list)
+    tracks: dict[tuple[int, str], list[Track]] = defaultdict(list)
     for track in Track.objects.filter(site__in=ctx.sites, is_active=True).order_by("pk"):
         tracks[track.site_id, track.level].append(track)
     demo = ctx.staff["counselor"].pk
@@ -107,7 +111,7 @@ def _groups(ctx, by_site, where) -> dict[tuple[int, str], list]:
     return tracks
 
 
-def seed_patients(ctx) -> None:
+def seed_patients(ctx: ScaleContext) -> None:
 
     n = ctx.patient_count
     by_site = _counselors(ctx, max(0, n // CASELOAD - 2))

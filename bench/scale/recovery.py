@@ -10,13 +10,14 @@ rejection has its reason, an in-person meeting has a place, one round awaits rev
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
+from django.db.models import Model
 
 from patients.models import Enrollment
-
-from .models import (
+from recovery.models import (
     AttendanceMode,
     HomeworkAssignment,
     HomeworkStatus,
@@ -28,6 +29,12 @@ from .models import (
     Sponsor,
     StepProgress,
 )
+
+if TYPE_CHECKING:
+    from bench.scale import ScaleContext
+
+# (patient_id, site_id, admission_date, primary_counselor_id, portal user_id)
+Active = tuple[int, int, date, int | None, int | None]
 
 MEETINGS = [
     ("aa", "Big Book Study", AttendanceMode.IN_PERSON, "St. Mark's Church hall"),
@@ -41,7 +48,7 @@ VERIFY_AFTER_DAYS = 3  # newer meetings still wait for the counselor
 REVIEW_AFTER_DAYS = 2  # homework handed in this recently is not reviewed yet
 
 
-def copy_rows(model, fields: list[str], rows: list[tuple]) -> int:
+def copy_rows(model: type[Model], fields: list[str], rows: list[tuple[Any, ...]]) -> int:
     """Stream rows into the model's table (COPY on PostgreSQL; bulk_create elsewhere)."""
     if not rows:
         return 0
@@ -58,7 +65,7 @@ def copy_rows(model, fields: list[str], rows: list[tuple]) -> int:
     return len(rows)
 
 
-def _active(ctx) -> list[tuple]:
+def _active(ctx: ScaleContext) -> list[Active]:
     return list(
         Enrollment.objects.filter(site__in=ctx.sites, status="active")
         .order_by("patient_id")
@@ -72,7 +79,7 @@ def _active(ctx) -> list[tuple]:
     )
 
 
-def _meetings(ctx, active, tz) -> int:
+def _meetings(ctx: ScaleContext, active: list[Active], tz: dict[int, tzinfo]) -> int:
     if Meeting.objects.filter(site__in=ctx.sites).exists():
         return 0
     fields = [
@@ -143,7 +150,7 @@ def _meetings(ctx, active, tz) -> int:
     return copy_rows(Meeting, fields, rows)
 
 
-def _sponsors_and_steps(ctx, active) -> int:
+def _sponsors_and_steps(ctx: ScaleContext, active: list[Active]) -> int:
     if Sponsor.objects.filter(patient__site__in=ctx.sites).exists():
         return 0
     sponsors, steps = [], []
@@ -178,7 +185,7 @@ def _sponsors_and_steps(ctx, active) -> int:
     return len(sponsors) + len(steps)
 
 
-def _homework(ctx, active, tz) -> tuple[int, int]:
+def _homework(ctx: ScaleContext, active: list[Active], tz: dict[int, tzinfo]) -> tuple[int, int]:
     """One piece a week from the site's library, due a week later."""
     if HomeworkAssignment.objects.filter(site__in=ctx.sites).exists():
         return 0, 0
@@ -301,7 +308,7 @@ def _homework(ctx, active, tz) -> tuple[int, int]:
     return len(assignments), len(subs)
 
 
-def seed_scale(ctx) -> None:
+def seed_scale(ctx: ScaleContext) -> None:
     tz = {site.pk: site.tz for site in ctx.sites}
     active = _active(ctx)
     meetings = _meetings(ctx, active, tz)

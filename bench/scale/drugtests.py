@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Q
 
 from core.clock import site_today
-from patients.models import MedicationOrder
-
-from . import services
-from .interpretation import expected_analytes, interpret, overall_outcome
-from .models import (
+from drugtests import services
+from drugtests.interpretation import expected_analytes, interpret, overall_outcome
+from drugtests.models import (
     Analyte,
     AnalyteOutcome,
     AnalyteResult,
@@ -36,6 +36,10 @@ from .models import (
     TestingPolicy,
     TestResult,
 )
+from patients.models import MedicationOrder
+
+if TYPE_CHECKING:
+    from bench.scale import ScaleContext
 
 MISSED_SHARE = 0.06  # left pending: the deadline job marks them missed (and alerts)
 REFUSED_SHARE = 0.03
@@ -44,11 +48,13 @@ ABSENT_SHARE = 0.03  # on buprenorphine, but the cup shows none
 ALERTS_OPEN_DAYS = 14  # older alerts were worked and resolved
 
 
-def _arr(values) -> list:
+def _arr(values: Iterable[Any]) -> list[Any]:
     return list(values)
 
 
-def _readings(panel: tuple[str, ...], meds: frozenset[str], flavour: str):
+def _readings(
+    panel: tuple[str, ...], meds: frozenset[str], flavour: str
+) -> list[tuple[str, str, Any]]:
     expected = expected_analytes(meds)
     out = []
     for code in panel:
@@ -62,7 +68,7 @@ def _readings(panel: tuple[str, ...], meds: frozenset[str], flavour: str):
     return out
 
 
-def _draws(ctx) -> int:
+def _draws(ctx: ScaleContext) -> int:
     made = 0
     for site in ctx.sites:
         day = ctx.start
@@ -74,7 +80,7 @@ def _draws(ctx) -> int:
     return made
 
 
-def _meds(ctx) -> dict[int, list[MedicationOrder]]:
+def _meds(ctx: ScaleContext) -> dict[int, list[MedicationOrder]]:
     out: dict[int, list] = defaultdict(list)
     for order in MedicationOrder.objects.filter(patient__organization=ctx.organization).only(
         "patient_id", "medication", "start_date", "stop_date"
@@ -83,7 +89,7 @@ def _meds(ctx) -> dict[int, list[MedicationOrder]]:
     return out
 
 
-def _history(ctx) -> dict[str, int]:
+def _history(ctx: ScaleContext) -> dict[str, int]:
     """Outcomes for every past random selection that has none yet (re-runs add nothing)."""
     collector, nurse = ctx.staff["collector"], ctx.staff["nurse"]
     policies = {p.pk: p for p in TestingPolicy.objects.filter(site__organization=ctx.organization)}
@@ -243,7 +249,7 @@ def _history(ctx) -> dict[str, int]:
     return {"collected": len(sel_ids), "refused": len(refused), "alerts": len(alerts)}
 
 
-def seed_scale(ctx) -> None:
+def seed_scale(ctx: ScaleContext) -> None:
     drawn = _draws(ctx)
     counts = _history(ctx)
     for site in ctx.sites:

@@ -10,21 +10,31 @@ is benchmark data, written with bulk inserts in batches. The roster rule is the 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 
 from patients.models import ProgramLevel, TrackMembership
+from scheduling import demo
+from scheduling.models import (
+    Attendance,
+    AttendanceChange,
+    Session,
+    SessionSeries,
+    SessionStatus,
+    Track,
+)
+from scheduling.services import build_rrule, sessions_materialize
 
-from . import demo
-from .models import Attendance, AttendanceChange, Session, SessionSeries, SessionStatus, Track
-from .services import build_rrule, sessions_materialize
+if TYPE_CHECKING:
+    from bench.scale import ScaleContext
 
 BATCH = 5000
 # The column is a PositiveSmallIntegerField.
 MAX_CAPACITY = 32767
 
 
-def _ensure_series(ctx, tracks: list[Track]) -> int:
+def _ensure_series(ctx: ScaleContext, tracks: list[Track]) -> int:
     """The demo's series for any track without one; every series reaches back W weeks."""
     with_series = set(
         SessionSeries.objects.filter(track__in=tracks, is_active=True).values_list(
@@ -61,7 +71,7 @@ def _ensure_series(ctx, tracks: list[Track]) -> int:
     return len(new)
 
 
-def _raise_capacities(ctx, tracks: list[Track]) -> None:
+def _raise_capacities(ctx: ScaleContext, tracks: list[Track]) -> None:
     """Scale rosters hold hundreds of patients per track: make room for all of them."""
     sizes = dict(
         TrackMembership.objects.filter(track__in=tracks)
@@ -101,7 +111,7 @@ def _flush(rows: list[Attendance]) -> int:
     return len(rows)
 
 
-def seed_scale(ctx) -> None:
+def seed_scale(ctx: ScaleContext) -> None:
     tracks = list(Track.objects.filter(site__in=ctx.sites, is_active=True))
     added = _ensure_series(ctx, tracks)
     _raise_capacities(ctx, tracks)

@@ -23,11 +23,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def scaled():
+    from bench.scale import ScaleContext
+    from bench.scale.patients import seed_patients
+    from bench.scale.scheduling import seed_scale
     from core.demo import seed_core
-    from core.management.commands.seed_scale import ScaleContext
-    from patients.scale import seed_patients
     from scheduling import demo
-    from scheduling.scale import seed_scale
 
     core = seed_core("bench-password-2026", timezone.now())
     demo.seed_setup(core)
@@ -101,7 +101,7 @@ def test_track_and_session_capacities_hold_the_whole_roster(scaled):
 
 
 def test_running_the_hook_again_adds_no_attendance(scaled):
-    from scheduling.scale import seed_scale
+    from bench.scale.scheduling import seed_scale
 
     before = Attendance.objects.count()
     seed_scale(scaled)

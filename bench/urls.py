@@ -1,0 +1,16 @@
+"""Stepwise's URLs plus the benchmark's floor (bench.settings only)."""
+
+from django.urls import path
+
+from bench.views import floor
+from clinic.urls import handler403, handler404, handler500
+from clinic.urls import urlpatterns as clinic_urlpatterns
+
+__all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
+
+urlpatterns = [
+    # The benchmark's floor: the cheapest response this stack can serve, measured in the
+    # same run as the real pages.
+    path("bench/floor", floor, name="bench_floor"),
+    *clinic_urlpatterns,
+]

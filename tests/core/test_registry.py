@@ -1,0 +1,79 @@
+"""The one plugin shape: ordered registries filled by modules each owner imports."""
+
+import pytest
+
+from core.panels import PANELS
+from core.registry import Registry
+from dashboard.rules import RULES
+from reports.registry import REPORTS
+
+
+def test_entries_come_by_order_then_by_registration():
+    registry: Registry[str] = Registry(unique=False)
+    registry.add("page", "late", order=20)
+    registry.add("page", "first", order=10)
+    registry.add("page", "second", order=10)
+    registry.add("other", "elsewhere", order=1)
+    assert registry.values("page") == ["first", "second", "late"]
+    assert list(registry) == ["elsewhere", "first", "second", "late"]
+    assert len(registry) == 4
+
+
+def test_a_unique_registry_refuses_a_second_value_under_a_key():
+    registry: Registry[str] = Registry(unique=True)
+
+    @registry.register("slug")
+    def build() -> str:
+        return "built"
+
+    assert registry.get("slug") is build
+    assert registry.get("missing") is None
+    with pytest.raises(ValueError, match="slug"):
+        registry.add("slug", "again")
+
+
+def _apps(hook: str) -> list[str]:
+    return [e.value.__module__.split(".")[0] for e in PANELS.entries(hook)]
+
+
+def test_every_apps_panels_are_found_without_a_list_of_apps():
+    # Equal orders keep INSTALLED_APPS order, as the pages always showed them.
+    assert _apps("staff_home") == [
+        "dashboard",
+        "privacy",
+        "patients",
+        "scheduling",
+        "notifications",
+        "drugtests",
+        "recovery",
+    ]
+    assert _apps("chart") == ["scheduling", "drugtests", "recovery", "privacy"]
+    assert _apps("portal_home") == [
+        "patients",
+        "drugtests",
+        "scheduling",
+        "notifications",
+        "recovery",
+    ]
+
+
+def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
+    assert [e.key for e in RULES.entries()] == [
+        "injection_due",
+        "drug_test_findings",
+        "overdue_homework",
+        "meeting_shortfall",
+        "waiting_for_review",
+        "unexcused_streak",
+        "weekly_hours_short",
+        "no_contact",
+    ]
+    assert [e.key for e in REPORTS.entries()] == [
+        "attendance",
+        "hours",
+        "billing",
+        "census",
+        "discharges",
+        "retention",
+        "positivity",
+    ]

@@ -1,0 +1,33 @@
+"""The suite's settings: production's (``clinic.settings``), with each difference stated
+and why. pytest selects this module (pyproject.toml, [tool.pytest.ini_options]); anything
+not named here is what a deployment with the same environment runs."""
+
+import os
+
+# Production refuses to start without a signing key (one line naming SECRET_KEY). The suite
+# brings its own unless the environment already has one; it reaches settings the way a
+# deployment's key does, through the environment.
+os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-never-used-outside-the-suite-0123")
+
+from clinic.settings import *  # noqa: E402, F403
+from clinic.settings import STORAGES  # noqa: E402
+
+# Hashing is not what the tests test; the real hasher makes each login about 0.2 s.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Staff log in without a TOTP device in most tests; the tests about MFA turn the
+# requirement on themselves (tests/privacy/test_auth.py, ``mfa_on``).
+STEPWISE_REQUIRE_MFA = False
+
+# The test client and the live server speak plain HTTP: a redirect to HTTPS would answer
+# every request with a 301. HSTS, secure cookies and the proxy header stay as in production.
+SECURE_SSL_REDIRECT = False
+
+# Nothing is collected in a test run: templates name static files as they are in the
+# apps (no manifest of hashed names), the live server serves them from there, and WhiteNoise
+# has no collected folder to index.
+STATIC_ROOT = None
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
