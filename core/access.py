@@ -11,7 +11,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, NoReturn, TypeVar, cast
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
@@ -86,7 +85,7 @@ def site_ids_for(user: User) -> list[int] | None:
 
 
 def deny(
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     *,
     action: str,
     message: str,
@@ -111,7 +110,7 @@ def deny(
 
 
 def get_or_deny(
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     queryset: QuerySet[_M],
     *,
     action: str,

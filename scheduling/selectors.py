@@ -343,7 +343,7 @@ class WeekHours:
     remaining_minutes: int = 0
     minimum_minutes: int = 0
     status: ComplianceStatus = ComplianceStatus.NO_MINIMUM
-    days: dict = field(default_factory=dict)  # local date -> attended minutes
+    days: dict[date, int] = field(default_factory=dict)  # local date -> attended minutes
 
     @property
     def status_label(self) -> str:
