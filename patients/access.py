@@ -7,11 +7,11 @@ Every view that shows patient data fetches the patient through
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import HttpRequest
 from django.utils import timezone
 
-from core import audit
-from core.models import AuditEvent, Role, User
+from core.access import get_or_deny
+from core.models import Role, User
 from privacy.models import BreakGlassGrant
 
 from .models import OPEN_STATUSES, Enrollment, Patient
@@ -69,21 +69,20 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     return qs.filter(rule)
 
 
-def patient_get_for_user(user: User, pk: int, *, request=None, action: str = "") -> Patient:
-    """Fetch a patient the user may see, or 404 (with an audit row for the denial).
-
-    The 404 is the same whether the patient exists or not, so ids reveal nothing.
-    """
-    patient = (
-        patients_visible_to(user).select_related("site", "primary_counselor").filter(pk=pk).first()
+def patient_get_for_user(
+    user: User,
+    pk: int,
+    *,
+    request: HttpRequest | None = None,
+    action: str = "",
+) -> Patient:
+    """Fetch a patient the user may see, or 404 (with an audit row for the denial)."""
+    return get_or_deny(
+        user,
+        patients_visible_to(user).select_related("site", "primary_counselor"),
+        action=action or "patient.view",
+        message="No such patient.",
+        patient_id=pk,
+        request=request,
+        pk=pk,
     )
-    if patient is None:
-        audit.record(
-            action=action or "patient.view",
-            actor=user if user.is_authenticated else None,
-            request=request,
-            patient_id=pk,
-            outcome=AuditEvent.Outcome.DENIED,
-        )
-        raise Http404("No such patient.")
-    return patient
