@@ -2,32 +2,45 @@
 
 LoginRequiredMiddleware already sends anonymous users to the login page; these
 decorators add the role. A role mismatch is a 403; an object the user may not see
-is a 404 (raised by the access-checking getters in each app's ``selectors``).
+is a 404 with a denied row in the audit trail: each app's access-checking getters
+(in its ``selectors``) build the queryset of what the user may see and hand it to
+``get_or_deny``, the one place that turns "not there" into that 404.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, NoReturn, TypeVar, cast
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseBase
 
 from . import audit
-from .models import AuditEvent, Role
+from .models import AuditEvent, Role, User
 
 STAFF_ROLES = tuple(Role)
 
+_M = TypeVar("_M", bound=Model)
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
-def staff_required(*roles: str) -> Callable:
+
+def _name_rule(view: Callable[..., HttpResponseBase], rule: str) -> None:
+    # Read by tests/privacy/test_urlconf_access.py: every routed view names its rule.
+    view.access_rule = rule  # type: ignore[attr-defined]
+
+
+def staff_required(*roles: str) -> Callable[[_View], _View]:
     """Allow active clinic staff; with ``roles``, only those roles."""
     allowed = frozenset(roles or STAFF_ROLES)
 
-    def decorator(view):
+    def decorator(view: _View) -> _View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
-            if user.is_authenticated and user.is_clinic_staff and user.role in allowed:
+            if isinstance(user, User) and user.is_clinic_staff and user.role in allowed:
                 return view(request, *args, **kwargs)
-            if user.is_authenticated and not user.is_clinic_staff:
+            if isinstance(user, User) and not user.is_clinic_staff:
                 # A patient probing staff URLs learns nothing, not even that they exist.
                 match = request.resolver_match
                 audit.record(
@@ -39,29 +52,29 @@ def staff_required(*roles: str) -> Callable:
                 raise Http404
             raise PermissionDenied
 
-        wrapper.access_rule = f"staff:{','.join(sorted(allowed))}"
-        return wrapper
+        _name_rule(wrapper, f"staff:{','.join(sorted(allowed))}")
+        return cast(_View, wrapper)
 
     return decorator
 
 
-def patient_required(view):
+def patient_required(view: _View) -> _View:
     """Allow a patient with a portal account; the view reads ``request.patient``."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
-        if not (user.is_authenticated and user.is_active and user.is_portal_patient):
+        if not (isinstance(user, User) and user.is_active and user.is_portal_patient):
             raise PermissionDenied
         # The portal takes the patient from the logged-in user, never from the URL.
-        request.patient = user.patient_record
+        request.patient = user.patient_record  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
-    wrapper.access_rule = "patient:self"
-    return wrapper
+    _name_rule(wrapper, "patient:self")
+    return cast(_View, wrapper)
 
 
-def site_ids_for(user) -> Iterable[int] | None:
+def site_ids_for(user: User) -> list[int] | None:
     """Site ids a staff user works at; None means every site of the organisation."""
     staff = user.staff
     if staff is None:
@@ -69,3 +82,57 @@ def site_ids_for(user) -> Iterable[int] | None:
     if staff.sees_all_sites:
         return None
     return [s.pk for s in staff.sites.all()]
+
+
+def deny(
+    user: User | AnonymousUser | None,
+    *,
+    action: str,
+    message: str,
+    detail: dict[str, Any] | None = None,
+    patient_id: int | None = None,
+    request: HttpRequest | None = None,
+) -> NoReturn:
+    """Record a denied look-up and raise the 404.
+
+    The 404 is the same whether the object exists or not, so ids reveal nothing; the
+    audit row keeps the attempt for the director's review.
+    """
+    audit.record(
+        action=action,
+        actor=user if user is not None and user.is_authenticated else None,
+        request=request,
+        patient_id=patient_id,
+        outcome=AuditEvent.Outcome.DENIED,
+        detail=detail,
+    )
+    raise Http404(message)
+
+
+def get_or_deny(
+    user: User | AnonymousUser | None,
+    queryset: QuerySet[_M],
+    *,
+    action: str,
+    message: str,
+    detail: dict[str, Any] | None = None,
+    patient_id: int | None = None,
+    request: HttpRequest | None = None,
+    **lookup: Any,
+) -> _M:
+    """The object of ``queryset`` matching ``lookup``, or ``deny`` (404 plus audit row).
+
+    ``queryset`` must already hold only what ``user`` may see: the access rule lives in
+    the caller's selector, this function only makes every app fail the same way.
+    """
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        deny(
+            user,
+            action=action,
+            message=message,
+            detail=detail,
+            patient_id=patient_id,
+            request=request,
+        )
+    return found

@@ -10,20 +10,32 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from core import audit
+from core.access import get_or_deny
 from core.clock import local_datetime, site_today
-from core.models import AuditEvent, Site
+from core.models import Site, User
 from patients.access import patients_visible_to
-from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, ProgramPhase
+from patients.models import (
+    OPEN_STATUSES,
+    Enrollment,
+    EnrollmentEvent,
+    EnrollmentStatus,
+    Patient,
+    ProgramPhase,
+)
 from scheduling.models import Holiday, HolidayStatus
 
 from .draws import collection_days_in_period
 from .models import (
     DeadlineKind,
     Draw,
+    DrawCorrection,
+    DrawPoolEntry,
     Outcome,
     Selection,
+    Specimen,
+    TestAlert,
     TestingPolicy,
+    TestResult,
 )
 
 Kind = EnrollmentEvent.Kind
@@ -150,11 +162,18 @@ def active_policies(site: Site) -> tuple[dict[int, TestingPolicy], TestingPolicy
     return by_phase, default
 
 
-def policy_for(phase_id, by_phase, default) -> TestingPolicy | None:
-    return by_phase.get(phase_id, default)
+def policy_for(
+    phase_id: int | None, by_phase: dict[int, TestingPolicy], default: TestingPolicy | None
+) -> TestingPolicy | None:
+    return by_phase.get(phase_id, default) if phase_id is not None else default
 
 
-def _state_on(enrollment_id: int, events: list, phase_ids: dict[str, int], fallback_phase):
+def _state_on(
+    enrollment_id: int,
+    events: list[tuple[str, str]],
+    phase_ids: dict[str, int],
+    fallback_phase: int | None,
+) -> tuple[str, int | None]:
     """Status and phase of an enrollment on a day, replayed from its history."""
     status, phase = EnrollmentStatus.ACTIVE, None
     seen_phase = False
@@ -194,7 +213,7 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
         ).values_list("enrollment_id", flat=True)
     )
     replay = {pk for pk, _, status, _ in rows if pk in changed_later or status == "discharged"}
-    history: dict[int, list] = defaultdict(list)
+    history: dict[int, list[tuple[str, str]]] = defaultdict(list)
     phase_ids: dict[str, int] = {}
     if replay:
         for enrollment_id, kind, to_value in (
@@ -212,7 +231,8 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
     weekday = on.weekday()
     days_cache: dict[int, int] = {}
     pool: dict[int, Candidate] = {}
-    for pk, patient_id, status, phase_id in rows:
+    for pk, patient_id, status, row_phase_id in rows:
+        phase_id: int | None = row_phase_id
         if pk in replay:
             status, phase_id = _state_on(pk, history[pk], phase_ids, phase_id)
         if status != EnrollmentStatus.ACTIVE:
@@ -231,7 +251,7 @@ def eligible_pool(site: Site, on: date) -> list[Candidate]:
 # --- access-checked getters -------------------------------------------------
 
 
-def sites_for(user) -> QuerySet[Site]:
+def sites_for(user: User) -> QuerySet[Site]:
     staff = user.staff
     if staff is None:
         return Site.objects.none()
@@ -241,42 +261,88 @@ def sites_for(user) -> QuerySet[Site]:
     return qs.filter(pk__in=staff.sites.values("pk"))
 
 
-def site_for_user(user, site_id) -> Site:
+def site_for_user(user: User, site_id: int | str | None) -> Site:
     site = sites_for(user).filter(pk=site_id).first() if site_id else None
     if site is None:
         raise Http404("No such site.")
     return site
 
 
-def selection_get_for_user(user, pk: int) -> Selection:
-    selection = (
-        Selection.objects.select_related("patient", "site", "policy", "draw")
-        .filter(pk=pk, patient__in=patients_visible_to(user))
-        .first()
+def selection_get_for_user(user: User, pk: int) -> Selection:
+    return get_or_deny(
+        user,
+        Selection.objects.select_related("patient", "site", "policy", "draw").filter(
+            patient__in=patients_visible_to(user)
+        ),
+        action="drugtests.selection_view",
+        message="No such test.",
+        detail={"selection_pk": pk},
+        pk=pk,
     )
-    if selection is None:
-        deny(user, "selection", pk)
-        raise Http404("No such test.")
-    return selection
 
 
-def draw_get_for_user(user, pk: int) -> Draw:
-    draw = Draw.objects.select_related("site", "created_by").filter(pk=pk, site__in=sites_for(user))
-    found = draw.first()
-    if found is None:
-        deny(user, "draw", pk)
-        raise Http404("No such draw.")
-    return found
-
-
-def deny(user, kind: str, pk: int) -> None:
-    """A denied object is a 404 that reveals nothing, and a row in the audit trail."""
-    audit.record(
-        action=f"drugtests.{kind}_view",
-        actor=user if user.is_authenticated else None,
-        outcome=AuditEvent.Outcome.DENIED,
-        detail={f"{kind}_pk": pk},
+def draw_get_for_user(user: User, pk: int) -> Draw:
+    return get_or_deny(
+        user,
+        Draw.objects.select_related("site", "created_by").filter(site__in=sites_for(user)),
+        action="drugtests.draw_view",
+        message="No such draw.",
+        detail={"draw_pk": pk},
+        pk=pk,
     )
+
+
+def alert_get_for_user(user: User, pk: int) -> TestAlert:
+    return get_or_deny(
+        user,
+        TestAlert.objects.filter(patient__in=patients_visible_to(user)),
+        action="drugtests.alert_view",
+        message="No such alert.",
+        detail={"alert_pk": pk},
+        pk=pk,
+    )
+
+
+# --- what the pages read ------------------------------------------------------
+
+
+def open_alerts(user: User, site: Site) -> list[TestAlert]:
+    """Unresolved alerts of the site about patients the user may see (at most 50)."""
+    return list(
+        TestAlert.objects.filter(
+            site=site,
+            resolved_at__isnull=True,
+            patient__in=patients_visible_to(user),
+        ).select_related("patient")[:50]
+    )
+
+
+def walk_in_patients(user: User) -> QuerySet[Patient]:
+    """Who a walk-in specimen may be for: visible patients with an open enrollment."""
+    return patients_visible_to(user).filter(enrollments__status__in=OPEN_STATUSES).distinct()
+
+
+def specimen_of(selection: Selection, *, with_collector: bool = False) -> Specimen | None:
+    qs = Specimen.objects.filter(selection=selection)
+    if with_collector:
+        qs = qs.select_related("collected_by")
+    return qs.first()
+
+
+def specimen_results(specimen: Specimen) -> list[TestResult]:
+    return list(specimen.results.prefetch_related("analytes").select_related("entered_by"))
+
+
+def recent_draws(site: Site) -> QuerySet[Draw]:
+    return Draw.objects.filter(site=site).order_by("-seq")[:60]
+
+
+def draw_pool(draw: Draw) -> QuerySet[DrawPoolEntry]:
+    return draw.pool.select_related("patient", "policy").order_by("patient_id")
+
+
+def draw_corrections(draw: Draw) -> QuerySet[DrawCorrection]:
+    return draw.corrections.select_related("selection")
 
 
 # --- today's list -------------------------------------------------------------
@@ -286,12 +352,12 @@ def deny(user, kind: str, pk: int) -> None:
 class TodayList:
     site: Site
     on: date
-    rows: list
-    counts: dict = field(default_factory=dict)
+    rows: list[Selection]
+    counts: dict[str, int] = field(default_factory=dict)
     draw: Draw | None = None
 
 
-def today_list(user, site: Site, now: datetime | None = None) -> TodayList:
+def today_list(user: User, site: Site, now: datetime | None = None) -> TodayList:
     on = site_today(site, now)
     rows = list(
         Selection.objects.filter(site=site, date=on, patient__in=patients_visible_to(user))
@@ -306,7 +372,7 @@ def today_list(user, site: Site, now: datetime | None = None) -> TodayList:
     return TodayList(site=site, on=on, rows=rows, counts=counts, draw=draw)
 
 
-def counts_for_sites(sites: list[Site], now: datetime) -> dict:
+def counts_for_sites(sites: list[Site], now: datetime) -> dict[str, int]:
     """Today's counts per status over several sites, in one query (staff home panel)."""
     q = Q(pk__in=[])
     for s in sites:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import csv
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,15 +15,16 @@ from core import audit
 from core.access import staff_required
 from core.clock import site_today
 from core.forms import add_service_errors
+from core.formviews import ServiceFormView
 from core.models import Role
-from patients.access import patient_get_for_user, patients_visible_to
-from patients.models import OPEN_STATUSES
+from patients.access import patient_get_for_user
+from patients.models import Patient
 
 from . import selectors, services
 from .fairness import fairness_report
 from .forms import CollectionForm, ForCauseForm, ReasonForm, ResultForm
 from .interpretation import effective_results
-from .models import Draw, Interpretation, Method, Specimen, TestAlert
+from .models import Interpretation, Method, Selection, Specimen
 from .reports import csv_rows, site_report
 from .selectors import (
     draw_get_for_user,
@@ -58,13 +60,7 @@ def today(request: HttpRequest) -> HttpResponse:
     data = today_list(request.user, site)
     alerts = []
     if request.user.role in (D, M, C):
-        alerts = list(
-            TestAlert.objects.filter(
-                site=site,
-                resolved_at__isnull=True,
-                patient__in=patients_visible_to(request.user),
-            ).select_related("patient")[:50]
-        )
+        alerts = selectors.open_alerts(request.user, site)
     return render(
         request,
         "drugtests/today.html",
@@ -84,12 +80,9 @@ def today(request: HttpRequest) -> HttpResponse:
 @staff_required(D, C, M)
 def selection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     selection = selection_get_for_user(request.user, pk)
-    specimen = Specimen.objects.filter(selection=selection).select_related("collected_by").first()
-    results = []
-    merged = {}
-    if specimen is not None:
-        results = list(specimen.results.prefetch_related("analytes").select_related("entered_by"))
-        merged = effective_results(results)
+    specimen = selectors.specimen_of(selection, with_collector=True)
+    results = selectors.specimen_results(specimen) if specimen is not None else []
+    merged = effective_results(results) if specimen is not None else {}
     audit.record(
         action="drugtests.selection_view",
         request=request,
@@ -118,26 +111,45 @@ def selection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_required(*COLLECTORS)
-def collect(request: HttpRequest, pk: int) -> HttpResponse:
-    selection = selection_get_for_user(request.user, pk)
-    initial = {"specimen_type": selection.policy.specimen_type}
-    form = CollectionForm(request.POST or None, initial=initial, site=selection.site)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.specimen_collect(
-                actor=request.user, selection=selection, **form.service_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Specimen recorded for {selection.patient.display_name}.")
-            return redirect(f"{_today_url()}?site={selection.site_id}")
-    return render(
-        request,
-        "drugtests/collect.html",
-        {"selection": selection, "form": form, "patient": selection.patient},
-    )
+class SelectionFormView(ServiceFormView):
+    """A form about one selected test the user may see."""
+
+    selection: Selection
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.selection = selection_get_for_user(self.request.user, kwargs["pk"])
+        return None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(selection=self.selection, **kwargs)
+
+
+class CollectView(SelectionFormView):
+    template_name = "drugtests/collect.html"
+    form_class = CollectionForm
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"specimen_type": self.selection.policy.specimen_type}
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "site": self.selection.site}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(patient=self.selection.patient, **kwargs)
+
+    def perform(self, form: CollectionForm) -> Any:
+        return services.specimen_collect(
+            actor=self.request.user, selection=self.selection, **form.service_kwargs()
+        )
+
+    def get_success_message(self) -> str:
+        return f"Specimen recorded for {self.selection.patient.display_name}."
+
+    def get_success_url(self) -> str:
+        return f"{_today_url()}?site={self.selection.site_id}"
+
+
+collect = staff_required(*COLLECTORS)(CollectView.as_view())
 
 
 @staff_required(*COLLECTORS)
@@ -153,32 +165,43 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{_today_url()}?site={selection.site_id}")
 
 
-@staff_required(D, M, C)
-def for_cause(request: HttpRequest, patient_pk: int) -> HttpResponse:
-    patient = patient_get_for_user(
-        request.user, patient_pk, request=request, action="drugtests.for_cause"
-    )
-    form = ReasonForm(request.POST or None, button="Order for-cause test")
-    if request.method == "POST" and form.is_valid():
-        try:
-            selection = services.for_cause_order(
-                actor=request.user, patient=patient, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "For-cause test ordered; it is on today's list.")
-            return redirect(f"{_today_url()}?site={selection.site_id}")
-    return render(request, "drugtests/for_cause.html", {"patient": patient, "form": form})
+class ForCauseView(ServiceFormView):
+    template_name = "drugtests/for_cause.html"
+    form_class = ReasonForm
+    success_message = "For-cause test ordered; it is on today's list."
+    patient: Patient
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.patient = patient_get_for_user(
+            self.request.user,
+            kwargs["patient_pk"],
+            request=self.request,
+            action="drugtests.for_cause",
+        )
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "button": "Order for-cause test"}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(patient=self.patient, **kwargs)
+
+    def perform(self, form: ReasonForm) -> Any:
+        return services.for_cause_order(
+            actor=self.request.user, patient=self.patient, reason=form.cleaned_data["reason"]
+        )
+
+    def get_success_url(self) -> str:
+        return f"{_today_url()}?site={self.result.site_id}"
+
+
+for_cause = staff_required(D, M, C)(ForCauseView.as_view())
 
 
 @staff_required(*COLLECTORS)
 def collect_unselected(request: HttpRequest) -> HttpResponse:
     """Walk-in collection: a patient not selected today is only tested for cause."""
-    visible = (
-        patients_visible_to(request.user).filter(enrollments__status__in=OPEN_STATUSES).distinct()
-    )
-    picker = ForCauseForm(request.POST or None, patients=visible)
+    picker = ForCauseForm(request.POST or None, patients=selectors.walk_in_patients(request.user))
     form = CollectionForm(request.POST or None, for_cause=True)
     picked = request.method == "POST" and picker.is_valid()
     if picked:
@@ -196,33 +219,45 @@ def collect_unselected(request: HttpRequest) -> HttpResponse:
     return render(request, "drugtests/collect_unselected.html", {"picker": picker, "form": form})
 
 
-@staff_required(*CLINICIANS)
-def enter_result(request: HttpRequest, pk: int) -> HttpResponse:
-    selection = selection_get_for_user(request.user, pk)
-    specimen = Specimen.objects.filter(selection=selection).first()
-    if specimen is None:
-        messages.error(request, "No specimen was collected for this test yet.")
-        return redirect("drugtests:selection", pk=selection.pk)
-    form = ResultForm(request.POST or None, panel=selection.policy.panel, method=specimen.method)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.result_enter(
-                actor=request.user,
-                selection=selection,
-                source=form.cleaned_data["source"],
-                lab_name=form.cleaned_data["lab_name"],
-                analytes=form.analytes(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Results saved.")
-            return redirect("drugtests:selection", pk=selection.pk)
-    return render(
-        request,
-        "drugtests/result.html",
-        {"selection": selection, "specimen": specimen, "form": form},
-    )
+class EnterResultView(SelectionFormView):
+    template_name = "drugtests/result.html"
+    form_class = ResultForm
+    success_message = "Results saved."
+    specimen: Specimen
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        super().load(**kwargs)
+        specimen = selectors.specimen_of(self.selection)
+        if specimen is None:
+            messages.error(self.request, "No specimen was collected for this test yet.")
+            return redirect("drugtests:selection", pk=self.selection.pk)
+        self.specimen = specimen
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {
+            **super().get_form_kwargs(),
+            "panel": self.selection.policy.panel,
+            "method": self.specimen.method,
+        }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(specimen=self.specimen, **kwargs)
+
+    def perform(self, form: ResultForm) -> Any:
+        return services.result_enter(
+            actor=self.request.user,
+            selection=self.selection,
+            source=form.cleaned_data["source"],
+            lab_name=form.cleaned_data["lab_name"],
+            analytes=form.analytes(),
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("drugtests:selection", kwargs={"pk": self.selection.pk})
+
+
+enter_result = staff_required(*CLINICIANS)(EnterResultView.as_view())
 
 
 @staff_required(*CLINICIANS)
@@ -249,10 +284,7 @@ def excuse(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(D, M, C)
 @require_POST
 def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = TestAlert.objects.filter(patient__in=patients_visible_to(request.user), pk=pk).first()
-    if alert is None:
-        selectors.deny(request.user, "alert", pk)
-        raise Http404("No such alert.")
+    alert = selectors.alert_get_for_user(request.user, pk)
     services.alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
     return redirect(f"{_today_url()}?site={alert.site_id}")
 
@@ -260,19 +292,19 @@ def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(D)
 def draw_list(request: HttpRequest) -> HttpResponse:
     site, sites = _pick_site(request)
-    draws = Draw.objects.filter(site=site).order_by("-seq")[:60]
+    draws = selectors.recent_draws(site)
     return render(request, "drugtests/draws.html", {"site": site, "sites": sites, "draws": draws})
 
 
 @staff_required(D)
 def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draw = draw_get_for_user(request.user, pk)
-    pool = draw.pool.select_related("patient", "policy").order_by("patient_id")
+    pool = selectors.draw_pool(draw)
     audit.record(action="drugtests.draw_view", request=request, site_id=draw.site_id, obj=draw)
     return render(
         request,
         "drugtests/draw.html",
-        {"draw": draw, "pool": pool, "corrections": draw.corrections.select_related("selection")},
+        {"draw": draw, "pool": pool, "corrections": selectors.draw_corrections(draw)},
     )
 
 

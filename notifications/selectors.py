@@ -3,36 +3,36 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from core import audit
-from core.models import AuditEvent, Role
+from core.access import get_or_deny
+from core.models import Role, User
 from patients.access import patients_visible_to
 
 from .models import Channel, Notification, Status
 
 
-def inbox_for(user) -> QuerySet[Notification]:
+def inbox_for(user: User) -> QuerySet[Notification]:
     """The portal list: in-app notifications delivered to this account, newest first."""
     return Notification.objects.filter(
         recipient=user, channel=Channel.IN_APP, status=Status.SENT
     ).order_by("-sent_at", "-pk")
 
 
-def unread_count(user) -> int:
+def unread_count(user: User) -> int:
     return inbox_for(user).filter(read_at__isnull=True).count()
 
 
-def outbox_for(user) -> QuerySet[Notification]:
+def outbox_for(user: User) -> QuerySet[Notification]:
     """Rows a staff member may see: about patients they may see, or addressed to them.
     The director also sees staff notifications of the organisation."""
-    if not (user.is_authenticated and user.is_clinic_staff):
+    staff = user.staff
+    if not (user.is_authenticated and user.is_clinic_staff) or staff is None:
         return Notification.objects.none()
     visible = Q(patient__in=patients_visible_to(user)) | Q(recipient=user)
     if user.role == Role.DIRECTOR:
         visible |= Q(
             patient__isnull=True,
-            recipient__staff_profile__organization_id=user.staff.organization_id,
+            recipient__staff_profile__organization_id=staff.organization_id,
         )
     return (
         Notification.objects.filter(visible)
@@ -41,15 +41,12 @@ def outbox_for(user) -> QuerySet[Notification]:
     )
 
 
-def outbox_get_for_user(user, pk: int) -> Notification:
-    row = outbox_for(user).filter(pk=pk).first()
-    if row is None:
-        # A denied object is a 404 that reveals nothing, and a row in the audit trail.
-        audit.record(
-            action="notifications.outbox_view",
-            actor=user if user.is_authenticated else None,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"notification_pk": pk},
-        )
-        raise Http404("No such notification.")
-    return row
+def outbox_get_for_user(user: User, pk: int) -> Notification:
+    return get_or_deny(
+        user,
+        outbox_for(user),
+        action="notifications.outbox_view",
+        message="No such notification.",
+        detail={"notification_pk": pk},
+        pk=pk,
+    )

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
-from core import audit
-from core.models import AuditEvent, Role, User
+from core.access import get_or_deny
+from core.models import Role, User
 
 from .models import OPEN_STATUSES, Enrollment, Patient
 
@@ -90,22 +90,19 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
 
 
 def patient_get_for_user(
-    user: User, pk: int, *, request: HttpRequest | None = None, action: str = ""
+    user: User,
+    pk: int,
+    *,
+    request: HttpRequest | None = None,
+    action: str = "",
 ) -> Patient:
-    """Fetch a patient the user may see, or 404 (with an audit row for the denial).
-
-    The 404 is the same whether the patient exists or not, so ids reveal nothing.
-    """
-    patient = (
-        patients_visible_to(user).select_related("site", "primary_counselor").filter(pk=pk).first()
+    """Fetch a patient the user may see, or 404 (with an audit row for the denial)."""
+    return get_or_deny(
+        user,
+        patients_visible_to(user).select_related("site", "primary_counselor"),
+        action=action or "patient.view",
+        message="No such patient.",
+        patient_id=pk,
+        request=request,
+        pk=pk,
     )
-    if patient is None:
-        audit.record(
-            action=action or "patient.view",
-            actor=user if user.is_authenticated else None,
-            request=request,
-            patient_id=pk,
-            outcome=AuditEvent.Outcome.DENIED,
-        )
-        raise Http404("No such patient.")
-    return patient

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from core.clock import week_start
 from core.formats import format_day
@@ -22,7 +26,9 @@ from .models import (
     MedicationOrder,
     Patient,
     ProgramLevel,
+    ProgramPhase,
     ScheduledChange,
+    Track,
     TrackKind,
     weekly_minimum_minutes,
 )
@@ -31,6 +37,9 @@ __all__ = [
     "patient_get_for_user",
     "patients_visible_to",
     "current_enrollment",
+    "scheduled_change_of",
+    "medication_order_of",
+    "consent_of",
     "prescribed_medications",
     "sites_for",
     "counselors_at",
@@ -49,6 +58,28 @@ def current_enrollment(patient: Patient) -> Enrollment | None:
         .select_related("track", "phase")
         .first()
     )
+
+
+# The patient came through ``patient_get_for_user``; these 404 for another patient's row.
+
+
+def scheduled_change_of(patient: Patient, pk: int) -> ScheduledChange:
+    return get_object_or_404(
+        ScheduledChange.objects.select_related("patient__site"), pk=pk, patient=patient
+    )
+
+
+def medication_order_of(patient: Patient, pk: int) -> MedicationOrder:
+    return get_object_or_404(
+        MedicationOrder.objects.select_related("patient__site"), pk=pk, patient=patient
+    )
+
+
+def consent_of(patient: Patient, pk: int) -> Consent:
+    consent = Consent.objects.select_related("patient__site").filter(pk=pk, patient=patient).first()
+    if consent is None:
+        raise Http404("No such consent.")
+    return consent
 
 
 def prescribed_medications(patient_id: int, on: date) -> set[str]:
@@ -73,7 +104,7 @@ def sites_for(user: User) -> QuerySet[Site]:
     return staff.sites.filter(is_active=True)
 
 
-def counselors_at(site_ids) -> QuerySet[User]:
+def counselors_at(site_ids: Iterable[int]) -> QuerySet[User]:
     """Who may carry a caseload at these sites: their counselors and the director."""
     return (
         User.objects.filter(is_active=True)
@@ -106,11 +137,11 @@ def caseload(
     user: User,
     *,
     q: str = "",
-    site=None,
-    track=None,
+    site: Site | None = None,
+    track: Track | None = None,
     level: str = "",
-    phase=None,
-    counselor=None,
+    phase: ProgramPhase | None = None,
+    counselor: User | None = None,
     status: str = CaseloadStatus.OPEN,
 ) -> QuerySet[Patient]:
     """Visible patients with their latest enrollment's values annotated (no per-row query).
@@ -164,12 +195,16 @@ def caseload(
 
 def attach_enrollments(patients: list[Patient]) -> list[Patient]:
     """Set ``patient.latest_enrollment`` on a page of ``caseload`` rows in one query."""
-    ids = [p.enrollment_id for p in patients if p.enrollment_id]
-    by_id = {
-        e.pk: e for e in Enrollment.objects.filter(pk__in=ids).select_related("track", "phase")
+    # ``enrollment_id`` is an annotation of ``caseload``, not a field of Patient.
+    ids: list[int | None] = [getattr(p, "enrollment_id", None) for p in patients]
+    by_id: dict[int | None, Enrollment] = {
+        e.pk: e
+        for e in Enrollment.objects.filter(pk__in=[i for i in ids if i]).select_related(
+            "track", "phase"
+        )
     }
-    for p in patients:
-        p.latest_enrollment = by_id.get(p.enrollment_id)
+    for p, enrollment_id in zip(patients, ids, strict=True):
+        p.latest_enrollment = by_id.get(enrollment_id)  # type: ignore[attr-defined]
     return patients
 
 
@@ -206,7 +241,7 @@ def chart_for(patient: Patient) -> Chart:
     )
 
 
-def site_census(site_ids) -> list[dict]:
+def site_census(site_ids: Iterable[int]) -> list[dict[str, Any]]:
     """Open enrollments per site by status, level, day/evening track and phase: one query.
 
     Tracks are counted by kind: a large clinic runs hundreds of groups, and a home-page
@@ -218,7 +253,7 @@ def site_census(site_ids) -> list[dict]:
         .annotate(n=Count("pk"))
         .order_by("site__name")
     )
-    sites: dict[int, dict] = {}
+    sites: dict[int, dict[str, Any]] = {}
     for row in rows:
         entry = sites.setdefault(
             row["site_id"],
@@ -284,7 +319,7 @@ def backdated_effect(enrollment: Enrollment, kind: str, on: date, today: date) -
             return head + f"{weeks} now have no weekly minimum ({enrollment.level_short})."
         return head + f"the weekly minimum for {weeks} is now {minimum // 60:g} h."
     if kind == Kind.TRACK:
-        track = enrollment.track.name if enrollment.track_id else "no track"
+        track = enrollment.track.name if enrollment.track is not None else "no track"
         return head + f"the rosters of {weeks} now list the patient on {track} from that day."
     if kind == Kind.PHASE:
         return head + (

@@ -1,35 +1,40 @@
 """Staff screens for patients. Thin: access-checking getter, form, service, redirect.
 
 Every view that takes a patient id goes through ``patient_get_for_user`` (404 for a
-patient the user may not see); services' ValidationErrors are shown on the form.
+patient the user may not see); the form pages are ``ServiceFormView`` subclasses, so
+services' ValidationErrors are shown on the form the same way everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from core import audit
 from core.access import staff_required
 from core.formats import format_day
-from core.forms import add_service_errors
+from core.formviews import ServiceFormView
 from core.models import Role
 from core.panels import collect
 
 from . import forms, services
-from .models import INJECTABLE_MEDICATIONS, Consent, MedicationOrder, Patient, ScheduledChange
+from .models import INJECTABLE_MEDICATIONS, Enrollment, Patient, ScheduledChange
 from .selectors import (
     attach_enrollments,
     backdated_effect,
     chart_for,
+    consent_of,
     current_enrollment,
+    medication_order_of,
     patient_get_for_user,
+    scheduled_change_of,
 )
 from .selectors import (
     caseload as caseload_query,
@@ -45,15 +50,6 @@ CONSENT_ROLES = (F, C, D)
 CASELOAD_PAGE_SIZE = 25
 
 
-def _form_page(request, *, patient: Patient | None, form, title: str, status: int = 200):
-    return render(
-        request,
-        "patients/form.html",
-        {"patient": patient, "form": form, "title": title},
-        status=status,
-    )
-
-
 def _chart_url(patient: Patient) -> str:
     return reverse("patients:chart", args=[patient.pk])
 
@@ -63,6 +59,31 @@ def _scheduled_message(change: ScheduledChange) -> str:
         f"{change.get_kind_display()} scheduled for {format_day(change.effective_date)}: "
         "nothing changes until then. It is listed under Upcoming changes on the chart."
     )
+
+
+class PatientFormView(ServiceFormView):
+    """A form page about one patient: the patient comes through the access-checking
+    getter (404 plus audit row under ``access_action``), success returns to the chart."""
+
+    template_name = "patients/form.html"
+    access_action = ""
+    title = ""
+    patient: Patient
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.patient = patient_get_for_user(
+            self.request.user, kwargs["pk"], request=self.request, action=self.access_action
+        )
+        return None
+
+    def get_title(self) -> str:
+        return self.title
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(patient=self.patient, title=self.get_title(), **kwargs)
+
+    def get_success_url(self) -> str:
+        return _chart_url(self.patient)
 
 
 @staff_required(D, C, M, F)
@@ -80,31 +101,36 @@ def caseload(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*INTAKE_ROLES)
-def intake(request: HttpRequest) -> HttpResponse:
-    site_id = request.GET.get("site")
-    if request.method == "POST":
-        form = forms.IntakeForm(request.POST, user=request.user)
-        if form.is_valid():
-            data = form.service_kwargs()
-            try:
-                result = services.patient_admit(actor=request.user, **data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                patient = result.patient
-                if isinstance(result, ScheduledChange):
-                    messages.success(
-                        request,
-                        f"{patient.display_name} registered ({patient.mrn}). "
-                        + _scheduled_message(result),
-                    )
-                else:
-                    messages.success(request, f"{patient.display_name} admitted ({patient.mrn}).")
-                return redirect(_chart_url(patient))
-    else:
-        form = forms.IntakeForm(user=request.user, site_id=site_id)
-    return _form_page(request, patient=None, form=form, title="Intake")
+class IntakeView(ServiceFormView):
+    template_name = "patients/form.html"
+    form_class = forms.IntakeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        # Intake binds every POST (an empty one shows "required" errors), and a GET
+        # may preselect the site from the query string.
+        if self.request.method == "POST":
+            return {"data": self.request.POST, "user": self.request.user}
+        return {"user": self.request.user, "site_id": self.request.GET.get("site")}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(patient=None, title="Intake", **kwargs)
+
+    def perform(self, form: forms.IntakeForm) -> Any:
+        return services.patient_admit(actor=self.request.user, **form.service_kwargs())
+
+    def get_success_message(self) -> str:
+        patient = self.result.patient
+        if isinstance(self.result, ScheduledChange):
+            return f"{patient.display_name} registered ({patient.mrn}). " + _scheduled_message(
+                self.result
+            )
+        return f"{patient.display_name} admitted ({patient.mrn})."
+
+    def get_success_url(self) -> str:
+        return _chart_url(self.result.patient)
+
+
+intake = staff_required(*INTAKE_ROLES)(IntakeView.as_view())
 
 
 @staff_required()
@@ -148,98 +174,119 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@staff_required(*DEMOGRAPHICS_ROLES)
-def demographics(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_get_for_user(request.user, pk, request=request, action="patient.update")
-    form = forms.DemographicsForm(request.POST or None, instance=patient)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.patient_update(actor=request.user, patient=patient, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Demographics saved.")
-            return redirect(_chart_url(patient))
-    return _form_page(request, patient=patient, form=form, title="Edit demographics")
+class DemographicsView(PatientFormView):
+    form_class = forms.DemographicsForm
+    access_action = "patient.update"
+    title = "Edit demographics"
+    success_message = "Demographics saved."
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "instance": self.patient}
+
+    def perform(self, form: forms.DemographicsForm) -> Any:
+        return services.patient_update(
+            actor=self.request.user, patient=self.patient, **form.service_kwargs()
+        )
+
+
+demographics = staff_required(*DEMOGRAPHICS_ROLES)(DemographicsView.as_view())
 
 
 # --- enrollment changes ------------------------------------------------------------
 
 
-def _enrollment_view(form_class, service: Callable, title: str, done: str, kind: str):
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
-        patient = patient_get_for_user(
-            request.user, pk, request=request, action="enrollment.change"
-        )
-        enrollment = current_enrollment(patient)
-        if enrollment is None:
-            messages.error(request, "This patient has no open enrollment.")
-            return redirect(_chart_url(patient))
-        form = form_class(request.POST or None, enrollment=enrollment)
-        if request.method == "POST" and form.is_valid():
-            data = form.service_kwargs()
-            try:
-                result = service(actor=request.user, enrollment=enrollment, **data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                if isinstance(result, ScheduledChange):
-                    messages.success(request, _scheduled_message(result))
-                else:
-                    on = data.get("effective_date") or data["discharge_date"]
-                    today = services.site_today(patient.site)
-                    effect = backdated_effect(result, kind, on, today)
-                    messages.success(request, f"{done} {effect}".strip())
-                return redirect(_chart_url(patient))
-        return _form_page(request, patient=patient, form=form, title=title)
+class EnrollmentChangeView(PatientFormView):
+    """One change to the open enrollment; ``as_view`` names the form, service and texts."""
 
-    view.__name__ = f"enrollment_{service.__name__}"
+    access_action = "enrollment.change"
+    service: Callable[..., Any] | None = None
+    done = ""
+    kind = ""
+    enrollment: Enrollment
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        super().load(**kwargs)
+        enrollment = current_enrollment(self.patient)
+        if enrollment is None:
+            messages.error(self.request, "This patient has no open enrollment.")
+            return redirect(_chart_url(self.patient))
+        self.enrollment = enrollment
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "enrollment": self.enrollment}
+
+    def perform(self, form: forms.EnrollmentChangeForm) -> Any:
+        if self.service is None:
+            raise ImproperlyConfigured("EnrollmentChangeView needs as_view(service=...).")
+        self.submitted = form.service_kwargs()
+        return self.service(actor=self.request.user, enrollment=self.enrollment, **self.submitted)
+
+    def get_success_message(self) -> str:
+        if isinstance(self.result, ScheduledChange):
+            return _scheduled_message(self.result)
+        on = self.submitted.get("effective_date") or self.submitted["discharge_date"]
+        today = services.site_today(self.patient.site)
+        effect = backdated_effect(self.result, self.kind, on, today)
+        return f"{self.done} {effect}".strip()
+
+
+def _enrollment_change(
+    form_class: type[forms.EnrollmentChangeForm],
+    service: Callable[..., Any],
+    title: str,
+    done: str,
+    kind: str,
+) -> Callable[..., HttpResponse]:
+    view = EnrollmentChangeView.as_view(
+        form_class=form_class, service=service, title=title, done=done, kind=kind
+    )
     return staff_required(*ENROLLMENT_ROLES)(view)
 
 
-change_phase = _enrollment_view(
+change_phase = _enrollment_change(
     forms.PhaseForm,
     services.enrollment_change_phase,
     "Change phase",
     "Phase changed.",
     ScheduledChange.Kind.PHASE,
 )
-change_track = _enrollment_view(
+change_track = _enrollment_change(
     forms.TrackForm,
     services.enrollment_change_track,
     "Change track",
     "Track changed.",
     ScheduledChange.Kind.TRACK,
 )
-change_level = _enrollment_view(
+change_level = _enrollment_change(
     forms.LevelForm,
     services.enrollment_change_level,
     "Change level of care",
     "Level of care changed.",
     ScheduledChange.Kind.LEVEL,
 )
-change_counselor = _enrollment_view(
+change_counselor = _enrollment_change(
     forms.CounselorForm,
     services.enrollment_change_counselor,
     "Change primary counselor",
     "Primary counselor changed.",
     ScheduledChange.Kind.COUNSELOR,
 )
-hold = _enrollment_view(
+hold = _enrollment_change(
     forms.HoldForm,
     services.enrollment_hold,
     "Put on hold",
     "Enrollment put on hold.",
     ScheduledChange.Kind.HOLD,
 )
-resume = _enrollment_view(
+resume = _enrollment_change(
     forms.ResumeForm,
     services.enrollment_resume,
     "Resume from hold",
     "Enrollment resumed.",
     ScheduledChange.Kind.RESUME,
 )
-discharge = _enrollment_view(
+discharge = _enrollment_change(
     forms.DischargeForm,
     services.enrollment_discharge,
     "Discharge",
@@ -248,149 +295,173 @@ discharge = _enrollment_view(
 )
 
 
-@staff_required(*READMIT_ROLES)
-def readmit(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_get_for_user(request.user, pk, request=request, action="enrollment.readmit")
-    form = forms.ReadmitForm(request.POST or None, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.enrollment_readmit(
-                actor=request.user, patient=patient, **form.service_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            if isinstance(result, ScheduledChange):
-                messages.success(request, _scheduled_message(result))
-            else:
-                messages.success(request, "Patient re-admitted: a new enrollment is open.")
-            return redirect(_chart_url(patient))
-    return _form_page(request, patient=patient, form=form, title="Re-admit")
+class ReadmitView(PatientFormView):
+    form_class = forms.ReadmitForm
+    access_action = "enrollment.readmit"
+    title = "Re-admit"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "patient": self.patient}
+
+    def perform(self, form: forms.ReadmitForm) -> Any:
+        return services.enrollment_readmit(
+            actor=self.request.user, patient=self.patient, **form.service_kwargs()
+        )
+
+    def get_success_message(self) -> str:
+        if isinstance(self.result, ScheduledChange):
+            return _scheduled_message(self.result)
+        return "Patient re-admitted: a new enrollment is open."
 
 
-@staff_required(*READMIT_ROLES)
-def scheduled_change_cancel(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
-    patient = patient_get_for_user(
-        request.user, pk, request=request, action="scheduled_change.cancel"
-    )
-    change = get_object_or_404(
-        ScheduledChange.objects.select_related("patient__site"), pk=change_pk, patient=patient
-    )
-    # Front desk admits, so it may withdraw an admission; changes to care are clinical.
-    if change.kind != ScheduledChange.Kind.ADMISSION and request.user.role not in ENROLLMENT_ROLES:
-        raise PermissionDenied
-    form = forms.ScheduledChangeCancelForm(request.POST or None, change=change)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.scheduled_change_cancel(
-                actor=request.user, change=change, **form.service_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{change.get_kind_display()} cancelled.")
-            return redirect(_chart_url(patient))
-    title = f"Cancel the {change.get_kind_display().lower()} of {format_day(change.effective_date)}"
-    return _form_page(request, patient=patient, form=form, title=title)
+readmit = staff_required(*READMIT_ROLES)(ReadmitView.as_view())
+
+
+class ScheduledChangeCancelView(PatientFormView):
+    form_class = forms.ScheduledChangeCancelForm
+    access_action = "scheduled_change.cancel"
+    change: ScheduledChange
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        super().load(**kwargs)
+        self.change = scheduled_change_of(self.patient, kwargs["change_pk"])
+        # Front desk admits, so it may withdraw an admission; changes to care are clinical.
+        if (
+            self.change.kind != ScheduledChange.Kind.ADMISSION
+            and self.request.user.role not in ENROLLMENT_ROLES
+        ):
+            raise PermissionDenied
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "change": self.change}
+
+    def perform(self, form: forms.ScheduledChangeCancelForm) -> Any:
+        return services.scheduled_change_cancel(
+            actor=self.request.user, change=self.change, **form.service_kwargs()
+        )
+
+    def get_title(self) -> str:
+        kind = self.change.get_kind_display().lower()
+        return f"Cancel the {kind} of {format_day(self.change.effective_date)}"
+
+    def get_success_message(self) -> str:
+        return f"{self.change.get_kind_display()} cancelled."
+
+
+scheduled_change_cancel = staff_required(*READMIT_ROLES)(ScheduledChangeCancelView.as_view())
 
 
 # --- medications -----------------------------------------------------------------
 
 
-def _order(request, pk: int, order_pk: int, action: str) -> tuple[Patient, MedicationOrder]:
-    patient = patient_get_for_user(request.user, pk, request=request, action=action)
-    order = get_object_or_404(
-        MedicationOrder.objects.select_related("patient__site"), pk=order_pk, patient=patient
-    )
-    return patient, order
+class MedicationAddView(PatientFormView):
+    form_class = forms.MedicationForm
+    access_action = "medication.order"
+    title = "Add medication order"
+    success_message = "Medication order added."
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "patient": self.patient}
+
+    def perform(self, form: forms.MedicationForm) -> Any:
+        return services.medication_order_create(
+            actor=self.request.user, patient=self.patient, **form.service_kwargs()
+        )
 
 
-@staff_required(*MEDICATION_ROLES)
-def medication_add(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_get_for_user(request.user, pk, request=request, action="medication.order")
-    form = forms.MedicationForm(request.POST or None, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.medication_order_create(
-                actor=request.user, patient=patient, **form.service_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Medication order added.")
-            return redirect(_chart_url(patient))
-    return _form_page(request, patient=patient, form=form, title="Add medication order")
+medication_add = staff_required(*MEDICATION_ROLES)(MedicationAddView.as_view())
 
 
-@staff_required(*MEDICATION_ROLES)
-def medication_stop(request: HttpRequest, pk: int, order_pk: int) -> HttpResponse:
-    patient, order = _order(request, pk, order_pk, "medication.stop")
-    form = forms.MedicationStopForm(request.POST or None, order=order)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.medication_order_stop(actor=request.user, order=order, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{order.name} stopped.")
-            return redirect(_chart_url(patient))
-    return _form_page(request, patient=patient, form=form, title=f"Stop {order.name}")
+class MedicationOrderView(PatientFormView):
+    """A form about one medication order of the patient (404 for another's order)."""
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        super().load(**kwargs)
+        self.order = medication_order_of(self.patient, kwargs["order_pk"])
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "order": self.order}
 
 
-@staff_required(*MEDICATION_ROLES)
-def medication_injection_due(request: HttpRequest, pk: int, order_pk: int) -> HttpResponse:
-    patient, order = _order(request, pk, order_pk, "medication.injection_due")
-    form = forms.InjectionDueForm(request.POST or None, order=order)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.medication_order_set_injection_due(
-                actor=request.user, order=order, **form.service_kwargs()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Next injection date saved.")
-            return redirect(_chart_url(patient))
-    return _form_page(request, patient=patient, form=form, title=f"Next injection of {order.name}")
+class MedicationStopView(MedicationOrderView):
+    form_class = forms.MedicationStopForm
+    access_action = "medication.stop"
+
+    def perform(self, form: forms.MedicationStopForm) -> Any:
+        return services.medication_order_stop(
+            actor=self.request.user, order=self.order, **form.service_kwargs()
+        )
+
+    def get_title(self) -> str:
+        return f"Stop {self.order.name}"
+
+    def get_success_message(self) -> str:
+        return f"{self.order.name} stopped."
+
+
+medication_stop = staff_required(*MEDICATION_ROLES)(MedicationStopView.as_view())
+
+
+class InjectionDueView(MedicationOrderView):
+    form_class = forms.InjectionDueForm
+    access_action = "medication.injection_due"
+    success_message = "Next injection date saved."
+
+    def perform(self, form: forms.InjectionDueForm) -> Any:
+        return services.medication_order_set_injection_due(
+            actor=self.request.user, order=self.order, **form.service_kwargs()
+        )
+
+    def get_title(self) -> str:
+        return f"Next injection of {self.order.name}"
+
+
+medication_injection_due = staff_required(*MEDICATION_ROLES)(InjectionDueView.as_view())
 
 
 # --- consents ----------------------------------------------------------------------
 
 
-@staff_required(*CONSENT_ROLES)
-def consent_add(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_get_for_user(request.user, pk, request=request, action="consent.record")
-    form = forms.ConsentForm(request.POST or None, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_create(actor=request.user, patient=patient, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Consent recorded.")
-            return redirect(_chart_url(patient))
-    return _form_page(request, patient=patient, form=form, title="Record a consent (42 CFR Part 2)")
+class ConsentAddView(PatientFormView):
+    form_class = forms.ConsentForm
+    access_action = "consent.record"
+    title = "Record a consent (42 CFR Part 2)"
+    success_message = "Consent recorded."
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "patient": self.patient}
+
+    def perform(self, form: forms.ConsentForm) -> Any:
+        return services.consent_create(
+            actor=self.request.user, patient=self.patient, **form.service_kwargs()
+        )
 
 
-@staff_required(*CONSENT_ROLES)
-def consent_revoke(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
-    patient = patient_get_for_user(request.user, pk, request=request, action="consent.revoke")
-    consent = (
-        Consent.objects.select_related("patient__site")
-        .filter(pk=consent_pk, patient=patient)
-        .first()
-    )
-    if consent is None:
-        raise Http404("No such consent.")
-    form = forms.ConsentRevokeForm(request.POST or None, consent=consent)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_revoke(actor=request.user, consent=consent, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Consent revoked.")
-            return redirect(_chart_url(patient))
-    return _form_page(
-        request, patient=patient, form=form, title=f"Revoke consent to {consent.recipient}"
-    )
+consent_add = staff_required(*CONSENT_ROLES)(ConsentAddView.as_view())
+
+
+class ConsentRevokeView(PatientFormView):
+    form_class = forms.ConsentRevokeForm
+    access_action = "consent.revoke"
+    success_message = "Consent revoked."
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        super().load(**kwargs)
+        self.consent = consent_of(self.patient, kwargs["consent_pk"])
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "consent": self.consent}
+
+    def perform(self, form: forms.ConsentRevokeForm) -> Any:
+        return services.consent_revoke(
+            actor=self.request.user, consent=self.consent, **form.service_kwargs()
+        )
+
+    def get_title(self) -> str:
+        return f"Revoke consent to {self.consent.recipient}"
+
+
+consent_revoke = staff_required(*CONSENT_ROLES)(ConsentRevokeView.as_view())

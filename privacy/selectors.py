@@ -1,20 +1,96 @@
-"""Reads of the privacy app."""
+"""Reads for the privacy screens: the audit trail, disclosures and break-glass grants."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from core.models import User
+from core.models import AuditEvent, User
+from patients.access import patient_get_for_user, patients_visible_to
+from patients.models import Consent, Enrollment, Patient
 
-from .models import BreakGlassGrant
+from .models import BreakGlassGrant, Disclosure
+
+
+def audit_events(filters: dict[str, Any] | None) -> QuerySet[AuditEvent]:
+    """The trail newest first, narrowed by the director's filter form's cleaned data."""
+    events = AuditEvent.objects.select_related("actor").order_by("-seq")
+    if not filters:
+        return events
+    if filters["action"]:
+        events = events.filter(action__icontains=filters["action"])
+    if filters["actor"]:
+        events = events.filter(actor_label__icontains=filters["actor"])
+    if filters["patient"]:
+        events = events.filter(patient_id=filters["patient"])
+    if filters["outcome"]:
+        events = events.filter(outcome=filters["outcome"])
+    if filters["since"]:
+        events = events.filter(at__date__gte=filters["since"])
+    if filters["until"]:
+        events = events.filter(at__date__lte=filters["until"])
+    return events
+
+
+def patient_audit_events(patient: Patient) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor").order_by("-seq")
+
+
+def patient_by_mrn(user: User, mrn: str) -> Patient | None:
+    """Any patient of the user's organisation with this MRN, visible or not: break-glass
+    is how a user reaches a patient outside their care team."""
+    staff = user.staff
+    if staff is None:
+        return None
+    return Patient.objects.filter(organization_id=staff.organization_id, mrn=mrn).first()
+
+
+def patient_is_visible(user: User, patient: Patient) -> bool:
+    return patients_visible_to(user).filter(pk=patient.pk).exists()
+
+
+def grant_for_review(user: User, pk: int) -> BreakGlassGrant:
+    """A break-glass grant about a patient of the director's organisation, else 404."""
+    staff = user.staff
+    organization_id = staff.organization_id if staff is not None else None
+    return get_object_or_404(BreakGlassGrant, pk=pk, patient__organization_id=organization_id)
+
+
+def current_consents(patient: Patient, today: date) -> tuple[list[Consent], QuerySet[Consent]]:
+    """The patient's consents in force on ``today``: as a list, and as the queryset a
+    form's choice field needs."""
+    consents = [c for c in patient.consents.all() if c.is_current(today)]
+    return consents, patient.consents.filter(pk__in=[c.pk for c in consents])
+
+
+def disclosure_get_for_user(
+    user: User, pk: int, *, request: Any = None
+) -> tuple[Disclosure, Patient]:
+    """A disclosure and its patient, if the user may see the patient (404 otherwise; the
+    patient getter audits the denial)."""
+    disclosure = Disclosure.objects.select_related("consent", "disclosed_by").filter(pk=pk).first()
+    if disclosure is None:
+        raise Http404("No such disclosure.")
+    patient = patient_get_for_user(
+        user, disclosure.patient_id, request=request, action="disclosure.view"
+    )
+    return disclosure, patient
+
+
+def disclosure_enrollments(patient: Patient) -> QuerySet[Enrollment]:
+    """The patient's episodes as printed on a disclosure, with their events."""
+    return patient.enrollments.select_related("track", "phase").prefetch_related("events")
 
 
 def break_glass_patient_ids(user: User) -> QuerySet[Any]:
     """Patients the user holds a live break-glass grant for (a time-limited, audited grant
-    outside the care team), as a ``values("patient_id")`` subquery for the access rule."""
+    outside the care team), as a ``values("patient_id")`` subquery for the access rule
+    (registered with it in ``PrivacyConfig.ready()``)."""
     return BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values(
         "patient_id"
     )

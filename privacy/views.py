@@ -1,33 +1,26 @@
 import base64
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import audit
 from core.access import staff_required
-from core.forms import add_service_errors
+from core.formviews import ServiceFormView, safe_next_url
 from core.models import AuditEvent, Role
-from patients.access import patient_get_for_user, patients_visible_to
+from patients.access import patient_get_for_user
 from patients.models import Patient
 
-from . import services
+from . import selectors, services
 from .forms import AuditFilterForm, BreakGlassForm, DisclosureForm, TokenForm
-from .models import BreakGlassGrant, Disclosure
-
-
-def _safe_next(request: HttpRequest, default: str = "/") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or default
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
 
 
 @staff_required()
@@ -48,10 +41,10 @@ def mfa(request: HttpRequest) -> HttpResponse:
             audit.record(action="auth.mfa_enrolled", request=request, obj=device)
         otp_login(request, device)
         audit.record(action="auth.mfa_verified", request=request)
-        return redirect(_safe_next(request))
+        return redirect(safe_next_url(request, "/"))
     if request.method == "POST":
         audit.record(action="auth.mfa_failed", request=request, outcome=AuditEvent.Outcome.FAILED)
-    context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}
+    context = {"form": form, "enrolling": enrolling, "next": safe_next_url(request, "/")}
     if enrolling:
         context["secret"] = base64.b32encode(device.bin_key).decode()
         context["config_url"] = device.config_url
@@ -62,10 +55,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
 def break_glass(request: HttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        staff = request.user.staff
-        patient = Patient.objects.filter(
-            organization_id=staff.organization_id, mrn=form.cleaned_data["mrn"].strip()
-        ).first()
+        patient = selectors.patient_by_mrn(request.user, form.cleaned_data["mrn"].strip())
         if patient is None:
             audit.record(
                 action="patient.break_glass",
@@ -74,7 +64,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 detail={"reason": "unknown MRN"},
             )
             form.add_error("mrn", "No patient has that MRN.")
-        elif patients_visible_to(request.user).filter(pk=patient.pk).exists():
+        elif selectors.patient_is_visible(request.user, patient):
             messages.info(request, "This patient is already in your care team's records.")
             return redirect("patients:chart", pk=patient.pk)
         else:
@@ -99,9 +89,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required(Role.DIRECTOR)
 def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
-    grant = get_object_or_404(
-        BreakGlassGrant, pk=pk, patient__organization_id=request.user.staff.organization_id
-    )
+    grant = selectors.grant_for_review(request.user, pk)
     services.break_glass_review(grant=grant, reviewer=request.user)
     messages.success(request, "Marked as reviewed.")
     return redirect("home")
@@ -110,21 +98,7 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required(Role.DIRECTOR)
 def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.select_related("actor").order_by("-seq")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["action"]:
-            events = events.filter(action__icontains=data["action"])
-        if data["actor"]:
-            events = events.filter(actor_label__icontains=data["actor"])
-        if data["patient"]:
-            events = events.filter(patient_id=data["patient"])
-        if data["outcome"]:
-            events = events.filter(outcome=data["outcome"])
-        if data["since"]:
-            events = events.filter(at__date__gte=data["since"])
-        if data["until"]:
-            events = events.filter(at__date__lte=data["until"])
+    events = selectors.audit_events(form.cleaned_data if form.is_valid() else None)
     # Recorded first: the page is read lazily, and a row written between its count and
     # its slice would push the oldest row of the page off it.
     audit.record(action="audit.viewed", request=request)
@@ -136,54 +110,58 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def patient_access_log(request: HttpRequest, pk: int) -> HttpResponse:
     """Who viewed or changed this patient's record (the director's 'who viewed' list)."""
     patient = patient_get_for_user(request.user, pk, request=request, action="patient.access_log")
-    events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor")
-    page = Paginator(events.order_by("-seq"), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.patient_audit_events(patient), 50).get_page(request.GET.get("page"))
     audit.record(
         action="patient.access_log_viewed", request=request, patient_id=patient.pk, obj=patient
     )
     return render(request, "privacy/access_log.html", {"patient": patient, "page": page})
 
 
-@staff_required(Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
-def disclose(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = patient_get_for_user(request.user, pk, request=request, action="patient.disclose")
-    today = timezone.localdate(timezone.now(), patient.site.tz)
-    consents = [c for c in patient.consents.all() if c.is_current(today)]
-    current = patient.consents.filter(pk__in=[c.pk for c in consents])
-    form = DisclosureForm(request.POST or None, consents=current)
-    if request.method == "POST" and form.is_valid():
-        try:
-            disclosure = services.disclosure_create(
-                actor=request.user,
-                patient=patient,
-                consent=form.cleaned_data["consent"],
-                recipient=form.cleaned_data["recipient"],
-                purpose=form.cleaned_data["purpose"],
-                request=request,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return redirect("privacy:disclosure", pk=disclosure.pk)
-    return render(
-        request,
-        "privacy/disclose.html",
-        {"patient": patient, "form": form, "has_consent": bool(consents)},
-    )
+class DiscloseView(ServiceFormView):
+    template_name = "privacy/disclose.html"
+    form_class = DisclosureForm
+    patient: Patient
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.patient = patient_get_for_user(
+            self.request.user, kwargs["pk"], request=self.request, action="patient.disclose"
+        )
+        today = timezone.localdate(timezone.now(), self.patient.site.tz)
+        self.consents, self.current = selectors.current_consents(self.patient, today)
+        return None
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "consents": self.current}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            patient=self.patient, has_consent=bool(self.consents), **kwargs
+        )
+
+    def perform(self, form: DisclosureForm) -> Any:
+        return services.disclosure_create(
+            actor=self.request.user,
+            patient=self.patient,
+            consent=form.cleaned_data["consent"],
+            recipient=form.cleaned_data["recipient"],
+            purpose=form.cleaned_data["purpose"],
+            request=self.request,
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("privacy:disclosure", kwargs={"pk": self.result.pk})
+
+
+disclose = staff_required(Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)(DiscloseView.as_view())
 
 
 @staff_required(Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
 def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    disclosure = Disclosure.objects.select_related("consent", "disclosed_by").filter(pk=pk).first()
-    if disclosure is None:
-        raise Http404("No such disclosure.")
-    patient = patient_get_for_user(
-        request.user, disclosure.patient_id, request=request, action="disclosure.view"
-    )
+    disclosure, patient = selectors.disclosure_get_for_user(request.user, pk, request=request)
     audit.record(
         action="disclosure.printed", request=request, patient_id=patient.pk, obj=disclosure
     )
-    enrollments = patient.enrollments.select_related("track", "phase").prefetch_related("events")
+    enrollments = selectors.disclosure_enrollments(patient)
     return render(
         request,
         "privacy/disclosure.html",

@@ -3,19 +3,22 @@ whatever the number of rows (related rows come with select/prefetch_related)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Case, Prefetch, Value, When
-from django.http import Http404
+from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.http import HttpRequest
 from django.utils import timezone
 
-from core import audit, clock
-from core.access import site_ids_for
+from core import clock
+from core.access import get_or_deny, site_ids_for
 from core.clock import site_today, week_bounds, week_start
-from core.models import AuditEvent, User
+from core.models import Site, User
 from patients.access import patients_visible_to
-from patients.models import OPEN_STATUSES, Enrollment, Patient
+from patients.models import OPEN_STATUSES, Enrollment, Patient, ProgramPhase, Track
+from scheduling.models import Session
 
 from .compliance import WeekCompliance, requirement_for, week_compliance
 from .models import (
@@ -43,13 +46,15 @@ def _episode(patient: Patient) -> Enrollment | None:
     return rows[0] if rows else None
 
 
-def compliance_weeks(patient: Patient, *, weeks: int = 1, now=None) -> list[WeekCompliance]:
+def compliance_weeks(
+    patient: Patient, *, weeks: int = 1, now: datetime | None = None
+) -> list[WeekCompliance]:
     """The last ``weeks`` weeks (newest first), this week included. Three queries."""
     return compliance_report(patient, weeks=weeks, now=now)[0]
 
 
 def compliance_report(
-    patient: Patient, *, weeks: int = 1, now=None
+    patient: Patient, *, weeks: int = 1, now: datetime | None = None
 ) -> tuple[list[WeekCompliance], MeetingRequirement | None]:
     """The weeks (newest first) and the requirement that applies. Three queries."""
     today = site_today(patient.site, now)
@@ -102,7 +107,7 @@ def current_step(patient: Patient) -> StepProgress | None:
 # --- homework ----------------------------------------------------------------------
 
 
-def _rounds():
+def _rounds() -> Prefetch[Any]:
     return Prefetch(
         "submissions",
         queryset=HomeworkSubmission.objects.select_related("reviewed_by")
@@ -132,20 +137,71 @@ def patient_homework(patient: Patient, *, open_only: bool = False) -> list[Homew
 
 def homework_for_patient_portal(patient: Patient, pk: int) -> HomeworkAssignment:
     """The portal's getter: only the logged-in patient's own homework, else 404."""
-    assignment = HomeworkAssignment.objects.filter(patient=patient, pk=pk).first()
-    if assignment is None:
-        audit.record(
-            action="recovery.homework_view",
-            actor=patient.user,
-            patient_id=patient.pk,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"assignment_pk": pk},
+    return get_or_deny(
+        patient.user,
+        HomeworkAssignment.objects.filter(patient=patient),
+        action="recovery.homework_view",
+        message="No such homework.",
+        detail={"assignment_pk": pk},
+        patient_id=patient.pk,
+        pk=pk,
+    )
+
+
+def active_templates(sites: QuerySet[Site] | list[int]) -> QuerySet[HomeworkTemplate]:
+    """Library templates that may be assigned at these sites (a form's choices)."""
+    return HomeworkTemplate.objects.filter(site__in=sites, is_active=True)
+
+
+def library_sites(user: User, site_ids: Iterable[int] | None) -> QuerySet[Site]:
+    """Active sites whose library the user works with (``site_ids`` from ``site_ids_for``;
+    None for every site of the organisation)."""
+    staff = user.staff
+    if staff is None:
+        return Site.objects.none()
+    site_qs = staff.organization.sites.filter(is_active=True)
+    if site_ids is not None:
+        site_qs = site_qs.filter(pk__in=site_ids)
+    return site_qs
+
+
+def active_tracks(sites: QuerySet[Site]) -> QuerySet[Track]:
+    return Track.objects.filter(site__in=sites, is_active=True)
+
+
+def group_sessions_near(sites: QuerySet[Site], today: date) -> QuerySet[Session]:
+    """Group sessions from two weeks back to three weeks ahead, for roster assignment."""
+    return (
+        Session.objects.filter(
+            site__in=sites,
+            track__isnull=False,
+            local_date__gte=today - timedelta(days=14),
+            local_date__lte=today + timedelta(days=21),
         )
-        raise Http404("No such homework.")
-    return assignment
+        .exclude(status__in=["removed", "cancelled"])
+        .select_related("site", "track")
+        .order_by("starts_at")
+    )
 
 
-def templates_for_sites(site_ids) -> list[HomeworkTemplate]:
+def requirement_settings(
+    user: User,
+) -> tuple[list[Site], list[ProgramPhase], dict[tuple[int, int | None], MeetingRequirement]]:
+    """The organisation's active sites, their active phases, and the meeting requirement
+    set for each (site, phase) pair (phase None: the site's default)."""
+    staff = user.staff
+    if staff is None:
+        return [], [], {}
+    sites = list(staff.organization.sites.filter(is_active=True))
+    phases = list(ProgramPhase.objects.filter(site__in=sites, is_active=True).order_by("number"))
+    current = {
+        (r.site_id, r.phase_id): r
+        for r in MeetingRequirement.objects.filter(site__in=sites).select_related("phase")
+    }
+    return sites, phases, current
+
+
+def templates_for_sites(site_ids: Iterable[int] | None) -> list[HomeworkTemplate]:
     qs = HomeworkTemplate.objects.filter(is_active=True).select_related("site", "worksheet")
     if site_ids is not None:
         qs = qs.filter(site_id__in=site_ids)
@@ -155,44 +211,38 @@ def templates_for_sites(site_ids) -> list[HomeworkTemplate]:
 # --- staff getters (404 for anything outside the user's patients) ----------------
 
 
-def _visible_ids(user: User):
+def _visible_ids(user: User) -> QuerySet[Patient, Any]:
     return patients_visible_to(user).values("pk")
 
 
-def meeting_get_for_user(user: User, pk: int, *, request=None) -> Meeting:
-    meeting = (
-        Meeting.objects.filter(pk=pk, patient_id__in=_visible_ids(user))
-        .select_related("patient", "patient__site")
-        .first()
+def meeting_get_for_user(user: User, pk: int, *, request: HttpRequest | None = None) -> Meeting:
+    return get_or_deny(
+        user,
+        Meeting.objects.filter(patient_id__in=_visible_ids(user)).select_related(
+            "patient", "patient__site"
+        ),
+        action="recovery.meeting_view",
+        message="No such meeting.",
+        detail={"meeting": pk},
+        request=request,
+        pk=pk,
     )
-    if meeting is None:
-        audit.record(
-            action="recovery.meeting_view",
-            actor=user,
-            request=request,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"meeting": pk},
-        )
-        raise Http404("No such meeting.")
-    return meeting
 
 
-def submission_get_for_user(user: User, pk: int, *, request=None) -> HomeworkSubmission:
-    submission = (
-        HomeworkSubmission.objects.filter(pk=pk, assignment__patient_id__in=_visible_ids(user))
-        .select_related("assignment", "assignment__patient")
-        .first()
+def submission_get_for_user(
+    user: User, pk: int, *, request: HttpRequest | None = None
+) -> HomeworkSubmission:
+    return get_or_deny(
+        user,
+        HomeworkSubmission.objects.filter(
+            assignment__patient_id__in=_visible_ids(user)
+        ).select_related("assignment", "assignment__patient"),
+        action="recovery.submission_view",
+        message="No such submission.",
+        detail={"submission": pk},
+        request=request,
+        pk=pk,
     )
-    if submission is None:
-        audit.record(
-            action="recovery.submission_view",
-            actor=user,
-            request=request,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"submission": pk},
-        )
-        raise Http404("No such submission.")
-    return submission
 
 
 def attachment_get_for_staff(user: User, pk: int) -> Attachment | None:
@@ -206,7 +256,10 @@ def attachment_get_for_staff(user: User, pk: int) -> Attachment | None:
     # A worksheet in a site's library: staff who work at that site.
     sites = site_ids_for(user)
     if sites is None:
-        visible = user.staff.organization.sites.filter(pk=attachment.site_id).exists()
+        staff = user.staff
+        visible = (
+            staff is not None and staff.organization.sites.filter(pk=attachment.site_id).exists()
+        )
         return attachment if visible else None
     return attachment if attachment.site_id in sites else None
 
@@ -275,7 +328,9 @@ class PatientWeek:
     week: WeekCompliance
 
 
-def caseload_compliance(user: User, monday: date, *, now=None) -> list[PatientWeek]:
+def caseload_compliance(
+    user: User, monday: date, *, now: datetime | None = None
+) -> list[PatientWeek]:
     """One week's meeting compliance for every open patient the user may see, each in
     their own site's time zone. Four queries whatever the caseload size."""
     now = clock.now(now)

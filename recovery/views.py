@@ -7,27 +7,24 @@ filters by ``patients_visible_to``; portal views take the patient from the login
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
-from core.access import patient_required, site_ids_for, staff_required
+from core.access import deny, patient_required, site_ids_for, staff_required
 from core.clock import site_today, week_start
 from core.forms import add_service_errors
-from core.models import AuditEvent, Role, Site
+from core.formviews import safe_next_url
+from core.models import Role
 from patients.access import patient_get_for_user
-from patients.models import ProgramPhase, Track
-from scheduling.models import Session
 
 from . import selectors, services
 from .forms import (
@@ -43,7 +40,7 @@ from .forms import (
     StepForm,
     SubmissionForm,
 )
-from .models import HomeworkStatus, HomeworkTemplate, MeetingRequirement
+from .models import HomeworkStatus
 
 REVIEWERS = (Role.DIRECTOR, Role.COUNSELOR)
 CHART_ROLES = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK)
@@ -52,13 +49,6 @@ MEETING_LOGGERS = (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def _next_or(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 def _serve(attachment, request, *, patient_id) -> FileResponse:
@@ -85,14 +75,14 @@ def _serve(attachment, request, *, patient_id) -> FileResponse:
     return response
 
 
-def _deny_file(request, pk: int):
-    audit.record(
+def _deny_file(request: HttpRequest, pk: int) -> NoReturn:
+    deny(
+        request.user,
         action="recovery.file_download",
-        request=request,
-        outcome=AuditEvent.Outcome.DENIED,
+        message="No such file.",
         detail={"attachment": pk},
+        request=request,
     )
-    raise Http404("No such file.")
 
 
 # --- staff ------------------------------------------------------------------------
@@ -142,7 +132,7 @@ def weekly(request: HttpRequest) -> HttpResponse:
 def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get_for_user(request.user, pk, request=request)
     form = MeetingReviewForm(request.POST)
-    back = _next_or(request, reverse("recovery:queue"))
+    back = safe_next_url(request, reverse("recovery:queue"))
     if not form.is_valid():
         messages.error(request, "Choose verify or reject.")
         return redirect(back)
@@ -166,7 +156,7 @@ def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
 def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
     submission = selectors.submission_get_for_user(request.user, pk, request=request)
     form = ReviewForm(request.POST)
-    back = _next_or(request, reverse("recovery:queue"))
+    back = safe_next_url(request, reverse("recovery:queue"))
     if not form.is_valid():
         messages.error(request, "Choose accept or return.")
         return redirect(back)
@@ -188,7 +178,7 @@ def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _patient_page_context(request, patient, **forms):
     url = reverse("recovery:patient", args=[patient.pk])
-    templates = HomeworkTemplate.objects.filter(site_id=patient.site_id, is_active=True)
+    templates = selectors.active_templates([patient.site_id])
     weeks, requirement = selectors.compliance_report(patient, weeks=6)
     today = site_today(patient.site)
     homework = selectors.patient_homework(patient)
@@ -261,7 +251,7 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
         form, key, done = StepForm(request.POST, action=url), "step_form", "Step saved."
         call = lambda d: services.step_set(actor=request.user, patient=patient, **d)  # noqa: E731
     elif action == "assign" and role in REVIEWERS:
-        templates = HomeworkTemplate.objects.filter(site_id=patient.site_id, is_active=True)
+        templates = selectors.active_templates([patient.site_id])
         form = AssignForm(request.POST, templates=templates, action=url)
         key, done = "assign_form", "Homework assigned."
         call = lambda d: services.homework_assign(  # noqa: E731
@@ -281,42 +271,23 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
     return render(request, "recovery/patient.html", context)
 
 
-def _group_sessions(site_qs: QuerySet[Site]) -> QuerySet[Session]:
-    """Group sessions from two weeks back to three weeks ahead, for roster assignment."""
-    today = timezone.localdate()
-    return (
-        Session.objects.filter(
-            site__in=site_qs,
-            track__isnull=False,
-            local_date__gte=today - timedelta(days=14),
-            local_date__lte=today + timedelta(days=21),
-        )
-        .exclude(status__in=["removed", "cancelled"])
-        .select_related("site", "track")
-        .order_by("starts_at")
-    )
-
-
 def _library_context(request: HttpRequest, **forms: BaseForm) -> dict[str, Any]:
     sites = site_ids_for(request.user)
-    staff = request.user.staff
-    site_qs = staff.organization.sites.filter(is_active=True)
-    if sites is not None:
-        site_qs = site_qs.filter(pk__in=sites)
-    templates = HomeworkTemplate.objects.filter(site__in=site_qs, is_active=True)
+    site_qs = selectors.library_sites(request.user, sites)
+    templates = selectors.active_templates(site_qs)
     url = reverse("recovery:library")
     context = {
         "templates": selectors.templates_for_sites(sites),
         "template_form": HomeworkTemplateForm(sites=site_qs, action=url),
         "group_form": GroupAssignForm(
             templates=templates,
-            tracks=Track.objects.filter(site__in=site_qs, is_active=True),
+            tracks=selectors.active_tracks(site_qs),
             action=url,
         ),
         "site_qs": site_qs,
         "templates_qs": templates,
     }
-    sessions = _group_sessions(site_qs)
+    sessions = selectors.group_sessions_near(site_qs, timezone.localdate())
     context["sessions_qs"] = sessions
     context["session_form"] = SessionAssignForm(templates=templates, sessions=sessions)
     context.update(forms)
@@ -347,7 +318,7 @@ def library(request: HttpRequest) -> HttpResponse:
     form = GroupAssignForm(
         request.POST,
         templates=base["templates_qs"],
-        tracks=Track.objects.filter(site__in=base["site_qs"], is_active=True),
+        tracks=selectors.active_tracks(base["site_qs"]),
         action=url,
     )
     if form.is_valid():
@@ -404,12 +375,7 @@ def staff_file(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def requirements(request: HttpRequest) -> HttpResponse:
     """Meetings a week per site and phase (a row without phase is the site default)."""
-    sites = list(request.user.staff.organization.sites.filter(is_active=True))
-    phases = list(ProgramPhase.objects.filter(site__in=sites, is_active=True).order_by("number"))
-    current = {
-        (r.site_id, r.phase_id): r
-        for r in MeetingRequirement.objects.filter(site__in=sites).select_related("phase")
-    }
+    sites, phases, current = selectors.requirement_settings(request.user)
     rows = []
     for site in sites:
         for phase in [None, *[p for p in phases if p.site_id == site.pk]]:

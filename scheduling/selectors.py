@@ -14,13 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from core import audit, clock
-from core.access import site_ids_for
+from core import clock
+from core.access import get_or_deny, site_ids_for
 from core.clock import site_today, week_bounds, week_start
-from core.models import AuditEvent, Site, User
+from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.compliance import ComplianceStatus
 from patients.models import (
@@ -37,7 +38,10 @@ from .models import (
     ATTENDED_STATUSES,
     Attendance,
     AttendanceStatus,
+    CalendarFeed,
+    Holiday,
     Session,
+    SessionSeries,
     SessionStatus,
     SiteSchedule,
 )
@@ -65,45 +69,40 @@ def sessions_visible_to(user: User) -> QuerySet[Session]:
 
 
 def session_get_for_user(user: User, pk: int) -> Session:
-    session = (
-        sessions_visible_to(user)
-        .select_related("site", "track", "facilitator", "patient", "series")
-        .filter(pk=pk)
-        .first()
+    return get_or_deny(
+        user,
+        sessions_visible_to(user).select_related(
+            "site", "track", "facilitator", "patient", "series"
+        ),
+        action="scheduling.session_view",
+        message="No such session.",
+        detail={"session_pk": pk},
+        pk=pk,
     )
-    if session is None:
-        _deny(user, "session", pk)
-        raise Http404("No such session.")
-    return session
 
 
 def track_get_for_user(user: User, pk: int) -> Track:
-    track = Track.objects.filter(site__in=sites_for(user), pk=pk).select_related("site").first()
-    if track is None:
-        _deny(user, "track", pk)
-        raise Http404("No such track.")
-    return track
-
-
-def _deny(user: User, kind: str, pk: int) -> None:
-    """A denied object is a 404 that reveals nothing, and a row in the audit trail."""
-    audit.record(
-        action=f"scheduling.{kind}_view",
-        actor=user if user.is_authenticated else None,
-        outcome=AuditEvent.Outcome.DENIED,
-        detail={f"{kind}_pk": pk},
+    return get_or_deny(
+        user,
+        Track.objects.filter(site__in=sites_for(user)).select_related("site"),
+        action="scheduling.track_view",
+        message="No such track.",
+        detail={"track_pk": pk},
+        pk=pk,
     )
 
 
 # --- rosters ---------------------------------------------------------------
 
 
-def _covering(memberships: Iterable[TrackMembership], track_id: int, on: date) -> list:
+def _covering(
+    memberships: Iterable[TrackMembership], track_id: int | None, on: date
+) -> list[TrackMembership]:
     return [m for m in memberships if m.track_id == track_id and m.covers(on)]
 
 
 def rosters_for_sessions(
-    sessions: list[Session], attendance: list[Attendance] | None = None
+    sessions: list[Session], attendance: Iterable[Attendance] | None = None
 ) -> dict[int, list[Patient]]:
     """Roster of each session (two queries for any number of sessions; one when the
     caller passes the sessions' attendance rows, fetched with their patients)."""
@@ -123,13 +122,16 @@ def rosters_for_sessions(
             for m in _covering(memberships, s.track_id, s.local_date):
                 rosters[s.pk][m.patient_id] = m.patient
     for s in sessions:
-        if s.patient_id is not None:
+        if s.patient_id is not None and s.patient is not None:
             rosters[s.pk][s.patient_id] = s.patient
-    if attendance is None:
-        attendance = Attendance.objects.filter(session__in=[s.pk for s in sessions]).select_related(
+    taken = (
+        attendance
+        if attendance is not None
+        else Attendance.objects.filter(session__in=[s.pk for s in sessions]).select_related(
             "patient"
         )
-    for a in attendance:
+    )
+    for a in taken:
         rosters[a.session_id].setdefault(a.patient_id, a.patient)
     return {
         pk: sorted(people.values(), key=lambda p: (p.legal_last_name, p.legal_first_name, p.pk))
@@ -150,7 +152,9 @@ def session_roster_size(session: Session) -> int:
 # --- sessions --------------------------------------------------------------
 
 
-def sessions_between(sites, first: date, last: date, *, track: Track | None = None):
+def sessions_between(
+    sites: Iterable[Site], first: date, last: date, *, track: Track | None = None
+) -> QuerySet[Session]:
     qs = (
         Session.objects.filter(site__in=sites, local_date__gte=first, local_date__lte=last)
         .exclude(status=SessionStatus.REMOVED)
@@ -185,6 +189,145 @@ def patient_sessions(patient: Patient, first: date, last: date) -> list[Session]
     ]
 
 
+# --- what the staff and portal pages read -----------------------------------
+
+
+def site_choices(user: User) -> list[Site]:
+    return list(sites_for(user).order_by("name"))
+
+
+def active_tracks(site: Site) -> list[Track]:
+    return list(site.tracks.filter(is_active=True).order_by("kind", "name"))
+
+
+def attendance_marked_counts(sessions: Iterable[Session]) -> dict[int, int]:
+    """Attendance rows recorded per session (one query for any number of sessions)."""
+    return dict(
+        Attendance.objects.filter(session__in=sessions)
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values_list("session", "n")
+    )
+
+
+def facilitator_sessions_today(user: User, now: datetime) -> list[Session]:
+    """The user's sessions on each site's own today (zones may differ on the date)."""
+    sites = list(sites_for(user))
+    days = {site_today(s, now) for s in sites} or {timezone.localdate()}
+    return [
+        s
+        for s in sessions_between(sites, min(days), max(days)).filter(facilitator=user)
+        if s.local_date == site_today(s.site, now)
+    ]
+
+
+def attendance_taken(session: Session) -> list[Attendance]:
+    return list(
+        Attendance.objects.filter(session=session)
+        .annotate(n_changes=Count("changes"))
+        .select_related("patient")
+    )
+
+
+def attendance_row(session: Session, patient: Patient) -> Attendance | None:
+    return (
+        Attendance.objects.filter(session=session, patient=patient)
+        .annotate(n_changes=Count("changes"))
+        .first()
+    )
+
+
+def attendance_credited_minutes(session: Session) -> list[int]:
+    return list(
+        Attendance.objects.filter(session=session).values_list("minutes_credited", flat=True)
+    )
+
+
+def make_up_candidates(user: User, session: Session, roster_ids: list[int]) -> QuerySet[Patient]:
+    """Who the make-up picker offers: visible patients of the session's site with an open
+    enrollment, not already on its roster."""
+    return (
+        patients_visible_to(user)
+        .filter(
+            site_id=session.site_id,
+            is_archived=False,
+            enrollments__status__in=OPEN_STATUSES,
+        )
+        .exclude(pk__in=roster_ids)
+        .order_by("legal_last_name", "legal_first_name")
+        .distinct()
+    )
+
+
+def make_up_allowed(user: User, session: Session) -> QuerySet[Patient]:
+    """Any visible patient of the site: the service refuses the rest, on the form."""
+    return patients_visible_to(user).filter(site_id=session.site_id)
+
+
+def series_get_for_user(user: User, pk: int) -> tuple[SessionSeries, Track]:
+    """A weekly series and its track, if the user may see the track (else 404; the
+    track's denial is audited like any other track)."""
+    series = SessionSeries.objects.select_related("track__site").filter(pk=pk).first()
+    if series is None:
+        raise Http404
+    return series, track_get_for_user(user, series.track_id)
+
+
+def track_current_series(track: Track, today: date) -> list[SessionSeries]:
+    return list(
+        SessionSeries.objects.filter(track=track, is_active=True)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .select_related("facilitator")
+    )
+
+
+def track_roster_count(track: Track, on: date) -> int:
+    return (
+        TrackMembership.objects.filter(track=track, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .count()
+    )
+
+
+def compliance_patients(user: User, site: Site, *, counselor: User | None) -> list[Patient]:
+    """Visible patients of the site with an open enrollment (only ``counselor``'s
+    caseload when given), for the weekly hours page."""
+    visible = patients_visible_to(user).filter(site=site, enrollments__status__in=OPEN_STATUSES)
+    if counselor is not None:
+        visible = visible.filter(primary_counselor=counselor)
+    return list(
+        visible.select_related("site")
+        .order_by("legal_last_name", "legal_first_name", "pk")
+        .distinct()
+    )
+
+
+def holidays_in_year(site: Site, year: int) -> list[Holiday]:
+    return list(Holiday.objects.filter(site=site, date__year=year).order_by("date"))
+
+
+def holiday_years(site: Site, also: int) -> list[int]:
+    return sorted(
+        {d.year for d in Holiday.objects.filter(site=site).dates("date", "year")} | {also}
+    )
+
+
+def holiday_of_site(site: Site, pk: int) -> Holiday | None:
+    return Holiday.objects.filter(site=site, pk=pk).first()
+
+
+def calendar_feed_active(patient: Patient) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).first()
+
+
+def calendar_feed_for_token(token: str) -> CalendarFeed | None:
+    return (
+        CalendarFeed.objects.filter(token=token, revoked_at__isnull=True)
+        .select_related("patient__site")
+        .first()
+    )
+
+
 # --- hours compliance ------------------------------------------------------
 
 
@@ -201,7 +344,7 @@ class WeekHours:
     remaining_minutes: int = 0
     minimum_minutes: int = 0
     status: ComplianceStatus = ComplianceStatus.NO_MINIMUM
-    days: dict = field(default_factory=dict)  # local date -> attended minutes
+    days: dict[date, int] = field(default_factory=dict)  # local date -> attended minutes
 
     @property
     def status_label(self) -> str:
@@ -367,7 +510,9 @@ class BillingDay:
         return f"{self.minutes / 60:.2f}"
 
 
-def billing_days(patients: QuerySet[Patient], site: Site, first: date, last: date):
+def billing_days(
+    patients: QuerySet[Patient], site: Site, first: date, last: date
+) -> list[BillingDay]:
     """Each patient-day with attended minutes at ``site`` between two local dates."""
     rows = (
         Attendance.objects.filter(

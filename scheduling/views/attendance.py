@@ -1,0 +1,303 @@
+"""The attendance sheet of a session, and the changes made from it (cancel, move)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core import audit
+from core.access import staff_required
+from core.clock import local_datetime, site_today
+from core.formviews import ServiceFormView
+from core.models import Role
+from patients.models import Patient
+
+from .. import services
+from ..forms import (
+    AttendanceForm,
+    CancelForm,
+    GroupNoteForm,
+    MakeUpForm,
+    MoveForm,
+)
+from ..models import Attendance, Session, SessionStatus, SiteSchedule
+from ..selectors import (
+    attendance_credited_minutes,
+    attendance_row,
+    attendance_taken,
+    make_up_allowed,
+    make_up_candidates,
+    rosters_for_sessions,
+    session_get_for_user,
+)
+
+D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
+
+
+def _needs_reason(session: Session, now: datetime) -> bool:
+    rules = SiteSchedule.for_site(session.site)
+    return (site_today(session.site, now) - session.local_date).days > rules.attendance_edit_days
+
+
+def _sheet(
+    session: Session,
+    roster: list[Patient],
+    rows: Mapping[int, Attendance | None],
+    needs_reason: bool,
+    bound: tuple[int, AttendanceForm] | None = None,
+) -> list[dict[str, Any]]:
+    """One entry per roster patient: the patient, the attendance row and its form."""
+    entries = []
+    for p in roster:
+        row = rows.get(p.pk)
+        if bound is not None and bound[0] == p.pk:
+            form = bound[1]
+        else:
+            initial = {}
+            if row is not None:
+                tz = session.site.tz
+                initial = {
+                    "status": row.status,
+                    "arrived": row.arrived_at.astimezone(tz).time() if row.arrived_at else None,
+                    "left": row.left_at.astimezone(tz).time() if row.left_at else None,
+                    "note": row.note,
+                }
+            form = AttendanceForm(
+                prefix=f"p{p.pk}", initial=initial, session=session, needs_reason=needs_reason
+            )
+        entries.append({"patient": p, "row": row, "form": form})
+    return entries
+
+
+def _attendance_context(
+    request: HttpRequest,
+    session: Session,
+    *,
+    bound: tuple[int, AttendanceForm] | None = None,
+    makeup_form: MakeUpForm | None = None,
+    note_form: GroupNoteForm | None = None,
+) -> dict[str, Any]:
+    now = timezone.now()
+    needs_reason = _needs_reason(session, now)
+    taken = attendance_taken(session)
+    roster = rosters_for_sessions([session], attendance=taken)[session.pk]
+    rows = {a.patient_id: a for a in taken}
+    entries = _sheet(session, roster, rows, needs_reason, bound=bound)
+    candidates = make_up_candidates(request.user, session, [p.pk for p in roster])
+    return {
+        "session": session,
+        "entries": entries,
+        "marked": len(rows),
+        "attended_minutes": sum(r.minutes_credited for r in rows.values()),
+        "needs_reason": needs_reason,
+        "is_open": session.status == SessionStatus.SCHEDULED
+        and now >= session.starts_at - timedelta(minutes=15),
+        "not_started": now < session.starts_at - timedelta(minutes=15),
+        "note_form": note_form or GroupNoteForm(initial={"group_note": session.group_note}),
+        "makeup_form": makeup_form or MakeUpForm(patients=candidates, needs_reason=needs_reason),
+        "show_makeup": session.track_id is not None,
+        "over_capacity": len(roster) > session.capacity,
+        "can_manage": request.user.role in (D, C, F),
+    }
+
+
+@staff_required(D, C, M, F)
+def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    session = session_get_for_user(request.user, pk)
+    audit.record(
+        action="session.attendance_view",
+        request=request,
+        site_id=session.site_id,
+        patient_id=session.patient_id,
+        obj=session,
+    )
+    return render(request, "scheduling/attendance.html", _attendance_context(request, session))
+
+
+@require_POST
+@staff_required(D, C, M, F)
+def attendance_mark(request: HttpRequest, pk: int, patient_pk: int) -> HttpResponse:
+    """Mark one attendee. htmx swaps the row; a plain form post redirects back."""
+    session = session_get_for_user(request.user, pk)
+    roster = rosters_for_sessions([session])[session.pk]
+    patient = next((p for p in roster if p.pk == patient_pk), None)
+    if patient is None:
+        raise Http404("Not on this roster.")
+    now = timezone.now()
+    needs_reason = _needs_reason(session, now)
+    form = AttendanceForm(
+        request.POST, prefix=f"p{patient.pk}", session=session, needs_reason=needs_reason
+    )
+    if form.is_valid():
+        try:
+            services.attendance_record(
+                actor=request.user,
+                session=session,
+                patient=patient,
+                status=form.cleaned_data["status"],
+                arrived_at=form.cleaned_data["arrived_at"],
+                left_at=form.cleaned_data["left_at"],
+                note=form.cleaned_data["note"],
+                reason=form.cleaned_data["reason"],
+                now=now,
+            )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+    ok = not form.errors
+    if request.htmx:
+        row = attendance_row(session, patient)
+        if ok:
+            form = _sheet(session, [patient], {patient.pk: row}, needs_reason)[0]["form"]
+        entry = {"patient": patient, "row": row, "form": form, "saved": ok}
+        taken = attendance_credited_minutes(session)
+        return render(
+            request,
+            "scheduling/_attendance_row.html",
+            {
+                "session": session,
+                "entry": entry,
+                "is_open": True,
+                "oob_progress": {
+                    "marked": len(taken),
+                    "total": len(roster),
+                    "minutes": sum(taken),
+                },
+            },
+        )  # 200 even with errors: htmx swaps only 2xx responses by default
+    if ok:
+        messages.success(request, f"Attendance saved for {patient.display_name}.")
+        return redirect(reverse("scheduling:attendance", args=[session.pk]) + f"#p{patient.pk}")
+    context = _attendance_context(request, session, bound=(patient.pk, form))
+    return render(request, "scheduling/attendance.html", context, status=422)
+
+
+@require_POST
+@staff_required(D, C, M, F)
+def attendance_all_present(request: HttpRequest, pk: int) -> HttpResponse:
+    session = session_get_for_user(request.user, pk)
+    try:
+        n = services.attendance_mark_all_present(
+            actor=request.user, session=session, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{n} marked present.")
+    return redirect("scheduling:attendance", pk=session.pk)
+
+
+@require_POST
+@staff_required(D, C, M, F)
+def session_note(request: HttpRequest, pk: int) -> HttpResponse:
+    session = session_get_for_user(request.user, pk)
+    form = GroupNoteForm(request.POST)
+    if form.is_valid():
+        services.session_note_save(
+            actor=request.user, session=session, group_note=form.cleaned_data["group_note"]
+        )
+        messages.success(request, "Group note saved.")
+    return redirect("scheduling:attendance", pk=session.pk)
+
+
+@require_POST
+@staff_required(D, C, M, F)
+def attendance_make_up(request: HttpRequest, pk: int) -> HttpResponse:
+    session = session_get_for_user(request.user, pk)
+    now = timezone.now()
+    form = MakeUpForm(
+        request.POST,
+        patients=make_up_allowed(request.user, session),
+        needs_reason=_needs_reason(session, now),
+    )
+    if form.is_valid():
+        try:
+            services.attendance_add_guest(
+                actor=request.user,
+                session=session,
+                patient=form.cleaned_data["patient"],
+                reason=form.cleaned_data["reason"],
+                now=now,
+            )
+        except ValidationError as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, "Make-up attendee added as present.")
+            return redirect("scheduling:attendance", pk=session.pk)
+    context = _attendance_context(request, session, makeup_form=form)
+    return render(request, "scheduling/attendance.html", context, status=422)
+
+
+def _attendance_url(session: Session) -> str:
+    return reverse("scheduling:attendance", kwargs={"pk": session.pk})
+
+
+class SessionFormView(ServiceFormView):
+    """A change to one session the user may see; back to its attendance sheet after."""
+
+    template_name = "scheduling/session_form.html"
+    error_status = 422
+    heading = ""
+    session: Session
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.session = session_get_for_user(self.request.user, kwargs["pk"])
+        return None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(session=self.session, heading=self.heading, **kwargs)
+
+    def get_success_url(self) -> str:
+        return _attendance_url(self.session)
+
+
+class SessionCancelView(SessionFormView):
+    form_class = CancelForm
+    heading = "Cancel session"
+    success_message = "Session cancelled; it will not count as an absence."
+
+    def perform(self, form: CancelForm) -> Any:
+        return services.session_cancel(
+            actor=self.request.user, session=self.session, reason=form.cleaned_data["reason"]
+        )
+
+
+session_cancel = staff_required(D, C, F)(SessionCancelView.as_view())
+
+
+class SessionMoveView(SessionFormView):
+    form_class = MoveForm
+    heading = "Move this session"
+    success_message = "Session moved; the series is unchanged."
+
+    def get_initial(self) -> dict[str, Any]:
+        tz = self.session.site.tz
+        return {
+            "day": self.session.local_date,
+            "start": self.session.starts_at.astimezone(tz).time(),
+            "end": self.session.ends_at.astimezone(tz).time(),
+            "room": self.session.room,
+        }
+
+    def perform(self, form: MoveForm) -> Any:
+        d = form.cleaned_data
+        tz = self.session.site.tz
+        return services.session_move(
+            actor=self.request.user,
+            session=self.session,
+            starts_at=local_datetime(d["day"], d["start"], tz),
+            ends_at=local_datetime(d["day"], d["end"], tz),
+            room=d["room"],
+        )
+
+
+session_move = staff_required(D, C, F)(SessionMoveView.as_view())
