@@ -63,9 +63,13 @@ def test_caseload_filters_without_a_reload(page, login, live_server, make_patien
     make_patient(first="Other", last="Person")
     login(page, "counselor")
     page.get_by_role("link", name="Caseload").first.click()
+    table = page.get_by_test_id("caseload-table")
+    # The click returns before the caseload has loaded; typing earlier went into a page
+    # about to be replaced (seen under load: the filter then never ran).
+    expect(table).to_be_visible()
+    page.wait_for_load_state()  # htmx binds the filter's trigger once the page has loaded
     page.evaluate("window.__marker = 1")  # survives only if the page is not reloaded
     page.get_by_label("Name or MRN").fill("Searchable")
-    table = page.get_by_test_id("caseload-table")
     expect(table.get_by_text("Person")).to_have_count(0)
     assert "Searchable" in table.inner_text()
     assert page.evaluate("window.__marker") == 1
