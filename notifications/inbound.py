@@ -33,7 +33,7 @@ def webhook_secret_ok(given: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)  # the webhook's whole write: STOP must commit before we answer
 def inbound_sms_record(
     *,
     from_number: str,

@@ -207,7 +207,10 @@ def notifications_dispatch_due(
     now = clock.now(now)
     dispatched: list[int] = []
     while len(dispatched) < max_rows:
-        with transaction.atomic():
+        # Durable: each batch must commit (releasing its row locks and queueing its ids)
+        # before the next is claimed; inside a caller's transaction nothing would be sent
+        # until that caller committed, and the locks would be held all the while.
+        with transaction.atomic(durable=True):
             ids = list(
                 Notification.objects.select_for_update(skip_locked=True)
                 .filter(status=Status.PENDING, queued_at__isnull=True, deliver_after__lte=now)
@@ -252,7 +255,7 @@ def notifications_reconcile(
 # --- staff and portal actions --------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)  # a staff action: its own unit, committed before the send
 def notification_resend(
     *, actor: User, notification: Notification, now: datetime | None = None
 ) -> Notification:
