@@ -20,7 +20,7 @@ from core.clock import site_today
 from core.formats import format_day
 from core.models import Organization, Site, User
 
-from .models import (
+from ..models import (
     INJECTABLE_MEDICATIONS,
     MINIMUM_AGE,
     OPEN_STATUSES,
@@ -39,7 +39,7 @@ from .models import (
     TrackMembership,
     age_on,
 )
-from .signals import track_membership_changed
+from ..signals import track_membership_changed
 
 Kind = EnrollmentEvent.Kind
 Change = ScheduledChange.Kind
