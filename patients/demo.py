@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from core.demo import DemoContext
 from core.models import Site
 
-from . import services
 from .models import (
     DischargeType,
     Enrollment,
@@ -22,6 +21,11 @@ from .models import (
     Substance,
     Track,
 )
+from .services.admission import enrollment_readmit, patient_admit
+from .services.consents import consent_create
+from .services.enrollment import enrollment_change_phase, enrollment_discharge, enrollment_hold
+from .services.medication import medication_order_create
+from .services.patient import patient_link_portal_account
 
 PHASES = [
     (1, "Phase 1 · Stabilisation", "Full intensity: every track day."),
@@ -116,7 +120,7 @@ def seed(ctx: DemoContext) -> None:
         admitted = today - timedelta(days=7 + (i * 5) % 70)
         adolescent = i in (5, 33)
         born = date(today.year - (16 if adolescent else 22 + (i * 7) % 40), 1 + i % 12, 1 + i % 27)
-        enrollment = services.patient_admit(
+        enrollment = patient_admit(
             actor=ctx.staff["frontdesk"],
             site=site,
             legal_first_name=FIRST[i % len(FIRST)],
@@ -142,14 +146,14 @@ def seed(ctx: DemoContext) -> None:
         # Admitted in the past: the enrollment opens now, not as a change dated ahead.
         assert isinstance(enrollment, Enrollment)
         patient = enrollment.patient
-        portal_user = services.patient_link_portal_account(
+        portal_user = patient_link_portal_account(
             actor=None, patient=patient, username=f"patient{i}", password=None
         )
         portal_user.password = ctx.password_hash  # hashed once for every demo account
         portal_user.save(update_fields=["password"])
         days_in = (today - admitted).days
         if days_in > 35 and len(phases) > 1:
-            services.enrollment_change_phase(
+            enrollment_change_phase(
                 actor=counselors[code],
                 enrollment=enrollment,
                 phase=phases[1],
@@ -158,7 +162,7 @@ def seed(ctx: DemoContext) -> None:
                 now=ctx.now,
             )
         if days_in > 63 and len(phases) > 2:
-            services.enrollment_change_phase(
+            enrollment_change_phase(
                 actor=counselors[code],
                 enrollment=enrollment,
                 phase=phases[2],
@@ -174,7 +178,7 @@ def seed(ctx: DemoContext) -> None:
                 Medication.NALTREXONE_XR,
             ][i % 4]
             injectable = med in (Medication.BUPRENORPHINE_XR, Medication.NALTREXONE_XR)
-            services.medication_order_create(
+            medication_order_create(
                 actor=ctx.staff["nurse"],
                 patient=patient,
                 medication=med,
@@ -190,7 +194,7 @@ def seed(ctx: DemoContext) -> None:
                 next_injection_due=(today + timedelta(days=2 + i % 10)) if injectable else None,
             )
         if i % 4 == 1:
-            services.consent_create(
+            consent_create(
                 actor=ctx.staff["frontdesk"],
                 patient=patient,
                 recipient="County Drug Court",
@@ -207,7 +211,7 @@ def seed(ctx: DemoContext) -> None:
             38: DischargeType.ADMINISTRATIVE,
         }
         if i in kinds and days_in > 14:
-            services.enrollment_discharge(
+            enrollment_discharge(
                 actor=counselors[code],
                 enrollment=enrollment,
                 discharge_date=today - timedelta(days=3),
@@ -218,7 +222,7 @@ def seed(ctx: DemoContext) -> None:
             )
         if i == 19 and days_in > 14:
             # Came back after leaving against advice: a new episode, the old one kept.
-            services.enrollment_readmit(
+            enrollment_readmit(
                 actor=ctx.staff["frontdesk"],
                 patient=patient,
                 level=ProgramLevel.IOP,
@@ -229,7 +233,7 @@ def seed(ctx: DemoContext) -> None:
                 now=ctx.now,
             )
         if i in (9, 30) and days_in > 14:
-            services.enrollment_hold(
+            enrollment_hold(
                 actor=counselors[code],
                 enrollment=enrollment,
                 effective_date=today - timedelta(days=2),

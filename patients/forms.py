@@ -27,7 +27,8 @@ from .models import (
     Track,
 )
 from .selectors import CaseloadStatus, counselors_at, patients_visible_to, sites_for
-from .services import CANCEL_REASON_MAX, PATIENT_EDITABLE_FIELDS, validate_date_of_birth
+from .services.patient import PATIENT_EDITABLE_FIELDS, validate_date_of_birth
+from .services.scheduled_changes import CANCEL_REASON_MAX
 
 
 class DateInput(forms.DateInput):

@@ -19,12 +19,13 @@ from django.urls import reverse
 
 from core import audit
 from core.access import staff_required
+from core.clock import site_today
 from core.formats import format_day
 from core.formviews import ServiceFormView
 from core.models import Role
 from core.panels import collect
 
-from . import forms, services
+from . import forms
 from .models import INJECTABLE_MEDICATIONS, Enrollment, Patient, ScheduledChange
 from .selectors import (
     attach_enrollments,
@@ -39,6 +40,26 @@ from .selectors import (
 from .selectors import (
     caseload as caseload_query,
 )
+
+# Two views below carry their service's name, so those services are called through their module.
+from .services import consents, scheduled_changes
+from .services.admission import enrollment_readmit, patient_admit
+from .services.consents import consent_create
+from .services.enrollment import (
+    enrollment_change_counselor,
+    enrollment_change_level,
+    enrollment_change_phase,
+    enrollment_change_track,
+    enrollment_discharge,
+    enrollment_hold,
+    enrollment_resume,
+)
+from .services.medication import (
+    medication_order_create,
+    medication_order_set_injection_due,
+    medication_order_stop,
+)
+from .services.patient import patient_update
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 INTAKE_ROLES = (F, C, D)
@@ -116,7 +137,7 @@ class IntakeView(ServiceFormView):
         return super().get_context_data(patient=None, title="Intake", **kwargs)
 
     def perform(self, form: forms.IntakeForm) -> Any:
-        return services.patient_admit(actor=self.request.user, **form.service_kwargs())
+        return patient_admit(actor=self.request.user, **form.service_kwargs())
 
     def get_success_message(self) -> str:
         patient = self.result.patient
@@ -144,7 +165,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
         obj=patient,
     )
     data = chart_for(patient)
-    today = services.site_today(patient.site)
+    today = site_today(patient.site)
     role = request.user.role
     panels = collect("chart", request, patient=patient)
     return render(
@@ -184,7 +205,7 @@ class DemographicsView(PatientFormView):
         return {**super().get_form_kwargs(), "instance": self.patient}
 
     def perform(self, form: forms.DemographicsForm) -> Any:
-        return services.patient_update(
+        return patient_update(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
 
@@ -226,7 +247,7 @@ class EnrollmentChangeView(PatientFormView):
         if isinstance(self.result, ScheduledChange):
             return _scheduled_message(self.result)
         on = self.submitted.get("effective_date") or self.submitted["discharge_date"]
-        today = services.site_today(self.patient.site)
+        today = site_today(self.patient.site)
         effect = backdated_effect(self.result, self.kind, on, today)
         return f"{self.done} {effect}".strip()
 
@@ -246,49 +267,49 @@ def _enrollment_change(
 
 change_phase = _enrollment_change(
     forms.PhaseForm,
-    services.enrollment_change_phase,
+    enrollment_change_phase,
     "Change phase",
     "Phase changed.",
     ScheduledChange.Kind.PHASE,
 )
 change_track = _enrollment_change(
     forms.TrackForm,
-    services.enrollment_change_track,
+    enrollment_change_track,
     "Change track",
     "Track changed.",
     ScheduledChange.Kind.TRACK,
 )
 change_level = _enrollment_change(
     forms.LevelForm,
-    services.enrollment_change_level,
+    enrollment_change_level,
     "Change level of care",
     "Level of care changed.",
     ScheduledChange.Kind.LEVEL,
 )
 change_counselor = _enrollment_change(
     forms.CounselorForm,
-    services.enrollment_change_counselor,
+    enrollment_change_counselor,
     "Change primary counselor",
     "Primary counselor changed.",
     ScheduledChange.Kind.COUNSELOR,
 )
 hold = _enrollment_change(
     forms.HoldForm,
-    services.enrollment_hold,
+    enrollment_hold,
     "Put on hold",
     "Enrollment put on hold.",
     ScheduledChange.Kind.HOLD,
 )
 resume = _enrollment_change(
     forms.ResumeForm,
-    services.enrollment_resume,
+    enrollment_resume,
     "Resume from hold",
     "Enrollment resumed.",
     ScheduledChange.Kind.RESUME,
 )
 discharge = _enrollment_change(
     forms.DischargeForm,
-    services.enrollment_discharge,
+    enrollment_discharge,
     "Discharge",
     "Patient discharged.",
     ScheduledChange.Kind.DISCHARGE,
@@ -304,7 +325,7 @@ class ReadmitView(PatientFormView):
         return {**super().get_form_kwargs(), "patient": self.patient}
 
     def perform(self, form: forms.ReadmitForm) -> Any:
-        return services.enrollment_readmit(
+        return enrollment_readmit(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
 
@@ -337,7 +358,7 @@ class ScheduledChangeCancelView(PatientFormView):
         return {**super().get_form_kwargs(), "change": self.change}
 
     def perform(self, form: forms.ScheduledChangeCancelForm) -> Any:
-        return services.scheduled_change_cancel(
+        return scheduled_changes.scheduled_change_cancel(
             actor=self.request.user, change=self.change, **form.service_kwargs()
         )
 
@@ -365,7 +386,7 @@ class MedicationAddView(PatientFormView):
         return {**super().get_form_kwargs(), "patient": self.patient}
 
     def perform(self, form: forms.MedicationForm) -> Any:
-        return services.medication_order_create(
+        return medication_order_create(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
 
@@ -390,7 +411,7 @@ class MedicationStopView(MedicationOrderView):
     access_action = "medication.stop"
 
     def perform(self, form: forms.MedicationStopForm) -> Any:
-        return services.medication_order_stop(
+        return medication_order_stop(
             actor=self.request.user, order=self.order, **form.service_kwargs()
         )
 
@@ -410,7 +431,7 @@ class InjectionDueView(MedicationOrderView):
     success_message = "Next injection date saved."
 
     def perform(self, form: forms.InjectionDueForm) -> Any:
-        return services.medication_order_set_injection_due(
+        return medication_order_set_injection_due(
             actor=self.request.user, order=self.order, **form.service_kwargs()
         )
 
@@ -434,7 +455,7 @@ class ConsentAddView(PatientFormView):
         return {**super().get_form_kwargs(), "patient": self.patient}
 
     def perform(self, form: forms.ConsentForm) -> Any:
-        return services.consent_create(
+        return consent_create(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
 
@@ -456,7 +477,7 @@ class ConsentRevokeView(PatientFormView):
         return {**super().get_form_kwargs(), "consent": self.consent}
 
     def perform(self, form: forms.ConsentRevokeForm) -> Any:
-        return services.consent_revoke(
+        return consents.consent_revoke(
             actor=self.request.user, consent=self.consent, **form.service_kwargs()
         )
 

@@ -242,7 +242,8 @@ SCENARIO_RECORDED = datetime(2026, 11, 22, 12, tzinfo=NY)
 @pytest.fixture
 def make_patient(site, counselor, frontdesk, test_now):
     """Admit a patient through the real service (history, roster and audit included)."""
-    from patients import services
+    from patients.services.admission import patient_admit
+    from patients.services.patient import patient_link_portal_account
 
     counter = {"n": 0}
     default_admitted = min(SCENARIO_ADMISSION, test_now.astimezone(NY).date() - timedelta(days=60))
@@ -264,7 +265,7 @@ def make_patient(site, counselor, frontdesk, test_now):
     ):
         counter["n"] += 1
         n = counter["n"]
-        enrollment = services.patient_admit(
+        enrollment = patient_admit(
             actor=frontdesk,
             site=at_site,
             legal_first_name=first or f"Pat{n}",
@@ -280,7 +281,7 @@ def make_patient(site, counselor, frontdesk, test_now):
             **extra,
         )
         if portal:
-            services.patient_link_portal_account(
+            patient_link_portal_account(
                 actor=None, patient=enrollment.patient, username=f"pt{n}", password=PASSWORD
             )
         return enrollment.patient

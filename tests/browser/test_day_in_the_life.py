@@ -27,7 +27,7 @@ def clinic(make_patient, track, counselor, nurse):
     """An evening group that meets every weekday evening (the last one at most three
     days ago, inside the attendance edit window), two patients on it, one of
     them due an injection, and homework waiting for the other."""
-    from patients import services as patient_services
+    from patients.services.medication import medication_order_create
     from recovery import services as recovery_services
     from scheduling import services as scheduling_services
     from scheduling.models import Session
@@ -51,7 +51,7 @@ def clinic(make_patient, track, counselor, nurse):
         site=track.site, now=now, first=timezone.localdate(now, track.site.tz) - timedelta(days=7)
     )
     session = Session.objects.filter(track=track, ends_at__lt=now).order_by("-starts_at").first()
-    order = patient_services.medication_order_create(
+    order = medication_order_create(
         actor=nurse,
         patient=second,
         medication="naltrexone_xr",

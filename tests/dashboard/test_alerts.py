@@ -7,7 +7,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from dashboard.models import AlertDismissal
 from dashboard.panels import alerts_for
-from patients import services
+from patients.services.medication import medication_order_create, medication_order_set_injection_due
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).
@@ -22,7 +22,7 @@ def _injections(alerts):
 @pytest.fixture
 def injection(patient, nurse):
     today = timezone.localdate()
-    return services.medication_order_create(
+    return medication_order_create(
         actor=nurse,
         patient=patient,
         medication="naltrexone_xr",
@@ -41,7 +41,7 @@ def test_injection_due_within_three_days_is_in_the_counselors_queue(counselor, i
 
 
 def test_alert_disappears_when_resolved(counselor, nurse, injection):
-    services.medication_order_set_injection_due(
+    medication_order_set_injection_due(
         actor=nurse, order=injection, next_injection_due=timezone.localdate() + timedelta(days=30)
     )
     assert _injections(alerts_for(counselor)) == []

@@ -185,7 +185,7 @@ def test_a_past_week_shows_patients_discharged_since(client, counselor, frontdes
     from datetime import date
 
     from patients.selectors import current_enrollment
-    from patients.services import enrollment_discharge
+    from patients.services.enrollment import enrollment_discharge
 
     robin, sam = full_week
     enrollment_discharge(

@@ -8,7 +8,7 @@ from drugtests import services
 from drugtests.alerts import drug_test_findings
 from drugtests.models import TestAlert
 from patients.models import Patient
-from patients.services import medication_order_create
+from patients.services.medication import medication_order_create
 
 from .conftest import WED, queries
 

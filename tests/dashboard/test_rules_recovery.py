@@ -200,7 +200,7 @@ def test_patient_on_hold_is_not_chased_for_meetings_or_homework(
     counselor, frontdesk, patient, requirement, assign
 ):
     from patients.selectors import current_enrollment
-    from patients.services import enrollment_hold
+    from patients.services.enrollment import enrollment_hold
 
     assign(patient, TUE)
     enrollment_hold(

@@ -23,7 +23,7 @@ def test_draw_notice_collection_and_prescribed_but_absent(
 ):
     from drugtests.models import Selection, SiteTestingSettings, Specimen, TestingPolicy
     from drugtests.tasks import run_due_draws
-    from patients.services import medication_order_create
+    from patients.services.medication import medication_order_create
 
     # Everyone is drawn (7 of 7 days) so the flow does not depend on chance.
     TestingPolicy.objects.create(

@@ -10,7 +10,7 @@ from core.demo import DemoContext
 from drugtests import demo
 from drugtests.models import Draw, Selection, TestAlert, TestingPolicy
 from patients.models import ProgramPhase
-from patients.services import medication_order_create
+from patients.services.medication import medication_order_create
 from tests.conftest import SCENARIO_NOW
 
 pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]

@@ -8,7 +8,11 @@ from drugtests import draws
 from drugtests.models import Draw, DrawPoolEntry, ImmutableError, Selection
 from drugtests.selectors import eligible_pool
 from drugtests.services import draw_run
-from patients import services as patient_services
+from patients.services.enrollment import (
+    enrollment_change_phase,
+    enrollment_discharge,
+    enrollment_hold,
+)
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import MONDAY, NOW
@@ -75,14 +79,14 @@ def test_pool_has_only_active_enrollments_on_that_day(
     held = make_patient(phase=phases[0])
     gone = make_patient(phase=phases[0])
     later = make_patient(phase=phases[0], admitted=MONDAY + timedelta(days=1))
-    patient_services.enrollment_hold(
+    enrollment_hold(
         actor=counselor,
         enrollment=held.enrollments.get(),
         effective_date=MONDAY,
         reason="hospital",
         now=NOW,
     )
-    patient_services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=gone.enrollments.get(),
         discharge_date=MONDAY - timedelta(days=1),
@@ -102,7 +106,7 @@ def test_pool_uses_the_phase_policy_in_force_that_day(
     make_patient, phases, policies, site, counselor
 ):
     p = make_patient(phase=phases[0])
-    patient_services.enrollment_change_phase(
+    enrollment_change_phase(
         actor=counselor,
         enrollment=p.enrollments.get(),
         phase=phases[1],

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from drugtests.interpretation import expected_analytes, interpret, overall_outcome
 from drugtests.models import Interpretation, Outcome, TestAlert
 from drugtests.services import result_enter, specimen_collect
-from patients.services import medication_order_create
+from patients.services.medication import medication_order_create
 
 from .conftest import NOW
 

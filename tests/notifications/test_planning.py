@@ -13,8 +13,13 @@ from django.db import transaction
 from notifications import outbox, planning, receivers, sending, tasks
 from notifications.models import Channel, Kind, Notification, Status
 from notifications.sources import medication
-from patients import services as patient_services
 from patients.models import MedicationOrder
+from patients.services.enrollment import enrollment_discharge
+from patients.services.medication import (
+    medication_order_create,
+    medication_order_set_injection_due,
+    medication_order_stop,
+)
 
 UTC = ZoneInfo("UTC")
 NY = ZoneInfo("America/New_York")
@@ -28,7 +33,7 @@ def pt(make_patient, patient_email):
 
 
 def make_order(patient, nurse, due: date, start: date = date(2026, 1, 2)):
-    return patient_services.medication_order_create(
+    return medication_order_create(
         actor=nurse,
         patient=patient,
         medication="buprenorphine_xr",
@@ -95,7 +100,7 @@ def test_changed_injection_date_cancels_old_reminder_and_plans_new_one(pt, nurse
     order = make_order(pt, nurse, date(2026, 12, 10))
     now = datetime(2026, 12, 1, tzinfo=UTC)
     medication.plan_medication_order(order.pk, now=now)
-    patient_services.medication_order_set_injection_due(
+    medication_order_set_injection_due(
         actor=nurse, order=order, next_injection_due=date(2026, 12, 17)
     )
     medication.plan_medication_order(order.pk, now=now)
@@ -110,9 +115,7 @@ def test_changing_the_date_back_revives_the_cancelled_reminder(pt, nurse):
     now = datetime(2026, 12, 1, tzinfo=UTC)
     medication.plan_medication_order(order.pk, now=now)
     for due in (date(2026, 12, 17), date(2026, 12, 10)):
-        patient_services.medication_order_set_injection_due(
-            actor=nurse, order=order, next_injection_due=due
-        )
+        medication_order_set_injection_due(actor=nurse, order=order, next_injection_due=due)
         medication.plan_medication_order(order.pk, now=now)
     assert rows(order).count() == 4
     assert {r.due_at.astimezone(NY).date() for r in rows(order, status=Status.PENDING)} == {
@@ -124,7 +127,7 @@ def test_stopping_the_order_cancels_the_reminder(pt, nurse):
     order = make_order(pt, nurse, date(2026, 12, 10))
     now = datetime(2026, 12, 1, tzinfo=UTC)
     medication.plan_medication_order(order.pk, now=now)
-    patient_services.medication_order_stop(
+    medication_order_stop(
         actor=nurse, order=order, stop_date=date(2026, 12, 2), reason="side effects"
     )
     medication.plan_medication_order(order.pk, now=now)
@@ -139,7 +142,7 @@ def test_discharge_cancels_every_pending_reminder_of_the_patient(pt, nurse, coun
     now = datetime(2026, 12, 1, 17, tzinfo=UTC)
     medication.plan_medication_order(order.pk, now=now)
     enrollment = pt.enrollments.get()
-    patient_services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 12, 1),
@@ -158,9 +161,7 @@ def test_sent_reminder_is_never_cancelled_by_a_replan(pt, nurse):
     medication.plan_medication_order(order.pk, now=datetime(2026, 12, 1, tzinfo=UTC))
     email = rows(order, channel=Channel.EMAIL).get()
     sending.notification_send(notification_id=email.pk, claim_token="x", now=now)
-    patient_services.medication_order_stop(
-        actor=nurse, order=order, stop_date=date(2026, 12, 8), reason="done"
-    )
+    medication_order_stop(actor=nurse, order=order, stop_date=date(2026, 12, 8), reason="done")
     medication.plan_medication_order(order.pk, now=now)
     email.refresh_from_db()
     assert email.status == Status.SENT

@@ -15,7 +15,7 @@ from django.utils import timezone
 from notifications import outbox
 from notifications.models import Channel, Kind, Notification, Status
 from notifications.privacy import violations
-from patients import services as patient_services
+from patients.services.medication import medication_order_create
 from tests.conftest import wait_for
 
 from .conftest import broker_is_redis
@@ -34,7 +34,7 @@ def site_today(patient) -> date:
 
 
 def order_for(patient, nurse, due: date):
-    return patient_services.medication_order_create(
+    return medication_order_create(
         actor=nurse,
         patient=patient,
         medication="naltrexone_xr",

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from patients import services
 from patients.access import patients_visible_to
+from patients.services.enrollment import enrollment_discharge
 from privacy.models import BreakGlassGrant
 from tests.conftest import SCENARIO_NOW
 
@@ -39,7 +39,7 @@ def test_a_discharged_patient_leaves_the_facilitators_view(
     counselor, other_counselor, make_patient, track
 ):
     gone = make_patient(counselor_user=other_counselor, track=track)
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=other_counselor,
         enrollment=gone.enrollments.get(),
         discharge_date=date(2026, 10, 1),

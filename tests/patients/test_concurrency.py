@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from patients import services
 from patients.models import Enrollment, EnrollmentEvent
+from patients.services.enrollment import enrollment_change_phase
+from patients.services.errors import ConcurrentEditError
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).
@@ -27,7 +28,7 @@ def test_simultaneous_edits_with_the_same_version_let_exactly_one_through(
     def edit(actor, phase):
         try:
             barrier.wait(timeout=5)
-            services.enrollment_change_phase(
+            enrollment_change_phase(
                 actor=actor,
                 enrollment=enrollment,
                 phase=phase,
@@ -35,7 +36,7 @@ def test_simultaneous_edits_with_the_same_version_let_exactly_one_through(
                 expected_version=version,
             )
             outcomes.append("saved")
-        except services.ConcurrentEditError:
+        except ConcurrentEditError:
             outcomes.append("refused")
         finally:
             connection.close()

@@ -9,9 +9,20 @@ from django.urls import reverse
 
 from core.clock import local_datetime, site_today, week_start
 from core.models import AuditEvent
-from patients import services
 from patients.models import Enrollment, EnrollmentEvent, EnrollmentStatus, TrackMembership
 from patients.selectors import site_census
+from patients.services.admission import patient_admit
+from patients.services.enrollment import (
+    enrollment_change_level,
+    enrollment_change_phase,
+    enrollment_change_track,
+    enrollment_discharge,
+)
+from patients.services.scheduled_changes import (
+    scheduled_change_apply,
+    scheduled_change_cancel,
+    scheduled_changes_apply_due,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +38,7 @@ def noon(day, site):
 
 
 def apply_due(now):
-    return services.scheduled_changes_apply_due(now=now)
+    return scheduled_changes_apply_due(now=now)
 
 
 def pending(patient):
@@ -43,7 +54,7 @@ def admit(site, frontdesk, counselor, test_now):
 
     def make(*, at_site=site, admitted=None, track=None, phase=None, level="2.1", first="Robin"):
         today = site_today(at_site, test_now)
-        return services.patient_admit(
+        return patient_admit(
             actor=frontdesk,
             site=at_site,
             legal_first_name=first,
@@ -150,7 +161,7 @@ def test_future_step_down_keeps_this_weeks_minimum(current, site, today, test_no
 
     patient = current.patient
     step = today + timedelta(days=3)
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=None,
         enrollment=current,
         level="1.0",
@@ -175,7 +186,7 @@ def test_future_step_down_keeps_this_weeks_minimum(current, site, today, test_no
 @pytest.mark.date_sensitive
 def test_future_discharge_leaves_the_patient_active_until_its_date(current, site, today, test_now):
     leave = today + timedelta(days=10)
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=None,
         enrollment=current,
         discharge_date=leave,
@@ -199,10 +210,10 @@ def test_future_discharge_leaves_the_patient_active_until_its_date(current, site
 
 def test_future_phase_and_track_changes_wait(current, site, today, test_now, phases, day_track):
     on = today + timedelta(days=5)
-    services.enrollment_change_phase(
+    enrollment_change_phase(
         actor=None, enrollment=current, phase=phases[1], effective_date=on, now=test_now
     )
-    services.enrollment_change_track(
+    enrollment_change_track(
         actor=None, enrollment=current, track=day_track, effective_date=on, now=test_now
     )
     current.refresh_from_db()
@@ -215,14 +226,14 @@ def test_future_phase_and_track_changes_wait(current, site, today, test_now, pha
 
 def test_the_task_applies_each_change_once(current, site, today, test_now):
     on = today + timedelta(days=2)
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=None, enrollment=current, level="2.5", effective_date=on, reason="r", now=test_now
     )
     change = pending(current.patient).get()
     first = apply_due(noon(on, site))
     second = apply_due(noon(on, site) + timedelta(minutes=5))
     assert (first["applied"], second["applied"]) == (1, 0)
-    assert services.scheduled_change_apply(change_id=change.pk, now=noon(on, site)) == "skipped"
+    assert scheduled_change_apply(change_id=change.pk, now=noon(on, site)) == "skipped"
     assert current.events.filter(kind=Kind.LEVEL).count() == 1
     change.refresh_from_db()
     assert change.status == "applied"
@@ -234,7 +245,7 @@ def test_the_task_applies_in_the_sites_zone(admit, other_site, frontdesk):
     west = Track.objects.create(site=other_site, name="West", kind="day", level="2.1")
     # 12:00 UTC on 18 Nov is 04:00 in Los Angeles: both sides agree it is the 18th.
     scheduled_at = datetime(2026, 11, 18, 12, tzinfo=UTC)
-    enrollment = services.patient_admit(
+    enrollment = patient_admit(
         actor=frontdesk,
         site=other_site,
         legal_first_name="Lee",
@@ -247,7 +258,7 @@ def test_the_task_applies_in_the_sites_zone(admit, other_site, frontdesk):
         now=scheduled_at,
     )
     due = datetime(2026, 11, 20).date()
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=None,
         enrollment=enrollment,
         level="2.5",
@@ -322,7 +333,7 @@ def test_the_chart_shows_the_upcoming_change_with_a_cancel_button(
     client, counselor, current, today, test_now
 ):
     on = today + timedelta(days=6)
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=counselor,
         enrollment=current,
         level="2.5",
@@ -343,7 +354,7 @@ def test_cancelling_is_audited_and_a_cancelled_change_never_applies(
     client, counselor, current, site, today, test_now
 ):
     on = today + timedelta(days=3)
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=counselor,
         enrollment=current,
         level="2.5",
@@ -379,7 +390,7 @@ def test_cancelling_is_audited_and_a_cancelled_change_never_applies(
 def test_a_cancel_reason_too_long_or_with_a_nul_is_refused_and_nothing_cancelled(
     counselor, current, today, test_now, reason
 ):
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=counselor,
         enrollment=current,
         level="2.5",
@@ -389,7 +400,7 @@ def test_a_cancel_reason_too_long_or_with_a_nul_is_refused_and_nothing_cancelled
     )
     change = pending(current.patient).get()
     with pytest.raises(ValidationError):
-        services.scheduled_change_cancel(actor=counselor, change=change, reason=reason)
+        scheduled_change_cancel(actor=counselor, change=change, reason=reason)
     change.refresh_from_db()
     assert change.status == "pending"
 
@@ -400,7 +411,7 @@ def test_a_cancel_reason_too_long_or_with_a_nul_is_refused_and_nothing_cancelled
 )
 def test_cancel_view_access(request, client, current, today, test_now, who, status):
     on = today + timedelta(days=3)
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=None, enrollment=current, level="2.5", effective_date=on, reason="r", now=test_now
     )
     change = pending(current.patient).get()
@@ -445,7 +456,7 @@ def test_the_caseload_lists_a_patient_whose_admission_is_upcoming(
 def test_front_desk_may_cancel_an_admission_but_not_a_clinical_change(
     client, frontdesk, admit, current, track, today, test_now
 ):
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=None,
         enrollment=current,
         level="2.5",
@@ -478,7 +489,7 @@ def test_a_change_refused_on_its_date_is_marked_failed_and_shown(
     client, counselor, current, site, day_track, today, test_now
 ):
     on = today + timedelta(days=2)
-    services.enrollment_change_track(
+    enrollment_change_track(
         actor=counselor, enrollment=current, track=day_track, effective_date=on, now=test_now
     )
     day_track.is_active = False

@@ -6,7 +6,10 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from patients import services
+from patients.services.admission import enrollment_readmit
+from patients.services.consents import consent_create
+from patients.services.enrollment import enrollment_change_phase, enrollment_discharge
+from patients.services.medication import medication_order_create
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).
@@ -30,13 +33,13 @@ def clinic(make_patient, track, day_track, phases, counselor, nurse, frontdesk):
                 last=f"Q{i:03d}", track=[track, day_track][i % 2], phase=phases[i % 3]
             )
             enrollment = patient.enrollments.get()
-            services.enrollment_change_phase(
+            enrollment_change_phase(
                 actor=counselor,
                 enrollment=enrollment,
                 phase=phases[(i + 1) % 3],
                 effective_date=date(2026, 10, 1),
             )
-            services.medication_order_create(
+            medication_order_create(
                 actor=nurse,
                 patient=patient,
                 medication="buprenorphine_xr",
@@ -45,7 +48,7 @@ def clinic(make_patient, track, day_track, phases, counselor, nurse, frontdesk):
                 prescriber="Dr. Adler",
                 start_date=date(2026, 9, 1) + timedelta(days=i % 20),
             )
-            services.consent_create(
+            consent_create(
                 actor=frontdesk,
                 patient=patient,
                 recipient=f"Recipient {i}",
@@ -65,10 +68,10 @@ def heavy_chart_patient(make_patient, counselor, nurse, frontdesk, track, phases
     day = date(2020, 1, 1)
     for i in range(size):
         enrollment = patient.enrollments.get(status__in=["active", "on_hold"])
-        services.enrollment_change_phase(
+        enrollment_change_phase(
             actor=counselor, enrollment=enrollment, phase=phases[1 + i % 2], effective_date=day
         )
-        services.enrollment_discharge(
+        enrollment_discharge(
             actor=counselor,
             enrollment=enrollment,
             discharge_date=day + timedelta(days=10),
@@ -76,10 +79,10 @@ def heavy_chart_patient(make_patient, counselor, nurse, frontdesk, track, phases
             aftercare_plan="OP",
         )
         day += timedelta(days=20)
-        services.enrollment_readmit(
+        enrollment_readmit(
             actor=counselor, patient=patient, level="2.1", track=track, admission_date=day
         )
-        services.medication_order_create(
+        medication_order_create(
             actor=nurse,
             patient=patient,
             medication="naltrexone_xr",
@@ -89,7 +92,7 @@ def heavy_chart_patient(make_patient, counselor, nurse, frontdesk, track, phases
             start_date=day,
             next_injection_due=day + timedelta(days=28),
         )
-        services.consent_create(
+        consent_create(
             actor=frontdesk,
             patient=patient,
             recipient=f"Recipient {i}",

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.models import AuditEvent
-from patients import services
 from patients.models import (
     Consent,
     Enrollment,
@@ -16,6 +15,24 @@ from patients.models import (
     TrackMembership,
 )
 from patients.selectors import current_enrollment, prescribed_medications
+from patients.services.admission import enrollment_readmit, patient_admit
+from patients.services.consents import consent_create, consent_revoke
+from patients.services.enrollment import (
+    enrollment_change_counselor,
+    enrollment_change_level,
+    enrollment_change_phase,
+    enrollment_change_track,
+    enrollment_discharge,
+    enrollment_hold,
+    enrollment_resume,
+)
+from patients.services.errors import ConcurrentEditError
+from patients.services.medication import (
+    medication_order_create,
+    medication_order_set_injection_due,
+    medication_order_stop,
+)
+from patients.services.patient import patient_update
 from patients.signals import track_membership_changed
 from tests.conftest import SCENARIO_NOW
 
@@ -52,7 +69,7 @@ def admit(site, frontdesk, **extra):
         "now": NOW,
     }
     kwargs.update(extra)
-    return services.patient_admit(**kwargs)
+    return patient_admit(**kwargs)
 
 
 # --- intake ------------------------------------------------------------------------
@@ -148,7 +165,7 @@ def test_admit_refuses_expected_end_before_admission(site, frontdesk):
 
 def test_patient_update_changes_fields_and_audits_names_only(make_patient, frontdesk):
     patient = make_patient()
-    services.patient_update(actor=frontdesk, patient=patient, phone="555-9999", email="a@b.org")
+    patient_update(actor=frontdesk, patient=patient, phone="555-9999", email="a@b.org")
     patient.refresh_from_db()
     assert patient.phone == "555-9999"
     event = AuditEvent.objects.filter(action="patient.updated").get()
@@ -158,9 +175,7 @@ def test_patient_update_changes_fields_and_audits_names_only(make_patient, front
 def test_patient_update_refuses_future_date_of_birth(make_patient, frontdesk):
     patient = make_patient()
     with pytest.raises(ValidationError):
-        services.patient_update(
-            actor=frontdesk, patient=patient, date_of_birth=date(2030, 1, 1), now=NOW
-        )
+        patient_update(actor=frontdesk, patient=patient, date_of_birth=date(2030, 1, 1), now=NOW)
     patient.refresh_from_db()
     assert patient.date_of_birth == date(1990, 5, 17)
 
@@ -169,7 +184,7 @@ def test_patient_update_refuses_future_date_of_birth(make_patient, frontdesk):
 
 
 def test_change_phase_writes_history_and_bumps_version(enrollment, counselor, phases):
-    services.enrollment_change_phase(
+    enrollment_change_phase(
         actor=counselor,
         enrollment=enrollment,
         phase=phases[1],
@@ -193,11 +208,11 @@ def test_change_phase_writes_history_and_bumps_version(enrollment, counselor, ph
 
 def test_stale_version_is_refused_and_nothing_changes(enrollment, counselor, phases):
     stale = enrollment.version
-    services.enrollment_change_phase(
+    enrollment_change_phase(
         actor=counselor, enrollment=enrollment, phase=phases[1], effective_date=date(2026, 10, 1)
     )
-    with pytest.raises(services.ConcurrentEditError):
-        services.enrollment_change_phase(
+    with pytest.raises(ConcurrentEditError):
+        enrollment_change_phase(
             actor=counselor,
             enrollment=enrollment,
             phase=phases[2],
@@ -210,7 +225,7 @@ def test_stale_version_is_refused_and_nothing_changes(enrollment, counselor, pha
 
 
 def test_phase_change_on_discharged_enrollment_is_refused(enrollment, counselor, phases):
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 11, 1),
@@ -218,7 +233,7 @@ def test_phase_change_on_discharged_enrollment_is_refused(enrollment, counselor,
         aftercare_plan="OP weekly",
     )
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_phase(
+        enrollment_change_phase(
             actor=counselor,
             enrollment=enrollment,
             phase=phases[1],
@@ -230,7 +245,7 @@ def test_phase_change_on_discharged_enrollment_is_refused(enrollment, counselor,
 
 def test_phase_change_before_admission_is_refused(enrollment, counselor, phases):
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_phase(
+        enrollment_change_phase(
             actor=counselor,
             enrollment=enrollment,
             phase=phases[1],
@@ -240,11 +255,11 @@ def test_phase_change_before_admission_is_refused(enrollment, counselor, phases)
 
 
 def test_phase_change_before_the_last_phase_change_is_refused(enrollment, counselor, phases):
-    services.enrollment_change_phase(
+    enrollment_change_phase(
         actor=counselor, enrollment=enrollment, phase=phases[1], effective_date=date(2026, 10, 1)
     )
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_phase(
+        enrollment_change_phase(
             actor=counselor,
             enrollment=enrollment,
             phase=phases[2],
@@ -258,7 +273,7 @@ def test_phase_of_another_site_is_refused(enrollment, counselor, other_site):
 
     west = ProgramPhase.objects.create(site=other_site, number=2, name="West 2")
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_phase(
+        enrollment_change_phase(
             actor=counselor, enrollment=enrollment, phase=west, effective_date=date(2026, 10, 1)
         )
     assert "phase" in exc.value.message_dict
@@ -274,7 +289,7 @@ def test_change_track_closes_old_membership_and_opens_new(
 
     track_membership_changed.connect(on_change)
     try:
-        services.enrollment_change_track(
+        enrollment_change_track(
             actor=counselor,
             enrollment=enrollment,
             track=day_track,
@@ -296,11 +311,11 @@ def test_change_track_closes_old_membership_and_opens_new(
 def test_change_track_before_current_membership_start_is_refused(
     enrollment, counselor, day_track, track
 ):
-    services.enrollment_change_track(
+    enrollment_change_track(
         actor=counselor, enrollment=enrollment, track=day_track, effective_date=date(2026, 10, 5)
     )
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_track(
+        enrollment_change_track(
             actor=counselor, enrollment=enrollment, track=track, effective_date=date(2026, 10, 1)
         )
     assert "effective_date" in exc.value.message_dict
@@ -308,7 +323,7 @@ def test_change_track_before_current_membership_start_is_refused(
 
 def test_change_track_to_another_level_is_refused(enrollment, counselor, php_track):
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_track(
+        enrollment_change_track(
             actor=counselor,
             enrollment=enrollment,
             track=php_track,
@@ -319,7 +334,7 @@ def test_change_track_to_another_level_is_refused(enrollment, counselor, php_tra
 
 
 def test_change_level_moves_to_a_track_of_the_new_level(enrollment, counselor, op_track):
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=counselor,
         enrollment=enrollment,
         level="1.0",
@@ -337,7 +352,7 @@ def test_change_level_moves_to_a_track_of_the_new_level(enrollment, counselor, o
 
 
 def test_change_level_without_a_fitting_track_leaves_the_roster(enrollment, counselor):
-    services.enrollment_change_level(
+    enrollment_change_level(
         actor=counselor,
         enrollment=enrollment,
         level="2.5",
@@ -351,7 +366,7 @@ def test_change_level_without_a_fitting_track_leaves_the_roster(enrollment, coun
 
 def test_change_level_refuses_an_explicit_track_of_another_level(enrollment, counselor, day_track):
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_level(
+        enrollment_change_level(
             actor=counselor,
             enrollment=enrollment,
             level="2.5",
@@ -364,7 +379,7 @@ def test_change_level_refuses_an_explicit_track_of_another_level(enrollment, cou
 
 
 def test_change_counselor_updates_patient_and_history(enrollment, counselor, other_counselor):
-    services.enrollment_change_counselor(
+    enrollment_change_counselor(
         actor=counselor,
         enrollment=enrollment,
         counselor=other_counselor,
@@ -377,7 +392,7 @@ def test_change_counselor_updates_patient_and_history(enrollment, counselor, oth
 
 def test_change_counselor_refuses_staff_of_another_site(enrollment, counselor, outside_counselor):
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_change_counselor(
+        enrollment_change_counselor(
             actor=counselor,
             enrollment=enrollment,
             counselor=outside_counselor,
@@ -387,7 +402,7 @@ def test_change_counselor_refuses_staff_of_another_site(enrollment, counselor, o
 
 
 def test_hold_closes_membership_and_resume_opens_one(enrollment, counselor):
-    services.enrollment_hold(
+    enrollment_hold(
         actor=counselor,
         enrollment=enrollment,
         effective_date=date(2026, 10, 10),
@@ -395,9 +410,7 @@ def test_hold_closes_membership_and_resume_opens_one(enrollment, counselor):
     )
     assert Enrollment.objects.get(pk=enrollment.pk).status == EnrollmentStatus.ON_HOLD
     assert roster(enrollment.patient) == [("IOP Evening", ADMITTED, date(2026, 10, 9))]
-    services.enrollment_resume(
-        actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 20)
-    )
+    enrollment_resume(actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 20))
     assert Enrollment.objects.get(pk=enrollment.pk).status == EnrollmentStatus.ACTIVE
     assert roster(enrollment.patient) == [
         ("IOP Evening", ADMITTED, date(2026, 10, 9)),
@@ -408,46 +421,40 @@ def test_hold_closes_membership_and_resume_opens_one(enrollment, counselor):
 
 def test_hold_needs_a_reason(enrollment, counselor):
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_hold(
+        enrollment_hold(
             actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 10), reason=" "
         )
     assert "reason" in exc.value.message_dict
 
 
 def test_resume_before_the_hold_is_refused(enrollment, counselor):
-    services.enrollment_hold(
+    enrollment_hold(
         actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 10), reason="Away"
     )
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_resume(
-            actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 1)
-        )
+        enrollment_resume(actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 1))
     assert "effective_date" in exc.value.message_dict
 
 
 def test_resume_of_an_active_enrollment_is_refused(enrollment, counselor):
     with pytest.raises(ValidationError):
-        services.enrollment_resume(
-            actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 1)
-        )
+        enrollment_resume(actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 1))
 
 
 def test_track_change_on_hold_takes_effect_on_resume(enrollment, counselor, day_track):
-    services.enrollment_hold(
+    enrollment_hold(
         actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 10), reason="Away"
     )
-    services.enrollment_change_track(
+    enrollment_change_track(
         actor=counselor, enrollment=enrollment, track=day_track, effective_date=date(2026, 10, 15)
     )
     assert roster(enrollment.patient) == [("IOP Evening", ADMITTED, date(2026, 10, 9))]
-    services.enrollment_resume(
-        actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 20)
-    )
+    enrollment_resume(actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 20))
     assert roster(enrollment.patient)[-1] == ("IOP Day", date(2026, 10, 20), None)
 
 
 def test_discharge_records_type_plan_and_closes_membership(enrollment, counselor):
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 11, 1),
@@ -469,7 +476,7 @@ def test_discharge_records_type_plan_and_closes_membership(enrollment, counselor
 
 def test_discharge_before_admission_is_refused(enrollment, counselor):
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_discharge(
+        enrollment_discharge(
             actor=counselor,
             enrollment=enrollment,
             discharge_date=ADMITTED - timedelta(days=1),
@@ -491,7 +498,7 @@ def test_discharge_before_admission_is_refused_by_the_database(enrollment):
 
 def test_discharge_needs_an_aftercare_plan(enrollment, counselor):
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_discharge(
+        enrollment_discharge(
             actor=counselor,
             enrollment=enrollment,
             discharge_date=date(2026, 11, 1),
@@ -502,10 +509,10 @@ def test_discharge_needs_an_aftercare_plan(enrollment, counselor):
 
 
 def test_discharge_from_hold_needs_no_roster_change(enrollment, counselor):
-    services.enrollment_hold(
+    enrollment_hold(
         actor=counselor, enrollment=enrollment, effective_date=date(2026, 10, 10), reason="Away"
     )
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 10, 20),
@@ -523,22 +530,22 @@ def test_discharge_twice_is_refused(enrollment, counselor):
         "discharge_type": "completed",
         "aftercare_plan": "OP",
     }
-    services.enrollment_discharge(**args)
+    enrollment_discharge(**args)
     with pytest.raises(ValidationError):
-        services.enrollment_discharge(**args)
+        enrollment_discharge(**args)
 
 
 def test_readmit_opens_new_enrollment_and_keeps_the_old(
     enrollment, counselor, other_counselor, day_track
 ):
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 10, 1),
         discharge_type="ama",
         aftercare_plan="Call",
     )
-    new = services.enrollment_readmit(
+    new = enrollment_readmit(
         actor=counselor,
         patient=enrollment.patient,
         level="2.1",
@@ -560,14 +567,14 @@ def test_readmit_opens_new_enrollment_and_keeps_the_old(
 
 def test_readmit_with_an_open_enrollment_is_refused(enrollment, counselor):
     with pytest.raises(ValidationError):
-        services.enrollment_readmit(
+        enrollment_readmit(
             actor=counselor, patient=enrollment.patient, level="2.1", admission_date=NOW.date()
         )
     assert Enrollment.objects.filter(patient=enrollment.patient).count() == 1
 
 
 def test_readmit_before_the_last_discharge_is_refused(enrollment, counselor):
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 10, 1),
@@ -575,7 +582,7 @@ def test_readmit_before_the_last_discharge_is_refused(enrollment, counselor):
         aftercare_plan="OP",
     )
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_readmit(
+        enrollment_readmit(
             actor=counselor,
             patient=enrollment.patient,
             level="2.1",
@@ -596,11 +603,11 @@ def test_second_open_enrollment_is_refused_by_the_database(enrollment):
 
 
 def test_discharge_before_a_recorded_change_is_refused(enrollment, counselor, phases):
-    services.enrollment_change_phase(
+    enrollment_change_phase(
         actor=counselor, enrollment=enrollment, phase=phases[1], effective_date=date(2026, 10, 15)
     )
     with pytest.raises(ValidationError) as exc:
-        services.enrollment_discharge(
+        enrollment_discharge(
             actor=counselor,
             enrollment=enrollment,
             discharge_date=date(2026, 10, 1),
@@ -624,7 +631,7 @@ def order(patient, nurse, **extra):
         "start_date": date(2026, 10, 1),
     }
     kwargs.update(extra)
-    return services.medication_order_create(**kwargs)
+    return medication_order_create(**kwargs)
 
 
 def test_medication_order_is_prescribed_between_start_and_stop(make_patient, nurse):
@@ -632,9 +639,7 @@ def test_medication_order_is_prescribed_between_start_and_stop(make_patient, nur
     med = order(patient, nurse, next_injection_due=date(2026, 11, 1))
     assert prescribed_medications(patient.pk, date(2026, 10, 15)) == {"buprenorphine_xr"}
     assert prescribed_medications(patient.pk, date(2026, 9, 30)) == set()
-    services.medication_order_stop(
-        actor=nurse, order=med, stop_date=date(2026, 11, 10), reason="Switched"
-    )
+    medication_order_stop(actor=nurse, order=med, stop_date=date(2026, 11, 10), reason="Switched")
     assert prescribed_medications(patient.pk, date(2026, 11, 11)) == set()
     assert MedicationOrder.objects.get(pk=med.pk).stop_reason == "Switched"
     assert AuditEvent.objects.filter(action="medication.stopped", patient_id=patient.pk).exists()
@@ -651,7 +656,7 @@ def test_next_injection_before_start_is_refused(make_patient, nurse):
 def test_setting_next_injection_before_start_is_refused(make_patient, nurse):
     med = order(make_patient(), nurse)
     with pytest.raises(ValidationError) as exc:
-        services.medication_order_set_injection_due(
+        medication_order_set_injection_due(
             actor=nurse, order=med, next_injection_due=date(2026, 9, 1)
         )
     assert "next_injection_due" in exc.value.message_dict
@@ -660,9 +665,7 @@ def test_setting_next_injection_before_start_is_refused(make_patient, nurse):
 
 def test_set_next_injection_due(make_patient, nurse):
     med = order(make_patient(), nurse)
-    services.medication_order_set_injection_due(
-        actor=nurse, order=med, next_injection_due=date(2026, 12, 1)
-    )
+    medication_order_set_injection_due(actor=nurse, order=med, next_injection_due=date(2026, 12, 1))
     assert MedicationOrder.objects.get(pk=med.pk).next_injection_due == date(2026, 12, 1)
 
 
@@ -680,9 +683,7 @@ def test_injection_due_on_a_daily_medication_is_refused(make_patient, nurse):
 def test_stop_before_start_is_refused(make_patient, nurse):
     med = order(make_patient(), nurse)
     with pytest.raises(ValidationError) as exc:
-        services.medication_order_stop(
-            actor=nurse, order=med, stop_date=date(2026, 9, 1), reason="x"
-        )
+        medication_order_stop(actor=nurse, order=med, stop_date=date(2026, 9, 1), reason="x")
     assert "stop_date" in exc.value.message_dict
 
 
@@ -697,7 +698,7 @@ def test_other_medication_needs_a_name(make_patient, nurse):
 
 def test_consent_record_and_revoke(make_patient, frontdesk):
     patient = make_patient()
-    consent = services.consent_create(
+    consent = consent_create(
         actor=frontdesk,
         patient=patient,
         recipient="County Drug Court",
@@ -707,7 +708,7 @@ def test_consent_record_and_revoke(make_patient, frontdesk):
         expires_on=date(2027, 9, 1),
     )
     assert consent.is_current(date(2026, 10, 1))
-    services.consent_revoke(actor=frontdesk, consent=consent, revoked_on=date(2026, 10, 2))
+    consent_revoke(actor=frontdesk, consent=consent, revoked_on=date(2026, 10, 2))
     consent.refresh_from_db()
     assert not consent.is_current(date(2026, 10, 3))
     assert AuditEvent.objects.filter(action="consent.revoked", patient_id=patient.pk).exists()
@@ -715,7 +716,7 @@ def test_consent_record_and_revoke(make_patient, frontdesk):
 
 def test_consent_expiring_before_signature_is_refused(make_patient, frontdesk):
     with pytest.raises(ValidationError) as exc:
-        services.consent_create(
+        consent_create(
             actor=frontdesk,
             patient=make_patient(),
             recipient="Employer",
@@ -729,7 +730,7 @@ def test_consent_expiring_before_signature_is_refused(make_patient, frontdesk):
 
 
 def test_consent_revoked_before_signature_is_refused(make_patient, frontdesk):
-    consent = services.consent_create(
+    consent = consent_create(
         actor=frontdesk,
         patient=make_patient(),
         recipient="Employer",
@@ -738,5 +739,5 @@ def test_consent_revoked_before_signature_is_refused(make_patient, frontdesk):
         signed_on=date(2026, 9, 1),
     )
     with pytest.raises(ValidationError) as exc:
-        services.consent_revoke(actor=frontdesk, consent=consent, revoked_on=date(2026, 8, 1))
+        consent_revoke(actor=frontdesk, consent=consent, revoked_on=date(2026, 8, 1))
     assert "revoked_on" in exc.value.message_dict

@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from patients import services
 from patients.models import (
     Consent,
     Enrollment,
@@ -13,6 +12,9 @@ from patients.models import (
     MedicationOrder,
     Patient,
 )
+from patients.services.enrollment import enrollment_change_phase, enrollment_discharge
+from patients.services.medication import medication_order_create
+from patients.services.patient import patient_update
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import ADMITTED
@@ -176,7 +178,7 @@ def test_demographics_saved_meanwhile_by_a_colleague_are_not_undone(
 ):
     patient = enrollment.patient
     stale = demographics_data(patient, email="new@example.org")
-    services.patient_update(actor=counselor, patient=patient, phone="555-0202")
+    patient_update(actor=counselor, patient=patient, phone="555-0202")
     client.force_login(frontdesk)
     response = client.post(url("demographics", patient.pk), stale)
     assert response.status_code == 200
@@ -220,7 +222,7 @@ def test_stale_version_shows_a_form_error_and_changes_nothing(
     client, counselor, director, enrollment, phases
 ):
     stale = enrollment.version
-    services.enrollment_change_phase(
+    enrollment_change_phase(
         actor=director, enrollment=enrollment, phase=phases[2], effective_date=date(2026, 10, 1)
     )
     client.force_login(counselor)
@@ -331,7 +333,7 @@ def test_discharge_before_admission_shows_a_form_error(client, counselor, enroll
 def test_phase_change_without_open_enrollment_changes_nothing(
     client, counselor, enrollment, phases
 ):
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 11, 1),
@@ -348,7 +350,7 @@ def test_phase_change_without_open_enrollment_changes_nothing(
 
 
 def test_readmit_after_discharge(client, counselor, enrollment, day_track):
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=enrollment,
         discharge_date=date(2026, 10, 1),
@@ -425,7 +427,7 @@ def test_counselor_cannot_order_medication(client, counselor, enrollment):
 
 
 def test_nurse_stops_order_and_sets_injection(client, nurse, enrollment):
-    order = services.medication_order_create(
+    order = medication_order_create(
         actor=nurse,
         patient=enrollment.patient,
         medication="buprenorphine_xr",
@@ -448,7 +450,7 @@ def test_nurse_stops_order_and_sets_injection(client, nurse, enrollment):
 
 
 def test_order_of_another_patient_is_404(client, nurse, enrollment, other_patient):
-    order = services.medication_order_create(
+    order = medication_order_create(
         actor=nurse,
         patient=other_patient,
         medication="methadone",
@@ -540,7 +542,7 @@ def test_patient_cannot_open_a_chart(client, patient, other_patient):
 
 
 def test_chart_shows_history_medications_and_consents(client, counselor, nurse, enrollment):
-    services.medication_order_create(
+    medication_order_create(
         actor=nurse,
         patient=enrollment.patient,
         medication="methadone",
@@ -601,7 +603,7 @@ def test_caseload_filters_by_phase_track_level_and_status(
     make_patient(last="One", track=track, phase=phases[0])
     make_patient(last="Two", track=day_track, phase=phases[1])
     gone = make_patient(last="Gone", level="2.5")
-    services.enrollment_discharge(
+    enrollment_discharge(
         actor=counselor,
         enrollment=gone.enrollments.get(),
         discharge_date=date(2026, 10, 1),

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent
-from patients import services as patient_services
+from patients.services.consents import consent_create, consent_revoke
 from privacy.models import BreakGlassGrant, Disclosure
 from privacy.services import PART2_NOTICE
 from tests.conftest import SCENARIO_NOW
@@ -105,7 +105,7 @@ def test_other_site_staff_cannot_use_break_glass_review(client, counselor, dista
 
 @pytest.fixture
 def consent(patient, frontdesk):
-    return patient_services.consent_create(
+    return consent_create(
         actor=frontdesk,
         patient=patient,
         recipient="County Drug Court",
@@ -148,7 +148,7 @@ def test_disclosure_to_another_recipient_is_refused(client, counselor, patient, 
 
 
 def test_revoked_consent_cannot_be_used(client, counselor, patient, consent, frontdesk):
-    patient_services.consent_revoke(actor=frontdesk, consent=consent, revoked_on=date(2026, 10, 1))
+    consent_revoke(actor=frontdesk, consent=consent, revoked_on=date(2026, 10, 1))
     client.force_login(counselor)
     response = client.post(
         reverse("privacy:disclose", args=[patient.pk]),

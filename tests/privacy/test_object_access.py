@@ -15,7 +15,9 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from patients import services as patient_services
+from patients.services.consents import consent_create
+from patients.services.enrollment import enrollment_change_track, enrollment_hold
+from patients.services.medication import medication_order_create
 from tests.conftest import SCENARIO_NOW
 
 from .urlwalk import iter_routes
@@ -162,7 +164,7 @@ def world(
         kind="relapse_prevention",
         now=timezone.now(),
     )
-    patient_services.enrollment_change_track(
+    enrollment_change_track(
         actor=counselor,
         enrollment=patient.enrollments.get(),
         track=track,
@@ -174,7 +176,7 @@ def world(
     w.session = Session.objects.filter(series=w.series, local_date__gte=date(2026, 9, 2)).first()
     w.patient, w.other_patient = patient, other_patient
     w.counselor, w.director, w.nurse, w.frontdesk = counselor, director, nurse, frontdesk
-    w.order = patient_services.medication_order_create(
+    w.order = medication_order_create(
         actor=nurse,
         patient=patient,
         medication="naltrexone_xr",
@@ -184,7 +186,7 @@ def world(
         start_date=date(2026, 9, 1),
         next_injection_due=date(2026, 12, 1),
     )
-    w.consent = patient_services.consent_create(
+    w.consent = consent_create(
         actor=frontdesk,
         patient=patient,
         recipient="County Court",
@@ -266,7 +268,7 @@ def world(
         updated_at=monday,
     )
     # A hold dated ahead waits as a scheduled change until its date.
-    w.scheduled = patient_services.enrollment_hold(
+    w.scheduled = enrollment_hold(
         actor=counselor,
         enrollment=patient.enrollments.get(),
         effective_date=timezone.localdate(timezone.now(), patient.site.tz) + timedelta(days=20),

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from core.models import AuditEvent
-from patients import services as patient_services
+from patients.services.enrollment import enrollment_change_track
 from recovery import services
 from recovery.models import (
     HomeworkAssignment,
@@ -214,7 +214,7 @@ def test_assign_to_a_track_roster_on_a_date(
 ):
     on_track = make_patient(track=track, admitted=date(2026, 9, 1))
     moved_away = make_patient(track=track, admitted=date(2026, 9, 1))
-    patient_services.enrollment_change_track(
+    enrollment_change_track(
         actor=frontdesk,
         enrollment=moved_away.enrollments.get(),
         track=day_track,

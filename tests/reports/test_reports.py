@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from patients import services
 from patients.reports import kaplan_meier
+from patients.services.enrollment import enrollment_discharge
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).
@@ -30,7 +30,7 @@ def test_kaplan_meier_with_no_events_stays_at_one():
 def cohort(make_patient, counselor):
     patients = [make_patient(admitted=date(2026, 9, 1)) for _ in range(4)]
     for p, kind in zip(patients[:2], ["completed", "ama"], strict=True):
-        services.enrollment_discharge(
+        enrollment_discharge(
             actor=counselor,
             enrollment=p.enrollments.get(),
             discharge_date=date(2026, 10, 1),

@@ -12,11 +12,11 @@ import pytest
 from django.db import transaction
 
 from core.models import Site
-from patients import services as patient_services
+from patients.services.scheduled_changes import scheduled_change_apply
 from scheduling import services
 
 JOBS: dict[str, Callable[[], object]] = {
-    "scheduled_change_apply": lambda: patient_services.scheduled_change_apply(change_id=0),
+    "scheduled_change_apply": lambda: scheduled_change_apply(change_id=0),
     "materialize_all": services.materialize_all,
     "holidays_top_up_all": services.holidays_top_up_all,
 }

@@ -6,7 +6,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from patients import services as patient_services
+from patients.services.enrollment import (
+    enrollment_change_track,
+    enrollment_discharge,
+    enrollment_hold,
+)
+from patients.services.scheduled_changes import scheduled_changes_apply_due
 from scheduling import services
 from scheduling.models import Attendance, AttendanceChange, Session
 from scheduling.selectors import session_roster_patients
@@ -44,7 +49,7 @@ def test_track_change_moves_future_rosters_and_keeps_past_attendance(
     services.attendance_record(
         actor=counselor, session=past, patient=mover, status="present", now=NOW
     )
-    patient_services.enrollment_change_track(
+    enrollment_change_track(
         actor=counselor,
         enrollment=mover.enrollments.get(),
         track=day_track,
@@ -53,7 +58,7 @@ def test_track_change_moves_future_rosters_and_keeps_past_attendance(
     )
     # Dated tomorrow, it waits; the 19th's first run of the job applies it.
     assert mover in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
-    patient_services.scheduled_changes_apply_due(now=ON_THE_19TH)
+    scheduled_changes_apply_due(now=ON_THE_19TH)
     assert mover in session_roster_patients(past)
     assert mover in session_roster_patients(_session(evening_series, date(2026, 11, 17)))
     assert mover not in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
@@ -63,7 +68,7 @@ def test_track_change_moves_future_rosters_and_keeps_past_attendance(
 
 def test_discharge_takes_patient_off_later_rosters_only(evening_series, make_patient, track):
     leaver = make_patient(first="Lee", track=track)
-    patient_services.enrollment_discharge(
+    enrollment_discharge(
         actor=None,
         enrollment=leaver.enrollments.get(),
         discharge_date=date(2026, 11, 19),
@@ -71,14 +76,14 @@ def test_discharge_takes_patient_off_later_rosters_only(evening_series, make_pat
         aftercare_plan="Weekly OP",
         now=NOW,
     )
-    patient_services.scheduled_changes_apply_due(now=ON_THE_19TH)
+    scheduled_changes_apply_due(now=ON_THE_19TH)
     assert leaver in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
     assert leaver not in session_roster_patients(_session(evening_series, date(2026, 11, 23)))
 
 
 def test_hold_takes_patient_off_rosters_from_the_hold(evening_series, make_patient, track):
     held = make_patient(first="Hal", track=track)
-    patient_services.enrollment_hold(
+    enrollment_hold(
         actor=None,
         enrollment=held.enrollments.get(),
         effective_date=date(2026, 11, 23),
@@ -86,7 +91,7 @@ def test_hold_takes_patient_off_rosters_from_the_hold(evening_series, make_patie
         now=NOW,
     )
     assert held in session_roster_patients(_session(evening_series, date(2026, 11, 23)))
-    patient_services.scheduled_changes_apply_due(now=datetime(2026, 11, 23, 0, 5, tzinfo=NY))
+    scheduled_changes_apply_due(now=datetime(2026, 11, 23, 0, 5, tzinfo=NY))
     assert held in session_roster_patients(_session(evening_series, date(2026, 11, 19)))
     assert held not in session_roster_patients(_session(evening_series, date(2026, 11, 23)))
 
