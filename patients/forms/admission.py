@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from core.clock import site_today
 from core.models import User
 
-from .models import (
+from ..models import (
     INJECTABLE_MEDICATIONS,
     Consent,
     DischargeType,
@@ -26,9 +26,9 @@ from .models import (
     ReferralSource,
     Track,
 )
-from .selectors import CaseloadStatus, counselors_at, patients_visible_to, sites_for
-from .services.patient import PATIENT_EDITABLE_FIELDS, validate_date_of_birth
-from .services.scheduled_changes import CANCEL_REASON_MAX
+from ..selectors import CaseloadStatus, counselors_at, patients_visible_to, sites_for
+from ..services.patient import PATIENT_EDITABLE_FIELDS, validate_date_of_birth
+from ..services.scheduled_changes import CANCEL_REASON_MAX
 
 
 class DateInput(forms.DateInput):

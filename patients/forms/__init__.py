@@ -1,0 +1,3 @@
+"""Forms of the staff screens (moved to ``admission``; split next)."""
+
+from .admission import *  # noqa: F403
