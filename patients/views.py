@@ -25,7 +25,22 @@ from core.formviews import ServiceFormView
 from core.models import Role
 from core.panels import collect
 
-from . import forms
+from .forms.admission import IntakeForm, ReadmitForm
+from .forms.caseload import CaseloadFilterForm
+from .forms.consents import ConsentForm, ConsentRevokeForm
+from .forms.enrollment import (
+    CounselorForm,
+    DischargeForm,
+    EnrollmentChangeForm,
+    HoldForm,
+    LevelForm,
+    PhaseForm,
+    ResumeForm,
+    TrackForm,
+)
+from .forms.medication import InjectionDueForm, MedicationForm, MedicationStopForm
+from .forms.patient import DemographicsForm
+from .forms.scheduled_changes import ScheduledChangeCancelForm
 from .models import INJECTABLE_MEDICATIONS, Enrollment, Patient, ScheduledChange
 from .selectors import (
     attach_enrollments,
@@ -109,7 +124,7 @@ class PatientFormView(ServiceFormView):
 
 @staff_required(D, C, M, F)
 def caseload(request: HttpRequest) -> HttpResponse:
-    form = forms.CaseloadFilterForm(request.GET or None, user=request.user)
+    form = CaseloadFilterForm(request.GET or None, user=request.user)
     qs = caseload_query(request.user, **form.filters())
     page = Paginator(qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
     attach_enrollments(page.object_list)
@@ -124,7 +139,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 class IntakeView(ServiceFormView):
     template_name = "patients/form.html"
-    form_class = forms.IntakeForm
+    form_class = IntakeForm
 
     def get_form_kwargs(self) -> dict[str, Any]:
         # Intake binds every POST (an empty one shows "required" errors), and a GET
@@ -136,7 +151,7 @@ class IntakeView(ServiceFormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(patient=None, title="Intake", **kwargs)
 
-    def perform(self, form: forms.IntakeForm) -> Any:
+    def perform(self, form: IntakeForm) -> Any:
         return patient_admit(actor=self.request.user, **form.service_kwargs())
 
     def get_success_message(self) -> str:
@@ -196,7 +211,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class DemographicsView(PatientFormView):
-    form_class = forms.DemographicsForm
+    form_class = DemographicsForm
     access_action = "patient.update"
     title = "Edit demographics"
     success_message = "Demographics saved."
@@ -204,7 +219,7 @@ class DemographicsView(PatientFormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "instance": self.patient}
 
-    def perform(self, form: forms.DemographicsForm) -> Any:
+    def perform(self, form: DemographicsForm) -> Any:
         return patient_update(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
@@ -237,7 +252,7 @@ class EnrollmentChangeView(PatientFormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "enrollment": self.enrollment}
 
-    def perform(self, form: forms.EnrollmentChangeForm) -> Any:
+    def perform(self, form: EnrollmentChangeForm) -> Any:
         if self.service is None:
             raise ImproperlyConfigured("EnrollmentChangeView needs as_view(service=...).")
         self.submitted = form.service_kwargs()
@@ -253,7 +268,7 @@ class EnrollmentChangeView(PatientFormView):
 
 
 def _enrollment_change(
-    form_class: type[forms.EnrollmentChangeForm],
+    form_class: type[EnrollmentChangeForm],
     service: Callable[..., Any],
     title: str,
     done: str,
@@ -266,49 +281,49 @@ def _enrollment_change(
 
 
 change_phase = _enrollment_change(
-    forms.PhaseForm,
+    PhaseForm,
     enrollment_change_phase,
     "Change phase",
     "Phase changed.",
     ScheduledChange.Kind.PHASE,
 )
 change_track = _enrollment_change(
-    forms.TrackForm,
+    TrackForm,
     enrollment_change_track,
     "Change track",
     "Track changed.",
     ScheduledChange.Kind.TRACK,
 )
 change_level = _enrollment_change(
-    forms.LevelForm,
+    LevelForm,
     enrollment_change_level,
     "Change level of care",
     "Level of care changed.",
     ScheduledChange.Kind.LEVEL,
 )
 change_counselor = _enrollment_change(
-    forms.CounselorForm,
+    CounselorForm,
     enrollment_change_counselor,
     "Change primary counselor",
     "Primary counselor changed.",
     ScheduledChange.Kind.COUNSELOR,
 )
 hold = _enrollment_change(
-    forms.HoldForm,
+    HoldForm,
     enrollment_hold,
     "Put on hold",
     "Enrollment put on hold.",
     ScheduledChange.Kind.HOLD,
 )
 resume = _enrollment_change(
-    forms.ResumeForm,
+    ResumeForm,
     enrollment_resume,
     "Resume from hold",
     "Enrollment resumed.",
     ScheduledChange.Kind.RESUME,
 )
 discharge = _enrollment_change(
-    forms.DischargeForm,
+    DischargeForm,
     enrollment_discharge,
     "Discharge",
     "Patient discharged.",
@@ -317,14 +332,14 @@ discharge = _enrollment_change(
 
 
 class ReadmitView(PatientFormView):
-    form_class = forms.ReadmitForm
+    form_class = ReadmitForm
     access_action = "enrollment.readmit"
     title = "Re-admit"
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "patient": self.patient}
 
-    def perform(self, form: forms.ReadmitForm) -> Any:
+    def perform(self, form: ReadmitForm) -> Any:
         return enrollment_readmit(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
@@ -339,7 +354,7 @@ readmit = staff_required(*READMIT_ROLES)(ReadmitView.as_view())
 
 
 class ScheduledChangeCancelView(PatientFormView):
-    form_class = forms.ScheduledChangeCancelForm
+    form_class = ScheduledChangeCancelForm
     access_action = "scheduled_change.cancel"
     change: ScheduledChange
 
@@ -357,7 +372,7 @@ class ScheduledChangeCancelView(PatientFormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "change": self.change}
 
-    def perform(self, form: forms.ScheduledChangeCancelForm) -> Any:
+    def perform(self, form: ScheduledChangeCancelForm) -> Any:
         return scheduled_changes.scheduled_change_cancel(
             actor=self.request.user, change=self.change, **form.service_kwargs()
         )
@@ -377,7 +392,7 @@ scheduled_change_cancel = staff_required(*READMIT_ROLES)(ScheduledChangeCancelVi
 
 
 class MedicationAddView(PatientFormView):
-    form_class = forms.MedicationForm
+    form_class = MedicationForm
     access_action = "medication.order"
     title = "Add medication order"
     success_message = "Medication order added."
@@ -385,7 +400,7 @@ class MedicationAddView(PatientFormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "patient": self.patient}
 
-    def perform(self, form: forms.MedicationForm) -> Any:
+    def perform(self, form: MedicationForm) -> Any:
         return medication_order_create(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
@@ -407,10 +422,10 @@ class MedicationOrderView(PatientFormView):
 
 
 class MedicationStopView(MedicationOrderView):
-    form_class = forms.MedicationStopForm
+    form_class = MedicationStopForm
     access_action = "medication.stop"
 
-    def perform(self, form: forms.MedicationStopForm) -> Any:
+    def perform(self, form: MedicationStopForm) -> Any:
         return medication_order_stop(
             actor=self.request.user, order=self.order, **form.service_kwargs()
         )
@@ -426,11 +441,11 @@ medication_stop = staff_required(*MEDICATION_ROLES)(MedicationStopView.as_view()
 
 
 class InjectionDueView(MedicationOrderView):
-    form_class = forms.InjectionDueForm
+    form_class = InjectionDueForm
     access_action = "medication.injection_due"
     success_message = "Next injection date saved."
 
-    def perform(self, form: forms.InjectionDueForm) -> Any:
+    def perform(self, form: InjectionDueForm) -> Any:
         return medication_order_set_injection_due(
             actor=self.request.user, order=self.order, **form.service_kwargs()
         )
@@ -446,7 +461,7 @@ medication_injection_due = staff_required(*MEDICATION_ROLES)(InjectionDueView.as
 
 
 class ConsentAddView(PatientFormView):
-    form_class = forms.ConsentForm
+    form_class = ConsentForm
     access_action = "consent.record"
     title = "Record a consent (42 CFR Part 2)"
     success_message = "Consent recorded."
@@ -454,7 +469,7 @@ class ConsentAddView(PatientFormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "patient": self.patient}
 
-    def perform(self, form: forms.ConsentForm) -> Any:
+    def perform(self, form: ConsentForm) -> Any:
         return consent_create(
             actor=self.request.user, patient=self.patient, **form.service_kwargs()
         )
@@ -464,7 +479,7 @@ consent_add = staff_required(*CONSENT_ROLES)(ConsentAddView.as_view())
 
 
 class ConsentRevokeView(PatientFormView):
-    form_class = forms.ConsentRevokeForm
+    form_class = ConsentRevokeForm
     access_action = "consent.revoke"
     success_message = "Consent revoked."
 
@@ -476,7 +491,7 @@ class ConsentRevokeView(PatientFormView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "consent": self.consent}
 
-    def perform(self, form: forms.ConsentRevokeForm) -> Any:
+    def perform(self, form: ConsentRevokeForm) -> Any:
         return consents.consent_revoke(
             actor=self.request.user, consent=self.consent, **form.service_kwargs()
         )

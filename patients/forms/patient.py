@@ -1,0 +1,116 @@
+"""The patient's demographics: the fields, their layout (intake shows them too) and the
+edit form."""
+
+from __future__ import annotations
+
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+
+from core.clock import site_today
+
+from ..models import Patient
+from ..services.patient import PATIENT_EDITABLE_FIELDS, validate_date_of_birth
+from ._common import DateInput, _helper
+
+DEMOGRAPHIC_FIELDS = [
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "gender_identity",
+    "phone",
+    "email",
+    "preferred_contact",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+    "primary_substance",
+    "secondary_substance",
+    "naloxone_kit_given_on",
+    "safety_notes",
+]
+assert set(DEMOGRAPHIC_FIELDS) == PATIENT_EDITABLE_FIELDS
+
+DEMOGRAPHIC_WIDGETS = {
+    "date_of_birth": DateInput(),
+    "naloxone_kit_given_on": DateInput(),
+    "safety_notes": forms.Textarea(attrs={"rows": 2}),
+}
+
+
+def _demographics_layout() -> list:
+    return [
+        Fieldset(
+            "Patient",
+            Row(
+                Column("legal_first_name", css_class="col-md-4"),
+                Column("legal_last_name", css_class="col-md-4"),
+                Column("preferred_name", css_class="col-md-4"),
+            ),
+            Row(
+                Column("date_of_birth", css_class="col-md-4"),
+                Column("sex", css_class="col-md-4"),
+                Column("gender_identity", css_class="col-md-4"),
+            ),
+            Row(
+                Column("phone", css_class="col-md-4"),
+                Column("email", css_class="col-md-4"),
+                Column("preferred_contact", css_class="col-md-4"),
+            ),
+            Row(
+                Column("emergency_contact_name", css_class="col-md-4"),
+                Column("emergency_contact_relationship", css_class="col-md-4"),
+                Column("emergency_contact_phone", css_class="col-md-4"),
+            ),
+            Row(
+                Column("primary_substance", css_class="col-md-6"),
+                Column("secondary_substance", css_class="col-md-6"),
+            ),
+            Row(
+                Column("naloxone_kit_given_on", css_class="col-md-4"),
+                Column("safety_notes", css_class="col-md-8"),
+            ),
+        )
+    ]
+
+
+class DemographicsForm(forms.ModelForm):
+    # The record's updated_at when the form was rendered (refuses a concurrent edit).
+    loaded_at = forms.CharField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Patient
+        fields = DEMOGRAPHIC_FIELDS
+        widgets = DEMOGRAPHIC_WIDGETS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+        self.helper = _helper("Save")
+        self.helper.layout = Layout(*_demographics_layout(), "loaded_at")
+
+    def clean_loaded_at(self):
+        value = parse_datetime(self.cleaned_data["loaded_at"])
+        if value is None:
+            raise ValidationError("Reload the page and try again.")
+        return value
+
+    def service_kwargs(self) -> dict:
+        data = {f: self.cleaned_data[f] for f in DEMOGRAPHIC_FIELDS}
+        data["expected_updated_at"] = self.cleaned_data["loaded_at"]
+        return data
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        try:
+            validate_date_of_birth(born, site_today(self.instance.site))
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["date_of_birth"]) from exc
+        return born
+
+    def validate_constraints(self):
+        # The service saves; nothing here touches the database's constraints.
+        return None
