@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -14,16 +16,16 @@ from ..models import ProgramLevel, Track
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class TrackChoiceField(forms.ModelChoiceField):
+class TrackChoiceField(forms.ModelChoiceField[Track]):
     def label_from_instance(self, obj: Track) -> str:
         return f"{obj.name} ({ProgramLevel(obj.level).short} {obj.level})"
 
 
-class CounselorChoiceField(forms.ModelChoiceField):
+class CounselorChoiceField(forms.ModelChoiceField[User]):
     def label_from_instance(self, obj: User) -> str:
         return str(obj)
 

@@ -3,6 +3,9 @@ edit form."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
@@ -41,7 +44,7 @@ DEMOGRAPHIC_WIDGETS = {
 }
 
 
-def _demographics_layout() -> list:
+def _demographics_layout() -> list[Fieldset]:
     return [
         Fieldset(
             "Patient",
@@ -77,7 +80,7 @@ def _demographics_layout() -> list:
     ]
 
 
-class DemographicsForm(forms.ModelForm):
+class DemographicsForm(forms.ModelForm[Patient]):
     # The record's updated_at when the form was rendered (refuses a concurrent edit).
     loaded_at = forms.CharField(widget=forms.HiddenInput)
 
@@ -86,31 +89,31 @@ class DemographicsForm(forms.ModelForm):
         fields = DEMOGRAPHIC_FIELDS
         widgets = DEMOGRAPHIC_WIDGETS
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
         self.helper = _helper("Save")
         self.helper.layout = Layout(*_demographics_layout(), "loaded_at")
 
-    def clean_loaded_at(self):
+    def clean_loaded_at(self) -> datetime:
         value = parse_datetime(self.cleaned_data["loaded_at"])
         if value is None:
             raise ValidationError("Reload the page and try again.")
         return value
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         data = {f: self.cleaned_data[f] for f in DEMOGRAPHIC_FIELDS}
         data["expected_updated_at"] = self.cleaned_data["loaded_at"]
         return data
 
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
+    def clean_date_of_birth(self) -> date:
+        born: date = self.cleaned_data["date_of_birth"]
         try:
             validate_date_of_birth(born, site_today(self.instance.site))
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["date_of_birth"]) from exc
         return born
 
-    def validate_constraints(self):
+    def validate_constraints(self) -> None:
         # The service saves; nothing here touches the database's constraints.
         return None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from ..models import ScheduledChange
 from ..services.scheduled_changes import CANCEL_REASON_MAX
 from ._common import _helper
 
@@ -16,10 +19,10 @@ class ScheduledChangeCancelForm(forms.Form):
         help_text="Kept with the change, who cancelled it and when.",
     )
 
-    def __init__(self, *args, change, **kwargs):
+    def __init__(self, *args: Any, change: ScheduledChange, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.change = change
         self.helper = _helper("Cancel the change", css_class="btn-danger")
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
