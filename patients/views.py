@@ -55,11 +55,9 @@ from .selectors import (
 from .selectors import (
     caseload as caseload_query,
 )
-
-# Two views below carry their service's name, so those services are called through their module.
-from .services import consents, scheduled_changes
 from .services.admission import enrollment_readmit, patient_admit
 from .services.consents import consent_create
+from .services.consents import consent_revoke as consent_revoke_service  # a view has its name
 from .services.enrollment import (
     enrollment_change_counselor,
     enrollment_change_level,
@@ -75,6 +73,9 @@ from .services.medication import (
     medication_order_stop,
 )
 from .services.patient import patient_update
+from .services.scheduled_changes import (
+    scheduled_change_cancel as scheduled_change_cancel_service,  # a view has its name
+)
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 INTAKE_ROLES = (F, C, D)
@@ -373,7 +374,7 @@ class ScheduledChangeCancelView(PatientFormView):
         return {**super().get_form_kwargs(), "change": self.change}
 
     def perform(self, form: ScheduledChangeCancelForm) -> Any:
-        return scheduled_changes.scheduled_change_cancel(
+        return scheduled_change_cancel_service(
             actor=self.request.user, change=self.change, **form.service_kwargs()
         )
 
@@ -492,7 +493,7 @@ class ConsentRevokeView(PatientFormView):
         return {**super().get_form_kwargs(), "consent": self.consent}
 
     def perform(self, form: ConsentRevokeForm) -> Any:
-        return consents.consent_revoke(
+        return consent_revoke_service(
             actor=self.request.user, consent=self.consent, **form.service_kwargs()
         )
 
