@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 from core.models import Organization
 from patients.models import MedicationOrder
 
@@ -31,6 +31,7 @@ WEEKS = 4
 POLICIES = [(1, 2, "week", True), (2, 1, "week", False), (3, 2, "month", False)]
 
 
+@DEMO_STEPS.register("setup", order=30)
 def seed_setup(ctx: DemoContext) -> None:
     from patients.models import ProgramPhase
 
@@ -87,6 +88,7 @@ def _meds_by_patient(organization: Organization) -> dict[int, list[MedicationOrd
     return out
 
 
+@DEMO_STEPS.register("history", order=30)
 def seed(ctx: DemoContext) -> None:
     if Draw.objects.filter(site__organization=ctx.organization).exists():
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 from core.models import Site, User
 from patients.models import OPEN_STATUSES, Patient, ProgramPhase
 
@@ -54,6 +54,7 @@ def _counselor(ctx: DemoContext, site: Site) -> User:
     return ctx.staff["counselor"] if site.code == "riverside" else ctx.staff["counselor2"]
 
 
+@DEMO_STEPS.register("setup", order=40)
 def seed_setup(ctx: DemoContext) -> None:
     for site in ctx.sites.values():
         phases = {p.number: p for p in ProgramPhase.objects.filter(site=site)}
@@ -86,6 +87,7 @@ def _local(ctx: DemoContext, site: Site, day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=site.tz)
 
 
+@DEMO_STEPS.register("history", order=40)
 def seed(ctx: DemoContext) -> None:
     if Meeting.objects.filter(site__organization=ctx.organization).exists():
         return

@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 from django.core.exceptions import ValidationError
 
 from core.clock import local_datetime
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 from patients.models import ProgramLevel, Track, TrackKind, TrackMembership
 
 from . import services
@@ -48,6 +48,7 @@ GROUP_NOTES = [
 ]
 
 
+@DEMO_STEPS.register("setup", order=20)
 def seed_setup(ctx: DemoContext) -> None:
     facilitators = {"riverside": ctx.staff["counselor"], "bayview": ctx.staff["counselor2"]}
     start = ctx.today - timedelta(weeks=WEEKS_OF_HISTORY)
@@ -120,6 +121,7 @@ def _attendance_for(ctx: DemoContext, session: Session, patient_id: int) -> Atte
     )
 
 
+@DEMO_STEPS.register("history", order=20)
 def seed(ctx: DemoContext) -> None:
     sites = list(ctx.sites.values())
     if Attendance.objects.filter(session__site__in=sites).exists():
