@@ -22,7 +22,7 @@ from core.formats import format_day, format_time, format_when
 from core.models import Site, User
 from patients.models import Patient, Track, TrackMembership
 
-from .models import (
+from ..models import (
     ATTENDED_STATUSES,
     GROUP_KINDS,
     INDIVIDUAL_KINDS,
@@ -40,7 +40,7 @@ from .models import (
     SessionStatus,
     SiteSchedule,
 )
-from .selectors import session_roster_patients
+from ..selectors import session_roster_patients
 
 logger = logging.getLogger(__name__)
 

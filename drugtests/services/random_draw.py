@@ -18,15 +18,15 @@ from core.models import Site, User
 from patients.models import Patient
 from patients.selectors import current_enrollment, prescribed_medications
 
-from . import draws
-from .interpretation import (
+from .. import draws
+from ..interpretation import (
     effective_results,
     expected_analytes,
     interpret,
     is_opioid,
     overall_outcome,
 )
-from .models import (
+from ..models import (
     INVALID_VALIDITY,
     REASON_MAX_LENGTH,
     Analyte,
@@ -46,7 +46,7 @@ from .models import (
     TestResult,
     Validity,
 )
-from .selectors import (
+from ..selectors import (
     MINIMUM_WINDOW,
     Candidate,
     active_policies,
@@ -56,7 +56,7 @@ from .selectors import (
     policy_for,
     selection_window,
 )
-from .signals import draw_completed
+from ..signals import draw_completed
 
 # Kept for callers of the old name: the shortest window a selected patient is given.
 MINIMUM_NOTICE = MINIMUM_WINDOW

@@ -26,7 +26,7 @@ from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient, ProgramPhase, TrackMembership
 from scheduling.selectors import session_roster_patients
 
-from .models import (
+from ..models import (
     Attachment,
     AttendanceMode,
     Fellowship,
@@ -41,7 +41,7 @@ from .models import (
     Sponsor,
     StepProgress,
 )
-from .uploads import CheckedFile, check_upload
+from ..uploads import CheckedFile, check_upload
 
 
 def _audit(

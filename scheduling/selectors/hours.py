@@ -34,7 +34,7 @@ from patients.models import (
     weekly_minimum_minutes,
 )
 
-from .models import (
+from ..models import (
     ATTENDED_STATUSES,
     Attendance,
     AttendanceStatus,
