@@ -1,3 +1,7 @@
-"""Being split into submodules (next commit); this re-export keeps callers working meanwhile."""
+"""Writes for drug testing, one module per sub-domain: ``random_draw`` (the daily draw
+and its corrections), ``collection`` (for-cause orders, specimens, refusals) and
+``results`` (results, the missed deadline, alerts).
 
-from .random_draw import *  # noqa: F403
+Each is atomic and writes its audit row in the same transaction. Callers import from
+the module that defines a name; this package re-exports nothing.
+"""
