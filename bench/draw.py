@@ -8,7 +8,7 @@ the same run:
 
     python bench/draw.py [--patients 10000] [--runs 5] [--json bench/out/draw.json]
 
-The timed call is ``drugtests.services.draw_run``: freezing and hashing the pool, the
+The timed call is ``drugtests.services.random_draw.draw_run``: freezing and hashing the pool, the
 per-patient HMACs, inserting pool rows and selections, chaining to the previous draw and
 its audit row, all committed. Each run draws another weekday.
 """
@@ -64,7 +64,7 @@ def child(args) -> None:
     from core.models import Organization, Site
     from drugtests import draws
     from drugtests.models import DrawPoolEntry, Selection, TestingPolicy
-    from drugtests.services import draw_run
+    from drugtests.services.random_draw import draw_run
     from drugtests.verification import verify_draws
     from patients.models import Enrollment, Patient
 

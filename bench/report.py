@@ -350,7 +350,8 @@ def markdown(res: dict) -> str:
     lines += ["", "## Draw", ""]
     if d:
         lines += [
-            f"`drugtests.services.draw_run` over {d['patients']} eligible patients, committed: "
+            "`drugtests.services.random_draw.draw_run` over "
+            f"{d['patients']} eligible patients, committed: "
             f"median {d['draw_median_s'] * 1000:.0f} ms (best {d['draw_best_s'] * 1000:.0f}, "
             f"worst {d['draw_worst_s'] * 1000:.0f}) over {d['runs']} runs; "
             f"{d['selected_median']:.0f} selected per draw.",

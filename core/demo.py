@@ -1,28 +1,28 @@
 """The demo clinic, seeded by ``manage.py seed_demo``. Every app adds its part.
 
-Apps provide ``<app>.demo.seed_setup(ctx)`` (runs before patients exist: tracks,
-policies) and/or ``<app>.demo.seed(ctx)`` (after: history). Each must be idempotent.
+Apps register, in their ``demo`` module, a ``"setup"`` step (runs before patients exist:
+tracks, policies) and/or a ``"history"`` step (after: attendance, draws, meetings) in
+``DEMO_STEPS``, the one registry shape (``core.registry``). ``seed_all`` finds the modules
+with ``autodiscover_modules("demo")`` when it runs, so no process but the seeder imports
+them. Each step must be idempotent.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from .models import Organization, Role, Site, StaffProfile, User
+from .registry import Registry
 from .roles import role_group_name
-
-SETUP_APPS = ("patients", "scheduling", "drugtests", "recovery", "notifications")
-HISTORY_APPS = ("patients", "scheduling", "drugtests", "recovery", "notifications")
 
 SITES = [
     ("riverside", "Riverside Recovery Center", "America/New_York", "120 River St, Albany NY", "NY"),
@@ -55,6 +55,13 @@ class DemoContext:
     @property
     def today(self) -> date:
         return timezone.localdate(self.now, self.sites["riverside"].tz)
+
+
+DemoStep = Callable[[DemoContext], None]
+# Each app's steps build on the apps below it (patients' tracks before scheduling's series,
+# and so on), so each step names its order: the order modules happen to be imported in (a
+# test may import one app's demo first) must not decide it.
+DEMO_STEPS: Registry[DemoStep] = Registry(unique=False)
 
 
 def _user(username: str, first: str, last: str, password: str, *, is_staff: bool) -> User:
@@ -111,18 +118,11 @@ def seed_core(password: str, now: datetime) -> DemoContext:
     )
 
 
-def _hooks(apps: Iterable[str], name: str) -> Iterator[tuple[str, Callable[[DemoContext], None]]]:
-    for app in apps:
-        if find_spec(app) and find_spec(f"{app}.demo"):
-            hook = getattr(import_module(f"{app}.demo"), name, None)
-            if hook is not None:
-                yield app, hook
-
-
 def seed_all(password: str, now: datetime | None = None) -> DemoContext:
+    autodiscover_modules("demo")
     ctx = seed_core(password, now or timezone.now())
-    for _app, hook in _hooks(SETUP_APPS, "seed_setup"):
-        hook(ctx)
-    for _app, hook in _hooks(HISTORY_APPS, "seed"):
-        hook(ctx)
+    for step in DEMO_STEPS.values("setup"):
+        step(ctx)
+    for step in DEMO_STEPS.values("history"):
+        step(ctx)
     return ctx

@@ -13,7 +13,7 @@ from core.access import staff_required
 from core.clock import parse_week, week_start
 from core.models import Role
 from patients.access import patients_visible_to
-from scheduling.selectors import sites_for as scheduling_sites_for
+from scheduling.selectors.access import sites_for as scheduling_sites_for
 
 from .compliance import compliance_grid, sort_rows
 from .models import AlertDismissal

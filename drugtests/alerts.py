@@ -2,8 +2,8 @@
 
 The findings themselves are ``drugtests.TestAlert`` records, raised by the drug testing
 services (a result, a collection, the deadline job) with one row per finding. The queue
-shows every unresolved one; resolving it (``drugtests.services.alert_resolve``, on the
-drug tests page) makes it disappear. The key is the record's id, so a later finding for
+shows every unresolved one; resolving it (``drugtests.services.results.alert_resolve``, on
+the drug tests page) makes it disappear. The key is the record's id, so a later finding for
 the same patient is a new occurrence that a dismissal of the first never hides.
 """
 

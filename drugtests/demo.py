@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 from core.models import Organization
 from patients.models import MedicationOrder
 
-from . import services
 from .interpretation import expected_analytes, interpret, overall_outcome
 from .models import (
     DEFAULT_PANEL,
@@ -25,12 +24,16 @@ from .models import (
     TestingPolicy,
     TestResult,
 )
+from .services.collection import specimen_collect
+from .services.random_draw import draw_run
+from .services.results import result_enter, selections_mark_missed
 
 WEEKS = 4
 # (phase number, frequency, period, observed)
 POLICIES = [(1, 2, "week", True), (2, 1, "week", False), (3, 2, "month", False)]
 
 
+@DEMO_STEPS.register("setup", order=30)
 def seed_setup(ctx: DemoContext) -> None:
     from patients.models import ProgramPhase
 
@@ -87,6 +90,7 @@ def _meds_by_patient(organization: Organization) -> dict[int, list[MedicationOrd
     return out
 
 
+@DEMO_STEPS.register("history", order=30)
 def seed(ctx: DemoContext) -> None:
     if Draw.objects.filter(site__organization=ctx.organization).exists():
         return
@@ -96,7 +100,7 @@ def seed(ctx: DemoContext) -> None:
         for back in range(WEEKS * 7, 0, -1):
             day = ctx.today - timedelta(days=back)
             morning = datetime.combine(day, time(6, 5), tzinfo=site.tz)
-            services.draw_run(site=site, on=day, now=morning, trigger=Draw.Trigger.DEMO)
+            draw_run(site=site, on=day, now=morning, trigger=Draw.Trigger.DEMO)
     past = list(
         Selection.objects.filter(site__organization=ctx.organization, date__lt=ctx.today)
         .select_related("policy", "site")
@@ -126,7 +130,7 @@ def seed(ctx: DemoContext) -> None:
         coc = f"DEMO-{selection.site.code[:3].upper()}-{n:05d}"
         if flavour:
             # The two findings the demo must show go through the services (alerts included).
-            services.specimen_collect(
+            specimen_collect(
                 actor=collector,
                 selection=selection,
                 chain_of_custody_id=coc,
@@ -137,7 +141,7 @@ def seed(ctx: DemoContext) -> None:
                 collected_at=at,
                 now=at,
             )
-            services.result_enter(
+            result_enter(
                 actor=nurse,
                 selection=selection,
                 source=Method.LAB,
@@ -198,8 +202,8 @@ def seed(ctx: DemoContext) -> None:
     )
     for site in ctx.sites.values():
         midnight = datetime.combine(ctx.today, time(0, 1), tzinfo=site.tz)
-        services.selections_mark_missed(now=midnight, site=site)
+        selections_mark_missed(now=midnight, site=site)
         # Today's draw: its selections stay pending, so portals show the notice.
-        services.draw_run(site=site, now=ctx.now, trigger=Draw.Trigger.DEMO)
+        draw_run(site=site, now=ctx.now, trigger=Draw.Trigger.DEMO)
     total = Selection.objects.filter(site__organization=ctx.organization).count()
     ctx.log.append(f"Drug testing: {WEEKS} weeks of draws, {total} tests, with results.")

@@ -12,7 +12,8 @@ from django.utils import timezone
 from core.models import Site
 
 from .models import Draw, SiteTestingSettings, TestingPolicy
-from .services import draw_run, selections_mark_missed
+from .services.random_draw import draw_run
+from .services.results import selections_mark_missed
 
 logger = logging.getLogger(__name__)
 DEFAULT_DRAW_TIME = time(6, 0)

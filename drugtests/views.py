@@ -20,7 +20,7 @@ from core.models import Role
 from patients.access import patient_get_for_user
 from patients.models import Patient
 
-from . import selectors, services
+from . import selectors
 from .fairness import fairness_report
 from .forms import CollectionForm, ForCauseForm, ReasonForm, ResultForm
 from .interpretation import effective_results
@@ -33,6 +33,9 @@ from .selectors import (
     sites_for,
     today_list,
 )
+from .services.collection import for_cause_order, selection_refuse, specimen_collect
+from .services.random_draw import selection_excuse
+from .services.results import alert_resolve, result_enter
 from .verification import verify_draws
 
 D, C, M, F, X = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK, Role.COLLECTOR
@@ -138,7 +141,7 @@ class CollectView(SelectionFormView):
         return super().get_context_data(patient=self.selection.patient, **kwargs)
 
     def perform(self, form: CollectionForm) -> Any:
-        return services.specimen_collect(
+        return specimen_collect(
             actor=self.request.user, selection=self.selection, **form.service_kwargs()
         )
 
@@ -157,7 +160,7 @@ collect = staff_required(*COLLECTORS)(CollectView.as_view())
 def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     selection = selection_get_for_user(request.user, pk)
     try:
-        services.selection_refuse(actor=request.user, selection=selection)
+        selection_refuse(actor=request.user, selection=selection)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -187,7 +190,7 @@ class ForCauseView(ServiceFormView):
         return super().get_context_data(patient=self.patient, **kwargs)
 
     def perform(self, form: ReasonForm) -> Any:
-        return services.for_cause_order(
+        return for_cause_order(
             actor=self.request.user, patient=self.patient, reason=form.cleaned_data["reason"]
         )
 
@@ -210,7 +213,7 @@ def collect_unselected(request: HttpRequest) -> HttpResponse:
     if picked and form.is_valid():
         patient = picker.cleaned_data["patient"]
         try:
-            services.specimen_collect(actor=request.user, patient=patient, **form.service_kwargs())
+            specimen_collect(actor=request.user, patient=patient, **form.service_kwargs())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -245,7 +248,7 @@ class EnterResultView(SelectionFormView):
         return super().get_context_data(specimen=self.specimen, **kwargs)
 
     def perform(self, form: ResultForm) -> Any:
-        return services.result_enter(
+        return result_enter(
             actor=self.request.user,
             selection=self.selection,
             source=form.cleaned_data["source"],
@@ -267,7 +270,7 @@ def excuse(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            services.selection_excuse(
+            selection_excuse(
                 actor=request.user, selection=selection, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
@@ -285,7 +288,7 @@ def excuse(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_user(request.user, pk)
-    services.alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
+    alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
     return redirect(f"{_today_url()}?site={alert.site_id}")
 
 

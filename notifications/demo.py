@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 
 from . import planning, sending
 from .models import Channel, Notification, NotificationPreference, Status
 
 
+@DEMO_STEPS.register("history", order=50)
 def seed(ctx: DemoContext) -> None:
     patients = [p for p in ctx.patients if p.user_id]
     existing = set(

@@ -1,7 +1,7 @@
 """Where a patient stands against a weekly program minimum.
 
 Two minimums are measured, each by the app that holds its data: hours of sessions
-(``scheduling.selectors.weekly_hours``) and recovery meetings
+(``scheduling.selectors.hours.weekly_hours``) and recovery meetings
 (``recovery.compliance.week_compliance``). They share this one status, kept here, below
 both, so the dashboard and the pages read one set of values, words, symbols and colours.
 """

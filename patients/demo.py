@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 from core.models import Site
 
 from .models import (
@@ -86,6 +86,7 @@ SUBSTANCES = [
 ]
 
 
+@DEMO_STEPS.register("setup", order=10)
 def seed_setup(ctx: DemoContext) -> None:
     for site in ctx.sites.values():
         for number, name, description in PHASES:
@@ -98,6 +99,7 @@ def _tracks(site: Site) -> list[Track]:
     return list(Track.objects.filter(site=site, is_active=True).order_by("kind", "name"))
 
 
+@DEMO_STEPS.register("history", order=10)
 def seed(ctx: DemoContext) -> None:
     if Patient.objects.filter(organization=ctx.organization).exists():
         ctx.patients = list(Patient.objects.filter(organization=ctx.organization))

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 from core.models import Site, User
 from patients.models import OPEN_STATUSES, Patient, ProgramPhase
 
-from . import services
 from .models import Fellowship, HomeworkTemplate, Meeting, MeetingRequirement
+from .services.homework import (
+    homework_assign,
+    homework_review,
+    homework_submit,
+    homework_template_create,
+)
+from .services.meetings import meeting_log, meeting_requirement_set, meeting_review
+from .services.twelve_step import sponsor_set, step_set
 from .uploads import as_bytes_upload
 
 # (phase number or None for the site default, meetings per week, fellowships that count)
@@ -54,6 +61,7 @@ def _counselor(ctx: DemoContext, site: Site) -> User:
     return ctx.staff["counselor"] if site.code == "riverside" else ctx.staff["counselor2"]
 
 
+@DEMO_STEPS.register("setup", order=40)
 def seed_setup(ctx: DemoContext) -> None:
     for site in ctx.sites.values():
         phases = {p.number: p for p in ProgramPhase.objects.filter(site=site)}
@@ -62,7 +70,7 @@ def seed_setup(ctx: DemoContext) -> None:
             if number and phase is None:
                 continue
             if not MeetingRequirement.objects.filter(site=site, phase=phase).exists():
-                services.meeting_requirement_set(
+                meeting_requirement_set(
                     actor=ctx.staff["director"],
                     site=site,
                     phase=phase,
@@ -72,7 +80,7 @@ def seed_setup(ctx: DemoContext) -> None:
         for i, (title, instructions) in enumerate(LIBRARY):
             if HomeworkTemplate.objects.filter(site=site, title=title).exists():
                 continue
-            services.homework_template_create(
+            homework_template_create(
                 actor=_counselor(ctx, site),
                 site=site,
                 title=title,
@@ -86,6 +94,7 @@ def _local(ctx: DemoContext, site: Site, day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour, 0), tzinfo=site.tz)
 
 
+@DEMO_STEPS.register("history", order=40)
 def seed(ctx: DemoContext) -> None:
     if Meeting.objects.filter(site__organization=ctx.organization).exists():
         return
@@ -111,7 +120,7 @@ def seed(ctx: DemoContext) -> None:
             if held.astimezone(site.tz).date() < enrollment.admission_date:
                 continue
             fellowship, name, mode, place = MEETINGS[(n + k) % len(MEETINGS)]
-            meeting = services.meeting_log(
+            meeting = meeting_log(
                 actor=patient.user if k % 2 == 0 else counselor,
                 patient=patient,
                 held_at=held,
@@ -125,7 +134,7 @@ def seed(ctx: DemoContext) -> None:
             )
             if (today - day).days >= 3:
                 if not rejected_one and n % 5 == 2:
-                    services.meeting_review(
+                    meeting_review(
                         actor=counselor,
                         meeting=meeting,
                         verify=False,
@@ -134,11 +143,9 @@ def seed(ctx: DemoContext) -> None:
                     )
                     rejected_one = True
                 else:
-                    services.meeting_review(
-                        actor=counselor, meeting=meeting, verify=True, now=ctx.now
-                    )
+                    meeting_review(actor=counselor, meeting=meeting, verify=True, now=ctx.now)
         if n % 3 != 2:
-            services.sponsor_set(
+            sponsor_set(
                 actor=counselor,
                 patient=patient,
                 name=SPONSORS[n % len(SPONSORS)],
@@ -146,7 +153,7 @@ def seed(ctx: DemoContext) -> None:
                 since=enrollment.admission_date,
                 now=ctx.now,
             )
-            services.step_set(
+            step_set(
                 actor=counselor,
                 patient=patient,
                 step=1 + n % 4,
@@ -182,19 +189,19 @@ def _seed_homework(
     if n % 4:
         plan = plan[n % 4 : n % 4 + 2]
     for status, template, due in plan:
-        assignment = services.homework_assign(
+        assignment = homework_assign(
             actor=counselor, patient=patient, template=template, due_date=due, now=earlier
         )
         if status in ("assigned", "overdue"):
             continue
-        submission = services.homework_submit(
+        submission = homework_submit(
             actor=patient.user,
             assignment=assignment,
             text="Here is my work for this week.",
             now=earlier + timedelta(days=2),
         )
         if status == "returned":
-            services.homework_review(
+            homework_review(
                 actor=counselor,
                 submission=submission,
                 accept=False,
@@ -202,7 +209,7 @@ def _seed_homework(
                 now=earlier + timedelta(days=3),
             )
         elif status == "accepted":
-            services.homework_review(
+            homework_review(
                 actor=counselor,
                 submission=submission,
                 accept=True,

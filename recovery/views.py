@@ -26,7 +26,7 @@ from core.formviews import safe_next_url
 from core.models import Role
 from patients.access import patient_get_for_user
 
-from . import selectors, services
+from . import selectors
 from .forms import (
     AssignForm,
     GroupAssignForm,
@@ -41,6 +41,17 @@ from .forms import (
     SubmissionForm,
 )
 from .models import HomeworkStatus
+from .services.homework import (
+    homework_assign,
+    homework_assign_session,
+    homework_assign_track,
+    homework_submit,
+    homework_template_create,
+)
+from .services.homework import homework_review as homework_review_service  # a view has its name
+from .services.meetings import meeting_log, meeting_requirement_set
+from .services.meetings import meeting_review as meeting_review_service  # a view has its name
+from .services.twelve_step import sponsor_set, step_set
 
 REVIEWERS = (Role.DIRECTOR, Role.COUNSELOR)
 CHART_ROLES = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK)
@@ -138,7 +149,7 @@ def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     verify = form.cleaned_data["decision"] == "verify"
     try:
-        services.meeting_review(
+        meeting_review_service(
             actor=request.user, meeting=meeting, verify=verify, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
@@ -162,7 +173,7 @@ def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     accept = form.cleaned_data["decision"] == "accept"
     try:
-        services.homework_review(
+        homework_review_service(
             actor=request.user,
             submission=submission,
             accept=accept,
@@ -241,20 +252,20 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
             action=url,
         )
         key, done = "meeting_form", "Meeting logged; it waits for verification."
-        call = lambda d: services.meeting_log(  # noqa: E731
+        call = lambda d: meeting_log(  # noqa: E731
             actor=request.user, patient=patient, **d
         )
     elif action == "sponsor" and role in REVIEWERS:
         form, key, done = SponsorForm(request.POST, action=url), "sponsor_form", "Sponsor saved."
-        call = lambda d: services.sponsor_set(actor=request.user, patient=patient, **d)  # noqa: E731
+        call = lambda d: sponsor_set(actor=request.user, patient=patient, **d)  # noqa: E731
     elif action == "step" and role in REVIEWERS:
         form, key, done = StepForm(request.POST, action=url), "step_form", "Step saved."
-        call = lambda d: services.step_set(actor=request.user, patient=patient, **d)  # noqa: E731
+        call = lambda d: step_set(actor=request.user, patient=patient, **d)  # noqa: E731
     elif action == "assign" and role in REVIEWERS:
         templates = selectors.active_templates([patient.site_id])
         form = AssignForm(request.POST, templates=templates, action=url)
         key, done = "assign_form", "Homework assigned."
-        call = lambda d: services.homework_assign(  # noqa: E731
+        call = lambda d: homework_assign(  # noqa: E731
             actor=request.user, patient=patient, **d
         )
     else:
@@ -306,7 +317,7 @@ def library(request: HttpRequest) -> HttpResponse:
         form = HomeworkTemplateForm(request.POST, request.FILES, sites=base["site_qs"], action=url)
         if form.is_valid():
             try:
-                services.homework_template_create(actor=request.user, **form.cleaned_data)
+                homework_template_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -324,7 +335,7 @@ def library(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         d = form.cleaned_data
         try:
-            created, skipped = services.homework_assign_track(
+            created, skipped = homework_assign_track(
                 actor=request.user,
                 track=d["track"],
                 on=d["roster_date"],
@@ -347,7 +358,7 @@ def _library_assign_session(request, base, url):
     if form.is_valid():
         d = form.cleaned_data
         try:
-            created, skipped = services.homework_assign_session(
+            created, skipped = homework_assign_session(
                 actor=request.user,
                 session=d["session"],
                 template=d["template"],
@@ -392,7 +403,7 @@ def requirements(request: HttpRequest) -> HttpResponse:
             rows.append({"site": site, "phase": phase, "req": req, "form": form, "key": prefix})
             if bound and form.is_valid():
                 try:
-                    services.meeting_requirement_set(
+                    meeting_requirement_set(
                         actor=request.user,
                         site=site,
                         phase=phase,
@@ -424,7 +435,7 @@ def _portal_meetings(request: HttpRequest, patient) -> HttpResponse:
         form = MeetingForm(request.POST, request.FILES, site=patient.site, action=url)
         if form.is_valid():
             try:
-                services.meeting_log(actor=request.user, patient=patient, **form.cleaned_data)
+                meeting_log(actor=request.user, patient=patient, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -480,7 +491,7 @@ def portal_homework_submit(request: HttpRequest, pk: int) -> HttpResponse:
     form = SubmissionForm(request.POST, request.FILES, auto_id=f"hw{pk}_%s")
     if form.is_valid():
         try:
-            services.homework_submit(
+            homework_submit(
                 actor=request.user,
                 assignment=assignment,
                 text=form.cleaned_data["text"],

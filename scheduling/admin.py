@@ -32,7 +32,7 @@ class HolidayAdminForm(forms.ModelForm[Holiday]):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.instance._state.adding and data.get("site") and data.get("date"):
-            from .services import holiday_check
+            from .services.site_holidays import holiday_check
 
             try:
                 holiday_check(site=data["site"], day=data["date"])
@@ -58,7 +58,7 @@ class HolidayAdmin(NoDeleteAdmin):
             super().save_model(request, obj, form, change)
             return
         # Through the service, so the day's sessions are cancelled with the holiday.
-        from .services import holiday_add
+        from .services.site_holidays import holiday_add
 
         # The admin lets in signed-in staff only.
         actor = cast(User, request.user)

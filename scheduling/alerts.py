@@ -22,7 +22,8 @@ from patients.compliance import ComplianceStatus
 from patients.models import EnrollmentStatus, Patient
 
 from .models import ATTENDED_STATUSES, Attendance, SessionStatus
-from .selectors import WeekHours, unexcused_streaks, weekly_hours
+from .selectors.hours import WeekHours, weekly_hours
+from .selectors.streaks import unexcused_streaks
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations

@@ -9,10 +9,9 @@ from datetime import date, time, timedelta
 from django.core.exceptions import ValidationError
 
 from core.clock import local_datetime
-from core.demo import DemoContext
+from core.demo import DEMO_STEPS, DemoContext
 from patients.models import ProgramLevel, Track, TrackKind, TrackMembership
 
-from . import services
 from .models import (
     Attendance,
     AttendanceChange,
@@ -23,6 +22,11 @@ from .models import (
     SessionSeries,
     SessionStatus,
 )
+from .services.attendance import credited_minutes
+from .services.bookings import individual_session_book, session_cancel
+from .services.materialization import sessions_materialize
+from .services.series import series_create
+from .services.site_holidays import HOLIDAY_YEARS_AHEAD, holidays_seed
 
 TRACKS = [
     ("IOP Day", TrackKind.DAY, ProgramLevel.IOP, "Room A"),
@@ -48,16 +52,17 @@ GROUP_NOTES = [
 ]
 
 
+@DEMO_STEPS.register("setup", order=20)
 def seed_setup(ctx: DemoContext) -> None:
     facilitators = {"riverside": ctx.staff["counselor"], "bayview": ctx.staff["counselor2"]}
     start = ctx.today - timedelta(weeks=WEEKS_OF_HISTORY)
     for code, site in ctx.sites.items():
         # Before any session exists, so none is ever held on a holiday; from the first
         # year of the history, which may reach back into last year.
-        services.holidays_seed(
+        holidays_seed(
             site=site,
             actor=ctx.staff["director"],
-            years=list(range(start.year, ctx.today.year + services.HOLIDAY_YEARS_AHEAD + 1)),
+            years=list(range(start.year, ctx.today.year + HOLIDAY_YEARS_AHEAD + 1)),
             now=ctx.now,
         )
         for name, kind, level, room in TRACKS:
@@ -76,7 +81,7 @@ def seed_setup(ctx: DemoContext) -> None:
                 continue
             plans = list(SERIES[kind]) + ([PHP_EXTRA] if level == ProgramLevel.PHP else [])
             for weekdays, begin, end, session_kind, topic in plans:
-                services.series_create(
+                series_create(
                     actor=ctx.staff["director"],
                     track=track,
                     weekdays=weekdays,
@@ -88,7 +93,7 @@ def seed_setup(ctx: DemoContext) -> None:
                     now=ctx.now,
                 )
         # The held weeks too (the hourly job only ever looks ahead).
-        services.sessions_materialize(site=site, now=ctx.now, first=start)
+        sessions_materialize(site=site, now=ctx.now, first=start)
     ctx.log.append("Scheduling: weekly series for 4 tracks per site, sessions materialized.")
 
 
@@ -106,7 +111,7 @@ def _attendance_for(ctx: DemoContext, session: Session, patient_id: int) -> Atte
         status = AttendanceStatus.EXCUSED
     elif roll < 0.22:
         status = AttendanceStatus.UNEXCUSED
-    minutes = services.credited_minutes(session, status, arrived, left)
+    minutes = credited_minutes(session, status, arrived, left)
     return Attendance(
         session=session,
         patient_id=patient_id,
@@ -120,6 +125,7 @@ def _attendance_for(ctx: DemoContext, session: Session, patient_id: int) -> Atte
     )
 
 
+@DEMO_STEPS.register("history", order=20)
 def seed(ctx: DemoContext) -> None:
     sites = list(ctx.sites.values())
     if Attendance.objects.filter(session__site__in=sites).exists():
@@ -191,7 +197,7 @@ def _individual_sessions(ctx: DemoContext) -> None:
     ]
     for patient, kind, staff, day, begin, end in bookings:
         try:
-            services.individual_session_book(
+            individual_session_book(
                 actor=staff,
                 patient=patient,
                 kind=kind,
@@ -218,7 +224,7 @@ def _cancellation(ctx: DemoContext) -> None:
         .first()
     )
     if upcoming is not None:
-        services.session_cancel(
+        session_cancel(
             actor=ctx.staff["director"],
             session=upcoming,
             reason="Facilitator at a training day",

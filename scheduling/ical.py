@@ -16,7 +16,7 @@ from core.clock import site_today
 from patients.models import Patient
 
 from .models import SessionStatus
-from .selectors import patient_sessions
+from .selectors.sessions import patient_sessions
 
 PAST_DAYS = 14
 FUTURE_DAYS = 56

@@ -14,12 +14,9 @@ from core.panels import Panel, PanelRequest, register
 from patients.models import Patient
 
 from .models import Attendance, SessionStatus
-from .selectors import (
-    patient_sessions,
-    rosters_for_sessions,
-    sessions_between,
-    weekly_hours,
-)
+from .selectors.hours import weekly_hours
+from .selectors.rosters import rosters_for_sessions
+from .selectors.sessions import patient_sessions, sessions_between
 
 CHART_UPCOMING = 5
 CHART_RECENT = 6

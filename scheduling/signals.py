@@ -17,9 +17,9 @@ def seed_new_site_holidays(
     # whose creation rolls back leaves no calendar behind. Fixtures (raw) carry their own.
     if not created or raw:
         return
-    from . import services
+    from .services.site_holidays import holidays_seed
 
-    services.holidays_seed(site=instance)
+    holidays_seed(site=instance)
 
 
 def connect() -> None:

@@ -7,7 +7,8 @@ from django.db import transaction
 
 from core.models import Site
 
-from . import services
+from .services.materialization import materialize_all, sessions_materialize
+from .services.site_holidays import holidays_top_up_all
 
 
 @shared_task(name="scheduling.tasks.materialize_site", acks_late=True)
@@ -18,7 +19,7 @@ def materialize_site(site_id: int) -> int:
     if site is None:
         return 0
     with transaction.atomic(durable=True):  # a task is always the outermost unit
-        return services.sessions_materialize(site=site)
+        return sessions_materialize(site=site)
 
 
 @shared_task(name="scheduling.tasks.materialize_all_sites", acks_late=True)
@@ -28,7 +29,7 @@ def materialize_all_sites() -> int:
     Hourly rather than nightly so each site, in its own time zone, rolls its window
     forward soon after its local midnight; extra runs create nothing.
     """
-    return services.materialize_all()
+    return materialize_all()
 
 
 @shared_task(name="scheduling.tasks.top_up_holidays", acks_late=True)
@@ -38,4 +39,4 @@ def top_up_holidays() -> int:
     Only days a site has no row for are added, so a day the director removed stays
     open, and a redelivered or repeated run adds nothing.
     """
-    return services.holidays_top_up_all()
+    return holidays_top_up_all()

@@ -21,7 +21,6 @@ from django.db import connection
 from django.db.models import Q
 
 from core.clock import site_today
-from drugtests import services
 from drugtests.interpretation import expected_analytes, interpret, overall_outcome
 from drugtests.models import (
     Analyte,
@@ -36,6 +35,8 @@ from drugtests.models import (
     TestingPolicy,
     TestResult,
 )
+from drugtests.services.random_draw import draw_run
+from drugtests.services.results import selections_mark_missed
 from patients.models import MedicationOrder
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def _draws(ctx: ScaleContext) -> int:
         day = ctx.start
         while day < site_today(site, ctx.now):
             morning = datetime.combine(day, time(6, 5), tzinfo=site.tz)
-            result = services.draw_run(site=site, on=day, now=morning, trigger=Draw.Trigger.DEMO)
+            result = draw_run(site=site, on=day, now=morning, trigger=Draw.Trigger.DEMO)
             made += result.created
             day += timedelta(days=1)
     return made
@@ -255,8 +256,8 @@ def seed_scale(ctx: ScaleContext) -> None:
     for site in ctx.sites:
         # Pending past tests become missed (with their alerts), as the deadline job does.
         midnight = datetime.combine(site_today(site, ctx.now), time(0, 1), tzinfo=site.tz)
-        services.selections_mark_missed(now=midnight, site=site)
-        services.draw_run(site=site, now=ctx.now, trigger=Draw.Trigger.DEMO)
+        selections_mark_missed(now=midnight, site=site)
+        draw_run(site=site, now=ctx.now, trigger=Draw.Trigger.DEMO)
     # Staff worked the older alerts; only the last two weeks are still open.
     cutoff = ctx.now - timedelta(days=ALERTS_OPEN_DAYS)
     resolved = TestAlert.objects.filter(

@@ -17,7 +17,8 @@ from django.db.models import Count, Q
 from patients.models import ProgramLevel, Track, TrackMembership
 from scheduling import demo
 from scheduling.models import Attendance, AttendanceChange, Session, SessionSeries, SessionStatus
-from scheduling.services import build_rrule, sessions_materialize
+from scheduling.services.materialization import sessions_materialize
+from scheduling.services.series import build_rrule
 
 if TYPE_CHECKING:
     from bench.scale import ScaleContext

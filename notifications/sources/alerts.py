@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from core import clock
 from drugtests.models import TestAlert
 from scheduling.models import Attendance, AttendanceStatus, SessionStatus
-from scheduling.selectors import unexcused_streaks
+from scheduling.selectors.streaks import unexcused_streaks
 
 from ..models import Kind, Notification
 from ..outbox import Planned, pending_object_ids, sync_object_reminders
@@ -66,8 +66,8 @@ def plan_alerts(*, now: datetime | None = None) -> int:
 def plan_absence_alerts(
     attendance_ids: Iterable[int] | None = None, *, now: datetime | None = None
 ) -> int:
-    """Staff alert when a patient's attendance record is the second unexcused absence
-    in a row (by session start; the rule of ``scheduling.selectors.unexcused_streaks``).
+    """Staff alert when a patient's attendance record is the second unexcused absence in a
+    row (by session start; the rule of ``scheduling.selectors.streaks.unexcused_streaks``).
     A corrected record cancels a pending alert."""
     now = clock.now(now)
     if attendance_ids is None:

@@ -2,10 +2,10 @@
 that a session will not take place (``scheduling.Session``).
 
 A session is planned on its ``post_save`` and in the hourly re-plan. A cancellation is
-announced once ``scheduling.services.session_cancel`` has written its ``session.cancelled``
-audit row (in the transaction of the cancellation): that row is the one record of who
-cancelled a session and when; a session created cancelled, for a holiday already
-known, has none and is not announced.
+announced once ``scheduling.services.bookings.session_cancel`` has written its
+``session.cancelled`` audit row (in the transaction of the cancellation): that row is the
+one record of who cancelled a session and when; a session created cancelled, for a
+holiday already known, has none and is not announced.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from core import clock
 from core.models import AuditEvent
 from scheduling.models import Session, SessionStatus
-from scheduling.selectors import rosters_for_sessions
+from scheduling.selectors.rosters import rosters_for_sessions
 
 from ..models import Kind, Notification, SiteNotificationSettings, Status
 from ..outbox import Planned, pending_object_ids, sync_object_reminders

@@ -21,7 +21,6 @@ from core.formviews import ServiceFormView
 from core.models import Role
 from patients.models import Patient
 
-from .. import services
 from ..forms import (
     AttendanceForm,
     CancelForm,
@@ -30,15 +29,17 @@ from ..forms import (
     MoveForm,
 )
 from ..models import Attendance, Session, SessionStatus, SiteSchedule
-from ..selectors import (
-    attendance_credited_minutes,
-    attendance_row,
-    attendance_taken,
-    make_up_allowed,
-    make_up_candidates,
-    rosters_for_sessions,
-    session_get_for_user,
+from ..selectors.access import session_get_for_user
+from ..selectors.rosters import make_up_allowed, make_up_candidates, rosters_for_sessions
+from ..selectors.sessions import attendance_credited_minutes, attendance_row, attendance_taken
+from ..services.attendance import (
+    attendance_add_guest,
+    attendance_mark_all_present,
+    attendance_record,
 )
+from ..services.bookings import session_cancel as session_cancel_service  # a view has its name
+from ..services.bookings import session_move as session_move_service  # a view has its name
+from ..services.bookings import session_note_save
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 
@@ -139,7 +140,7 @@ def attendance_mark(request: HttpRequest, pk: int, patient_pk: int) -> HttpRespo
     )
     if form.is_valid():
         try:
-            services.attendance_record(
+            attendance_record(
                 actor=request.user,
                 session=session,
                 patient=patient,
@@ -185,7 +186,7 @@ def attendance_mark(request: HttpRequest, pk: int, patient_pk: int) -> HttpRespo
 def attendance_all_present(request: HttpRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
     try:
-        n = services.attendance_mark_all_present(
+        n = attendance_mark_all_present(
             actor=request.user, session=session, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
@@ -202,7 +203,7 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
     form = GroupNoteForm(request.POST)
     if form.is_valid():
-        services.session_note_save(
+        session_note_save(
             actor=request.user, session=session, group_note=form.cleaned_data["group_note"]
         )
         messages.success(request, "Group note saved.")
@@ -221,7 +222,7 @@ def attendance_make_up(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            services.attendance_add_guest(
+            attendance_add_guest(
                 actor=request.user,
                 session=session,
                 patient=form.cleaned_data["patient"],
@@ -266,7 +267,7 @@ class SessionCancelView(SessionFormView):
     success_message = "Session cancelled; it will not count as an absence."
 
     def perform(self, form: CancelForm) -> Any:
-        return services.session_cancel(
+        return session_cancel_service(
             actor=self.request.user, session=self.session, reason=form.cleaned_data["reason"]
         )
 
@@ -291,7 +292,7 @@ class SessionMoveView(SessionFormView):
     def perform(self, form: MoveForm) -> Any:
         d = form.cleaned_data
         tz = self.session.site.tz
-        return services.session_move(
+        return session_move_service(
             actor=self.request.user,
             session=self.session,
             starts_at=local_datetime(d["day"], d["start"], tz),

@@ -16,12 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from core.access import patient_required
 from core.clock import site_today
 
-from .. import ical, services
-from ..selectors import (
-    calendar_feed_active,
-    calendar_feed_for_token,
-    patient_sessions,
-)
+from .. import ical
+from ..selectors.calendar import calendar_feed_active, calendar_feed_for_token
+from ..selectors.sessions import patient_sessions
+from ..services.calendar_feed import calendar_feed_issue, calendar_feed_revoke
 
 PORTAL_DAYS = 14
 
@@ -58,10 +56,10 @@ def portal_schedule(request: HttpRequest) -> HttpResponse:
 def portal_feed(request: HttpRequest) -> HttpResponse:
     """Create, regenerate or revoke the patient's personal calendar URL."""
     if request.POST.get("action") == "revoke":
-        services.calendar_feed_revoke(patient=request.patient)
+        calendar_feed_revoke(patient=request.patient)
         messages.success(request, "Calendar link turned off. The old link no longer works.")
     else:
-        services.calendar_feed_issue(patient=request.patient)
+        calendar_feed_issue(patient=request.patient)
         messages.success(request, "New calendar link created. Any earlier link stopped working.")
     return redirect("scheduling:portal_schedule")
 

@@ -23,31 +23,28 @@ from core.models import Role, Site
 from patients.access import patient_get_for_user, patients_visible_to
 from patients.models import Patient, Track
 
-from .. import services
 from ..forms import (
     BookingForm,
     HolidayForm,
     SeriesForm,
 )
 from ..models import SessionSeries
-from ..selectors import (
+from ..selectors.access import series_get_for_user, site_choices, track_get_for_user
+from ..selectors.billing import billing_days
+from ..selectors.calendar import holiday_of_site, holiday_years, holidays_in_year
+from ..selectors.hours import compliance_patients, weekly_hours
+from ..selectors.rosters import rosters_for_sessions, track_roster_count
+from ..selectors.sessions import (
     active_tracks,
     attendance_marked_counts,
-    billing_days,
-    compliance_patients,
     facilitator_sessions_today,
-    holiday_of_site,
-    holiday_years,
-    holidays_in_year,
-    rosters_for_sessions,
-    series_get_for_user,
     sessions_between,
-    site_choices,
     track_current_series,
-    track_get_for_user,
-    track_roster_count,
-    weekly_hours,
 )
+from ..services.bookings import individual_session_book
+from ..services.series import series_create as series_create_service  # a view has its name
+from ..services.series import series_update
+from ..services.site_holidays import holiday_add, holiday_bounds, holiday_remove, holiday_restore
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 
@@ -178,7 +175,7 @@ class SeriesCreateView(SeriesFormView):
         return {**super().get_form_kwargs(), "site": self.track.site}
 
     def perform(self, form: SeriesForm) -> Any:
-        return services.series_create(
+        return series_create_service(
             actor=self.request.user,
             track=self.track,
             starts_on=form.cleaned_data["starts_on"],
@@ -218,7 +215,7 @@ class SeriesEditView(SeriesFormView):
         return {**super().get_form_kwargs(), "site": self.track.site, "editing": True}
 
     def perform(self, form: SeriesForm) -> Any:
-        return services.series_update(
+        return series_update(
             actor=self.request.user,
             series=self.series,
             effective_date=form.cleaned_data["starts_on"],
@@ -254,7 +251,7 @@ class BookIndividualView(ServiceFormView):
     def perform(self, form: BookingForm) -> Any:
         d = form.cleaned_data
         tz = self.patient.site.tz
-        return services.individual_session_book(
+        return individual_session_book(
             actor=self.request.user,
             patient=self.patient,
             kind=d["kind"],
@@ -378,7 +375,7 @@ class HolidaysView(ServiceFormView):
 
     def load(self, **kwargs: Any) -> HttpResponse | None:
         self.site, self.sites = _pick_site(self.request)
-        self.first, self.last = services.holiday_bounds(self.site)
+        self.first, self.last = holiday_bounds(self.site)
         self.today = site_today(self.site)
         wanted = self.request.GET.get("year", "")
         valid = wanted.isdigit() and 1900 <= int(wanted) <= 2199
@@ -389,7 +386,7 @@ class HolidaysView(ServiceFormView):
         return {**super().get_form_kwargs(), "first": self.first, "last": self.last}
 
     def perform(self, form: HolidayForm) -> Any:
-        return services.holiday_add(
+        return holiday_add(
             actor=self.request.user,
             site=self.site,
             day=form.cleaned_data["date"],
@@ -432,7 +429,7 @@ def holiday_change(request: HttpRequest) -> HttpResponse:
     if holiday is None:
         raise Http404("No such holiday.")
     action = request.POST.get("action")
-    change = {"remove": services.holiday_remove, "restore": services.holiday_restore}.get(action)
+    change = {"remove": holiday_remove, "restore": holiday_restore}.get(action)
     if change is None:
         raise Http404("No such change.")
     try:

@@ -16,7 +16,7 @@ from scheduling.models import (
     SessionSeries,
     SessionStatus,
 )
-from scheduling.selectors import rosters_for_sessions
+from scheduling.selectors.rosters import rosters_for_sessions
 
 pytestmark = pytest.mark.django_db
 

@@ -28,15 +28,16 @@ def clinic(make_patient, track, counselor, nurse):
     days ago, inside the attendance edit window), two patients on it, one of
     them due an injection, and homework waiting for the other."""
     from patients.services.medication import medication_order_create
-    from recovery import services as recovery_services
-    from scheduling import services as scheduling_services
+    from recovery.services.homework import homework_assign, homework_template_create
     from scheduling.models import Session
+    from scheduling.services.materialization import sessions_materialize
+    from scheduling.services.series import series_create
 
     now = timezone.now()
     admitted = date(2026, 9, 1)
     first = make_patient(first="Avery", last="Evening", track=track, admitted=admitted, portal=True)
     second = make_patient(first="Blake", last="Evening", track=track, admitted=admitted)
-    scheduling_services.series_create(
+    series_create(
         actor=counselor,
         track=track,
         weekdays=["MO", "TU", "WE", "TH", "FR"],
@@ -47,7 +48,7 @@ def clinic(make_patient, track, counselor, nurse):
         kind="relapse_prevention",
         now=now - timedelta(days=7),
     )
-    scheduling_services.sessions_materialize(
+    sessions_materialize(
         site=track.site, now=now, first=timezone.localdate(now, track.site.tz) - timedelta(days=7)
     )
     session = Session.objects.filter(track=track, ends_at__lt=now).order_by("-starts_at").first()
@@ -61,13 +62,13 @@ def clinic(make_patient, track, counselor, nurse):
         start_date=admitted,
         next_injection_due=timezone.localdate(now, track.site.tz) + timedelta(days=1),
     )
-    template = recovery_services.homework_template_create(
+    template = homework_template_create(
         actor=counselor,
         site=track.site,
         title="Triggers and cravings log",
         instructions="List three triggers from this week and what you did.",
     )
-    recovery_services.homework_assign(
+    homework_assign(
         actor=counselor,
         patient=first,
         template=template,

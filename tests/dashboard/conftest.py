@@ -42,13 +42,14 @@ def policy(site):
 @pytest.fixture
 def drug_test(policy, nurse):
     """A for-cause test collected (and, with ``results``, resulted) at ``now``."""
-    from drugtests import services
+    from drugtests.services.collection import for_cause_order, specimen_collect
+    from drugtests.services.results import result_enter
 
     def make(patient, *, now=WED, results=None, validity="valid", temperature=True):
-        selection = services.for_cause_order(
+        selection = for_cause_order(
             actor=nurse, patient=patient, reason="Observed behaviour", now=now
         )
-        services.specimen_collect(
+        specimen_collect(
             actor=nurse,
             selection=selection,
             chain_of_custody_id=f"COC-{selection.pk}",
@@ -59,7 +60,7 @@ def drug_test(policy, nurse):
             now=now,
         )
         if results:
-            services.result_enter(
+            result_enter(
                 actor=nurse,
                 selection=selection,
                 source="poc",
@@ -74,7 +75,7 @@ def drug_test(policy, nurse):
 
 @pytest.fixture
 def homework_template(site, counselor):
-    from recovery.services import homework_template_create
+    from recovery.services.homework import homework_template_create
 
     return homework_template_create(
         actor=counselor,
@@ -87,7 +88,7 @@ def homework_template(site, counselor):
 
 @pytest.fixture
 def assign(homework_template, counselor):
-    from recovery.services import homework_assign
+    from recovery.services.homework import homework_assign
 
     def make(patient, due: date, template=None):
         return homework_assign(
@@ -103,14 +104,14 @@ def assign(homework_template, counselor):
 
 @pytest.fixture
 def requirement(site, director):
-    from recovery.services import meeting_requirement_set
+    from recovery.services.meetings import meeting_requirement_set
 
     return meeting_requirement_set(actor=director, site=site, meetings_per_week=3, fellowships=[])
 
 
 @pytest.fixture
 def log_meeting(counselor):
-    from recovery.services import meeting_log, meeting_review
+    from recovery.services.meetings import meeting_log, meeting_review
 
     def make(patient, held_at: datetime, *, verify=True):
         meeting = meeting_log(
@@ -156,7 +157,7 @@ def week_sessions(track):
 
 @pytest.fixture
 def attend(counselor):
-    from scheduling.services import attendance_record
+    from scheduling.services.attendance import attendance_record
 
     def mark(session, patient, status="present"):
         return attendance_record(
@@ -184,7 +185,7 @@ def full_week(
 ):
     """Robin: every session, a negative test, 2 of 3 meetings, homework late/on time/missing.
     Sam: one session, a positive test, nothing else."""
-    from recovery.services import homework_submit, homework_template_create
+    from recovery.services.homework import homework_submit, homework_template_create
 
     robin = make_patient(first="Robin", last="Owner", track=track)
     sam = make_patient(first="Sam", last="Abel", track=track)

@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from dashboard.panels import alerts_for
-from recovery.services import homework_submit
+from recovery.services.homework import homework_submit
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import NY, WED, WEEK, queries

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from recovery.models import HomeworkSubmission
-from recovery.services import homework_submit
+from recovery.services.homework import homework_submit
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import NY, WED, WEEK, queries

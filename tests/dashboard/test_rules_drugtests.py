@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from dashboard.panels import alerts_for
-from drugtests import services
 from drugtests.alerts import drug_test_findings
 from drugtests.models import TestAlert
+from drugtests.services.collection import for_cause_order
+from drugtests.services.results import alert_resolve, selections_mark_missed
 from patients.models import Patient
 from patients.services.medication import medication_order_create
 
@@ -62,8 +63,8 @@ def test_prescribed_buprenorphine_absent_is_an_alert(counselor, nurse, patient, 
 
 
 def test_missed_test_is_an_alert(counselor, nurse, patient, policy):
-    selection = services.for_cause_order(actor=nurse, patient=patient, reason="Late", now=WED)
-    services.selections_mark_missed(now=selection.deadline + timedelta(minutes=1))
+    selection = for_cause_order(actor=nurse, patient=patient, reason="Late", now=WED)
+    selections_mark_missed(now=selection.deadline + timedelta(minutes=1))
     alerts = drug_test_findings(_mine(counselor), TODAY)
     assert _kinds(alerts) == ["drugtest_missed"]
     assert alerts[0].message == "Missed drug test on Wed Nov 11"
@@ -90,14 +91,14 @@ def test_action_links_to_the_drug_tests_page_where_it_is_resolved(
 
 def test_resolved_finding_disappears(counselor, director, patient, drug_test):
     drug_test(patient, results={"cocaine": "positive"})
-    services.alert_resolve(actor=director, alert=TestAlert.objects.get(), note="Discussed")
+    alert_resolve(actor=director, alert=TestAlert.objects.get(), note="Discussed")
     assert drug_test_findings(_mine(counselor), TODAY) == []
 
 
 def test_key_names_the_finding_so_a_later_one_is_new(counselor, director, patient, drug_test):
     drug_test(patient, results={"cocaine": "positive"})
     [first] = drug_test_findings(_mine(counselor), TODAY)
-    services.alert_resolve(actor=director, alert=TestAlert.objects.get(), note="Discussed")
+    alert_resolve(actor=director, alert=TestAlert.objects.get(), note="Discussed")
     drug_test(patient, now=WED + timedelta(days=1), results={"cocaine": "positive"})
     [second] = drug_test_findings(_mine(counselor), TODAY)
     assert first.key != second.key and second.key.startswith("testalert:")

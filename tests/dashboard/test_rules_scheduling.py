@@ -28,10 +28,11 @@ MONDAY = date(2026, 11, 16)
 @pytest.fixture
 def sessions(track, counselor):
     """The evening track's sessions from Sep 1 on, by local date."""
-    from scheduling import services
     from scheduling.models import Session
+    from scheduling.services.materialization import sessions_materialize
+    from scheduling.services.series import series_create
 
-    services.series_create(
+    series_create(
         actor=counselor,
         track=track,
         weekdays=["MO", "TU", "TH"],
@@ -41,7 +42,7 @@ def sessions(track, counselor):
         kind="relapse_prevention",
         now=datetime(2026, 9, 1, 8, tzinfo=NY),
     )
-    services.sessions_materialize(site=track.site, now=NOW, first=date(2026, 9, 1))
+    sessions_materialize(site=track.site, now=NOW, first=date(2026, 9, 1))
     return {s.local_date: s for s in Session.objects.filter(track=track)}
 
 
@@ -49,7 +50,7 @@ def sessions(track, counselor):
 def mark(sessions):
     """Attendance written directly (setup only; the service is used where it matters)."""
     from scheduling.models import Attendance
-    from scheduling.services import credited_minutes
+    from scheduling.services.attendance import credited_minutes
 
     def write(patient, day: date, status: str = "present"):
         s = sessions[day]
@@ -116,13 +117,13 @@ def test_an_excused_absence_breaks_the_streak(member, mark):
 def test_streak_alert_disappears_when_attendance_is_corrected_to_present(
     counselor, member, mark, sessions
 ):
-    from scheduling import services
+    from scheduling.services.attendance import attendance_record
 
     robin = member("Robin")
     mark(robin, MONDAY, "unexcused")
     mark(robin, date(2026, 11, 17), "unexcused")
     assert _kinds(alerts_for(counselor, now=NOW), "unexcused_streak")
-    services.attendance_record(
+    attendance_record(
         actor=counselor,
         session=sessions[date(2026, 11, 17)],
         patient=robin,

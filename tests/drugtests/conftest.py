@@ -53,7 +53,7 @@ def always_policy(site):
 @pytest.fixture
 def selected(patient, always_policy):
     """``patient`` drawn at random on MONDAY; returns the pending selection."""
-    from drugtests.services import draw_run
+    from drugtests.services.random_draw import draw_run
 
     draw_run(site=patient.site, on=MONDAY, now=NOW)
     return patient.test_selections.get()

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from drugtests.models import Outcome, Selection, Specimen, TestAlert
-from drugtests.services import for_cause_order, selection_refuse, specimen_collect
+from drugtests.services.collection import for_cause_order, selection_refuse, specimen_collect
 
 from .conftest import NOW
 
@@ -149,7 +149,7 @@ def test_excusing_a_selection_is_a_correction_that_leaves_the_draw_verifiable(se
 
     from django.core.management import call_command
 
-    from drugtests.services import selection_excuse
+    from drugtests.services.random_draw import selection_excuse
 
     correction = selection_excuse(
         actor=nurse, selection=selected, reason="Admitted to hospital", now=LATER
@@ -162,7 +162,7 @@ def test_excusing_a_selection_is_a_correction_that_leaves_the_draw_verifiable(se
 
 
 def test_excuse_needs_reason(selected, nurse):
-    from drugtests.services import selection_excuse
+    from drugtests.services.random_draw import selection_excuse
 
     with pytest.raises(ValidationError):
         selection_excuse(actor=nurse, selection=selected, reason=" ", now=LATER)
@@ -171,7 +171,7 @@ def test_excuse_needs_reason(selected, nurse):
 
 
 def test_resolving_an_alert_records_who_and_when(selected, collector, nurse):
-    from drugtests.services import alert_resolve
+    from drugtests.services.results import alert_resolve
 
     _collect(collector, selected, temperature_in_range=False, validity="adulterated")
     alert = TestAlert.objects.get()

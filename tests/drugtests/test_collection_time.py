@@ -11,7 +11,8 @@ from django.urls import reverse
 from drugtests.forms import CollectionForm
 from drugtests.models import Selection, Specimen, TestingPolicy
 from drugtests.selectors import notice_at
-from drugtests.services import draw_run, for_cause_order, specimen_collect
+from drugtests.services.collection import for_cause_order, specimen_collect
+from drugtests.services.random_draw import draw_run
 
 from .conftest import NOW
 

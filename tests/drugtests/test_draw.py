@@ -7,7 +7,7 @@ from django.db import connection  # noqa: F401 - used by the skipif condition
 from drugtests import draws
 from drugtests.models import Draw, DrawPoolEntry, ImmutableError, Selection
 from drugtests.selectors import eligible_pool
-from drugtests.services import draw_run
+from drugtests.services.random_draw import draw_run
 from patients.services.enrollment import (
     enrollment_change_phase,
     enrollment_discharge,

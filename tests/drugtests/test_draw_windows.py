@@ -9,7 +9,7 @@ import pytest
 from core.clock import local_datetime, site_today
 from drugtests.models import Draw, Selection
 from drugtests.selectors import MINIMUM_WINDOW, is_closed, notice_at
-from drugtests.services import draw_run
+from drugtests.services.random_draw import draw_run
 from drugtests.tasks import run_due_draws
 from scheduling.models import Holiday
 

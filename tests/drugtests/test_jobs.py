@@ -5,7 +5,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from drugtests.models import Draw, Outcome, Selection, SiteTestingSettings, TestAlert
-from drugtests.services import selections_mark_missed, specimen_collect
+from drugtests.services.collection import specimen_collect
+from drugtests.services.results import selections_mark_missed
 from drugtests.tasks import mark_missed_after_deadline, run_due_draws
 from tests.conftest import SCENARIO_NOW
 
@@ -107,7 +108,7 @@ def test_draw_command_bad_arguments_one_line(site, args, message):
 
 
 def test_late_draw_leaves_minimum_notice_before_missed(patient, always_policy, site):
-    from drugtests.services import draw_run
+    from drugtests.services.random_draw import draw_run
 
     # 16:00 + 3 h would pass the 18:00 closing: the test is for the next clinic day
     # (it used to be due at 19:00, after the clinic had closed).

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from drugtests.models import Draw, DrawPoolEntry, Selection
-from drugtests.services import draw_run
+from drugtests.services.random_draw import draw_run
 
 from .conftest import MONDAY, NOW
 

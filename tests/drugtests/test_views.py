@@ -6,7 +6,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from drugtests.models import Draw, Selection, Specimen, TestingPolicy, TestResult
-from drugtests.services import draw_run, specimen_collect
+from drugtests.services.collection import specimen_collect
+from drugtests.services.random_draw import draw_run
 
 pytestmark = pytest.mark.django_db
 TODAY_URL = reverse("drugtests:today")
@@ -290,7 +291,7 @@ def test_chart_panel_fixed_queries(
     rf_staff, patient, every_day, site, size, django_assert_max_num_queries
 ):
     from drugtests.panels import chart
-    from drugtests.services import for_cause_order
+    from drugtests.services.collection import for_cause_order
 
     for i in range(size):
         for_cause_order(actor=rf_staff.user, patient=patient, reason=f"reason {i}")
@@ -329,7 +330,7 @@ def test_admin_refuses_to_change_or_delete_draws(rf_staff):
 @pytest.mark.parametrize("size", [1, 6])
 def test_portal_panel_fixed_queries(todays, nurse, size, django_assert_max_num_queries):
     from drugtests.panels import portal_home
-    from drugtests.services import for_cause_order
+    from drugtests.services.collection import for_cause_order
 
     for i in range(size):
         for_cause_order(actor=nurse, patient=todays.patient, reason=f"reason {i}")

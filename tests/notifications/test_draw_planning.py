@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from drugtests import services as drug_services
 from drugtests.models import TestingPolicy
+from drugtests.services.random_draw import draw_run
 from notifications import tasks
 from notifications.models import Notification
 from notifications.sources import draws
@@ -31,12 +31,12 @@ def test_a_draw_queues_one_planning_task_on_commit(
     queued = []
     monkeypatch.setattr(tasks.plan_draw, "delay", lambda draw_id: queued.append(draw_id))
     with django_capture_on_commit_callbacks(execute=True):
-        result = drug_services.draw_run(site=patient.site, on=MONDAY.date(), now=MONDAY)
+        result = draw_run(site=patient.site, on=MONDAY.date(), now=MONDAY)
     assert queued == [result.draw.pk]
 
 
 def test_planning_a_draw_plans_the_check_in_notice(patient, daily_policy):
-    result = drug_services.draw_run(site=patient.site, on=MONDAY.date(), now=MONDAY)
+    result = draw_run(site=patient.site, on=MONDAY.date(), now=MONDAY)
     assert draws.plan_draw(result.draw.pk, now=MONDAY) == 1
     assert Notification.objects.filter(patient=patient, kind="drug_test_notice").exists()
 
@@ -48,7 +48,7 @@ def test_a_late_draw_notice_is_due_at_the_next_opening_not_at_night(patient, dai
     from notifications.timeutil import in_quiet_hours
 
     late = MONDAY.replace(hour=23, minute=59)
-    result = drug_services.draw_run(site=patient.site, now=late)
+    result = draw_run(site=patient.site, now=late)
     draws.plan_draw(result.draw.pk, now=late)
     tuesday_8am = datetime.combine(MONDAY.date() + timedelta(days=1), time(8, 0), tzinfo=NY)
     notices = list(Notification.objects.filter(patient=patient, kind="drug_test_notice"))
@@ -69,7 +69,7 @@ def test_the_check_in_notice_shows_the_deadline_on_the_site_clock(
         site=other_site, name="Daily", frequency=5, period="week", panel=["fentanyl"]
     )
     la_morning = datetime(2026, 11, 16, 7, tzinfo=ZoneInfo("America/Los_Angeles"))
-    result = drug_services.draw_run(site=other_site, now=la_morning)
+    result = draw_run(site=other_site, now=la_morning)
     draws.plan_draw(result.draw.pk, now=la_morning)
     notice = Notification.objects.filter(patient=west, kind="drug_test_notice").first()
     _, body = messages.render_checked(notice)

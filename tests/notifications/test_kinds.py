@@ -355,8 +355,9 @@ def test_second_unexcused_absence_in_a_row_alerts_the_counselor(on_track, track,
 def test_a_cancelled_session_between_two_absences_neither_counts_nor_breaks_the_streak(
     on_track, track, counselor
 ):
-    """The reminder's rule agrees with the dashboard's (scheduling.selectors.unexcused_streaks):
-    a cancelled session's attendance row is not an absence in a row."""
+    """The reminder's rule agrees with the dashboard's
+    (scheduling.selectors.streaks.unexcused_streaks): a cancelled session's attendance row
+    is not an absence in a row."""
     from scheduling.models import Attendance, SessionStatus
 
     now = timezone.now()

@@ -24,8 +24,9 @@ from notifications.models import (
     Status,
 )
 from notifications.sources import sessions
-from scheduling import services as scheduling_services
 from scheduling.models import Holiday, Session, SessionStatus
+from scheduling.services.bookings import session_cancel
+from scheduling.services.site_holidays import holiday_add
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def group_session(track, day, start=time(18), **extra):
 
 
 def cancel(session, actor, now, reason="Facilitator ill"):
-    return scheduling_services.session_cancel(actor=actor, session=session, reason=reason, now=now)
+    return session_cancel(actor=actor, session=session, reason=reason, now=now)
 
 
 def notices(session, **filters):
@@ -314,9 +315,7 @@ def test_adding_a_holiday_announces_that_days_sessions(
     sessions.plan_sessions([evening.pk, morning.pk], now=test_now)
 
     with django_capture_on_commit_callbacks(execute=True):
-        scheduling_services.holiday_add(
-            actor=director, site=site, day=day, name="Staff retreat", now=test_now
-        )
+        holiday_add(actor=director, site=site, day=day, name="Staff retreat", now=test_now)
 
     for session in (evening, morning):
         session.refresh_from_db()
@@ -342,9 +341,7 @@ def test_the_text_names_no_treatment_and_shows_the_sites_clock(
     site.save(update_fields=["name"])
     day = free_day(site, today + timedelta(days=2))
     session = group_session(track, day)
-    scheduling_services.holiday_add(
-        actor=director, site=site, day=day, name="IOP staff training", now=test_now
-    )
+    holiday_add(actor=director, site=site, day=day, name="IOP staff training", now=test_now)
     sessions.plan_session_cancellations([session.pk], now=test_now)
     ids = list(notices(session).values_list("pk", flat=True))
     outcomes = sending.notifications_send_batch(

@@ -157,7 +157,7 @@ def test_admission_more_than_a_year_ahead_is_refused(client, frontdesk, site, to
 
 @pytest.mark.date_sensitive
 def test_future_step_down_keeps_this_weeks_minimum(current, site, today, test_now, op_track):
-    from scheduling.selectors import weekly_hours
+    from scheduling.selectors.hours import weekly_hours
 
     patient = current.patient
     step = today + timedelta(days=3)

@@ -148,12 +148,13 @@ def world(
 
     from django.utils import timezone
 
-    from scheduling import services as scheduling_services
     from scheduling.models import Session
+    from scheduling.services.materialization import sessions_materialize
+    from scheduling.services.series import series_create
 
     w = World()
     w.track = track
-    w.series = scheduling_services.series_create(
+    w.series = series_create(
         actor=counselor,
         track=track,
         weekdays=["MO", "TU", "TH"],
@@ -170,9 +171,7 @@ def world(
         track=track,
         effective_date=date(2026, 9, 1),
     )
-    scheduling_services.sessions_materialize(
-        site=track.site, now=timezone.now(), first=date(2026, 9, 1)
-    )
+    sessions_materialize(site=track.site, now=timezone.now(), first=date(2026, 9, 1))
     w.session = Session.objects.filter(series=w.series, local_date__gte=date(2026, 9, 2)).first()
     w.patient, w.other_patient = patient, other_patient
     w.counselor, w.director, w.nurse, w.frontdesk = counselor, director, nurse, frontdesk
@@ -205,10 +204,15 @@ def world(
     )
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from recovery import services as recovery_services
+    from recovery.services.homework import (
+        homework_assign,
+        homework_submit,
+        homework_template_create,
+    )
+    from recovery.services.meetings import meeting_log
 
     w.patient_user = patient.user
-    w.meeting = recovery_services.meeting_log(
+    w.meeting = meeting_log(
         actor=patient.user,
         patient=patient,
         held_at=timezone.now() - timezone.timedelta(days=1),
@@ -217,20 +221,20 @@ def world(
         mode="online",
         sheet=SimpleUploadedFile("sheet.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
     )
-    template = recovery_services.homework_template_create(
+    template = homework_template_create(
         actor=counselor, site=patient.site, title="Step 1", instructions="Write about step 1."
     )
-    w.assignment = recovery_services.homework_assign(
+    w.assignment = homework_assign(
         actor=counselor, patient=patient, template=template, due_date=date(2027, 1, 15)
     )
-    w.submission = recovery_services.homework_submit(
+    w.submission = homework_submit(
         actor=patient.user, assignment=w.assignment, text="My step 1 work."
     )
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from drugtests import services as drug_services
     from drugtests.models import TestAlert, TestingPolicy
+    from drugtests.services.random_draw import draw_run
 
     TestingPolicy.objects.create(
         site=patient.site,
@@ -241,7 +245,7 @@ def world(
         panel=["buprenorphine", "fentanyl"],
     )
     monday = datetime(2026, 11, 16, 7, tzinfo=ZoneInfo("America/New_York"))
-    drug_services.draw_run(site=patient.site, on=monday.date(), now=monday)
+    draw_run(site=patient.site, on=monday.date(), now=monday)
     w.selection = patient.test_selections.get()
     w.draw = w.selection.draw
     w.alert = TestAlert.objects.create(

@@ -87,7 +87,7 @@ def requirement(site):
 
 @pytest.fixture
 def template(site, counselor):
-    from recovery.services import homework_template_create
+    from recovery.services.homework import homework_template_create
 
     return homework_template_create(
         actor=counselor,
@@ -100,7 +100,7 @@ def template(site, counselor):
 
 @pytest.fixture
 def second_template(site, counselor):
-    from recovery.services import homework_template_create
+    from recovery.services.homework import homework_template_create
 
     return homework_template_create(
         actor=counselor,

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from recovery import services
 from recovery.models import HomeworkAssignment, HomeworkStatus, Meeting, MeetingStatus
+from recovery.services.homework import homework_assign, homework_template_create
 from tests.conftest import SCENARIO_NOW, save_screen
 from tests.recovery.conftest import NY, png_bytes
 
@@ -22,12 +22,10 @@ COMMENT = "Please add one trigger from this week."
 
 
 def test_meeting_and_homework_review_cycle(browser, live_server, login, patient, counselor, site):
-    template = services.homework_template_create(
+    template = homework_template_create(
         actor=counselor, site=site, title="Triggers and cravings log", instructions="Log them."
     )
-    services.homework_assign(
-        actor=counselor, patient=patient, template=template, due_date=date(2027, 1, 15)
-    )
+    homework_assign(actor=counselor, patient=patient, template=template, due_date=date(2027, 1, 15))
     phone = browser.new_context(viewport={"width": 375, "height": 812}).new_page()
     phone.set_default_timeout(10_000)
     login(phone, patient.user.username)

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from recovery import services
+from recovery.services.homework import homework_assign, homework_template_create
+from recovery.services.meetings import meeting_log
 from tests.recovery.conftest import NOW, NY, png_bytes, upload
 
 
@@ -14,7 +15,7 @@ from tests.recovery.conftest import NOW, NY, png_bytes, upload
 def sheet(patient):
     from datetime import datetime
 
-    meeting = services.meeting_log(
+    meeting = meeting_log(
         actor=patient.user,
         patient=patient,
         held_at=datetime(2026, 11, 20, 19, tzinfo=NY),
@@ -75,7 +76,7 @@ def test_missing_file_is_the_same_404(client, counselor, sheet):
 
 @pytest.fixture
 def worksheet_template(site, counselor):
-    return services.homework_template_create(
+    return homework_template_create(
         actor=counselor,
         site=site,
         title="Relapse prevention plan",
@@ -88,7 +89,7 @@ def worksheet_template(site, counselor):
 def test_patient_given_the_homework_downloads_its_worksheet(
     client, counselor, patient, other_patient, worksheet_template
 ):
-    services.homework_assign(
+    homework_assign(
         actor=counselor,
         patient=patient,
         template=worksheet_template,

@@ -8,12 +8,18 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from patients.services.enrollment import enrollment_change_track
-from recovery import services
 from recovery.models import (
     HomeworkAssignment,
     HomeworkStatus,
     HomeworkSubmission,
     ReviewOutcome,
+)
+from recovery.services.homework import (
+    homework_assign,
+    homework_assign_session,
+    homework_assign_track,
+    homework_review,
+    homework_submit,
 )
 from tests.conftest import SCENARIO_NOW
 from tests.recovery.conftest import NOW, NY, pdf_bytes, upload
@@ -26,7 +32,7 @@ DUE = date(2026, 11, 27)
 
 @pytest.fixture
 def assignment(patient, counselor, template):
-    return services.homework_assign(
+    return homework_assign(
         actor=counselor, patient=patient, template=template, due_date=DUE, now=NOW
     )
 
@@ -59,7 +65,7 @@ def test_counselor_assigns_homework_from_the_patient_page(client, counselor, pat
 
 def test_due_date_in_the_past_is_refused(counselor, patient, template):
     with pytest.raises(ValidationError, match="in the past"):
-        services.homework_assign(
+        homework_assign(
             actor=counselor, patient=patient, template=template, due_date=date(2026, 11, 1), now=NOW
         )
     assert not HomeworkAssignment.objects.exists()
@@ -99,9 +105,7 @@ def test_review_cycle_keeps_every_round(client, counselor, patient, assignment):
 
 
 def test_returning_without_a_comment_is_refused(client, counselor, patient, assignment):
-    submission = services.homework_submit(
-        actor=patient.user, assignment=assignment, text="Done", now=NOW
-    )
+    submission = homework_submit(actor=patient.user, assignment=assignment, text="Done", now=NOW)
     client.force_login(counselor)
     response = client.post(
         _review_url(submission), {"decision": "return", "comment": ""}, follow=True
@@ -112,10 +116,8 @@ def test_returning_without_a_comment_is_refused(client, counselor, patient, assi
 
 
 def test_submitting_homework_already_accepted_is_refused(client, counselor, patient, assignment):
-    submission = services.homework_submit(
-        actor=patient.user, assignment=assignment, text="Done", now=NOW
-    )
-    services.homework_review(actor=counselor, submission=submission, accept=True, now=NOW)
+    submission = homework_submit(actor=patient.user, assignment=assignment, text="Done", now=NOW)
+    homework_review(actor=counselor, submission=submission, accept=True, now=NOW)
     client.force_login(patient.user)
     response = client.post(_submit_url(assignment), {"text": "One more time"})
     assert response.status_code == 200
@@ -124,9 +126,9 @@ def test_submitting_homework_already_accepted_is_refused(client, counselor, pati
 
 
 def test_resubmitting_while_waiting_for_review_is_refused(patient, assignment):
-    services.homework_submit(actor=patient.user, assignment=assignment, text="Done", now=NOW)
+    homework_submit(actor=patient.user, assignment=assignment, text="Done", now=NOW)
     with pytest.raises(ValidationError, match="waiting for your counselor"):
-        services.homework_submit(actor=patient.user, assignment=assignment, text="Again", now=NOW)
+        homework_submit(actor=patient.user, assignment=assignment, text="Again", now=NOW)
     assert HomeworkSubmission.objects.count() == 1
 
 
@@ -157,9 +159,7 @@ def test_patient_cannot_submit_another_patients_homework(client, other_patient, 
 
 
 def test_patient_cannot_review_their_own_submission(client, patient, assignment):
-    submission = services.homework_submit(
-        actor=patient.user, assignment=assignment, text="Done", now=NOW
-    )
+    submission = homework_submit(actor=patient.user, assignment=assignment, text="Done", now=NOW)
     client.force_login(patient.user)
     response = client.post(_review_url(submission), {"decision": "accept"})
     assert response.status_code == 404
@@ -168,9 +168,7 @@ def test_patient_cannot_review_their_own_submission(client, patient, assignment)
 
 
 def test_counselor_of_another_site_cannot_review(client, outside_counselor, patient, assignment):
-    submission = services.homework_submit(
-        actor=patient.user, assignment=assignment, text="Done", now=NOW
-    )
+    submission = homework_submit(actor=patient.user, assignment=assignment, text="Done", now=NOW)
     client.force_login(outside_counselor)
     response = client.post(_review_url(submission), {"decision": "accept"})
     assert response.status_code == 404
@@ -197,14 +195,14 @@ def test_overdue_is_derived_from_the_due_date_in_the_site_zone(assignment, now_u
 
 
 def test_submitted_homework_is_not_overdue(patient, assignment):
-    services.homework_submit(actor=patient.user, assignment=assignment, text="x", now=NOW)
+    homework_submit(actor=patient.user, assignment=assignment, text="x", now=NOW)
     assignment.refresh_from_db()
     assert assignment.status_on(DUE + timedelta(days=3)) == HomeworkStatus.SUBMITTED
 
 
 def test_returned_homework_past_due_is_overdue(patient, counselor, assignment):
-    s = services.homework_submit(actor=patient.user, assignment=assignment, text="x", now=NOW)
-    services.homework_review(actor=counselor, submission=s, accept=False, comment="More", now=NOW)
+    s = homework_submit(actor=patient.user, assignment=assignment, text="x", now=NOW)
+    homework_review(actor=counselor, submission=s, accept=False, comment="More", now=NOW)
     assignment.refresh_from_db()
     assert assignment.status_on(DUE + timedelta(days=1)) == HomeworkStatus.OVERDUE
 
@@ -224,7 +222,7 @@ def test_assign_to_a_track_roster_on_a_date(
     )
     joins_later = make_patient(track=track, admitted=date(2026, 11, 20))
     other_track = make_patient(track=day_track, admitted=date(2026, 9, 1))
-    created, skipped = services.homework_assign_track(
+    created, skipped = homework_assign_track(
         actor=counselor,
         track=track,
         on=date(2026, 11, 18),
@@ -243,7 +241,7 @@ def test_assign_to_a_track_roster_on_a_date(
 def test_assigning_a_roster_twice_skips_those_who_have_it(counselor, make_patient, track, template):
     make_patient(track=track)
     make_patient(track=track)
-    services.homework_assign_track(
+    homework_assign_track(
         actor=counselor,
         track=track,
         on=date(2026, 11, 18),
@@ -251,7 +249,7 @@ def test_assigning_a_roster_twice_skips_those_who_have_it(counselor, make_patien
         due_date=DUE,
         now=NOW,
     )
-    created, skipped = services.homework_assign_track(
+    created, skipped = homework_assign_track(
         actor=counselor,
         track=track,
         on=date(2026, 11, 18),
@@ -314,7 +312,7 @@ def test_assign_to_a_group_sessions_roster(counselor, make_patient, track, day_t
         kind="relapse_prevention",
         created_at=NOW,
     )
-    created, skipped = services.homework_assign_session(
+    created, skipped = homework_assign_session(
         actor=counselor, session=session, template=template, due_date=DUE, now=NOW
     )
     assert (len(created), skipped) == (2, 0)
@@ -359,12 +357,12 @@ def test_session_assignment_from_the_library_page(client, counselor, make_patien
 def test_portal_lists_work_to_do_before_work_done(
     client, counselor, patient, template, second_template
 ):
-    done = services.homework_assign(
+    done = homework_assign(
         actor=counselor, patient=patient, template=template, due_date=DUE, now=NOW
     )
-    s = services.homework_submit(actor=patient.user, assignment=done, text="x", now=NOW)
-    services.homework_review(actor=counselor, submission=s, accept=True, now=NOW)
-    todo = services.homework_assign(
+    s = homework_submit(actor=patient.user, assignment=done, text="x", now=NOW)
+    homework_review(actor=counselor, submission=s, accept=True, now=NOW)
+    todo = homework_assign(
         actor=counselor,
         patient=patient,
         template=second_template,

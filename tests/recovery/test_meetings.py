@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent
-from recovery import services
 from recovery.models import Attachment, Meeting, MeetingStatus, Sponsor, StepProgress
+from recovery.services.meetings import meeting_log, meeting_review
 from tests.conftest import SCENARIO_NOW
 from tests.recovery.conftest import NOW, NY, png_bytes, upload
 
@@ -44,7 +44,7 @@ def _log(patient, actor, **kw):
         "now": NOW,
     }
     defaults.update(kw)
-    return services.meeting_log(actor=actor, patient=patient, **defaults)
+    return meeting_log(actor=actor, patient=patient, **defaults)
 
 
 def test_patient_logs_a_meeting_with_a_photo_in_the_portal(client, patient):
@@ -175,7 +175,7 @@ def test_patient_cannot_verify_their_own_meeting(client, patient):
 def test_service_refuses_a_review_by_the_patient_even_if_called_directly(patient):
     meeting = _log(patient, patient.user)
     with pytest.raises(Exception, match="Only clinic staff"):
-        services.meeting_review(actor=patient.user, meeting=meeting, verify=True, now=NOW)
+        meeting_review(actor=patient.user, meeting=meeting, verify=True, now=NOW)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.PENDING
 
@@ -193,9 +193,9 @@ def test_counselor_of_another_site_gets_404_on_review(client, patient, outside_c
 
 def test_a_reviewed_meeting_cannot_be_reviewed_again(patient, counselor, other_counselor):
     meeting = _log(patient, patient.user)
-    services.meeting_review(actor=counselor, meeting=meeting, verify=True, now=NOW)
+    meeting_review(actor=counselor, meeting=meeting, verify=True, now=NOW)
     with pytest.raises(Exception, match="already verified"):
-        services.meeting_review(actor=counselor, meeting=meeting, verify=False, reason="x", now=NOW)
+        meeting_review(actor=counselor, meeting=meeting, verify=False, reason="x", now=NOW)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.VERIFIED
 
@@ -215,7 +215,7 @@ def test_portal_page_shows_this_week_against_the_requirement(client, patient, re
 
 def test_rejected_meeting_shows_its_reason_to_the_patient(client, patient, counselor):
     meeting = _log(patient, patient.user, held_at=timezone.now() - timedelta(hours=1), now=None)
-    services.meeting_review(actor=counselor, meeting=meeting, verify=False, reason="No signature")
+    meeting_review(actor=counselor, meeting=meeting, verify=False, reason="No signature")
     client.force_login(patient.user)
     assert "No signature" in client.get(URL).content.decode()
 
@@ -266,7 +266,7 @@ def test_the_same_meeting_cannot_be_logged_twice(client, patient):
 
 def test_a_rejected_meeting_may_be_logged_again(patient, counselor):
     meeting = _log(patient, patient.user)
-    services.meeting_review(actor=counselor, meeting=meeting, verify=False, reason="No sheet")
+    meeting_review(actor=counselor, meeting=meeting, verify=False, reason="No sheet")
     again = _log(patient, patient.user, sheet=upload(png_bytes(), "signed.png"))
     assert again.status == MeetingStatus.PENDING and Meeting.objects.count() == 2
 
@@ -293,6 +293,6 @@ def test_counselor_cannot_change_requirements(client, counselor, site):
 def test_service_refuses_a_review_by_staff_who_cannot_see_the_patient(patient, outside_counselor):
     meeting = _log(patient, patient.user)
     with pytest.raises(Exception, match="do not have access"):
-        services.meeting_review(actor=outside_counselor, meeting=meeting, verify=True, now=NOW)
+        meeting_review(actor=outside_counselor, meeting=meeting, verify=True, now=NOW)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.PENDING

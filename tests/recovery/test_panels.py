@@ -2,17 +2,17 @@
 
 from django.urls import reverse
 
-from recovery import services
+from recovery.services.homework import homework_assign, homework_submit
 from tests.recovery.conftest import NOW
 
 
 def test_staff_home_shows_queue_counts_to_a_counselor(client, counselor, patient, template):
     from datetime import date
 
-    a = services.homework_assign(
+    a = homework_assign(
         actor=counselor, patient=patient, template=template, due_date=date(2026, 12, 1), now=NOW
     )
-    services.homework_submit(actor=patient.user, assignment=a, text="done", now=NOW)
+    homework_submit(actor=patient.user, assignment=a, text="done", now=NOW)
     client.force_login(counselor)
     page = client.get(reverse("home")).content.decode()
     assert 'data-testid="recovery-staff-panel"' in page

@@ -7,7 +7,14 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from recovery import panels, services
+from recovery import panels
+from recovery.services.homework import (
+    homework_assign,
+    homework_review,
+    homework_submit,
+    homework_template_create,
+)
+from recovery.services.meetings import meeting_log, meeting_review
 from tests.recovery.conftest import NOW, NY, pdf_bytes, png_bytes, upload
 
 # Ceilings as measured: for pages, session + user + staff profile/patient lookups and the
@@ -28,7 +35,7 @@ WEEKLY_QUERIES = 16  # includes the audit row of the read
 def _fill(patient, counselor, templates, *, meetings: int, homework: int):
     """Meetings (pending, verified, rejected) and homework at every status, with files."""
     for i in range(meetings):
-        m = services.meeting_log(
+        m = meeting_log(
             actor=patient.user or counselor,
             patient=patient,
             held_at=datetime(2026, 11, 16, 9, tzinfo=NY) + timedelta(hours=7 * i),
@@ -39,11 +46,11 @@ def _fill(patient, counselor, templates, *, meetings: int, homework: int):
             now=NOW,
         )
         if i % 3 == 1:
-            services.meeting_review(actor=counselor, meeting=m, verify=True, now=NOW)
+            meeting_review(actor=counselor, meeting=m, verify=True, now=NOW)
         elif i % 3 == 2:
-            services.meeting_review(actor=counselor, meeting=m, verify=False, reason="no", now=NOW)
+            meeting_review(actor=counselor, meeting=m, verify=False, reason="no", now=NOW)
     for i in range(homework):
-        a = services.homework_assign(
+        a = homework_assign(
             actor=counselor,
             patient=patient,
             template=templates[i % len(templates)],
@@ -52,7 +59,7 @@ def _fill(patient, counselor, templates, *, meetings: int, homework: int):
         )
         if i % 4 == 0:
             continue  # assigned
-        s = services.homework_submit(
+        s = homework_submit(
             actor=patient.user or counselor,
             assignment=a,
             text="answer",
@@ -60,15 +67,15 @@ def _fill(patient, counselor, templates, *, meetings: int, homework: int):
             now=NOW,
         )
         if i % 4 == 2:
-            services.homework_review(actor=counselor, submission=s, accept=False, comment="c")
+            homework_review(actor=counselor, submission=s, accept=False, comment="c")
         elif i % 4 == 3:
-            services.homework_review(actor=counselor, submission=s, accept=True)
+            homework_review(actor=counselor, submission=s, accept=True)
 
 
 @pytest.fixture
 def library(site, counselor):
     return [
-        services.homework_template_create(
+        homework_template_create(
             actor=counselor, site=site, title=f"Worksheet {i}", instructions="Do it", now=NOW
         )
         for i in range(12)

@@ -109,10 +109,10 @@ def test_oversized_homework_file_is_refused_with_a_message(
 ):
     from datetime import date
 
-    from recovery import services
+    from recovery.services.homework import homework_assign
 
     settings.MAX_UPLOAD_BYTES = 100
-    a = services.homework_assign(
+    a = homework_assign(
         actor=counselor, patient=patient, template=template, due_date=date(2026, 12, 31)
     )
     client.force_login(patient.user)

@@ -4,8 +4,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from scheduling import services as scheduling_services
 from scheduling.models import Session
+from scheduling.services.attendance import attendance_record
+from scheduling.services.materialization import sessions_materialize
+from scheduling.services.series import series_create
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).
@@ -20,7 +22,7 @@ def marked_week(make_patient, track, counselor):
     """Two evening patients; for every session of Nov 9-13 one attends 3 h, one no-shows."""
     here = make_patient(first="Ada", track=track, admitted=date(2026, 9, 1))
     away = make_patient(first="Bo", track=track, admitted=date(2026, 9, 1))
-    scheduling_services.series_create(
+    series_create(
         actor=counselor,
         track=track,
         weekdays=["MO", "TU", "TH"],
@@ -32,13 +34,13 @@ def marked_week(make_patient, track, counselor):
         now=datetime(2026, 9, 1, 8, tzinfo=NY),
     )
     now = datetime(2026, 11, 14, 9, tzinfo=NY)
-    scheduling_services.sessions_materialize(site=track.site, now=now, first=date(2026, 11, 9))
+    sessions_materialize(site=track.site, now=now, first=date(2026, 11, 9))
     sessions = Session.objects.filter(
         track=track, local_date__range=(date(2026, 11, 9), date(2026, 11, 13))
     )
     for session in sessions:
         for patient, status in ((here, "present"), (away, "unexcused")):
-            scheduling_services.attendance_record(
+            attendance_record(
                 actor=counselor,
                 session=session,
                 patient=patient,

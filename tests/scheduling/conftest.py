@@ -20,9 +20,10 @@ def now():
 
 @pytest.fixture
 def evening_series(track, counselor):
-    from scheduling import services
+    from scheduling.services.materialization import sessions_materialize
+    from scheduling.services.series import series_create
 
-    series = services.series_create(
+    series = series_create(
         actor=counselor,
         track=track,
         weekdays=["MO", "TU", "TH"],
@@ -34,7 +35,7 @@ def evening_series(track, counselor):
         now=datetime(2026, 9, 1, 8, tzinfo=NY),
     )
     # As if the hourly job had run all along: every session from Sep 1 to 6 weeks ahead.
-    services.sessions_materialize(site=track.site, now=NOW, first=date(2026, 9, 1))
+    sessions_materialize(site=track.site, now=NOW, first=date(2026, 9, 1))
     return series
 
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from scheduling import services
 from scheduling.models import Attendance, SessionStatus
-from scheduling.selectors import unexcused_streaks
+from scheduling.selectors.streaks import unexcused_streaks
+from scheduling.services.attendance import attendance_record
 
 from .conftest import MONDAY, NOW
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _mark(session, patient, status="unexcused"):
-    return services.attendance_record(
+    return attendance_record(
         actor=None,
         session=session,
         patient=patient,

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from scheduling import services
 from scheduling.models import Session
+from scheduling.services.bookings import individual_session_book, session_cancel, session_move
 
 from .conftest import NOW
 
@@ -21,7 +21,7 @@ def _at(h, m=0, day=date(2026, 11, 20)):
 
 
 def _book(patient, facilitator, start, end, room="Office 1", kind="individual"):
-    return services.individual_session_book(
+    return individual_session_book(
         actor=facilitator,
         patient=patient,
         kind=kind,
@@ -85,7 +85,7 @@ def test_end_before_start_is_refused(patient, counselor):
 
 def test_cancelled_session_frees_the_slot(patient, other_patient, counselor):
     first = _book(patient, counselor, _at(10), _at(11))
-    services.session_cancel(actor=counselor, session=first, reason="Patient ill", now=NOW)
+    session_cancel(actor=counselor, session=first, reason="Patient ill", now=NOW)
     _book(other_patient, counselor, _at(10), _at(11))
     assert Session.objects.filter(status="scheduled").count() == 1
 
@@ -94,10 +94,8 @@ def test_moving_a_session_checks_double_booking(patient, other_patient, counselo
     _book(patient, counselor, _at(10), _at(11))
     second = _book(other_patient, counselor, _at(14), _at(15), room="Office 2")
     with pytest.raises(ValidationError):
-        services.session_move(
-            actor=counselor, session=second, starts_at=_at(10), ends_at=_at(11), now=NOW
-        )
-    moved = services.session_move(
+        session_move(actor=counselor, session=second, starts_at=_at(10), ends_at=_at(11), now=NOW)
+    moved = session_move(
         actor=counselor, session=second, starts_at=_at(16), ends_at=_at(17), now=NOW
     )
     assert moved.is_moved and moved.starts_at == _at(16)

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from scheduling import services
 from scheduling.models import Session
+from scheduling.services.bookings import individual_session_book
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +26,7 @@ def test_concurrent_double_booking_lets_one_through(patient, other_patient, coun
 
         try:
             barrier.wait(timeout=5)
-            services.individual_session_book(
+            individual_session_book(
                 actor=counselor,
                 patient=p,
                 kind="individual",

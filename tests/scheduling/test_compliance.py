@@ -6,12 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from patients.compliance import ComplianceStatus
-from scheduling import services
-from scheduling.selectors import (
-    billing_days,
-    compliance_status,
-    weekly_hours,
-)
+from scheduling.selectors.billing import billing_days
+from scheduling.selectors.hours import compliance_status, weekly_hours
+from scheduling.services.attendance import attendance_record
+from scheduling.services.bookings import session_cancel
 
 from .conftest import MONDAY, NOW
 
@@ -21,7 +19,7 @@ NY = ZoneInfo("America/New_York")
 
 
 def _mark(session, patient, status="present", **times):
-    return services.attendance_record(
+    return attendance_record(
         actor=None, session=session, patient=patient, status=status, now=NOW, **times
     )
 
@@ -76,7 +74,7 @@ def test_week_that_ended_short_is_below_minimum(make_patient, track, week_sessio
 
 def test_cancelled_session_is_not_scheduled_nor_an_absence(make_patient, track, week_sessions):
     p = make_patient(track=track)
-    services.session_cancel(actor=None, session=week_sessions[2], reason="Snow", now=NOW)
+    session_cancel(actor=None, session=week_sessions[2], reason="Snow", now=NOW)
     row = weekly_hours([p], MONDAY, now=NOW)[0]
     assert row.scheduled_minutes == 360
 
@@ -136,7 +134,7 @@ def test_billing_day_meets_three_hours_only_when_attended(make_patient, track, w
 
 
 def test_two_unexcused_absences_in_a_row_are_flagged(make_patient, track, week_sessions):
-    from scheduling.selectors import unexcused_streaks
+    from scheduling.selectors.streaks import unexcused_streaks
 
     flagged = make_patient(first="Flag", track=track)
     recovered = make_patient(first="Back", track=track)

@@ -13,12 +13,13 @@ from django.db import transaction
 
 from core.models import Site
 from patients.services.scheduled_changes import scheduled_change_apply
-from scheduling import services
+from scheduling.services.materialization import materialize_all
+from scheduling.services.site_holidays import holidays_top_up_all
 
 JOBS: dict[str, Callable[[], object]] = {
     "scheduled_change_apply": lambda: scheduled_change_apply(change_id=0),
-    "materialize_all": services.materialize_all,
-    "holidays_top_up_all": services.holidays_top_up_all,
+    "materialize_all": materialize_all,
+    "holidays_top_up_all": holidays_top_up_all,
 }
 
 

@@ -11,8 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent
-from scheduling import services, tasks
+from scheduling import tasks
 from scheduling.models import Holiday, HolidayStatus, Session, SessionStatus
+from scheduling.services.materialization import sessions_materialize
+from scheduling.services.series import series_create
+from scheduling.services.site_holidays import holiday_add, holiday_remove, holidays_seed
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import NOW, NY
@@ -50,7 +53,7 @@ def test_a_new_site_starts_with_its_states_public_holidays(site, other_site, tes
 def test_seeding_twice_adds_nothing(site, test_now):
     rows = Holiday.objects.filter(site=site).count()
     audits = AuditEvent.objects.count()
-    assert services.holidays_seed(site=site, now=test_now) == 0
+    assert holidays_seed(site=site, now=test_now) == 0
     assert tasks.top_up_holidays() == 0
     assert Holiday.objects.filter(site=site).count() == rows
     assert AuditEvent.objects.count() == audits
@@ -60,11 +63,11 @@ def test_seeding_twice_adds_nothing(site, test_now):
 def test_a_removed_day_is_not_re_added_by_the_top_up(site, director, test_now):
     year = test_now.astimezone(NY).year
     veterans = Holiday.objects.get(site=site, date=date(year + 1, 11, 11))
-    services.holiday_remove(actor=director, holiday=veterans, now=test_now)
+    holiday_remove(actor=director, holiday=veterans, now=test_now)
     assert tasks.top_up_holidays() == 0
     # A year on, the top-up seeds one more year and still leaves the removed day open.
     a_year_on = test_now + timedelta(days=366)
-    assert services.holidays_seed(site=site, now=a_year_on) > 0
+    assert holidays_seed(site=site, now=a_year_on) > 0
     veterans.refresh_from_db()
     assert veterans.status == HolidayStatus.OPEN
     assert Holiday.objects.filter(site=site, date=veterans.date).count() == 1
@@ -94,8 +97,8 @@ def test_a_removed_holiday_is_not_skipped_by_later_sessions(site, director, trac
     # Columbus Day 2027 (Mon Oct 11): the clinic stays open, so the series meets.
     day = date(2027, 10, 11)
     columbus = Holiday.objects.get(site=site, date=day)
-    services.holiday_remove(actor=director, holiday=columbus, now=NOW)
-    series = services.series_create(
+    holiday_remove(actor=director, holiday=columbus, now=NOW)
+    series = series_create(
         actor=counselor,
         track=track,
         weekdays=["MO"],
@@ -104,7 +107,7 @@ def test_a_removed_holiday_is_not_skipped_by_later_sessions(site, director, trac
         starts_on=day - timedelta(days=7),
         now=NOW,
     )
-    services.sessions_materialize(site=site, now=datetime(2027, 10, 1, 9, tzinfo=NY))
+    sessions_materialize(site=site, now=datetime(2027, 10, 1, 9, tzinfo=NY))
     session = Session.objects.get(series=series, occurrence_date=day)
     assert session.status == SessionStatus.SCHEDULED
 
@@ -153,7 +156,7 @@ def test_adding_a_holiday_cancels_that_days_sessions_and_tells_the_patients(
     assert {n.patient_id for n in reminders.filter(status=Status.PENDING)} == {ada.pk, bo.pk}
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.holiday_add(actor=director, site=site, day=day, name="Staff retreat", now=NOW)
+        holiday_add(actor=director, site=site, day=day, name="Staff retreat", now=NOW)
 
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED
@@ -177,7 +180,7 @@ def test_adding_a_holiday_cancels_that_days_sessions_and_tells_the_patients(
     assert all(n.deliver_after <= timezone.now() for n in notices)
 
     # Removing the holiday does not bring the session back.
-    services.holiday_remove(actor=director, holiday=Holiday.objects.get(site=site, date=day))
+    holiday_remove(actor=director, holiday=Holiday.objects.get(site=site, date=day))
     session.refresh_from_db()
     assert session.status == SessionStatus.CANCELLED
 

@@ -8,8 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduling import services
 from scheduling.models import Attendance, AttendanceChange, Session, SessionStatus
+from scheduling.services.attendance import attendance_record
+from scheduling.services.bookings import individual_session_book
+from scheduling.services.materialization import sessions_materialize
+from scheduling.services.series import series_create
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import MONDAY
@@ -232,7 +235,7 @@ def test_colleague_at_the_same_site_sees_the_session(client, other_counselor, he
 def test_individual_session_of_a_patient_outside_caseload_is_404(
     client, counselor, other_counselor, patient
 ):
-    session = services.individual_session_book(
+    session = individual_session_book(
         actor=counselor,
         patient=patient,
         kind="individual",
@@ -293,7 +296,7 @@ def test_compliance_lists_only_visible_patients(
 
 def test_billing_csv_export(client, director, track, week_sessions, make_patient):
     p = make_patient(track=track)
-    services.attendance_record(
+    attendance_record(
         actor=None,
         session=week_sessions[0],
         patient=p,
@@ -324,9 +327,7 @@ def test_attendance_screen_query_count_is_fixed(
 ):
     people = _roster(make_patient, track, size)
     for p in people[: size // 2]:
-        services.attendance_record(
-            actor=counselor, session=held_session, patient=p, status="present"
-        )
+        attendance_record(actor=counselor, session=held_session, patient=p, status="present")
     client.force_login(counselor)
     # 19: two access checks each read the counselor's sites first (patients/access.py)
     with django_assert_max_num_queries(19):
@@ -341,7 +342,7 @@ def test_calendar_query_count_is_fixed(
     client, counselor, track, day_track, make_patient, django_assert_max_num_queries, roster, today
 ):
     for t in (track, day_track):
-        services.series_create(
+        series_create(
             actor=None,
             track=t,
             weekdays=["MO", "TU", "WE", "TH", "FR"],
@@ -395,7 +396,7 @@ def test_pages_have_no_inline_styles_or_scripts(
 
 def test_series_edit_page_changes_future_sessions_only(client, counselor, track):
     today = timezone.localdate(timezone.now(), NY)
-    series = services.series_create(
+    series = series_create(
         actor=None,
         track=track,
         weekdays=["MO", "TU", "TH"],
@@ -403,7 +404,7 @@ def test_series_edit_page_changes_future_sessions_only(client, counselor, track)
         end_time=time(21),
         starts_on=today - timedelta(days=21),
     )
-    services.sessions_materialize(site=track.site, first=today - timedelta(days=21))
+    sessions_materialize(site=track.site, first=today - timedelta(days=21))
     past = set(
         Session.objects.filter(track=track, local_date__lt=today).values_list("pk", "starts_at")
     )
@@ -435,7 +436,7 @@ def test_series_edit_page_changes_future_sessions_only(client, counselor, track)
 
 
 def test_series_edit_page_refuses_a_past_effective_date(client, counselor, track):
-    series = services.series_create(
+    series = series_create(
         actor=None,
         track=track,
         weekdays=["MO"],
@@ -459,7 +460,7 @@ def test_series_edit_page_refuses_a_past_effective_date(client, counselor, track
 
 
 def test_outside_counselor_cannot_edit_a_series(client, outside_counselor, track):
-    series = services.series_create(
+    series = series_create(
         actor=None,
         track=track,
         weekdays=["MO"],

@@ -7,7 +7,8 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from scheduling import panels, services
+from scheduling import panels
+from scheduling.services.attendance import attendance_record
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +38,7 @@ def test_chart_panel_runs_fixed_queries(
 ):
     p = make_patient(track=track)
     for s in recent_and_upcoming[:sessions_marked]:
-        services.attendance_record(
-            actor=None, session=s, patient=p, status="present", reason="catch-up"
-        )
+        attendance_record(actor=None, session=s, patient=p, status="present", reason="catch-up")
     p = type(p).objects.select_related("site").get(pk=p.pk)
     with django_assert_max_num_queries(7):
         panel = panels.chart(_request(counselor), p)
@@ -78,7 +77,7 @@ def test_chart_page_shows_this_weeks_hours(client, counselor, make_patient, trac
         starts_at=start, ends_at=start + timedelta(hours=3)
     )
     session.refresh_from_db()
-    services.attendance_record(actor=counselor, session=session, patient=p, status="present")
+    attendance_record(actor=counselor, session=session, patient=p, status="present")
     client.force_login(counselor)
     response = client.get(f"/patients/{p.pk}/")
     assert response.status_code == 200

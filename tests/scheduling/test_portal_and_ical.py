@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from scheduling import services
 from scheduling.models import CalendarFeed
+from scheduling.services.bookings import session_cancel
+from scheduling.services.calendar_feed import calendar_feed_issue, calendar_feed_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def upcoming(track, make_session):
     """Three evening sessions in the next days (18:00 New York), the last one cancelled."""
     today = timezone.localdate(timezone.now(), NY)
     sessions = [make_session(track, today + timedelta(days=d)) for d in (1, 2, 3)]
-    services.session_cancel(actor=None, session=sessions[2], reason="Snow storm")
+    session_cancel(actor=None, session=sessions[2], reason="Snow storm")
     return sessions
 
 
@@ -49,7 +50,7 @@ def test_portal_schedule_hides_other_tracks(client, patient, upcoming):
 def test_feed_parses_with_icalendar_at_the_right_instants(client, member, upcoming, site):
     site.address = "12 Main St"
     site.save()
-    feed = services.calendar_feed_issue(patient=member)
+    feed = calendar_feed_issue(patient=member)
     client.logout()
     response = client.get(reverse("scheduling:ical_feed", args=[feed.token]))
     assert response.status_code == 200
@@ -66,15 +67,15 @@ def test_feed_parses_with_icalendar_at_the_right_instants(client, member, upcomi
 
 
 def test_feed_text_has_no_diagnosis_or_program_name(client, member, upcoming, track):
-    feed = services.calendar_feed_issue(patient=member)
+    feed = calendar_feed_issue(patient=member)
     body = client.get(reverse("scheduling:ical_feed", args=[feed.token])).content.decode()
     for secret in ("IOP", "Evening", "opioid", "Relapse", member.legal_last_name, "2.1"):
         assert secret not in body
 
 
 def test_revoked_feed_is_gone(client, member, upcoming):
-    feed = services.calendar_feed_issue(patient=member)
-    services.calendar_feed_revoke(patient=member)
+    feed = calendar_feed_issue(patient=member)
+    calendar_feed_revoke(patient=member)
     assert client.get(reverse("scheduling:ical_feed", args=[feed.token])).status_code == 404
 
 

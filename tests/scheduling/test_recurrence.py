@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from scheduling import services
 from scheduling.models import Holiday, Session, SessionStatus, SiteSchedule
+from scheduling.services.materialization import sessions_materialize
+from scheduling.services.series import series_create, series_update
+from scheduling.services.site_holidays import holiday_add
 from tests.conftest import SCENARIO_NOW
 
 pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
@@ -23,7 +25,7 @@ def _local_times(sessions, tz):
 
 def test_new_york_fall_back_week_keeps_local_start_and_changes_utc(track):
     # US clocks go back on Sunday Nov 1 2026: 18:00 local is 22:00 UTC before, 23:00 after.
-    series = services.series_create(
+    series = series_create(
         actor=None,
         track=track,
         weekdays=["MO", "TU", "TH"],
@@ -42,7 +44,7 @@ def test_new_york_fall_back_week_keeps_local_start_and_changes_utc(track):
 
 def test_new_york_spring_forward_week_keeps_local_start(day_track):
     # US clocks go forward on Sunday Mar 8 2026.
-    series = services.series_create(
+    series = series_create(
         actor=None,
         track=day_track,
         weekdays=["MO", "WE", "FR"],
@@ -68,7 +70,7 @@ def test_london_dst_week_lands_at_local_time(org, counselor):
     )
     track = Track.objects.create(site=london, name="IOP Evening", kind="evening", level="2.1")
     # UK clocks go back on Sunday Oct 25 2026 (a week before the US).
-    series = services.series_create(
+    series = series_create(
         actor=None,
         track=track,
         weekdays=["MO", "TU", "TH"],
@@ -88,9 +90,9 @@ def test_london_dst_week_lands_at_local_time(org, counselor):
 
 def test_materialization_twice_creates_the_same_rows(evening_series, track):
     now = datetime(2026, 11, 18, 8, tzinfo=NY)
-    services.sessions_materialize(site=track.site, now=now)
+    sessions_materialize(site=track.site, now=now)
     first = list(Session.objects.order_by("pk").values_list("pk", "local_date", "starts_at"))
-    created = services.sessions_materialize(site=track.site, now=now)
+    created = sessions_materialize(site=track.site, now=now)
     assert created == 0
     assert list(Session.objects.order_by("pk").values_list("pk", "local_date", "starts_at")) == (
         first
@@ -111,9 +113,9 @@ def test_materialize_all_sites_task_is_idempotent(evening_series, track):
 
 def test_holiday_sessions_are_cancelled_not_absent(evening_series, track):
     now = datetime(2026, 11, 18, 8, tzinfo=NY)
-    services.sessions_materialize(site=track.site, now=now)
+    sessions_materialize(site=track.site, now=now)
     # Thanksgiving is seeded with the site; a closure the director adds later is not.
-    services.holiday_add(actor=None, site=track.site, day=date(2026, 12, 3), name="Staff training")
+    holiday_add(actor=None, site=track.site, day=date(2026, 12, 3), name="Staff training")
     session = Session.objects.get(series=evening_series, local_date=date(2026, 12, 3))
     assert session.status == SessionStatus.CANCELLED
     assert session.status_reason == "Holiday: Staff training"
@@ -121,18 +123,16 @@ def test_holiday_sessions_are_cancelled_not_absent(evening_series, track):
 
 def test_holiday_known_before_materializing_creates_cancelled_session(evening_series, track):
     Holiday.objects.create(site=track.site, date=date(2027, 1, 12), name="Staff training")
-    services.sessions_materialize(
-        site=track.site, now=datetime(2026, 11, 18, 8, tzinfo=NY), weeks=8
-    )
+    sessions_materialize(site=track.site, now=datetime(2026, 11, 18, 8, tzinfo=NY), weeks=8)
     session = Session.objects.get(series=evening_series, local_date=date(2027, 1, 12))
     assert session.status == SessionStatus.CANCELLED
 
 
 def test_series_edit_changes_future_occurrences_only(evening_series, track):
     now = datetime(2026, 11, 18, 8, tzinfo=NY)
-    services.sessions_materialize(site=track.site, now=now)
+    sessions_materialize(site=track.site, now=now)
     past = Session.objects.get(series=evening_series, local_date=date(2026, 11, 17))
-    new = services.series_update(
+    new = series_update(
         actor=None,
         series=evening_series,
         effective_date=date(2026, 11, 23),
@@ -160,7 +160,7 @@ def test_series_edit_changes_future_occurrences_only(evening_series, track):
 
 def test_series_edit_in_the_past_is_refused(evening_series):
     with pytest.raises(ValidationError) as err:
-        services.series_update(
+        series_update(
             actor=None,
             series=evening_series,
             effective_date=date(2026, 11, 1),
@@ -175,7 +175,7 @@ def test_series_edit_in_the_past_is_refused(evening_series):
 
 def test_series_ending_before_it_starts_is_refused(track):
     with pytest.raises(ValidationError) as err:
-        services.series_create(
+        series_create(
             actor=None,
             track=track,
             weekdays=["MO"],
@@ -190,7 +190,7 @@ def test_series_ending_before_it_starts_is_refused(track):
 def test_series_on_a_closed_day_is_refused(track):
     SiteSchedule.objects.create(site=track.site, open_days="MO,TU,WE,TH,FR")
     with pytest.raises(ValidationError) as err:
-        services.series_create(
+        series_create(
             actor=None,
             track=track,
             weekdays=["SA", "MO"],
@@ -203,7 +203,7 @@ def test_series_on_a_closed_day_is_refused(track):
 
 def test_series_with_no_day_is_refused(track):
     with pytest.raises(ValidationError) as err:
-        services.series_create(
+        series_create(
             actor=None,
             track=track,
             weekdays=[],
@@ -225,7 +225,7 @@ def test_stored_rule_is_rfc5545(evening_series):
 
 
 def test_materialization_does_not_create_past_sessions(track):
-    services.series_create(
+    series_create(
         actor=None,
         track=track,
         weekdays=["MO", "TU", "TH"],

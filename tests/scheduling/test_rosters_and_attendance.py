@@ -12,9 +12,14 @@ from patients.services.enrollment import (
     enrollment_hold,
 )
 from patients.services.scheduled_changes import scheduled_changes_apply_due
-from scheduling import services
 from scheduling.models import Attendance, AttendanceChange, Session
-from scheduling.selectors import session_roster_patients
+from scheduling.selectors.rosters import session_roster_patients
+from scheduling.services.attendance import (
+    attendance_add_guest,
+    attendance_mark_all_present,
+    attendance_record,
+)
+from scheduling.services.bookings import session_cancel
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import NOW
@@ -46,9 +51,7 @@ def test_track_change_moves_future_rosters_and_keeps_past_attendance(
 ):
     mover = make_patient(first="Mo", track=track)
     past = _session(evening_series, date(2026, 11, 16))
-    services.attendance_record(
-        actor=counselor, session=past, patient=mover, status="present", now=NOW
-    )
+    attendance_record(actor=counselor, session=past, patient=mover, status="present", now=NOW)
     enrollment_change_track(
         actor=counselor,
         enrollment=mover.enrollments.get(),
@@ -117,7 +120,7 @@ def test_minutes_credited_from_arrival_and_departure(
     def at(hm):
         return datetime(day.year, day.month, day.day, *hm, tzinfo=NY) if hm else None
 
-    row = services.attendance_record(
+    row = attendance_record(
         actor=counselor,
         session=session,
         patient=p,
@@ -136,7 +139,7 @@ def test_attendance_time_outside_the_session_is_refused(
     p = make_patient(track=track)
     session = _session(evening_series, date(2026, 11, 16))
     with pytest.raises(ValidationError) as err:
-        services.attendance_record(
+        attendance_record(
             actor=counselor,
             session=session,
             patient=p,
@@ -154,11 +157,9 @@ def test_old_attendance_edit_needs_a_reason_kept_in_history(
     p = make_patient(track=track)
     old = _session(evening_series, date(2026, 11, 2))  # 16 days before NOW
     with pytest.raises(ValidationError) as err:
-        services.attendance_record(
-            actor=counselor, session=old, patient=p, status="present", now=NOW
-        )
+        attendance_record(actor=counselor, session=old, patient=p, status="present", now=NOW)
     assert "reason" in err.value.message_dict
-    services.attendance_record(
+    attendance_record(
         actor=counselor,
         session=old,
         patient=p,
@@ -175,12 +176,8 @@ def test_correction_keeps_the_earlier_value_in_history(
 ):
     p = make_patient(track=track)
     session = _session(evening_series, date(2026, 11, 17))
-    services.attendance_record(
-        actor=counselor, session=session, patient=p, status="unexcused", now=NOW
-    )
-    services.attendance_record(
-        actor=counselor, session=session, patient=p, status="present", now=NOW
-    )
+    attendance_record(actor=counselor, session=session, patient=p, status="unexcused", now=NOW)
+    attendance_record(actor=counselor, session=session, patient=p, status="present", now=NOW)
     changes = list(AttendanceChange.objects.filter(attendance__patient=p).order_by("pk"))
     assert [(c.from_status, c.to_status) for c in changes] == [
         ("", "unexcused"),
@@ -192,20 +189,16 @@ def test_correction_keeps_the_earlier_value_in_history(
 def test_cancelled_session_takes_no_attendance(evening_series, make_patient, track, counselor):
     p = make_patient(track=track)
     session = _session(evening_series, date(2026, 11, 17))
-    services.session_cancel(actor=counselor, session=session, reason="Facilitator ill", now=NOW)
+    session_cancel(actor=counselor, session=session, reason="Facilitator ill", now=NOW)
     with pytest.raises(ValidationError):
-        services.attendance_record(
-            actor=counselor, session=session, patient=p, status="unexcused", now=NOW
-        )
+        attendance_record(actor=counselor, session=session, patient=p, status="unexcused", now=NOW)
 
 
 def test_all_present_marks_only_unmarked_roster(evening_series, make_patient, track, counselor):
     a, b, c = (make_patient(track=track) for _ in range(3))
     session = _session(evening_series, date(2026, 11, 17))
-    services.attendance_record(
-        actor=counselor, session=session, patient=a, status="excused", now=NOW
-    )
-    assert services.attendance_mark_all_present(actor=counselor, session=session, now=NOW) == 2
+    attendance_record(actor=counselor, session=session, patient=a, status="excused", now=NOW)
+    assert attendance_mark_all_present(actor=counselor, session=session, now=NOW) == 2
     statuses = dict(Attendance.objects.filter(session=session).values_list("patient", "status"))
     assert statuses == {a.pk: "excused", b.pk: "present", c.pk: "present"}
 
@@ -213,7 +206,7 @@ def test_all_present_marks_only_unmarked_roster(evening_series, make_patient, tr
 def test_patient_not_on_roster_cannot_be_marked(evening_series, make_patient, day_track, counselor):
     other = make_patient(track=day_track)
     with pytest.raises(ValidationError) as err:
-        services.attendance_record(
+        attendance_record(
             actor=counselor,
             session=_session(evening_series, date(2026, 11, 17)),
             patient=other,
@@ -230,10 +223,10 @@ def test_make_up_attendee_refused_when_session_is_full(
     Session.objects.filter(pk=session.pk).update(capacity=2)
     make_patient(track=track)
     guest = make_patient(track=day_track)
-    services.attendance_add_guest(actor=counselor, session=session, patient=guest, now=NOW)
+    attendance_add_guest(actor=counselor, session=session, patient=guest, now=NOW)
     late_guest = make_patient(track=day_track)
     with pytest.raises(ValidationError) as err:
-        services.attendance_add_guest(actor=counselor, session=session, patient=late_guest, now=NOW)
+        attendance_add_guest(actor=counselor, session=session, patient=late_guest, now=NOW)
     assert "full" in err.value.message_dict["patient"][0]
     assert guest in session_roster_patients(session)
 
@@ -241,7 +234,7 @@ def test_make_up_attendee_refused_when_session_is_full(
 def test_future_session_cannot_be_marked(evening_series, make_patient, track, counselor):
     p = make_patient(track=track)
     with pytest.raises(ValidationError):
-        services.attendance_record(
+        attendance_record(
             actor=counselor,
             session=_session(evening_series, date(2026, 11, 23)),
             patient=p,
@@ -254,7 +247,7 @@ def test_attendance_writes_an_audit_row_without_phi(evening_series, make_patient
     from core.models import AuditEvent
 
     p = make_patient(track=track)
-    services.attendance_record(
+    attendance_record(
         actor=counselor,
         session=_session(evening_series, date(2026, 11, 17)),
         patient=p,

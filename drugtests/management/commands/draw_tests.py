@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.models import Site
 from drugtests.models import Draw
-from drugtests.services import draw_run
+from drugtests.services.random_draw import draw_run
 
 
 class Command(BaseCommand):
