@@ -13,12 +13,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
+from core.clock import site_today
 from core.formats import format_day
 from core.formviews import ServiceFormView
 from core.models import Role
@@ -87,11 +88,12 @@ class PatientFormView(ServiceFormView):
 
 
 @staff_required(D, C, M, F)
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: StaffRequest) -> HttpResponse:
     form = forms.CaseloadFilterForm(request.GET or None, user=request.user)
     qs = caseload_query(request.user, **form.filters())
     page = Paginator(qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    attach_enrollments(page.object_list)
+    # A list for the selector; the queryset's cache keeps them the rows the page shows.
+    attach_enrollments(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -134,7 +136,7 @@ intake = staff_required(*INTAKE_ROLES)(IntakeView.as_view())
 
 
 @staff_required()
-def chart(request: HttpRequest, pk: int) -> HttpResponse:
+def chart(request: StaffRequest, pk: int) -> HttpResponse:
     patient = patient_get_for_user(request.user, pk, request=request, action="patient.chart_view")
     audit.record(
         action="patient.chart_view",
@@ -144,7 +146,7 @@ def chart(request: HttpRequest, pk: int) -> HttpResponse:
         obj=patient,
     )
     data = chart_for(patient)
-    today = services.site_today(patient.site)
+    today = site_today(patient.site)
     role = request.user.role
     panels = collect("chart", request, patient=patient)
     return render(
@@ -226,7 +228,7 @@ class EnrollmentChangeView(PatientFormView):
         if isinstance(self.result, ScheduledChange):
             return _scheduled_message(self.result)
         on = self.submitted.get("effective_date") or self.submitted["discharge_date"]
-        today = services.site_today(self.patient.site)
+        today = site_today(self.patient.site)
         effect = backdated_effect(self.result, self.kind, on, today)
         return f"{self.done} {effect}".strip()
 
@@ -237,7 +239,7 @@ def _enrollment_change(
     title: str,
     done: str,
     kind: str,
-) -> Callable[..., HttpResponse]:
+) -> Callable[..., HttpResponseBase]:
     view = EnrollmentChangeView.as_view(
         form_class=form_class, service=service, title=title, done=done, kind=kind
     )
