@@ -7,9 +7,11 @@ is a 404 with a denied row in the audit trail: each app's access-checking getter
 ``get_or_deny``, the one place that turns "not there" into that 404.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -19,10 +21,44 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from . import audit
 from .models import AuditEvent, Role, User
 
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from patients.models import Patient
+
 STAFF_ROLES = tuple(Role)
 
+
+class UserRequest(HttpRequest):
+    """A request from a signed-in user: what the decorators below let through.
+
+    ``HttpRequest.user`` is typed ``User | AnonymousUser``; behind ``staff_required`` or
+    ``patient_required`` it is always a ``User``, and annotating the view's request with
+    this class (or the two below) states that instead of re-checking it in every view.
+    """
+
+    user: User
+    htmx: HtmxDetails  # set on every request by django_htmx's middleware
+
+
+# Behind staff_required: the user is active clinic staff (their role checked there).
+StaffRequest = UserRequest
+
+
+class PortalRequest(UserRequest):
+    """Behind patient_required: the patient is the signed-in user's own record."""
+
+    patient: Patient
+
+
 _M = TypeVar("_M", bound=Model)
-_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
+_P = ParamSpec("_P")
+_R = TypeVar("_R", bound=HttpResponseBase)
+# The decorators take a view written for the narrowed request and return one that
+# Django can call with any request: the check in between is what narrows it.
+_StaffView = Callable[Concatenate[StaffRequest, _P], _R]
+_PortalView = Callable[Concatenate[PortalRequest, _P], _R]
+_AnyView = Callable[Concatenate[HttpRequest, _P], _R]
 
 
 def _name_rule(view: Callable[..., HttpResponseBase], rule: str) -> None:
@@ -30,16 +66,18 @@ def _name_rule(view: Callable[..., HttpResponseBase], rule: str) -> None:
     view.access_rule = rule  # type: ignore[attr-defined]
 
 
-def staff_required(*roles: str) -> Callable[[_View], _View]:
+def staff_required(
+    *roles: str,
+) -> Callable[[_StaffView[_P, _R]], _AnyView[_P, _R]]:
     """Allow active clinic staff; with ``roles``, only those roles."""
     allowed = frozenset(roles or STAFF_ROLES)
 
-    def decorator(view: _View) -> _View:
+    def decorator(view: _StaffView[_P, _R]) -> _AnyView[_P, _R]:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        def wrapper(request: HttpRequest, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
             user = request.user
             if isinstance(user, User) and user.is_clinic_staff and user.role in allowed:
-                return view(request, *args, **kwargs)
+                return view(cast(StaffRequest, request), *args, **kwargs)
             if isinstance(user, User) and not user.is_clinic_staff:
                 # A patient probing staff URLs learns nothing, not even that they exist.
                 match = request.resolver_match
@@ -53,25 +91,27 @@ def staff_required(*roles: str) -> Callable[[_View], _View]:
             raise PermissionDenied
 
         _name_rule(wrapper, f"staff:{','.join(sorted(allowed))}")
-        return cast(_View, wrapper)
+        return wrapper
 
     return decorator
 
 
-def patient_required(view: _View) -> _View:
+def patient_required(view: _PortalView[_P, _R]) -> _AnyView[_P, _R]:
     """Allow a patient with a portal account; the view reads ``request.patient``."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def wrapper(request: HttpRequest, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         user = request.user
         if not (isinstance(user, User) and user.is_active and user.is_portal_patient):
             raise PermissionDenied
         # The portal takes the patient from the logged-in user, never from the URL.
-        request.patient = user.patient_record  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        # is_portal_patient has just checked that the record is there.
+        portal = cast(PortalRequest, request)
+        portal.patient = cast("Patient", user.patient_record)
+        return view(portal, *args, **kwargs)
 
     _name_rule(wrapper, "patient:self")
-    return cast(_View, wrapper)
+    return wrapper
 
 
 def site_ids_for(user: User) -> list[int] | None:

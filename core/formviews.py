@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic.edit import FormView
 
+from .access import UserRequest
 from .forms import add_service_errors
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class ServiceFormView(_FormView):
     differ. Wrap ``as_view()`` in the access decorator of ``core.access``.
     """
 
+    # as_view() is always wrapped in an access decorator, so the user is signed in.
+    request: UserRequest
     # Status of a page re-shown with errors; some screens answer 422 so htmx and the
     # tests can tell a refused post from a first view.
     error_status: int = 200

@@ -13,15 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import HttpRequest
-
-from .models import User
+from .access import UserRequest
 from .registry import Registry
-
-
-class PanelRequest(HttpRequest):
-    # Panels are collected only by views behind staff_required or patient_required.
-    user: User
 
 
 @dataclass
@@ -30,6 +23,8 @@ class Panel:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+# Called as func(request: UserRequest, **kwargs): panels are collected only by views
+# behind staff_required or patient_required.
 PanelFunction = Callable[..., Panel | None]
 
 # Keyed by hook ("staff_home", "chart", "portal_home"); lower orders come first.
@@ -40,6 +35,6 @@ def register(hook: str, *, order: int) -> Callable[[PanelFunction], PanelFunctio
     return PANELS.register(hook, order=order)
 
 
-def collect(hook: str, request: HttpRequest, **kwargs: Any) -> list[Panel]:
+def collect(hook: str, request: UserRequest, **kwargs: Any) -> list[Panel]:
     panels = (func(request, **kwargs) for func in PANELS.values(hook))
     return [panel for panel in panels if panel is not None]

@@ -8,13 +8,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .access import patient_required, staff_required
+from .access import PortalRequest, StaffRequest, UserRequest, patient_required, staff_required
 from .panels import collect
 
 logger = logging.getLogger(__name__)
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: UserRequest) -> HttpResponse:
+    # Only LoginRequiredMiddleware guards this page: the user is signed in, any role.
     user = request.user
     if user.is_clinic_staff:
         return staff_home(request)
@@ -25,8 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required()
-def staff_home(request: HttpRequest) -> HttpResponse:
+def staff_home(request: StaffRequest) -> HttpResponse:
     staff = request.user.staff
+    assert staff is not None  # staff_required let only clinic staff in
     sites = list(staff.sites.all()) if not staff.sees_all_sites else None
     if sites is None:
         sites = list(staff.organization.sites.filter(is_active=True))
@@ -39,7 +41,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 
 @patient_required
-def portal_home(request: HttpRequest) -> HttpResponse:
+def portal_home(request: PortalRequest) -> HttpResponse:
     patient = request.patient
     panels = collect("portal_home", request, patient=patient)
     return render(request, "core/portal_home.html", {"patient": patient, "panels": panels})
@@ -71,7 +73,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_not_required
-def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
@@ -84,7 +86,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
-def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "403.html", status=403)
 
 

@@ -5,9 +5,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from core import clock
+from core.access import UserRequest
 from core.alerts import Alert, collect_alerts
 from core.models import Role, Site, User
-from core.panels import Panel, PanelRequest, register
+from core.panels import Panel, register
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Patient
 
@@ -42,7 +43,7 @@ def alerts_for(user: User, now: datetime | None = None) -> list[Alert]:
 
 
 @register("staff_home", order=1)
-def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     if request.user.role not in (Role.COUNSELOR, Role.MEDICAL):
         return None
     return Panel("dashboard/_alerts.html", {"alerts": alerts_for(request.user)})

@@ -1,27 +1,28 @@
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
 from core.clock import parse_week, week_start
-from core.models import Role
+from core.models import Role, Site
 from patients.access import patients_visible_to
+from patients.models import Patient
 from scheduling.selectors.access import sites_for as scheduling_sites_for
 
-from .compliance import compliance_grid, sort_rows
+from .compliance import GridRow, compliance_grid, sort_rows
 from .models import AlertDismissal
 
 
 @require_POST
 @staff_required()
-def dismiss(request: HttpRequest) -> HttpResponse:
+def dismiss(request: StaffRequest) -> HttpResponse:
     key = request.POST.get("key", "")[:120]
     if key:
         _, created = AlertDismissal.objects.get_or_create(
@@ -47,17 +48,18 @@ GRID_COLUMNS = [
 ]
 
 
-def _grid_scope(request: HttpRequest):
+def _grid_scope(request: StaffRequest) -> tuple[Site | None, list[Site], QuerySet[Patient]]:
     """(site or None, sites to pick from, patients): a counselor's own caseload at every
     site they work at; a director's patients at the picked site."""
     user = request.user
     visible = patients_visible_to(user)
+    site: Site | None
     if user.role == Role.DIRECTOR:
         sites = list(scheduling_sites_for(user).order_by("name"))
         site_id = request.GET.get("site", "")
         if site_id:
-            site = scheduling_sites_for(user).filter(pk=site_id if site_id.isdigit() else 0)
-            site = site.first()
+            picked = scheduling_sites_for(user).filter(pk=site_id if site_id.isdigit() else 0)
+            site = picked.first()
             if site is None:
                 raise Http404("No such site.")
         elif sites:
@@ -66,12 +68,13 @@ def _grid_scope(request: HttpRequest):
             raise Http404("No site.")
         visible = visible.filter(site=site)
     else:
+        assert user.staff is not None  # staff_required let only clinic staff in
         sites, site = [], user.staff.sites.order_by("name").first()
         visible = visible.filter(primary_counselor=user)
     return site, sites, visible
 
 
-def _enrolled_in_week(patients, monday):
+def _enrolled_in_week(patients: QuerySet[Patient], monday: date) -> list[Patient]:
     """Patients with an enrollment overlapping the week: a past week still shows the
     patients discharged since. One filter() call, so both conditions are on one row."""
     sunday = monday + timedelta(days=6)
@@ -89,7 +92,7 @@ def _enrolled_in_week(patients, monday):
     )
 
 
-def _csv_cell(value) -> str:
+def _csv_cell(value: object) -> str:
     # A spreadsheet runs a cell that starts with one of these as a formula.
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -97,7 +100,7 @@ def _csv_cell(value) -> str:
 
 @staff_required(Role.DIRECTOR, Role.COUNSELOR)
 @require_GET
-def compliance(request: HttpRequest) -> HttpResponse:
+def compliance(request: StaffRequest) -> HttpResponse:
     site, sites, visible = _grid_scope(request)
     tz = site.tz if site else timezone.get_default_timezone()
     this_monday = week_start(timezone.localdate(timezone.now(), tz))
@@ -108,7 +111,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     patients = _enrolled_in_week(visible, monday)
     rows, sort = sort_rows(compliance_grid(patients, monday), request.GET.get("sort", "name"))
     week = monday.isoformat()
-    base = {"week": week}
+    base: dict[str, str | int] = {"week": week}
     if site is not None and request.user.role == Role.DIRECTOR:
         base["site"] = site.pk
     if request.GET.get("format") == "csv":
@@ -158,7 +161,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _grid_csv(rows, monday, site) -> HttpResponse:
+def _grid_csv(rows: list[GridRow], monday: date, site: Site | None) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"compliance-{site.code if site else 'caseload'}-{monday.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

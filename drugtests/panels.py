@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db.models import Count
 
 from core import clock
+from core.access import UserRequest
 from core.clock import site_today
 from core.formats import format_time
 from core.models import Role, Site
-from core.panels import Panel, PanelRequest, register
+from core.panels import Panel, register
 from patients.models import Patient
 
 from .models import DeadlineKind, Selection, TestAlert
@@ -16,7 +17,7 @@ from .selectors import counts_for_sites, notice_at
 
 
 @register("portal_home", order=5)
-def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
+def portal_home(request: UserRequest, patient: Patient) -> Panel | None:
     # Shown on the site-local day of the test only, while it is still to be given.
     now = clock.now()
     on = site_today(patient.site, now)
@@ -42,7 +43,7 @@ def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
 
 
 @register("chart", order=40)
-def chart(request: PanelRequest, patient: Patient) -> Panel | None:
+def chart(request: UserRequest, patient: Patient) -> Panel | None:
     rows = list(
         Selection.objects.filter(patient=patient)
         .select_related("specimen")
@@ -60,7 +61,7 @@ def chart(request: PanelRequest, patient: Patient) -> Panel | None:
 
 
 @register("staff_home", order=30)
-def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     if not sites:
         return None
     counts = counts_for_sites(sites, clock.now())

@@ -1,22 +1,22 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
 from core.clock import site_today
 from core.forms import add_service_errors
 from core.formviews import ServiceFormView
-from core.models import Role
+from core.models import Role, Site
 from patients.access import patient_get_for_user
 from patients.models import Patient
 
@@ -43,7 +43,7 @@ COLLECTORS = (D, M, X)
 CLINICIANS = (D, M)
 
 
-def _pick_site(request):
+def _pick_site(request: StaffRequest) -> tuple[Site, list[Site]]:
     sites = list(sites_for(request.user).order_by("name"))
     site_id = request.GET.get("site")
     if site_id:
@@ -58,7 +58,7 @@ def _pick_site(request):
 
 
 @staff_required(D, C, M, F, X)
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: StaffRequest) -> HttpResponse:
     site, sites = _pick_site(request)
     data = today_list(request.user, site)
     alerts = []
@@ -81,7 +81,7 @@ def today(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(D, C, M)
-def selection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def selection_detail(request: StaffRequest, pk: int) -> HttpResponse:
     selection = selection_get_for_user(request.user, pk)
     specimen = selectors.specimen_of(selection, with_collector=True)
     results = selectors.specimen_results(specimen) if specimen is not None else []
@@ -157,7 +157,7 @@ collect = staff_required(*COLLECTORS)(CollectView.as_view())
 
 @staff_required(*COLLECTORS)
 @require_POST
-def refuse(request: HttpRequest, pk: int) -> HttpResponse:
+def refuse(request: StaffRequest, pk: int) -> HttpResponse:
     selection = selection_get_for_user(request.user, pk)
     try:
         selection_refuse(actor=request.user, selection=selection)
@@ -202,7 +202,7 @@ for_cause = staff_required(D, M, C)(ForCauseView.as_view())
 
 
 @staff_required(*COLLECTORS)
-def collect_unselected(request: HttpRequest) -> HttpResponse:
+def collect_unselected(request: StaffRequest) -> HttpResponse:
     """Walk-in collection: a patient not selected today is only tested for cause."""
     picker = ForCauseForm(request.POST or None, patients=selectors.walk_in_patients(request.user))
     form = CollectionForm(request.POST or None, for_cause=True)
@@ -265,7 +265,7 @@ enter_result = staff_required(*CLINICIANS)(EnterResultView.as_view())
 
 @staff_required(*CLINICIANS)
 @require_POST
-def excuse(request: HttpRequest, pk: int) -> HttpResponse:
+def excuse(request: StaffRequest, pk: int) -> HttpResponse:
     selection = selection_get_for_user(request.user, pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -286,21 +286,21 @@ def excuse(request: HttpRequest, pk: int) -> HttpResponse:
 # the safety plan and naloxone check, which the counselor does with the patient.
 @staff_required(D, M, C)
 @require_POST
-def resolve_alert(request: HttpRequest, pk: int) -> HttpResponse:
+def resolve_alert(request: StaffRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_user(request.user, pk)
     alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
     return redirect(f"{_today_url()}?site={alert.site_id}")
 
 
 @staff_required(D)
-def draw_list(request: HttpRequest) -> HttpResponse:
+def draw_list(request: StaffRequest) -> HttpResponse:
     site, sites = _pick_site(request)
     draws = selectors.recent_draws(site)
     return render(request, "drugtests/draws.html", {"site": site, "sites": sites, "draws": draws})
 
 
 @staff_required(D)
-def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_detail(request: StaffRequest, pk: int) -> HttpResponse:
     draw = draw_get_for_user(request.user, pk)
     pool = selectors.draw_pool(draw)
     audit.record(action="drugtests.draw_view", request=request, site_id=draw.site_id, obj=draw)
@@ -312,7 +312,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required(D)
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: StaffRequest) -> HttpResponse:
     site, sites = _pick_site(request)
     problems, checked = [], 0
     for item in verify_draws(site):
@@ -333,7 +333,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _range(request, site):
+def _range(request: StaffRequest, site: Site) -> tuple[date, date, int]:
     try:
         weeks = max(1, min(52, int(request.GET.get("weeks", 8))))
     except ValueError:
@@ -343,7 +343,7 @@ def _range(request, site):
 
 
 @staff_required(*CLINICIANS)
-def fairness(request: HttpRequest) -> HttpResponse:
+def fairness(request: StaffRequest) -> HttpResponse:
     site, sites = _pick_site(request)
     start, end, weeks = _range(request, site)
     report = fairness_report(site, start, end)
@@ -362,7 +362,7 @@ def fairness(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(*CLINICIANS)
-def site_report_view(request: HttpRequest) -> HttpResponse:
+def site_report_view(request: StaffRequest) -> HttpResponse:
     site, sites = _pick_site(request)
     start, end, weeks = _range(request, site)
     rows, analytes = site_report(site, start, end)

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from core.access import UserRequest
 from core.models import Site
-from core.panels import Panel, PanelRequest, register
+from core.panels import Panel, register
 from patients.models import Patient
 
 from . import selectors
 
 
 @register("portal_home", order=20)
-def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
+def portal_home(request: UserRequest, patient: Patient) -> Panel | None:
     """Unread count and the latest few notifications: two queries whatever the size."""
     latest = list(selectors.inbox_for(request.user)[:3])
     return Panel(
@@ -24,7 +25,7 @@ def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
 
 
 @register("staff_home", order=15)
-def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     """A staff member's own alerts and digest notices: two queries whatever the size."""
     latest = list(selectors.inbox_for(request.user)[:5])
     if not latest:

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from core.access import patient_required, staff_required
+from core.access import PortalRequest, StaffRequest, patient_required, staff_required
 from core.models import Role
 
 from . import selectors
@@ -27,7 +27,7 @@ INBOX_PAGE = 20
 
 
 @patient_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: PortalRequest) -> HttpResponse:
     if request.method == "POST":
         raw = request.POST.get("id", "")
         ids = [int(raw)] if raw.isdigit() else None
@@ -47,7 +47,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @patient_required
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: PortalRequest) -> HttpResponse:
     pref = preference_for(request.user)
     if request.method == "POST":
         form = PreferenceForm(request.POST)
@@ -94,7 +94,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Role.DIRECTOR, Role.COUNSELOR)
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: StaffRequest) -> HttpResponse:
     form = OutboxFilterForm(request.GET or None)
     rows = selectors.outbox_for(request.user)
     if form.is_bound and form.is_valid():
@@ -108,9 +108,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
             rows = rows.filter(due_at__date__lte=data["due_to"])
     page = Paginator(rows, OUTBOX_PAGE).get_page(request.GET.get("page"))
     for row in page:
-        # Times in the patient's site time zone (the outbox may span sites).
-        row.tzname = (
-            row.patient.site.time_zone if row.patient_id else settings.DEFAULT_SITE_TIME_ZONE
+        # Times in the patient's site time zone (the outbox may span sites); the
+        # template reads it from the row, so it is set here rather than declared.
+        row.tzname = (  # type: ignore[attr-defined]
+            row.patient.site.time_zone
+            if row.patient is not None
+            else settings.DEFAULT_SITE_TIME_ZONE
         )
     query = request.GET.copy()
     query.pop("page", None)
@@ -123,7 +126,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.DIRECTOR, Role.COUNSELOR)
 @require_POST
-def resend(request: HttpRequest, pk: int) -> HttpResponse:
+def resend(request: StaffRequest, pk: int) -> HttpResponse:
     original = selectors.outbox_get_for_user(request.user, pk)
     try:
         row = notification_resend(actor=request.user, notification=original)
@@ -141,7 +144,7 @@ def resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required()
 @require_POST
-def staff_mark_read(request: HttpRequest) -> HttpResponse:
+def staff_mark_read(request: StaffRequest) -> HttpResponse:
     """Staff read their own alerts on the home panel; this clears the unread count."""
     notifications_mark_read(user=request.user)
     return redirect("home")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from core.access import UserRequest
 from core.models import Site
-from core.panels import Panel, PanelRequest, register
+from core.panels import Panel, register
 
 from .models import Patient
 from .selectors import site_census
 
 
 @register("staff_home", order=10)
-def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     """Census of the user's sites: open enrollments by status, level, track and phase.
 
     Counts only (no names), in one query whatever the number of patients.
@@ -22,7 +23,7 @@ def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
 
 
 @register("portal_home", order=5)
-def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
+def portal_home(request: UserRequest, patient: Patient) -> Panel | None:
     """Days in the program: a plain count, from the current episode's admission."""
     from django.utils import timezone
 

@@ -13,12 +13,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
 from core.clock import site_today
 from core.formats import format_day
 from core.formviews import ServiceFormView
@@ -124,11 +124,12 @@ class PatientFormView(ServiceFormView):
 
 
 @staff_required(D, C, M, F)
-def caseload(request: HttpRequest) -> HttpResponse:
+def caseload(request: StaffRequest) -> HttpResponse:
     form = CaseloadFilterForm(request.GET or None, user=request.user)
     qs = caseload_query(request.user, **form.filters())
     page = Paginator(qs, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
-    attach_enrollments(page.object_list)
+    # A list for the selector; the queryset's cache keeps them the rows the page shows.
+    attach_enrollments(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -171,7 +172,7 @@ intake = staff_required(*INTAKE_ROLES)(IntakeView.as_view())
 
 
 @staff_required()
-def chart(request: HttpRequest, pk: int) -> HttpResponse:
+def chart(request: StaffRequest, pk: int) -> HttpResponse:
     patient = patient_get_for_user(request.user, pk, request=request, action="patient.chart_view")
     audit.record(
         action="patient.chart_view",
@@ -274,7 +275,7 @@ def _enrollment_change(
     title: str,
     done: str,
     kind: str,
-) -> Callable[..., HttpResponse]:
+) -> Callable[..., HttpResponseBase]:
     view = EnrollmentChangeView.as_view(
         form_class=form_class, service=service, title=title, done=done, kind=kind
     )

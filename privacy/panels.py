@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from core.access import UserRequest
 from core.models import Role, Site
-from core.panels import Panel, PanelRequest, register
+from core.panels import Panel, register
 from patients.models import Patient
 
 from .models import BreakGlassGrant, Disclosure
 
 
 @register("staff_home", order=5)
-def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     staff = request.user.staff
     if staff is None or staff.role != Role.DIRECTOR:
         return None
@@ -25,7 +26,7 @@ def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
 
 
 @register("chart", order=90)
-def chart(request: PanelRequest, patient: Patient) -> Panel | None:
+def chart(request: UserRequest, patient: Patient) -> Panel | None:
     user = request.user
     grant = (
         BreakGlassGrant.objects.filter(user=user, patient=patient, expires_at__gt=timezone.now())

@@ -4,7 +4,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
 from core.formviews import ServiceFormView, safe_next_url
 from core.models import AuditEvent, Role
 from patients.access import patient_get_for_user
@@ -24,7 +24,7 @@ from .forms import AuditFilterForm, BreakGlassForm, DisclosureForm, TokenForm
 
 
 @staff_required()
-def mfa(request: HttpRequest) -> HttpResponse:
+def mfa(request: StaffRequest) -> HttpResponse:
     """Enrol a TOTP device on first use, then verify a code once per session."""
     user = request.user
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
@@ -52,7 +52,7 @@ def mfa(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK, Role.COLLECTOR, Role.DIRECTOR)
-def break_glass(request: HttpRequest) -> HttpResponse:
+def break_glass(request: StaffRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         patient = selectors.patient_by_mrn(request.user, form.cleaned_data["mrn"].strip())
@@ -88,7 +88,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(Role.DIRECTOR)
-def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
+def break_glass_review(request: StaffRequest, pk: int) -> HttpResponse:
     grant = selectors.grant_for_review(request.user, pk)
     services.break_glass_review(grant=grant, reviewer=request.user)
     messages.success(request, "Marked as reviewed.")
@@ -96,7 +96,7 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required(Role.DIRECTOR)
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: StaffRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = selectors.audit_events(form.cleaned_data if form.is_valid() else None)
     # Recorded first: the page is read lazily, and a row written between its count and
@@ -107,7 +107,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Role.DIRECTOR)
-def patient_access_log(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_access_log(request: StaffRequest, pk: int) -> HttpResponse:
     """Who viewed or changed this patient's record (the director's 'who viewed' list)."""
     patient = patient_get_for_user(request.user, pk, request=request, action="patient.access_log")
     page = Paginator(selectors.patient_audit_events(patient), 50).get_page(request.GET.get("page"))
@@ -156,7 +156,7 @@ disclose = staff_required(Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)(Disclo
 
 
 @staff_required(Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
-def disclosure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def disclosure_detail(request: StaffRequest, pk: int) -> HttpResponse:
     disclosure, patient = selectors.disclosure_get_for_user(request.user, pk, request=request)
     audit.record(
         action="disclosure.printed", request=request, patient_id=patient.pk, obj=disclosure

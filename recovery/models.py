@@ -7,6 +7,7 @@ homework round stays beside the resubmission, an ended sponsorship keeps its dat
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,9 @@ from core.models import Site
 from patients.models import Patient, ProgramPhase
 
 from .storage import private_storage, random_upload_name
+
+if TYPE_CHECKING:
+    from django import forms
 
 
 class Fellowship(models.TextChoices):
@@ -306,6 +310,12 @@ class HomeworkAssignment(models.Model):
     assigned_at = models.DateTimeField()
     # Not stored: the pages that list homework set it to status_on(the site's today).
     display_status: str
+    # Not stored either: set by the pages that list homework for their templates (the
+    # staff page: the round awaiting review; the portal: whether it can be handed in,
+    # and its form).
+    awaiting: HomeworkSubmission | None
+    can_submit: bool
+    form: forms.BaseForm | None
 
     class Meta:
         ordering = ["due_date", "pk"]

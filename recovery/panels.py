@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from core.access import UserRequest
 from core.clock import site_today
 from core.models import Role, Site
-from core.panels import Panel, PanelRequest, register
+from core.panels import Panel, register
 from patients.models import Patient
 
 from . import selectors
@@ -15,7 +16,7 @@ from .models import OPEN_HOMEWORK_STATUSES, HomeworkStatus
 
 
 @register("staff_home", order=40)
-def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR):
         return None
     counts = selectors.review_queue_counts(request.user)
@@ -26,7 +27,7 @@ def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
 
 
 @register("chart", order=60)
-def chart(request: PanelRequest, patient: Patient) -> Panel | None:
+def chart(request: UserRequest, patient: Patient) -> Panel | None:
     # Minimum necessary: collection technicians do not need recovery work.
     if request.user.role not in (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK):
         return None
@@ -49,7 +50,7 @@ def chart(request: PanelRequest, patient: Patient) -> Panel | None:
 
 
 @register("portal_home", order=40)
-def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
+def portal_home(request: UserRequest, patient: Patient) -> Panel | None:
     today = site_today(patient.site)
     due = [
         h

@@ -6,12 +6,13 @@ filters by ``patients_visible_to``; portal views take the patient from the login
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, NoReturn
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
+from django.forms import BaseForm, Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,12 +20,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
-from core.access import deny, patient_required, site_ids_for, staff_required
+from core.access import (
+    PortalRequest,
+    StaffRequest,
+    UserRequest,
+    deny,
+    patient_required,
+    site_ids_for,
+    staff_required,
+)
 from core.clock import site_today, week_start
 from core.forms import add_service_errors
 from core.formviews import safe_next_url
 from core.models import Role
 from patients.access import patient_get_for_user
+from patients.models import Patient
 
 from . import selectors
 from .forms import (
@@ -40,7 +50,7 @@ from .forms import (
     StepForm,
     SubmissionForm,
 )
-from .models import HomeworkStatus
+from .models import Attachment, HomeworkStatus
 from .services.homework import (
     homework_assign,
     homework_assign_session,
@@ -62,7 +72,7 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _serve(attachment, request, *, patient_id) -> FileResponse:
+def _serve(attachment: Attachment, request: UserRequest, *, patient_id: int | None) -> FileResponse:
     audit.record(
         action="recovery.file_download",
         request=request,
@@ -101,7 +111,7 @@ def _deny_file(request: HttpRequest, pk: int) -> NoReturn:
 
 @staff_required(*REVIEWERS)
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: StaffRequest) -> HttpResponse:
     q = selectors.review_queue(request.user)
     # One row for the worklist read (it shows several patients' names and entries).
     audit.record(
@@ -114,7 +124,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required(*REVIEWERS)
 @require_GET
-def weekly(request: HttpRequest) -> HttpResponse:
+def weekly(request: StaffRequest) -> HttpResponse:
     """Meeting compliance of the user's open patients for one week (default: this one)."""
     this_monday = week_start(timezone.localdate())
     try:
@@ -140,7 +150,7 @@ def weekly(request: HttpRequest) -> HttpResponse:
 
 @staff_required(*REVIEWERS)
 @require_POST
-def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_review(request: StaffRequest, pk: int) -> HttpResponse:
     meeting = selectors.meeting_get_for_user(request.user, pk, request=request)
     form = MeetingReviewForm(request.POST)
     back = safe_next_url(request, reverse("recovery:queue"))
@@ -164,7 +174,7 @@ def meeting_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(*REVIEWERS)
 @require_POST
-def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
+def homework_review(request: StaffRequest, pk: int) -> HttpResponse:
     submission = selectors.submission_get_for_user(request.user, pk, request=request)
     form = ReviewForm(request.POST)
     back = safe_next_url(request, reverse("recovery:queue"))
@@ -187,16 +197,21 @@ def homework_review(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-def _patient_page_context(request, patient, **forms):
+def _patient_page_context(
+    request: StaffRequest, patient: Patient, **forms: BaseForm
+) -> dict[str, Any]:
     url = reverse("recovery:patient", args=[patient.pk])
     templates = selectors.active_templates([patient.site_id])
     weeks, requirement = selectors.compliance_report(patient, weeks=6)
     today = site_today(patient.site)
     homework = selectors.patient_homework(patient)
     for item in homework:
-        item.rounds = list(item.submissions.all())
+        rounds = list(item.submissions.all())
+        # The template reads `rounds`; declared on the model it would clash with the
+        # count recovery.alerts annotates under that name.
+        item.rounds = rounds  # type: ignore[attr-defined]
         item.display_status = item.status_on(today)
-        item.awaiting = item.rounds[-1] if item.status == HomeworkStatus.SUBMITTED else None
+        item.awaiting = rounds[-1] if item.status == HomeworkStatus.SUBMITTED else None
     context = {
         "patient": patient,
         "weeks": weeks,
@@ -222,7 +237,7 @@ def _patient_page_context(request, patient, **forms):
 
 @staff_required(*CHART_ROLES)
 @require_http_methods(["GET", "POST"])
-def patient_recovery(request: HttpRequest, pk: int) -> HttpResponse:
+def patient_recovery(request: StaffRequest, pk: int) -> HttpResponse:
     """A patient's meetings, sponsor, steps and homework; staff forms post here."""
     patient = patient_get_for_user(request.user, pk, request=request, action="recovery.view")
     # Dates and times typed and shown on this page are the patient's site's local time.
@@ -230,7 +245,7 @@ def patient_recovery(request: HttpRequest, pk: int) -> HttpResponse:
         return _patient_recovery(request, patient)
 
 
-def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
+def _patient_recovery(request: StaffRequest, patient: Patient) -> HttpResponse:
     if request.method == "GET":
         audit.record(
             action="recovery.view",
@@ -243,6 +258,9 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
     url = reverse("recovery:patient", args=[patient.pk])
     action = request.POST.get("action")
     role = request.user.role
+    # Each branch picks the form and the service call that takes its cleaned data.
+    form: Form
+    call: Callable[[dict[str, Any]], object]
     if action == "meeting" and role in MEETING_LOGGERS:
         form = MeetingForm(
             request.POST,
@@ -282,7 +300,7 @@ def _patient_recovery(request: HttpRequest, patient) -> HttpResponse:
     return render(request, "recovery/patient.html", context)
 
 
-def _library_context(request: HttpRequest, **forms: BaseForm) -> dict[str, Any]:
+def _library_context(request: StaffRequest, **forms: BaseForm) -> dict[str, Any]:
     sites = site_ids_for(request.user)
     site_qs = selectors.library_sites(request.user, sites)
     templates = selectors.active_templates(site_qs)
@@ -307,14 +325,16 @@ def _library_context(request: HttpRequest, **forms: BaseForm) -> dict[str, Any]:
 
 @staff_required(*REVIEWERS)
 @require_http_methods(["GET", "POST"])
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: StaffRequest) -> HttpResponse:
     """The homework library of the user's sites, and assignment to a track's roster."""
     if request.method == "GET":
         return render(request, "recovery/library.html", _library_context(request))
     base = _library_context(request)
     url = reverse("recovery:library")
     if request.POST.get("action") == "template":
-        form = HomeworkTemplateForm(request.POST, request.FILES, sites=base["site_qs"], action=url)
+        form: Form = HomeworkTemplateForm(
+            request.POST, request.FILES, sites=base["site_qs"], action=url
+        )
         if form.is_valid():
             try:
                 homework_template_create(actor=request.user, **form.cleaned_data)
@@ -351,7 +371,7 @@ def library(request: HttpRequest) -> HttpResponse:
     return render(request, "recovery/library.html", {**base, "group_form": form})
 
 
-def _library_assign_session(request, base, url):
+def _library_assign_session(request: StaffRequest, base: dict[str, Any], url: str) -> HttpResponse:
     form = SessionAssignForm(
         request.POST, templates=base["templates_qs"], sessions=base["sessions_qs"]
     )
@@ -375,7 +395,7 @@ def _library_assign_session(request, base, url):
 
 @staff_required(*CHART_ROLES)
 @require_GET
-def staff_file(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_file(request: StaffRequest, pk: int) -> FileResponse:
     attachment = selectors.attachment_get_for_staff(request.user, pk)
     if attachment is None:
         _deny_file(request, pk)
@@ -384,7 +404,7 @@ def staff_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(Role.DIRECTOR)
 @require_http_methods(["GET", "POST"])
-def requirements(request: HttpRequest) -> HttpResponse:
+def requirements(request: StaffRequest) -> HttpResponse:
     """Meetings a week per site and phase (a row without phase is the site default)."""
     sites, phases, current = selectors.requirement_settings(request.user)
     rows = []
@@ -423,12 +443,12 @@ def requirements(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def portal_meetings(request: HttpRequest) -> HttpResponse:
+def portal_meetings(request: PortalRequest) -> HttpResponse:
     with timezone.override(request.patient.site.tz):
         return _portal_meetings(request, request.patient)
 
 
-def _portal_meetings(request: HttpRequest, patient) -> HttpResponse:
+def _portal_meetings(request: PortalRequest, patient: Patient) -> HttpResponse:
     url = reverse("recovery:portal_meetings")
     form = MeetingForm(site=patient.site, action=url)
     if request.method == "POST":
@@ -460,7 +480,13 @@ def _portal_meetings(request: HttpRequest, patient) -> HttpResponse:
     )
 
 
-def _portal_homework_page(request, *, bound_for=None, bound_form=None, status=200):
+def _portal_homework_page(
+    request: PortalRequest,
+    *,
+    bound_for: int | None = None,
+    bound_form: SubmissionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     patient = request.patient
     homework = selectors.patient_homework(patient)
     today = site_today(patient.site)
@@ -480,13 +506,13 @@ def _portal_homework_page(request, *, bound_for=None, bound_form=None, status=20
 
 @patient_required
 @require_GET
-def portal_homework(request: HttpRequest) -> HttpResponse:
+def portal_homework(request: PortalRequest) -> HttpResponse:
     return _portal_homework_page(request)
 
 
 @patient_required
 @require_POST
-def portal_homework_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def portal_homework_submit(request: PortalRequest, pk: int) -> HttpResponse:
     assignment = selectors.homework_for_patient_portal(request.patient, pk)
     form = SubmissionForm(request.POST, request.FILES, auto_id=f"hw{pk}_%s")
     if form.is_valid():
@@ -507,7 +533,7 @@ def portal_homework_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @patient_required
 @require_GET
-def portal_file(request: HttpRequest, pk: int) -> HttpResponse:
+def portal_file(request: PortalRequest, pk: int) -> FileResponse:
     attachment = selectors.attachment_get_for_patient(request.patient, pk)
     if attachment is None:
         _deny_file(request, pk)

@@ -1,11 +1,11 @@
 import csv
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
 from core.models import Role
 from core.reporting import REPORTS, Filters
 
@@ -13,16 +13,17 @@ from .forms import ReportFilterForm
 
 
 @staff_required(Role.DIRECTOR)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: StaffRequest) -> HttpResponse:
     return render(request, "reports/index.html", {"reports": REPORTS.values()})
 
 
 @staff_required(Role.DIRECTOR)
-def detail(request: HttpRequest, slug: str) -> HttpResponse:
+def detail(request: StaffRequest, slug: str) -> HttpResponse:
     spec = REPORTS.get(slug)
     if spec is None:
         raise Http404("No such report.")
     staff = request.user.staff
+    assert staff is not None  # staff_required let only clinic staff in
     sites = staff.organization.sites.filter(is_active=True)
     form = ReportFilterForm(request.GET or None, sites=sites)
     result = None

@@ -8,9 +8,10 @@ from datetime import timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from core.access import UserRequest
 from core.clock import site_today, week_start
 from core.models import Site
-from core.panels import Panel, PanelRequest, register
+from core.panels import Panel, register
 from patients.models import Patient
 
 from .models import Attendance, SessionStatus
@@ -24,7 +25,7 @@ STAFF_HOME_MAX = 12
 
 
 @register("chart", order=20)
-def chart(request: PanelRequest, patient: Patient) -> Panel | None:
+def chart(request: UserRequest, patient: Patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
     upcoming = [
@@ -49,7 +50,7 @@ def chart(request: PanelRequest, patient: Patient) -> Panel | None:
 
 
 @register("staff_home", order=10)
-def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
+def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     if not sites or request.user.role not in ("director", "counselor", "medical", "frontdesk"):
         return None
     now = timezone.now()
@@ -82,7 +83,7 @@ def staff_home(request: PanelRequest, sites: list[Site]) -> Panel | None:
 
 
 @register("portal_home", order=10)
-def portal_home(request: PanelRequest, patient: Patient) -> Panel | None:
+def portal_home(request: UserRequest, patient: Patient) -> Panel | None:
     now = timezone.now()
     today = site_today(patient.site, now)
     upcoming = [

@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, site_today
 from core.formviews import ServiceFormView
 from core.models import Role
@@ -80,7 +80,7 @@ def _sheet(
 
 
 def _attendance_context(
-    request: HttpRequest,
+    request: StaffRequest,
     session: Session,
     *,
     bound: tuple[int, AttendanceForm] | None = None,
@@ -112,7 +112,7 @@ def _attendance_context(
 
 
 @staff_required(D, C, M, F)
-def attendance(request: HttpRequest, pk: int) -> HttpResponse:
+def attendance(request: StaffRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
     audit.record(
         action="session.attendance_view",
@@ -126,7 +126,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(D, C, M, F)
-def attendance_mark(request: HttpRequest, pk: int, patient_pk: int) -> HttpResponse:
+def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResponse:
     """Mark one attendee. htmx swaps the row; a plain form post redirects back."""
     session = session_get_for_user(request.user, pk)
     roster = rosters_for_sessions([session])[session.pk]
@@ -183,7 +183,7 @@ def attendance_mark(request: HttpRequest, pk: int, patient_pk: int) -> HttpRespo
 
 @require_POST
 @staff_required(D, C, M, F)
-def attendance_all_present(request: HttpRequest, pk: int) -> HttpResponse:
+def attendance_all_present(request: StaffRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
     try:
         n = attendance_mark_all_present(
@@ -199,7 +199,7 @@ def attendance_all_present(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(D, C, M, F)
-def session_note(request: HttpRequest, pk: int) -> HttpResponse:
+def session_note(request: StaffRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
     form = GroupNoteForm(request.POST)
     if form.is_valid():
@@ -212,7 +212,7 @@ def session_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required(D, C, M, F)
-def attendance_make_up(request: HttpRequest, pk: int) -> HttpResponse:
+def attendance_make_up(request: StaffRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
     now = timezone.now()
     form = MakeUpForm(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.access import patient_required
+from core.access import PortalRequest, patient_required
 from core.clock import site_today
 
 from .. import ical
@@ -25,7 +25,7 @@ PORTAL_DAYS = 14
 
 
 @patient_required
-def portal_schedule(request: HttpRequest) -> HttpResponse:
+def portal_schedule(request: PortalRequest) -> HttpResponse:
     """The patient's next 14 days, in their site's local time, cancellations shown."""
     patient = request.patient
     today = site_today(patient.site)
@@ -53,7 +53,7 @@ def portal_schedule(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @patient_required
-def portal_feed(request: HttpRequest) -> HttpResponse:
+def portal_feed(request: PortalRequest) -> HttpResponse:
     """Create, regenerate or revoke the patient's personal calendar URL."""
     if request.POST.get("action") == "revoke":
         calendar_feed_revoke(patient=request.patient)

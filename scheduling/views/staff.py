@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core import audit
-from core.access import staff_required
+from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, parse_week, site_today
 from core.formats import format_day
 from core.formviews import ServiceFormView
@@ -49,7 +49,7 @@ from ..services.site_holidays import holiday_add, holiday_bounds, holiday_remove
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 
 
-def _pick_site(request: HttpRequest) -> tuple[Site, list[Site]]:
+def _pick_site(request: StaffRequest) -> tuple[Site, list[Site]]:
     sites = site_choices(request.user)
     if not sites:
         raise Http404("No site.")
@@ -66,7 +66,7 @@ def _pick_site(request: HttpRequest) -> tuple[Site, list[Site]]:
 
 
 @staff_required(D, C, M, F)
-def calendar(request: HttpRequest) -> HttpResponse:
+def calendar(request: StaffRequest) -> HttpResponse:
     """Week calendar of a site, or of one track (``?track=``)."""
     track = None
     if request.GET.get("track", "").isdigit():
@@ -108,7 +108,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(D, C, M)
-def my_sessions(request: HttpRequest) -> HttpResponse:
+def my_sessions(request: StaffRequest) -> HttpResponse:
     """The facilitator's sessions today (each site's own today)."""
     now = timezone.now()
     sessions = facilitator_sessions_today(request.user, now)
@@ -125,7 +125,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(D, C, M, F)
-def track_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def track_detail(request: StaffRequest, pk: int) -> HttpResponse:
     track = track_get_for_user(request.user, pk)
     today = site_today(track.site)
     return render(
@@ -274,7 +274,7 @@ book_individual = staff_required(D, C, M, F)(BookIndividualView.as_view())
 
 
 @staff_required(D, C)
-def compliance(request: HttpRequest) -> HttpResponse:
+def compliance(request: StaffRequest) -> HttpResponse:
     """Weekly hours of the user's visible patients with an open enrollment at one site."""
     site, sites = _pick_site(request)
     monday = parse_week(request.GET.get("week"), site_today(site))
@@ -286,7 +286,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     )
     rows = weekly_hours(patients, monday)
     audit.record(action="scheduling.compliance_view", request=request, site_id=site.pk)
-    counts = {}
+    counts: dict[str, int] = {}
     for r in rows:
         counts[r.status_label] = counts.get(r.status_label, 0) + 1
     return render(
@@ -308,7 +308,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(D, C, F)
-def billing(request: HttpRequest) -> HttpResponse:
+def billing(request: StaffRequest) -> HttpResponse:
     """Billing days of a week: attended minutes per patient-day, and the 3-hour IOP day."""
     site, sites = _pick_site(request)
     monday = parse_week(request.GET.get("week"), site_today(site))
@@ -421,14 +421,14 @@ holidays = staff_required(D)(HolidaysView.as_view())
 
 @require_POST
 @staff_required(D)
-def holiday_change(request: HttpRequest) -> HttpResponse:
+def holiday_change(request: StaffRequest) -> HttpResponse:
     """Remove (open the site) or restore one holiday of a site the director runs."""
     site, _ = _pick_site(request)
     wanted = request.POST.get("holiday", "")
     holiday = holiday_of_site(site, int(wanted)) if wanted.isdigit() else None
     if holiday is None:
         raise Http404("No such holiday.")
-    action = request.POST.get("action")
+    action = request.POST.get("action", "")
     change = {"remove": holiday_remove, "restore": holiday_restore}.get(action)
     if change is None:
         raise Http404("No such change.")
