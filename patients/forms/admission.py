@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any, cast
+
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 
 from core.clock import site_today
-from core.models import User
+from core.models import Site, User
 
 from ..models import Patient, ProgramLevel, ProgramPhase, ReferralSource, Track
 from ..selectors import counselors_at, patients_visible_to, sites_for
@@ -16,10 +19,10 @@ from ._common import CounselorChoiceField, DateInput, TrackChoiceField, _helper
 from .patient import DEMOGRAPHIC_FIELDS, DEMOGRAPHIC_WIDGETS, _demographics_layout
 
 
-class IntakeForm(forms.ModelForm):
+class IntakeForm(forms.ModelForm[Patient]):
     """Patient and first enrollment in one step; choices limited to the chosen site."""
 
-    site = forms.ModelChoiceField(queryset=None, empty_label=None)
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None, empty_label=None)
     mrn = forms.CharField(
         label="MRN",
         max_length=20,
@@ -48,24 +51,31 @@ class IntakeForm(forms.ModelForm):
         fields = DEMOGRAPHIC_FIELDS
         widgets = DEMOGRAPHIC_WIDGETS
 
-    def __init__(self, *args, user: User, site_id=None, **kwargs):
+    def __init__(
+        self, *args: Any, user: User, site_id: str | int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         sites = sites_for(user)
-        self.fields["site"].queryset = sites
+        cast("forms.ModelChoiceField[Site]", self.fields["site"]).queryset = sites
         # The site comes from the posted form, else the page's ?site=, else the only one.
         chosen = self.data.get("site") if self.is_bound else site_id
-        site = None
+        site: Site | None = None
         if chosen:
             site = sites.filter(pk=chosen).first() if str(chosen).isdigit() else None
         if site is None and not self.is_bound:
             site = sites.first() if sites.count() == 1 else None
-        self.site = site
+        # Not `self.site`: that name is the declared field's.
+        self.chosen_site = site
         if site is not None:
             self.fields["site"].initial = site.pk
-            self.fields["track"].queryset = Track.objects.filter(site=site, is_active=True)
-            self.fields["phase"].queryset = ProgramPhase.objects.filter(site=site, is_active=True)
-            self.fields["counselor"].queryset = counselors_at([site.pk])
+            cast(TrackChoiceField, self.fields["track"]).queryset = Track.objects.filter(
+                site=site, is_active=True
+            )
+            cast(
+                "forms.ModelChoiceField[ProgramPhase]", self.fields["phase"]
+            ).queryset = ProgramPhase.objects.filter(site=site, is_active=True)
+            cast(CounselorChoiceField, self.fields["counselor"]).queryset = counselors_at([site.pk])
             self.fields["admission_date"].initial = site_today(site)
         else:
             for name in ("track", "phase", "counselor"):
@@ -97,20 +107,22 @@ class IntakeForm(forms.ModelForm):
             "not_a_duplicate",
         )
 
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        if self.site is not None:
+    def clean_date_of_birth(self) -> date:
+        born: date = self.cleaned_data["date_of_birth"]
+        if self.chosen_site is not None:
             try:
-                validate_date_of_birth(born, site_today(self.site))
+                validate_date_of_birth(born, site_today(self.chosen_site))
             except ValidationError as exc:
                 raise ValidationError(exc.message_dict["date_of_birth"]) from exc
         return born
 
-    def clean_mrn(self):
-        return self.cleaned_data["mrn"].strip().upper()
+    def clean_mrn(self) -> str:
+        mrn: str = self.cleaned_data["mrn"]
+        return mrn.strip().upper()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         track, level = data.get("track"), data.get("level")
         if track is not None and level and track.level != level:
             self.add_error(
@@ -122,17 +134,17 @@ class IntakeForm(forms.ModelForm):
         self._check_duplicate(data)
         return data
 
-    def _check_duplicate(self, data) -> None:
+    def _check_duplicate(self, data: dict[str, Any]) -> None:
         """Two charts for one person split their history: ask before registering the same
         legal name and date of birth twice. The MRN is named only to those who may see it."""
-        if data.get("not_a_duplicate") or self.site is None:
+        if data.get("not_a_duplicate") or self.chosen_site is None:
             return
         first, last = data.get("legal_first_name"), data.get("legal_last_name")
         born = data.get("date_of_birth")
         if not (first and last and born):
             return
         same = Patient.objects.filter(
-            organization_id=self.site.organization_id,
+            organization_id=self.chosen_site.organization_id,
             legal_first_name__iexact=first.strip(),
             legal_last_name__iexact=last.strip(),
             date_of_birth=born,
@@ -148,7 +160,7 @@ class IntakeForm(forms.ModelForm):
             "Re-admit them from their chart, or tick this box if this is someone else.",
         )
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("not_a_duplicate", None)
         return data
@@ -168,15 +180,19 @@ class ReadmitForm(forms.Form):
     referral_source = forms.ChoiceField(choices=ReferralSource.choices)
     referral_note = forms.CharField(max_length=200, required=False)
 
-    def __init__(self, *args, patient: Patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         site_id = patient.site_id
-        self.fields["track"].queryset = Track.objects.filter(site_id=site_id, is_active=True)
-        self.fields["phase"].queryset = ProgramPhase.objects.filter(site_id=site_id, is_active=True)
-        self.fields["counselor"].queryset = counselors_at([site_id])
+        cast(TrackChoiceField, self.fields["track"]).queryset = Track.objects.filter(
+            site_id=site_id, is_active=True
+        )
+        cast(
+            "forms.ModelChoiceField[ProgramPhase]", self.fields["phase"]
+        ).queryset = ProgramPhase.objects.filter(site_id=site_id, is_active=True)
+        cast(CounselorChoiceField, self.fields["counselor"]).queryset = counselors_at([site_id])
         self.fields["counselor"].initial = patient.primary_counselor_id
         self.fields["admission_date"].initial = site_today(patient.site)
         self.helper = _helper("Re-admit")
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
