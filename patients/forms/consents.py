@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from core.clock import site_today
@@ -10,7 +12,7 @@ from ..models import Consent, Patient
 from ._common import DateInput, _helper
 
 
-class ConsentForm(forms.ModelForm):
+class ConsentForm(forms.ModelForm[Consent]):
     class Meta:
         model = Consent
         fields = ["recipient", "purpose", "information_disclosed", "signed_on", "expires_on"]
@@ -20,32 +22,33 @@ class ConsentForm(forms.ModelForm):
             "information_disclosed": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, patient: Patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["signed_on"].initial = site_today(patient.site)
         self.helper = _helper("Record consent")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         signed, expires = data.get("signed_on"), data.get("expires_on")
         if signed and expires and expires < signed:
             self.add_error("expires_on", "The consent cannot expire before it was signed.")
         return data
 
-    def validate_constraints(self):
+    def validate_constraints(self) -> None:
         return None  # checked above and by the service, which saves
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
 
 class ConsentRevokeForm(forms.Form):
     revoked_on = forms.DateField(widget=DateInput())
 
-    def __init__(self, *args, consent, **kwargs):
+    def __init__(self, *args: Any, consent: Consent, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["revoked_on"].initial = site_today(consent.patient.site)
         self.helper = _helper("Revoke consent", css_class="btn-danger")
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from core.clock import site_today
@@ -18,7 +20,7 @@ class EnrollmentChangeForm(forms.Form):
     submit_label = "Save"
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, enrollment: Enrollment, **kwargs):
+    def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.enrollment = enrollment
         self.fields["version"].initial = enrollment.version
@@ -32,7 +34,7 @@ class EnrollmentChangeForm(forms.Form):
     def setup(self) -> None:
         pass
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data["expected_version"] = data.pop("version")
         return data
@@ -44,8 +46,10 @@ class PhaseForm(EnrollmentChangeForm):
     effective_date = forms.DateField(widget=DateInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def setup(self):
-        self.fields["phase"].queryset = ProgramPhase.objects.filter(
+    def setup(self) -> None:
+        cast(
+            "forms.ModelChoiceField[ProgramPhase]", self.fields["phase"]
+        ).queryset = ProgramPhase.objects.filter(
             site_id=self.enrollment.site_id, is_active=True
         ).exclude(pk=self.enrollment.phase_id or 0)
 
@@ -60,8 +64,8 @@ class TrackForm(EnrollmentChangeForm):
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def setup(self):
-        self.fields["track"].queryset = Track.objects.filter(
+    def setup(self) -> None:
+        cast("forms.ModelChoiceField[Track]", self.fields["track"]).queryset = Track.objects.filter(
             site_id=self.enrollment.site_id, is_active=True, level=self.enrollment.level
         ).exclude(pk=self.enrollment.track_id or 0)
 
@@ -77,11 +81,11 @@ class LevelForm(EnrollmentChangeForm):
     effective_date = forms.DateField(widget=DateInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
-    def setup(self):
-        self.fields["level"].choices = [
+    def setup(self) -> None:
+        cast(forms.ChoiceField, self.fields["level"]).choices = [
             c for c in ProgramLevel.choices if c[0] != self.enrollment.level
         ]
-        self.fields["track"].queryset = Track.objects.filter(
+        cast(TrackChoiceField, self.fields["track"]).queryset = Track.objects.filter(
             site_id=self.enrollment.site_id, is_active=True
         )
 
@@ -92,8 +96,10 @@ class CounselorForm(EnrollmentChangeForm):
     effective_date = forms.DateField(widget=DateInput())
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def setup(self):
-        self.fields["counselor"].queryset = counselors_at([self.enrollment.site_id])
+    def setup(self) -> None:
+        cast(CounselorChoiceField, self.fields["counselor"]).queryset = counselors_at(
+            [self.enrollment.site_id]
+        )
 
 
 class HoldForm(EnrollmentChangeForm):
@@ -119,11 +125,12 @@ class DischargeForm(EnrollmentChangeForm):
     aftercare_plan = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def setup(self):
+    def setup(self) -> None:
         self.fields["aftercare_plan"].help_text = "Required unless the patient died."
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if (
             data.get("discharge_type")
             and data["discharge_type"] != DischargeType.DECEASED

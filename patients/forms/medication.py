@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from core.clock import site_today
 
-from ..models import INJECTABLE_MEDICATIONS, Frequency, Medication, Patient
+from ..models import INJECTABLE_MEDICATIONS, Frequency, Medication, MedicationOrder, Patient
 from ._common import DateInput, _helper
 
 
@@ -22,13 +24,14 @@ class MedicationForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    def __init__(self, *args, patient: Patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["start_date"].initial = site_today(patient.site)
         self.helper = _helper("Add medication")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, due = data.get("start_date"), data.get("next_injection_due")
         if start and due and due < start:
             self.add_error(
@@ -43,7 +46,7 @@ class MedicationForm(forms.Form):
             self.add_error("other_name", "Name the medication.")
         return data
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
 
@@ -51,22 +54,22 @@ class MedicationStopForm(forms.Form):
     stop_date = forms.DateField(widget=DateInput())
     reason = forms.CharField(max_length=200)
 
-    def __init__(self, *args, order, **kwargs):
+    def __init__(self, *args: Any, order: MedicationOrder, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["stop_date"].initial = site_today(order.patient.site)
         self.helper = _helper("Stop medication", css_class="btn-danger")
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
 
 class InjectionDueForm(forms.Form):
     next_injection_due = forms.DateField(widget=DateInput())
 
-    def __init__(self, *args, order, **kwargs):
+    def __init__(self, *args: Any, order: MedicationOrder, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["next_injection_due"].initial = order.next_injection_due
         self.helper = _helper("Save")
 
-    def service_kwargs(self) -> dict:
+    def service_kwargs(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
