@@ -7,12 +7,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.access import PortalRequest, StaffRequest, patient_required, staff_required
+from core.formviews import safe_next_url
 from core.models import Role
 
 from . import selectors
@@ -134,12 +135,7 @@ def resend(request: StaffRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"Queued again as notification #{row.pk}.")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = "notifications:outbox"
-    return redirect(back)
+    return redirect(safe_next_url(request, reverse("notifications:outbox")))
 
 
 @staff_required()
