@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -16,7 +15,8 @@ from core.clock import site_today
 from core.formats import format_day
 from core.models import Site, User
 from patients.access import patients_visible_to
-from patients.models import OPEN_STATUSES, Patient, TrackMembership
+from patients.models import OPEN_STATUSES, Patient, Track, TrackMembership
+from scheduling.models import Session
 from scheduling.selectors.rosters import session_roster_patients
 
 from ..models import (
@@ -192,7 +192,7 @@ def _assign_to_group(
 def homework_assign_track(
     *,
     actor: User,
-    track: Any,  # scheduling.models.Track: recovery does not import scheduling
+    track: Track,
     on: date,
     template: HomeworkTemplate,
     due_date: date,
@@ -229,7 +229,7 @@ def homework_assign_track(
 def homework_assign_session(
     *,
     actor: User,
-    session: Any,  # scheduling.models.Session: recovery does not import scheduling
+    session: Session,
     template: HomeworkTemplate,
     due_date: date,
     now: datetime | None = None,
