@@ -105,7 +105,7 @@ def main() -> int:
 
     env = {
         **os.environ,
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_BACKEND": "core.mail.SMTPEmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port),
         "LOG_LEVEL": "WARNING",

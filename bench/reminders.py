@@ -8,7 +8,9 @@ The reminders are outbox rows (``notifications.models.Notification``, email, due
 for session reminders of a real future session; the timed part is what production does:
 ``notifications_dispatch_due`` claims the rows and puts their ids on the broker in
 batches, the worker's ``send_batch`` claims a batch, renders and checks each message,
-sends them over one connection through Django's SMTP backend and marks each one sent.
+sends them over one connection through the production SMTP backend
+(``core.mail.SMTPEmailBackend``, Django's with a direct path for plain text) and marks
+each one sent.
 The run is made twice, with aiosmtpd as the sink (the headline figure, the sink the
 tests use) and with ``bench/smtp_sink.py`` (a lean sink in its own process), each
 against a no-op run measured just before it. Also reports the worker's peak RSS.
@@ -51,7 +53,7 @@ def main() -> None:
     port = free_port()
     env = env_for(DB)
     env.update(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="core.mail.SMTPEmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(port),
         EMAIL_USE_TLS="0",

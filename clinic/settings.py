@@ -234,7 +234,8 @@ EMAIL_BACKEND = _get(
     str,
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    # Django's SMTP backend, writing plain-text reminders directly (core/mail.py).
+    else "core.mail.SMTPEmailBackend",
 )
 EMAIL_HOST = _get("EMAIL_HOST", str, "localhost")
 EMAIL_PORT = _get("EMAIL_PORT", int, 25)

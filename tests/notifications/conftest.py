@@ -29,6 +29,8 @@ class Collector:
     def __init__(self):
         self.lock = threading.Lock()
         self.messages: list = []
+        # (envelope sender, recipients, bytes as received) of each message, in order.
+        self.envelopes: list[tuple[str, list[str], bytes]] = []
         # Seconds between taking a message and answering 250: widens the window in
         # which a killed sender has delivered but not yet recorded the send.
         self.reply_delay = 0.0
@@ -37,6 +39,7 @@ class Collector:
         msg = message_from_bytes(envelope.content)
         with self.lock:
             self.messages.append(msg)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         if self.reply_delay:
             await asyncio.sleep(self.reply_delay)
         return "250 Message accepted for delivery"
@@ -61,7 +64,7 @@ def smtp_server(settings):
     port = free_port()
     controller = Controller(collector, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "core.mail.SMTPEmailBackend"  # the production default
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False

@@ -109,7 +109,7 @@ def test_send_waits_until_due(patient_email, make_rows):
 
 
 def test_provider_error_retries_later_then_fails(patient_email, make_rows, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "core.mail.SMTPEmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
     (row,) = make_rows(1, recipient=patient_email.user, patient=patient_email)
     now = T0

@@ -113,7 +113,7 @@ def test_a_batch_handles_each_row_on_its_own_terms(patient_email, make_rows):
 def test_a_failing_provider_puts_the_rest_of_the_batch_back_untried(
     patient_email, make_rows, settings
 ):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "core.mail.SMTPEmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
     rows = make_rows(5, recipient=patient_email.user, patient=patient_email)
     outcomes = batch(rows)
