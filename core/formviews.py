@@ -29,11 +29,15 @@ else:
 
 
 def safe_next_url(request: HttpRequest, default: str) -> str:
-    """The ``next`` the form carried (POST, else query string) if it stays on this
+    """The ``next`` the form carried (POST, else query string) if it is a path on this
     site, else ``default``: an open redirect would let a crafted link bounce staff to
-    a look-alike login page."""
+    a look-alike login page.
+
+    Only a path (``/...``) is kept. ``redirect()`` looks any value without a slash or a
+    dot up as a URL name, so ``-1`` or an emoji, harmless to the host check, raised
+    ``NoReverseMatch`` (a 500) in the view that redirected to it."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

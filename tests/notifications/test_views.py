@@ -249,3 +249,15 @@ def test_staff_mark_read_clears_only_my_alerts(
 def test_preferences_page_warns_when_no_phone_is_on_file(client, patient):
     body = login(client, patient.user).get(reverse("notifications:preferences")).content.decode()
     assert "no mobile number on file" in body
+
+
+@pytest.mark.parametrize("value", ["-1", "999999", "2026-02-30", "\U0001f600"])
+def test_resend_with_a_next_that_is_no_url_redirects_to_the_outbox(
+    client, director, patient, make_rows, value
+):
+    (original,) = delivered(make_rows, patient, 1)
+    response = login(client, director).post(
+        reverse("notifications:resend", args=[original.pk]), {"next": value}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("notifications:outbox")

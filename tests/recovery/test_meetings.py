@@ -296,3 +296,19 @@ def test_service_refuses_a_review_by_staff_who_cannot_see_the_patient(patient, o
         meeting_review(actor=outside_counselor, meeting=meeting, verify=True, now=NOW)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.PENDING
+
+
+@pytest.mark.parametrize("value", ["-1", "999999", "\U0001f600"])
+def test_a_review_with_a_next_that_is_no_url_returns_to_the_queue(
+    client, patient, counselor, value
+):
+    meeting = _log(patient, patient.user)
+    client.force_login(counselor)
+    response = client.post(
+        reverse("recovery:meeting_review", args=[meeting.pk]),
+        {"decision": "verify", "next": value},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("recovery:queue")
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.VERIFIED
