@@ -55,3 +55,19 @@ def test_admin_holiday_already_closed_is_refused_on_the_form(client, admin_user,
     assert response.status_code == 200
     assert "already a holiday" in str(response.context["adminform"].form.errors)
 
+
+def test_admin_renames_a_holiday_audited_but_cannot_move_it(client, admin_user, site):
+    from core.models import AuditEvent
+
+    holiday = Holiday.objects.get(site=site, date=date(2026, 11, 26))
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/scheduling/holiday/{holiday.pk}/change/",
+        {"site": site.pk, "date": "2026-11-27", "name": "Thanksgiving (closed)"},
+    )
+    assert response.status_code == 302
+    holiday.refresh_from_db()
+    assert (holiday.date, holiday.name) == (date(2026, 11, 26), "Thanksgiving (closed)")
+    row = AuditEvent.objects.get(action="holiday.updated")
+    assert row.object_id == str(holiday.pk) and row.site_id == site.pk
+    assert row.detail == {"via": "admin", "fields": ["name"]}
