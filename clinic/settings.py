@@ -66,7 +66,7 @@ ALLOWED_HOSTS = _get("ALLOWED_HOSTS", list, ["127.0.0.1", "localhost"] if DEBUG 
 CSRF_TRUSTED_ORIGINS = _get("CSRF_TRUSTED_ORIGINS", list, [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.StepwiseAdminConfig",  # django.contrib.admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

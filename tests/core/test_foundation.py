@@ -170,8 +170,8 @@ def test_every_role_has_a_group_and_none_may_delete(db):
     assert not collector.permissions.filter(codename="change_patient").exists()
 
 
-def test_director_opens_admin_but_counselor_cannot(client, director, counselor):
-    client.force_login(director)
+def test_superuser_opens_admin_but_counselor_cannot(client, admin_user, counselor):
+    client.force_login(admin_user)
     assert client.get("/admin/").status_code == 200
     client.force_login(counselor)
     assert client.get("/admin/").status_code == 302

@@ -696,12 +696,12 @@ def test_director_intake_at_a_chosen_site_limits_choices_to_it(client, director,
         "programphase",
     ],
 )
-def test_director_browses_admin_and_nothing_can_be_deleted(client, director, enrollment, model):
+def test_superuser_browses_admin_and_nothing_can_be_deleted(client, admin_user, enrollment, model):
     from django.contrib import admin
 
     from patients import models
 
-    client.force_login(director)
+    client.force_login(admin_user)
     assert client.get(reverse(f"admin:patients_{model}_changelist")).status_code == 200
     model_admin = admin.site._registry[getattr(models, admin_name(model))]
     assert not model_admin.has_delete_permission(None)
@@ -719,14 +719,14 @@ def admin_name(model: str) -> str:
     }[model]
 
 
-def test_enrollment_history_is_read_only_in_admin(client, director, enrollment):
+def test_enrollment_history_is_read_only_in_admin(client, admin_user, enrollment):
     from django.contrib import admin
 
     event = enrollment.events.first()
     model_admin = admin.site._registry[EnrollmentEvent]
     assert not model_admin.has_change_permission(None, event)
     assert not model_admin.has_add_permission(None)
-    client.force_login(director)
+    client.force_login(admin_user)
     page = client.get(reverse("admin:patients_enrollment_change", args=[enrollment.pk]))
     assert page.status_code == 200
 

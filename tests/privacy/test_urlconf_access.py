@@ -27,7 +27,7 @@ ANY_SIGNED_IN = {
     "logout": "anyone signed in may sign out",
 }
 # Views whose rule is enforced by the framework that owns them.
-FRAMEWORK = {"admin": "Django admin checks is_staff and model permissions itself"}
+FRAMEWORK = {"admin": "Django admin: superusers only (core.adminsite), checked by the site"}
 
 
 def app_routes():
