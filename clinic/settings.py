@@ -96,6 +96,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Outside every middleware that sends a request to the login page, so an htmx request
+    # of an ended session gets HX-Redirect (a whole-page visit) instead of the login page
+    # swapped into the fragment it targets.
+    "core.middleware.HtmxLoginRedirectMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -122,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
+                "privacy.context_processors.session_timer",
             ],
         },
     },
@@ -190,6 +195,8 @@ BREAK_GLASS_HOURS = _get("BREAK_GLASS_HOURS", int, 4)
 # the limit is kept to the minute without a database write per page.
 SESSION_COOKIE_AGE = _get("SESSION_IDLE_SECONDS", int, 15 * 60)
 SESSION_RENEW_SECONDS = 60
+# Pages warn this long before the idle log-off and offer to stay signed in.
+SESSION_WARNING_SECONDS = 120
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
