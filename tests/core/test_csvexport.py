@@ -69,6 +69,7 @@ def test_filename_has_the_site_code_and_the_site_date(site, other_site):
     )
 
 
+@pytest.mark.date_sensitive
 def test_filename_uses_the_frozen_clock_by_default(site, test_now):
     response = csv_response(what="billing-days", site=site, header=["a"], rows=[])
     day = test_now.astimezone(site.tz).date().isoformat()
