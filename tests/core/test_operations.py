@@ -25,6 +25,10 @@ def _healthz(client):
 
 
 def test_the_beat_schedules_the_heartbeat_with_an_expiry(settings):
+    from clinic.celery import app
+
+    app.loader.import_default_modules()
+    assert "core.tasks.beat_heartbeat" in app.tasks
     entries = {e["task"]: e for e in settings.CELERY_BEAT_SCHEDULE.values()}
     entry = entries["core.tasks.beat_heartbeat"]
     interval = entry["schedule"].total_seconds()
