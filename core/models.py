@@ -187,3 +187,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_label or 'system'}"
+
+
+class BeatHeartbeat(models.Model):
+    """When Celery beat's heartbeat task last ran (``core.tasks.beat_heartbeat``), so that
+    /healthz can say "beat: stale" when the scheduled jobs have stopped.
+
+    One row in the database rather than a cache key: the cache is per process (Django's
+    default local-memory cache, as configured), and the web must read what a worker wrote.
+    The row proves the whole path ran: beat queued the task, the broker carried it, a
+    worker executed it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="beat_heartbeat_one_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"beat heartbeat at {self.beat_at.isoformat()}"

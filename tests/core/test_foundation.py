@@ -124,10 +124,18 @@ def test_server_error_gets_styled_500_without_traceback(client, counselor, monke
     assert "secret internals" not in body and "Traceback" not in body
 
 
-def test_healthz_reports_database_and_broker(client, db):
+def test_healthz_reports_database_and_broker(client, db, test_now):
+    from core.models import BeatHeartbeat
+
+    BeatHeartbeat.objects.create(pk=1, beat_at=test_now)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert json.loads(response.content) == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "beat": "ok",
+    }
 
 
 def test_healthz_is_503_when_database_is_down(client, db, monkeypatch):

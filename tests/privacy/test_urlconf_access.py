@@ -25,6 +25,7 @@ PUBLIC = {
 ANY_SIGNED_IN = {
     "home": "dispatches to the staff home or the portal home, each with its own rule",
     "logout": "anyone signed in may sign out",
+    "privacy:session_renew": "renews the caller's own session; reads and changes no record",
 }
 # Views whose rule is enforced by the framework that owns them.
 FRAMEWORK = {"admin": "Django admin: superusers only (core.adminsite), checked by the site"}
