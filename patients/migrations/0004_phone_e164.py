@@ -1,0 +1,82 @@
+"""Patients' and emergency contacts' numbers become E.164 (core.phones), read in the
+country of the patient's site.
+
+A number that cannot be read as one (``call me maybe``, an extension) is not thrown
+away: a chart's contact details are clinical, and the text may still tell staff how to
+reach someone. It moves to ``phone_legacy`` / ``emergency_contact_phone_legacy`` and the
+number is left blank, so nothing texts it (the sender records "no text message
+address"). Staff find those patients by the flag on the chart, in the counselor's alert
+queue (patients.alerts.phone_unreadable) and in this migration's report (patient ids);
+the demographics form puts the old text back in the box until it is corrected or cleared.
+"""
+
+from django.db import migrations, models
+
+import core.phones
+
+FIELDS = ("phone", "emergency_contact_phone")
+
+
+def forwards(apps, schema_editor):
+    db = schema_editor.connection.alias
+    Patient = apps.get_model("patients", "Patient")
+    rows = (
+        Patient.objects.using(db)
+        .exclude(phone="", emergency_contact_phone="")
+        .select_related("site")
+        .order_by("pk")
+    )
+    batch, rewritten, unreadable = [], 0, []
+    update_fields = [*FIELDS, *(f"{f}_legacy" for f in FIELDS)]
+    for patient in rows.iterator(chunk_size=1000):
+        touched = False
+        for name in FIELDS:
+            value = getattr(patient, name)
+            if not value:
+                continue
+            e164 = core.phones.phone_e164_or_none(value, region=patient.site.country)
+            if e164 == value:
+                continue
+            touched = True
+            if e164 is None:
+                setattr(patient, f"{name}_legacy", value[:40])
+                setattr(patient, name, "")
+                unreadable.append(f"{patient.pk} ({name})")
+            else:
+                setattr(patient, name, e164)
+                rewritten += 1
+        if touched:
+            batch.append(patient)
+        if len(batch) >= 1000:
+            Patient.objects.using(db).bulk_update(batch, update_fields)
+            batch = []
+    if batch:
+        Patient.objects.using(db).bulk_update(batch, update_fields)
+    if rewritten or unreadable:
+        print(f"\n  phone_e164: patients: {rewritten} numbers rewritten as E.164")
+        if unreadable:
+            print(
+                f"  phone_e164: {len(unreadable)} unreadable, kept in *_legacy and flagged "
+                f"on the chart; patient ids: {', '.join(unreadable)}"
+            )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("core", "0006_phone_e164_field"),
+        ("patients", "0003_track"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="patient",
+            name="emergency_contact_phone_legacy",
+            field=models.CharField(blank=True, editable=False, max_length=40),
+        ),
+        migrations.AddField(
+            model_name="patient",
+            name="phone_legacy",
+            field=models.CharField(blank=True, editable=False, max_length=40),
+        ),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]
