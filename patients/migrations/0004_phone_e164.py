@@ -15,6 +15,8 @@ from django.db import migrations, models
 import core.phones
 
 FIELDS = ("phone", "emergency_contact_phone")
+# The report names this many; the rest are in the alert queue and on their charts.
+REPORT_AT_MOST = 50
 
 
 def forwards(apps, schema_editor):
@@ -55,10 +57,27 @@ def forwards(apps, schema_editor):
     if rewritten or unreadable:
         print(f"\n  phone_e164: patients: {rewritten} numbers rewritten as E.164")
         if unreadable:
+            shown = ", ".join(unreadable[:REPORT_AT_MOST])
+            more = len(unreadable) - REPORT_AT_MOST
             print(
                 f"  phone_e164: {len(unreadable)} unreadable, kept in *_legacy and flagged "
-                f"on the chart; patient ids: {', '.join(unreadable)}"
+                f"on the chart and in the alert queue; patient ids: {shown}"
+                + (f" and {more} more" if more > 0 else "")
             )
+
+
+def backwards(apps, schema_editor):
+    # Going back drops the legacy columns: put their text back where it came from.
+    Patient = apps.get_model("patients", "Patient")
+    rows = Patient.objects.using(schema_editor.connection.alias)
+    for name in FIELDS:
+        legacy = f"{name}_legacy"
+        for patient in rows.exclude(**{legacy: ""}).filter(**{name: ""}).only("pk", legacy):
+            rows.filter(pk=patient.pk).update(**{name: getattr(patient, legacy)[:32]})
+    if schema_editor.connection.vendor == "postgresql":
+        # Fire the deferred foreign-key checks those updates queued: PostgreSQL refuses
+        # to drop the column (next operation) with trigger events pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
@@ -78,5 +97,5 @@ class Migration(migrations.Migration):
             name="phone_legacy",
             field=models.CharField(blank=True, editable=False, max_length=40),
         ),
-        migrations.RunPython(forwards, migrations.RunPython.noop),
+        migrations.RunPython(forwards, backwards),
     ]

@@ -11,7 +11,8 @@ def forwards(apps, schema_editor):
     db = schema_editor.connection.alias
     Sponsor = apps.get_model("recovery", "Sponsor")
     rewritten, unreadable = 0, []
-    for sponsor in Sponsor.objects.using(db).exclude(phone="").select_related("patient__site"):
+    rows = Sponsor.objects.using(db).exclude(phone="").select_related("patient__site")
+    for sponsor in rows.order_by("pk"):
         e164 = core.phones.phone_e164_or_none(sponsor.phone, region=sponsor.patient.site.country)
         if e164 == sponsor.phone:
             continue
@@ -25,7 +26,21 @@ def forwards(apps, schema_editor):
     if rewritten or unreadable:
         print(f"\n  phone_e164: sponsors: {rewritten} numbers rewritten as E.164")
         if unreadable:
-            print(f"  phone_e164: unreadable, kept in phone_legacy: sponsors {', '.join(unreadable)}")
+            shown = ", ".join(unreadable[:50])
+            more = f" and {len(unreadable) - 50} more" if len(unreadable) > 50 else ""
+            print(f"  phone_e164: unreadable, kept in phone_legacy: sponsors {shown}{more}")
+
+
+def backwards(apps, schema_editor):
+    # Going back drops phone_legacy: put its text back where it came from.
+    Sponsor = apps.get_model("recovery", "Sponsor")
+    rows = Sponsor.objects.using(schema_editor.connection.alias)
+    for sponsor in rows.exclude(phone_legacy="").filter(phone="").only("pk", "phone_legacy"):
+        rows.filter(pk=sponsor.pk).update(phone=sponsor.phone_legacy[:32])
+    if schema_editor.connection.vendor == "postgresql":
+        # Fire the deferred foreign-key checks those updates queued: PostgreSQL refuses
+        # to drop the column (next operation) with trigger events pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
@@ -40,5 +55,5 @@ class Migration(migrations.Migration):
             name="phone_legacy",
             field=models.CharField(blank=True, editable=False, max_length=40),
         ),
-        migrations.RunPython(forwards, migrations.RunPython.noop),
+        migrations.RunPython(forwards, backwards),
     ]
