@@ -80,3 +80,18 @@ def test_phone_filter_writes_a_number_for_the_site():
         Context({"n": "+15185550142"})
     )
     assert out == "(518) 555-0142"
+
+
+@pytest.mark.django_db
+def test_any_model_form_of_a_phone_field_cleans_to_e164():
+    # The admin builds its forms this way: a staff member's or a site's number typed
+    # there is checked and stored like every other.
+    from django.forms import modelform_factory
+
+    from core.models import StaffProfile
+
+    form_class = modelform_factory(StaffProfile, fields=["phone"])
+    form = form_class(data={"phone": "(518) 555-0142"})
+    assert form.is_valid() and form.cleaned_data["phone"] == "+15185550142"
+    bad = form_class(data={"phone": "call me maybe"})
+    assert not bad.is_valid() and "area code" in str(bad.errors["phone"])
