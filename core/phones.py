@@ -29,10 +29,6 @@ INPUT_MAX_LENGTH = 40
 
 INVALID_MESSAGE = "Enter a phone number with its area code, e.g. (518) 555-0142."
 EXTENSION_MESSAGE = "Enter a direct number without an extension: texts cannot reach one."
-NOT_TEXTABLE_MESSAGE = (
-    "This number cannot receive text messages (a landline or service number): "
-    "give a mobile number or choose another way."
-)
 
 # Types a text can reach. A North American number does not say whether it is a mobile
 # (FIXED_LINE_OR_MOBILE), so it is accepted; countries that tell them apart refuse a landline.
