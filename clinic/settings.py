@@ -260,7 +260,19 @@ SMS_HTTP_URL = _get("SMS_HTTP_URL", str, "")
 SMS_HTTP_USER = _get("SMS_HTTP_USER", str, "")
 SMS_HTTP_TOKEN = _get("SMS_HTTP_TOKEN", str, "")
 SMS_FROM = _get("SMS_FROM", str, "")
+# The inbound SMS (STOP) webhook checks the provider's signature on every post; the key
+# is SMS_WEBHOOK_SECRET (Twilio: the account's auth token). Empty: the webhook is off.
 SMS_WEBHOOK_SECRET = _get("SMS_WEBHOOK_SECRET", str, "")
+# "twilio": X-Twilio-Signature (HMAC-SHA1 over the URL and the sorted form fields);
+# "hmac": X-Stepwise-Signature, hex HMAC-SHA256 over "<X-Stepwise-Timestamp>.<body>",
+# for another provider or a relay in front of one.
+SMS_WEBHOOK_SIGNATURE = _get("SMS_WEBHOOK_SIGNATURE", str, "twilio")
+if SMS_WEBHOOK_SIGNATURE not in ("twilio", "hmac"):
+    _config_error("SMS_WEBHOOK_SIGNATURE", f"must be twilio or hmac, not {SMS_WEBHOOK_SIGNATURE!r}")
+# The webhook's address exactly as configured at the provider (Twilio signs that URL).
+# Empty: the address the request arrived at, its scheme from the proxy's
+# X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) and its host checked against ALLOWED_HOSTS.
+SMS_WEBHOOK_URL = _get("SMS_WEBHOOK_URL", str, "")
 # Links in messages point here; messages carry no details, only the link.
 STEPWISE_BASE_URL = _get("STEPWISE_BASE_URL", str, "http://127.0.0.1:8000")
 if STEPWISE_SMS_BACKEND == "http" and not SMS_HTTP_URL:

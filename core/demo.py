@@ -95,7 +95,7 @@ def seed_core(password: str, now: datetime) -> DemoContext:
                 "name": name,
                 "time_zone": tz,
                 "address": address,
-                "phone": "555-0100",
+                "phone": "+12015550100",
                 "country": "US",
                 "subdivision": state,
             },

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.functional import cached_property
 
+from .phones import PhoneField
+
 if TYPE_CHECKING:
     from patients.models import Patient
 
@@ -25,6 +27,22 @@ class Organization(models.Model):
     mrn_prefix = models.CharField(max_length=8, default="SW")
     # Last MRN number issued; incremented under a row lock by ``patient_admit``.
     mrn_counter = models.PositiveIntegerField(default=0)
+    # The number reminder texts are sent from: a reply to it (STOP, START) applies to this
+    # organisation's patients only. Blank: the sites' numbers, or SMS_FROM when the
+    # deployment serves one organisation (notifications.inbound).
+    sms_number = PhoneField(
+        verbose_name="text message number",
+        help_text="The number reminder texts come from (SMS_FROM), e.g. +15185550100.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sms_number"],
+                condition=~models.Q(sms_number=""),
+                name="org_sms_number_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -38,7 +56,7 @@ class Site(models.Model):
     code = models.SlugField(max_length=20, help_text="Short code used on the command line.")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     address = models.TextField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField()
     # Counselors normally see their caseload and their groups' rosters; a small site
     # may choose to let every counselor see every patient of the site.
     counselors_see_whole_site = models.BooleanField(default=False)
@@ -133,7 +151,7 @@ class StaffProfile(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     sites = models.ManyToManyField(Site, related_name="staff", blank=True)
     credentials = models.CharField(max_length=60, blank=True, help_text="e.g. LCSW, CADC, RN")
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField()
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

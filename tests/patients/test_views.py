@@ -36,6 +36,7 @@ def intake_data(site, **extra):
         "legal_last_name": "Lopez",
         "date_of_birth": "1991-04-05",
         "sex": "F",
+        "phone": "(518) 555-0142",
         "preferred_contact": "sms",
         "primary_substance": "alcohol",
         "level": "2.1",
@@ -166,25 +167,25 @@ def test_front_desk_edits_demographics(client, frontdesk, enrollment):
     patient = enrollment.patient
     client.force_login(frontdesk)
     response = client.post(
-        url("demographics", patient.pk), demographics_data(patient, phone="555-0101")
+        url("demographics", patient.pk), demographics_data(patient, phone="(518) 555-0101")
     )
     assert response.status_code == 302
     patient.refresh_from_db()
-    assert patient.phone == "555-0101"
+    assert patient.phone == "+15185550101"
 
 
 def test_demographics_saved_meanwhile_by_a_colleague_are_not_undone(
     client, frontdesk, counselor, enrollment
 ):
     patient = enrollment.patient
-    stale = demographics_data(patient, email="new@example.org")
-    patient_update(actor=counselor, patient=patient, phone="555-0202")
+    stale = demographics_data(patient, email="new@example.org", preferred_contact="email")
+    patient_update(actor=counselor, patient=patient, phone="(518) 555-0202")
     client.force_login(frontdesk)
     response = client.post(url("demographics", patient.pk), stale)
     assert response.status_code == 200
     assert "Someone else changed" in str(response.context["form"].non_field_errors())
     patient.refresh_from_db()
-    assert (patient.phone, patient.email) == ("555-0202", "")
+    assert (patient.phone, patient.email) == ("+15185550202", "")
 
 
 def test_demographics_refuses_future_date_of_birth(client, frontdesk, enrollment):

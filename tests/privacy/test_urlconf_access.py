@@ -17,8 +17,8 @@ PUBLIC = {
         "names no program, track or diagnosis"
     ),
     "notifications:sms_inbound": (
-        "the SMS provider's webhook cannot log in: a shared secret authenticates it, it is "
-        "off when no secret is set, and it records only STOP/START keywords"
+        "the SMS provider's webhook cannot log in: the provider's signature authenticates "
+        "each post, it is off when no secret is set, and it records only STOP/START keywords"
     ),
 }
 # Routes open to any signed-in account, each with the reason.
