@@ -2,6 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core import views as core_views
+from core.forms import AdminLoginForm
+
+# The admin's login goes through the same lockout as the staff login (core/lockout.py).
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
