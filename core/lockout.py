@@ -20,6 +20,7 @@ unlock, a completed password reset), so either makes the count start again.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -121,7 +122,7 @@ class AccountLock:
     addresses: int
 
 
-def account_locks(users: list[User], now: datetime | None = None) -> dict[int, AccountLock]:
+def account_locks(users: Sequence[User], now: datetime | None = None) -> dict[int, AccountLock]:
     """The users locked out now, by id (for the director's staff-accounts page).
 
     The network-wide limit is not shown: it belongs to an address, not to a user."""

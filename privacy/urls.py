@@ -12,4 +12,6 @@ urlpatterns = [
     path("patients/<int:pk>/access-log/", views.patient_access_log, name="patient_access_log"),
     path("patients/<int:pk>/disclose/", views.disclose, name="disclose"),
     path("disclosures/<int:pk>/", views.disclosure_detail, name="disclosure"),
+    path("accounts/", views.staff_accounts, name="accounts"),
+    path("accounts/<int:pk>/unlock/", views.account_unlock, name="account_unlock"),
 ]

@@ -1,6 +1,7 @@
 import base64
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core import audit
 from core.access import StaffRequest, staff_required
 from core.formviews import ServiceFormView, safe_next_url
+from core.lockout import login_unlock
 from core.models import AuditEvent, Role
 from patients.access import patient_get_for_user
 from patients.models import Patient
@@ -172,3 +174,27 @@ def disclosure_detail(request: StaffRequest, pk: int) -> HttpResponse:
             "notice": services.PART2_NOTICE,
         },
     )
+
+
+# --- the director's staff accounts -------------------------------------------------
+
+
+@staff_required(Role.DIRECTOR)
+def staff_accounts(request: StaffRequest) -> HttpResponse:
+    rows = selectors.staff_accounts(request.user)
+    return render(
+        request,
+        "privacy/accounts.html",
+        {"rows": rows, "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
+    )
+
+
+@require_POST
+@staff_required(Role.DIRECTOR)
+def account_unlock(request: StaffRequest, pk: int) -> HttpResponse:
+    user = selectors.staff_account_for_director(
+        request.user, pk, action="account.unlock", request=request
+    )
+    login_unlock(user=user, actor=request.user, request=request)
+    messages.success(request, f"{user} can log in again now.")
+    return redirect("privacy:accounts")
