@@ -1,15 +1,23 @@
+from __future__ import annotations
+
 import base64
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.views.generic.base import ContextMixin
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -17,11 +25,11 @@ from core import audit
 from core.access import StaffRequest, staff_required
 from core.formviews import ServiceFormView, safe_next_url
 from core.lockout import login_unlock
-from core.models import AuditEvent, Role
+from core.models import AuditEvent, Role, User
 from patients.access import patient_get_for_user
 from patients.models import Patient
 
-from . import selectors, services
+from . import selectors, services, tasks
 from .forms import AuditFilterForm, BreakGlassForm, DisclosureForm, TokenForm
 
 
@@ -198,3 +206,67 @@ def account_unlock(request: StaffRequest, pk: int) -> HttpResponse:
     login_unlock(user=user, actor=request.user, request=request)
     messages.success(request, f"{user} can log in again now.")
     return redirect("privacy:accounts")
+
+
+# --- passwords: reset by email, change when signed in ---------------------------------
+# Django's views (the reset ones are open to anonymous visitors: login_not_required),
+# with the writes moved into services so each is audited and ends the right sessions.
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    success_url = reverse_lazy("privacy:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        user_ids = services.password_reset_request(
+            email=form.cleaned_data["email"], request=self.request
+        )
+        # Queued for every address, known or not (privacy/tasks.py says why).
+        transaction.on_commit(partial(tasks.queue_password_reset, user_ids), robust=True)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class _SaysLinkLifetime(ContextMixin):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(lifetime=services.password_reset_lifetime(), **kwargs)
+
+
+class PasswordResetDoneView(_SaysLinkLifetime, auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class PasswordResetConfirmView(_SaysLinkLifetime, auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("privacy:password_reset_complete")
+
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
+        services.password_reset_complete(
+            user=form.user, password=form.cleaned_data["new_password1"], request=self.request
+        )
+        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("privacy:password_change_done")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        services.password_change(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            request=self.request,
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+password_reset = PasswordResetView.as_view()
+password_reset_done = PasswordResetDoneView.as_view()
+password_reset_confirm = PasswordResetConfirmView.as_view()
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="registration/password_reset_complete.html"
+)
+password_change = PasswordChangeView.as_view()
+password_change_done = auth_views.PasswordChangeDoneView.as_view(
+    template_name="registration/password_change_done.html"
+)
