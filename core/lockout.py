@@ -92,7 +92,11 @@ def login_lock(*, username: str, ip: str | None, now: datetime | None = None) ->
     failures = list(
         AuditEvent.objects.filter(action=FAILED, actor_label=username, at__gte=since)
         .values_list("ip", "at")
-        .order_by("-at")[: max(settings.LOGIN_LOCKOUT_USER_ATTEMPTS, 1) * 4]
+        # A bound, not a rule: once the account is locked no attempt reaches the
+        # password check, so no more failures are written for it.
+        .order_by("-at")[
+            : max(settings.LOGIN_LOCKOUT_USER_ATTEMPTS, settings.LOGIN_LOCKOUT_ATTEMPTS, 1) * 4
+        ]
     )
     from_here = [at for address, at in failures if ip is not None and address == ip]
     until = _until(from_here, settings.LOGIN_LOCKOUT_ATTEMPTS, now)

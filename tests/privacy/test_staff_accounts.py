@@ -124,3 +124,16 @@ def test_a_director_cannot_unlock_a_patient_account_from_this_page(client, direc
     client.force_login(director)
     response = client.post(reverse("privacy:account_unlock", args=[patient.user.pk]))
     assert response.status_code == 404
+
+
+def test_an_unlock_lets_the_user_through_the_network_wide_limit(
+    client, director, counselor, settings
+):
+    settings.LOGIN_LOCKOUT_IP_ATTEMPTS = 6
+    for n in range(6):
+        _fail(client, f"someone{n}", 1)
+    assert not _can_log_in(client, "counselor")
+    staff_client = type(client)()
+    staff_client.force_login(director)
+    staff_client.post(reverse("privacy:account_unlock", args=[counselor.pk]))
+    assert _can_log_in(client, "counselor")
