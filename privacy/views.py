@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -243,7 +242,10 @@ class PasswordResetConfirmView(_SaysLinkLifetime, auth_views.PasswordResetConfir
         services.password_reset_complete(
             user=form.user, password=form.cleaned_data["new_password1"], request=self.request
         )
-        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        # The service ended every session of the account, perhaps this browser's own (a
+        # reset made while signed in): a fresh anonymous session, not a save of a deleted
+        # one (Django answers that with a 400). The reset token goes with it.
+        self.request.session.flush()
         return HttpResponseRedirect(self.get_success_url())
 
 

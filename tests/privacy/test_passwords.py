@@ -267,3 +267,14 @@ def test_the_user_menu_links_to_password_change(client, patient, counselor):
 def test_change_needs_a_signed_in_user(client, db):
     response = client.get(reverse("privacy:password_change"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_reset_made_while_signed_in_in_the_same_browser_ends_that_session_too(
+    client, counselor_email, inline_reset_mail
+):
+    client.force_login(counselor_email)
+    inline_reset_mail(client, "sam@example.org")
+    response = _reset(client, _link(mail.outbox[0]))
+    assert response.status_code == 302
+    assert response.url == reverse("privacy:password_reset_complete")
+    assert client.get(reverse("home")).status_code == 302
