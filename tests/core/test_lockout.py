@@ -147,14 +147,19 @@ def test_admin_login_still_refuses_an_account_without_admin_rights(client, couns
     assert not _signed_in(client)
 
 
-def test_admin_login_still_admits_an_admin(client, director):
-    response = _login(client, "director", path="/admin/login/")
+@pytest.fixture
+def superuser(make_staff):
+    return make_staff("root", "director", sites=[], is_staff=True, is_superuser=True)
+
+
+def test_admin_login_still_admits_an_admin(client, superuser):
+    response = _login(client, "root", path="/admin/login/")
     assert response.status_code == 302
     assert _signed_in(client)
 
 
-def test_admin_after_password_still_asks_staff_for_the_second_step(client, director, settings):
+def test_admin_after_password_still_asks_staff_for_the_second_step(client, superuser, settings):
     settings.STEPWISE_REQUIRE_MFA = True
-    _login(client, "director", path="/admin/login/")
+    _login(client, "root", path="/admin/login/")
     response = client.get("/admin/")
     assert response.status_code == 302 and response.url.startswith(reverse("privacy:mfa"))
