@@ -179,10 +179,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout after repeated failures (counted from the audit trail, per username and per IP).
+# Lockout after repeated failures, counted from the audit trail's failed-login rows
+# (core/lockout.py) within the last LOGIN_LOCKOUT_MINUTES: per username from one address,
+# and per username from every address (guessing spread over many machines). Never per
+# address alone at a low limit: a clinic's patients and staff share one network address,
+# and twenty mistypes among them locked everyone out.
 LOGIN_LOCKOUT_ATTEMPTS = _get("LOGIN_LOCKOUT_ATTEMPTS", int, 5)
-LOGIN_LOCKOUT_IP_ATTEMPTS = _get("LOGIN_LOCKOUT_IP_ATTEMPTS", int, 20)
+LOGIN_LOCKOUT_USER_ATTEMPTS = _get("LOGIN_LOCKOUT_USER_ATTEMPTS", int, 10)
+# One address trying many usernames (credential stuffing: one guess each, which no
+# per-username limit sees) is stopped only at a limit far above what a shared clinic
+# network mistypes in the window; a user the director unlocks is let through it again.
+LOGIN_LOCKOUT_IP_ATTEMPTS = _get("LOGIN_LOCKOUT_IP_ATTEMPTS", int, 100)
 LOGIN_LOCKOUT_MINUTES = _get("LOGIN_LOCKOUT_MINUTES", int, 15)
+# The client's address: REMOTE_ADDR, unless a reverse proxy we run sets a header with it
+# (e.g. X-Forwarded-For). Set only when such a proxy is in front: otherwise any client
+# could write the header and pick the address its failures are counted against.
+# NUM_PROXIES is how many proxies append to it; the client is that many entries from
+# the right (core.audit.client_ip).
+TRUSTED_PROXY_HEADER = _get("TRUSTED_PROXY_HEADER", str, "")
+NUM_PROXIES = _get("NUM_PROXIES", int, 1)
+if NUM_PROXIES < 1:
+    _config_error("NUM_PROXIES", "must be 1 or more")
+# A password reset link works once, for an hour.
+PASSWORD_RESET_TIMEOUT = _get("PASSWORD_RESET_TIMEOUT", int, 3600)
 # TOTP two-factor for staff: on by default in production, off in the demo.
 STEPWISE_REQUIRE_MFA = _flag("STEPWISE_REQUIRE_MFA", not DEBUG)
 OTP_TOTP_ISSUER = "Stepwise"

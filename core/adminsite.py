@@ -11,10 +11,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .forms import AdminLoginForm
+
 
 class StepwiseAdminSite(admin.AdminSite):
     site_header = "Stepwise administration"
     site_title = "Stepwise admin"
+    # The admin's login goes through the same lockout as the staff login (core/lockout.py).
+    login_form = AdminLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

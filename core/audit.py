@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,10 +58,35 @@ def compute_hash(event: AuditEvent) -> str:
     return hmac.new(_key(), _canonical(event), hashlib.sha256).hexdigest()
 
 
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address: what the audit trail records and the lockout counts by.
+
+    ``REMOTE_ADDR`` unless ``TRUSTED_PROXY_HEADER`` names the header our reverse proxy
+    sets. Each proxy appends the address it saw, so the entry ``NUM_PROXIES`` from the
+    right is the one the outermost of ours wrote; anything left of it is the client's
+    own claim and is ignored. A missing or malformed entry falls back to ``REMOTE_ADDR``.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = _valid_ip(request.META.get("REMOTE_ADDR") or "")
+    header: str = settings.TRUSTED_PROXY_HEADER
+    if not header:
+        return remote
+    key = header.upper().replace("-", "_")
+    if not key.startswith("HTTP_"):
+        key = f"HTTP_{key}"
+    entries = [e for e in str(request.META.get(key, "")).split(",") if e.strip()]
+    proxies: int = settings.NUM_PROXIES
+    if len(entries) < proxies:
+        return remote
+    return _valid_ip(entries[-proxies]) or remote
 
 
 def record(

@@ -28,6 +28,7 @@ STAFF_NAV = [
     ("Emergency access", "privacy:break_glass", (C, M, F, X), False),
     ("Reports", "reports:index", (D,), True),
     ("Audit trail", "privacy:audit", (D,), False),
+    ("Staff accounts", "privacy:accounts", (D,), False),
 ]
 PORTAL_NAV = [
     ("Home", "home"),

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -6,11 +6,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import audit
+from . import audit, lockout
 from .clock import local_datetime
 from .formats import format_day, format_time
 from .models import AuditEvent
@@ -100,11 +101,6 @@ class SiteDateTimeField(forms.DateTimeField):
         return instant.astimezone(UTC)
 
 
-def _recent_failures(**filters: Any) -> int:
-    since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-    return AuditEvent.objects.filter(action="auth.login_failed", at__gte=since, **filters).count()
-
-
 class LoginForm(AuthenticationForm):
     error_messages = {
         # Says neither which part was wrong nor whether the account exists.
@@ -114,19 +110,21 @@ class LoginForm(AuthenticationForm):
     }
 
     def clean(self) -> dict[str, Any]:
-        # Checked before the password, so a locked account cannot be probed further. The
-        # count comes from the audit trail's failed-login rows, per username and per IP.
+        # Checked before the password, so a locked account cannot be probed further
+        # (core/lockout.py: per username and address, per username, per address).
         username = (self.cleaned_data.get("username") or "")[:150]
-        ip = audit.client_ip(self.request)
-        locked = _recent_failures(actor_label=username) >= settings.LOGIN_LOCKOUT_ATTEMPTS or (
-            ip is not None and _recent_failures(ip=ip) >= settings.LOGIN_LOCKOUT_IP_ATTEMPTS
+        lock = (
+            lockout.login_lock(username=username, ip=audit.client_ip(self.request))
+            if username
+            else None
         )
-        if locked and username:
+        if lock is not None:
             audit.record(
                 action="auth.login_locked",
                 request=self.request,
                 outcome=AuditEvent.Outcome.DENIED,
                 actor_label=username,
+                detail={"scope": lock.scope},
             )
             raise ValidationError(
                 self.error_messages["locked"].format(minutes=settings.LOGIN_LOCKOUT_MINUTES),
@@ -140,3 +138,10 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", "Log in", css_class="w-100"))
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's login (``admin.site.login_form``): the same lockout and messages as
+    the staff login, and the admin's own rule that only ``is_staff`` accounts get in.
+    MFA needs nothing here: ``MFARequiredMiddleware`` sends clinic staff to the second
+    step on any page, the admin's included."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
-from django.http import Http404
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.access import get_or_deny
+from core.lockout import account_locks
 from core.models import AuditEvent, User
 from patients.access import patient_get_for_user, patients_visible_to
 from patients.models import Consent, Enrollment, Patient
@@ -93,4 +96,42 @@ def break_glass_patient_ids(user: User) -> QuerySet[Any]:
     (registered with it in ``PrivacyConfig.ready()``)."""
     return BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values(
         "patient_id"
+    )
+
+
+def _staff_users_of(director: User) -> QuerySet[User]:
+    staff = director.staff
+    if staff is None:
+        return User.objects.none()
+    return User.objects.filter(staff_profile__organization_id=staff.organization_id)
+
+
+def staff_accounts(director: User) -> list[dict[str, Any]]:
+    """The staff accounts of the director's organisation, each with its lockout, second
+    step (a confirmed TOTP device) and last login, for the staff-accounts page."""
+    users = list(
+        _staff_users_of(director)
+        .select_related("staff_profile")
+        .annotate(
+            mfa=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+        )
+        .order_by("last_name", "first_name", "username")
+    )
+    locks = account_locks(users)
+    return [{"user": u, "mfa": u.mfa, "lock": locks.get(u.pk)} for u in users]
+
+
+def staff_account_for_director(
+    director: User, pk: int, *, action: str, request: HttpRequest
+) -> User:
+    """A staff account of the director's organisation, else 404 and a denied row
+    (``action`` names what was attempted: an unlock, an MFA reset)."""
+    return get_or_deny(
+        director,
+        _staff_users_of(director),
+        action=action,
+        message="No such staff account.",
+        detail={"user": pk},
+        request=request,
+        pk=pk,
     )

@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from core import audit, clock
 from core.models import User
@@ -143,9 +151,107 @@ def disclosure_create(
     return disclosure
 
 
-def sessions_end_for_user(user: User) -> int:
-    """End every server-side session of a user (deactivation, password reset)."""
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+def sessions_end_for_user(user: User, *, keep: str | None = None) -> int:
+    """End every server-side session of a user (deactivation, password reset), or every
+    one but ``keep`` (a password change keeps the session it was made in)."""
+    tracked = UserSession.objects.filter(user=user).exclude(session_key=keep or "")
+    keys = list(tracked.values_list("session_key", flat=True))
     ended, _ = Session.objects.filter(session_key__in=keys).delete()
-    UserSession.objects.filter(user=user).delete()
+    tracked.delete()
     return ended
+
+
+# --- passwords ------------------------------------------------------------------
+# Reset requests, links and completions and changes are audited; no row holds the
+# password, the token or the address typed.
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, request: HttpRequest | None = None) -> list[int]:
+    """Record a reset request and return the accounts the link goes to (often none).
+
+    Active accounts with a usable password and this address, as Django's own reset
+    form picks them. The caller queues the email whatever the answer, so a known and an
+    unknown address take the same path and the same time."""
+    user_ids = [u.pk for u in PasswordResetForm().get_users(email)]
+    audit.record(
+        action="auth.password_reset_requested", request=request, detail={"user_ids": user_ids}
+    )
+    return user_ids
+
+
+def password_reset_lifetime() -> str:
+    """How long a reset link works, in words (the email and the pages say it)."""
+    seconds: int = settings.PASSWORD_RESET_TIMEOUT
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    minutes = max(seconds // 60, 1)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def password_reset_send(*, user_id: int) -> bool:
+    """Email one account its reset link (run by the worker); False if it no longer may.
+
+    Not atomic on purpose: the email is not held inside a transaction; the audit row is
+    written once it has left. The link is built on STEPWISE_BASE_URL, never on the
+    request's Host header, which a forged request could point elsewhere. The text names
+    Stepwise only: the recipient may be a patient (notifications/privacy.py's rule)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.email or not user.has_usable_password():
+        return False
+    path = reverse(
+        "privacy:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "url": settings.STEPWISE_BASE_URL.rstrip("/") + path,
+        "lifetime": password_reset_lifetime(),
+    }
+    subject = render_to_string("registration/password_reset_subject.txt", context)
+    body = render_to_string("registration/password_reset_email.txt", context)
+    send_mail(" ".join(subject.split()), body, None, [user.email])
+    audit.record(action="auth.password_reset_sent", obj=user)
+    return True
+
+
+@transaction.atomic
+def password_reset_complete(
+    *, user: User, password: str, request: HttpRequest | None = None
+) -> None:
+    """Set the password chosen through a reset link, end every session of the account
+    and clear its lockout (the audit row written here is what the lockout counts from,
+    core.lockout.CLEARING_ACTIONS)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    ended = sessions_end_for_user(user)
+    audit.record(
+        action="auth.password_reset_completed",
+        actor=user,
+        request=request,
+        obj=user,
+        detail={"sessions_ended": ended},
+    )
+
+
+@transaction.atomic
+def password_change(*, user: User, password: str, request: HttpRequest) -> None:
+    """A signed-in user's new password: this session goes on, every other one ends."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    update_session_auth_hash(request, user)  # gives this session a new key
+    current = request.session.session_key
+    ended = sessions_end_for_user(user, keep=current)
+    if current:
+        UserSession.objects.get_or_create(session_key=current, defaults={"user": user})
+    audit.record(
+        action="auth.password_changed",
+        actor=user,
+        request=request,
+        obj=user,
+        detail={"sessions_ended": ended},
+    )

@@ -13,4 +13,16 @@ urlpatterns = [
     path("patients/<int:pk>/access-log/", views.patient_access_log, name="patient_access_log"),
     path("patients/<int:pk>/disclose/", views.disclose, name="disclose"),
     path("disclosures/<int:pk>/", views.disclosure_detail, name="disclosure"),
+    path("accounts/", views.staff_accounts, name="accounts"),
+    path("accounts/<int:pk>/unlock/", views.account_unlock, name="account_unlock"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("password/reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("password/change/", views.password_change, name="password_change"),
+    path("password/change/done/", views.password_change_done, name="password_change_done"),
 ]

@@ -1,26 +1,35 @@
+from __future__ import annotations
+
 import base64
 import time
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.views.generic.base import ContextMixin
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import audit
 from core.access import StaffRequest, UserRequest, staff_required
 from core.formviews import ServiceFormView, safe_next_url
-from core.models import AuditEvent, Role
+from core.lockout import login_unlock
+from core.models import AuditEvent, Role, User
 from patients.access import patient_get_for_user
 from patients.models import Patient
 
-from . import selectors, services
+from . import selectors, services, tasks
 from .forms import AuditFilterForm, BreakGlassForm, DisclosureForm, TokenForm
 from .middleware import session_renew, session_seconds_left
 
@@ -184,3 +193,94 @@ def disclosure_detail(request: StaffRequest, pk: int) -> HttpResponse:
             "notice": services.PART2_NOTICE,
         },
     )
+
+
+# --- the director's staff accounts -------------------------------------------------
+
+
+@staff_required(Role.DIRECTOR)
+def staff_accounts(request: StaffRequest) -> HttpResponse:
+    rows = selectors.staff_accounts(request.user)
+    return render(
+        request,
+        "privacy/accounts.html",
+        {"rows": rows, "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
+    )
+
+
+@require_POST
+@staff_required(Role.DIRECTOR)
+def account_unlock(request: StaffRequest, pk: int) -> HttpResponse:
+    user = selectors.staff_account_for_director(
+        request.user, pk, action="account.unlock", request=request
+    )
+    login_unlock(user=user, actor=request.user, request=request)
+    messages.success(request, f"{user} can log in again now.")
+    return redirect("privacy:accounts")
+
+
+# --- passwords: reset by email, change when signed in ---------------------------------
+# Django's views (the reset ones are open to anonymous visitors: login_not_required),
+# with the writes moved into services so each is audited and ends the right sessions.
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    success_url = reverse_lazy("privacy:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        user_ids = services.password_reset_request(
+            email=form.cleaned_data["email"], request=self.request
+        )
+        # Queued for every address, known or not (privacy/tasks.py says why).
+        transaction.on_commit(partial(tasks.queue_password_reset, user_ids), robust=True)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class _SaysLinkLifetime(ContextMixin):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(lifetime=services.password_reset_lifetime(), **kwargs)
+
+
+class PasswordResetDoneView(_SaysLinkLifetime, auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class PasswordResetConfirmView(_SaysLinkLifetime, auth_views.PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("privacy:password_reset_complete")
+
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
+        services.password_reset_complete(
+            user=form.user, password=form.cleaned_data["new_password1"], request=self.request
+        )
+        # The service ended every session of the account, perhaps this browser's own (a
+        # reset made while signed in): a fresh anonymous session, not a save of a deleted
+        # one (Django answers that with a 400). The reset token goes with it.
+        self.request.session.flush()
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("privacy:password_change_done")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        services.password_change(
+            user=form.user,
+            password=form.cleaned_data["new_password1"],
+            request=self.request,
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+password_reset = PasswordResetView.as_view()
+password_reset_done = PasswordResetDoneView.as_view()
+password_reset_confirm = PasswordResetConfirmView.as_view()
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="registration/password_reset_complete.html"
+)
+password_change = PasswordChangeView.as_view()
+password_change_done = auth_views.PasswordChangeDoneView.as_view(
+    template_name="registration/password_change_done.html"
+)

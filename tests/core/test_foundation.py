@@ -42,6 +42,7 @@ def _start_with(env_overrides: dict) -> subprocess.CompletedProcess:
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"DEBUG": "1", "CELERY_BROKER_URL": "amqp://x"}, "CELERY_BROKER_URL"),
         ({"DEBUG": "1", "EMAIL_PORT": "twenty-five"}, "EMAIL_PORT"),
+        ({"DEBUG": "1", "NUM_PROXIES": "0"}, "NUM_PROXIES"),
     ],
 )
 def test_bad_configuration_stops_startup_with_one_line_naming_the_variable(overrides, variable):

@@ -125,6 +125,10 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
     "privacy:break_glass_review": "director-only action on a grant; checked in test_break_glass",
+    "privacy:account_unlock": (
+        "director-only action on a staff account of the organisation; owner, colleague and "
+        "outsider checked in test_staff_accounts"
+    ),
 }
 
 

@@ -11,6 +11,14 @@ from .urlwalk import dummy_kwargs, iter_routes
 # Routes anyone may open, each with the reason. Pinned: adding one is a reviewed change.
 PUBLIC = {
     "login": "the login page",
+    "privacy:password_reset": (
+        "asking for a reset link: the same answer whether or not the address has an account"
+    ),
+    "privacy:password_reset_done": "says only that a link was sent if the address is known",
+    "privacy:password_reset_confirm": (
+        "opened from the emailed link; refuses unless its signed, one-use, 1-hour token checks"
+    ),
+    "privacy:password_reset_complete": "says only that the password was set",
     "healthz": "the orchestrator's probe; reveals only up/down",
     "scheduling:ical_feed": (
         "calendar apps cannot log in: a revocable secret token in the URL, and the feed "
@@ -26,6 +34,8 @@ ANY_SIGNED_IN = {
     "home": "dispatches to the staff home or the portal home, each with its own rule",
     "logout": "anyone signed in may sign out",
     "privacy:session_renew": "renews the caller's own session; reads and changes no record",
+    "privacy:password_change": "anyone signed in may change their own password",
+    "privacy:password_change_done": "confirms the change to the one who made it",
 }
 # Views whose rule is enforced by the framework that owns them.
 FRAMEWORK = {"admin": "Django admin: superusers only (core.adminsite), checked by the site"}
