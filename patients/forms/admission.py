@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.clock import site_today
+from core.forms import InputGuard
 from core.models import Site, User
 
 from ..models import Patient, ProgramLevel, ProgramPhase, ReferralSource, Track
@@ -19,7 +20,7 @@ from ._common import CounselorChoiceField, DateInput, TrackChoiceField, _helper
 from .patient import DEMOGRAPHIC_FIELDS, DEMOGRAPHIC_WIDGETS, _demographics_layout
 
 
-class IntakeForm(forms.ModelForm[Patient]):
+class IntakeForm(InputGuard, forms.ModelForm[Patient]):
     """Patient and first enrollment in one step; choices limited to the chosen site."""
 
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None, empty_label=None)
@@ -166,7 +167,7 @@ class IntakeForm(forms.ModelForm[Patient]):
         return data
 
 
-class ReadmitForm(forms.Form):
+class ReadmitForm(InputGuard, forms.Form):
     level = forms.ChoiceField(
         label="Level of care", choices=ProgramLevel.choices, initial=ProgramLevel.IOP
     )

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from core.clock import site_today
+from core.forms import InputGuard
 
 from ..models import Patient
 from ..services.patient import PATIENT_EDITABLE_FIELDS, validate_date_of_birth
@@ -80,7 +81,7 @@ def _demographics_layout() -> list[Fieldset]:
     ]
 
 
-class DemographicsForm(forms.ModelForm[Patient]):
+class DemographicsForm(InputGuard, forms.ModelForm[Patient]):
     # The record's updated_at when the form was rendered (refuses a concurrent edit).
     loaded_at = forms.CharField(widget=forms.HiddenInput)
 
