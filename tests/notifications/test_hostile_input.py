@@ -31,3 +31,15 @@ def test_mark_all_is_an_explicit_request(client, patient, unread):
     assert client.login(username=patient.user.username, password=PASSWORD)
     client.post(reverse("notifications:inbox"), {"all": "1"})
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+def test_sms_webhook_with_a_nul_in_the_number_stores_nothing(client, settings):
+    from notifications.models import InboundSms
+
+    settings.SMS_WEBHOOK_SECRET = "s3cret-webhook-token"
+    response = client.post(
+        reverse("notifications:sms_inbound") + "?token=s3cret-webhook-token",
+        {"From": "+1555\x000102233", "Body": "STOP", "MessageSid": "SM1"},
+    )
+    assert response.status_code == 400
+    assert not InboundSms.objects.exists()
