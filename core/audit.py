@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -26,6 +26,7 @@ from django.utils import timezone
 from .models import AuditEvent, User
 
 GENESIS = "0" * 64
+_Event = TypeVar("_Event", bound=models.Model)
 _LOCK_KEY = 0x57E9A0D1  # arbitrary, constant: identifies the audit chain's advisory lock
 
 
@@ -105,28 +106,35 @@ def record(
     """Append one audit row; call it inside the transaction of the write it records."""
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
+    return append(
+        AuditEvent,
+        at=at or timezone.now(),
+        actor=actor if isinstance(actor, User) and actor.pk else None,
+        actor_label=actor_label or (actor.get_username() if actor is not None else ""),
+        action=action,
+        outcome=outcome,
+        patient_id=patient_id,
+        site_id=site_id,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip=client_ip(request),
+        detail=detail or {},
+    )
+
+
+def append(model: type[_Event], **fields: Any) -> _Event:
+    """Chain one row onto the trail. ``model`` is ``AuditEvent``, or in a data migration
+    the historical model from ``apps.get_model("core", "AuditEvent")``, so a migration
+    that mends data records what it changed in the same chain."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        last = model._default_manager.order_by("-seq").values_list("seq", "hash").first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        event = AuditEvent(
-            seq=seq,
-            at=at or timezone.now(),
-            actor=actor if isinstance(actor, User) and actor.pk else None,
-            actor_label=actor_label or (actor.get_username() if actor is not None else ""),
-            action=action,
-            outcome=outcome,
-            patient_id=patient_id,
-            site_id=site_id,
-            object_type=obj._meta.label if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            ip=client_ip(request),
-            detail=detail or {},
-            prev_hash=prev,
-        )
-        event.hash = compute_hash(event)
+        event = model(seq=seq, prev_hash=prev, **fields)
+        # A historical AuditEvent has the same fields, which is all the hash reads.
+        event.hash = compute_hash(cast(AuditEvent, event))  # type: ignore[attr-defined]
         event.save(force_insert=True)
     return event
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from .validators import date_in_range
+
 
 class HasZone(Protocol):
     @property
@@ -66,10 +68,14 @@ def local_week_of(moment: datetime, tz: ZoneInfo) -> date:
 
 
 def parse_week(value: str | None, fallback: date) -> date:
-    """A ``YYYY-MM-DD`` query parameter, snapped to its Monday; bad input falls back."""
+    """A ``YYYY-MM-DD`` query parameter, snapped to its Monday; bad input falls back,
+    and so does a week outside 1900-2199 (its bounds would overflow a ``date``)."""
     if value:
         try:
-            return week_start(date.fromisoformat(value))
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            if date_in_range(day) and date_in_range(day + timedelta(days=7)):
+                return week_start(day)
     return week_start(fallback)

@@ -10,7 +10,7 @@ so month and day names follow the active language.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 
 from django.utils import dateformat, timezone
 
@@ -26,7 +26,13 @@ clock_24h: ContextVar[bool] = ContextVar("clock_24h", default=False)
 def _local(value: datetime, tz: tzinfo | None) -> datetime:
     if timezone.is_naive(value):
         return value
-    return value.astimezone(tz) if tz is not None else timezone.localtime(value)
+    try:
+        return value.astimezone(tz) if tz is not None else timezone.localtime(value)
+    except OverflowError:
+        # A stored instant at the edge of the calendar (year 1, saved before dates were
+        # bounded) has no local time west of UTC: shown in UTC rather than failing the
+        # whole page for everyone who opens it.
+        return value.astimezone(UTC)
 
 
 def format_day(value: date | datetime, *, year: bool = True, tz: tzinfo | None = None) -> str:

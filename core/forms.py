@@ -15,6 +15,14 @@ from . import audit, lockout
 from .clock import local_datetime
 from .formats import format_day, format_time
 from .models import AuditEvent
+from .validators import (
+    EARLIEST,
+    LATEST,
+    OUT_OF_RANGE,
+    date_in_range,
+    validate_date_in_range,
+    validate_no_control_characters,
+)
 
 
 def add_service_errors(
@@ -33,7 +41,6 @@ def add_service_errors(
         form.add_error(None, exc)
 
 
-MIN_YEAR, MAX_YEAR = 1900, 2199
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
@@ -81,10 +88,8 @@ class SiteDateTimeField(forms.DateTimeField):
                 raise ValidationError(self.error_messages["invalid"], code="invalid")
             naive = parsed
         # Far-off years are typing slips, and year 1 or 9999 overflows on conversion.
-        if not MIN_YEAR <= naive.year <= MAX_YEAR:
-            raise ValidationError(
-                f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", code="out_of_range"
-            )
+        if not date_in_range(naive):
+            raise ValidationError(OUT_OF_RANGE, code="out_of_range")
         zone = self._zone()
         instant = local_datetime(naive.date(), naive.time(), zone)
         if instant.replace(tzinfo=None) != naive:
@@ -99,6 +104,60 @@ class SiteDateTimeField(forms.DateTimeField):
         # In UTC: an aware time inside the repeated hour compares unequal to everything
         # in another zone (PEP 495), which would trip later checks.
         return instant.astimezone(UTC)
+
+
+_DATE_BOUNDS = {"min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
+
+
+class BoundedDateField(forms.DateField):
+    """A date typed on a date picker, inside the supported years (1900-2199)."""
+
+    default_validators = [validate_date_in_range]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        super().__init__(**kwargs)
+        for key, value in _DATE_BOUNDS.items():
+            self.widget.attrs.setdefault(key, value)
+
+
+def guard_field(field: forms.Field) -> None:
+    """Give one field the project's bounds: no control characters in text, dates inside
+    the supported years. Idempotent."""
+    wanted: list[Any] = []
+    if isinstance(field, forms.CharField):
+        wanted.append(validate_no_control_characters)
+    elif isinstance(field, forms.DateField | forms.DateTimeField) and not isinstance(
+        field,
+        SiteDateTimeField,  # bounds the typed wall time itself
+    ):
+        wanted.append(validate_date_in_range)
+        if isinstance(field.widget, forms.DateInput):
+            for key, value in _DATE_BOUNDS.items():
+                field.widget.attrs.setdefault(key, value)
+    for validator in wanted:
+        if validator not in field.validators:
+            field.validators.append(validator)
+
+
+class InputGuard(forms.BaseForm):
+    """Mixed into every form of the project (``tests/core/test_input_guard.py`` checks
+    it): each text field refuses control characters and each date field dates outside
+    1900-2199, without listing fields, so a ModelForm's generated date fields and a
+    field a form adds in its ``__init__`` are covered too. Put it first:
+    ``class MyForm(InputGuard, forms.Form)``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Now for the rendered date pickers' bounds; again before cleaning for fields
+        # added after this runs.
+        for field in self.fields.values():
+            guard_field(field)
+
+    def full_clean(self) -> None:
+        for field in self.fields.values():
+            guard_field(field)
+        super().full_clean()
 
 
 class LoginForm(AuthenticationForm):

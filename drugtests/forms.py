@@ -7,7 +7,7 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.db.models import QuerySet
 
-from core.forms import SiteDateTimeField
+from core.forms import InputGuard, SiteDateTimeField
 from core.models import Site
 from patients.models import Patient
 
@@ -20,7 +20,7 @@ def _tri(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-class CollectionForm(forms.Form):
+class CollectionForm(InputGuard, forms.Form):
     # Typed and shown on the clock of the site where the specimen is collected (the
     # selection's site), whatever zone the viewer's pages are in.
     collected_at = SiteDateTimeField(
@@ -127,7 +127,7 @@ class CollectionForm(forms.Form):
         return kwargs
 
 
-class ForCauseForm(forms.Form):
+class ForCauseForm(InputGuard, forms.Form):
     patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
         label="Patient", queryset=None
     )
@@ -139,7 +139,7 @@ class ForCauseForm(forms.Form):
         cast("forms.ModelChoiceField[Patient]", self.fields["patient"]).queryset = patients
 
 
-class ResultForm(forms.Form):
+class ResultForm(InputGuard, forms.Form):
     """One choice and one optional concentration per analyte of the policy's panel."""
 
     source = forms.ChoiceField(
@@ -192,7 +192,7 @@ class ResultForm(forms.Form):
         return {code: (d[f"a_{code}"], d.get(f"ng_{code}")) for code in self.panel}
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(InputGuard, forms.Form):
     reason = forms.CharField(
         label="Reason", max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -202,3 +202,9 @@ class ReasonForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout("reason", Submit("save", button))
+
+
+class AlertResolveForm(InputGuard, forms.Form):
+    note = forms.CharField(
+        label="Note", required=False, max_length=REASON_MAX_LENGTH, widget=forms.Textarea
+    )

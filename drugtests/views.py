@@ -22,7 +22,7 @@ from patients.models import Patient
 
 from . import selectors
 from .fairness import fairness_report
-from .forms import CollectionForm, ForCauseForm, ReasonForm, ResultForm
+from .forms import AlertResolveForm, CollectionForm, ForCauseForm, ReasonForm, ResultForm
 from .interpretation import effective_results
 from .models import Interpretation, Method, Selection, Specimen
 from .reports import csv_rows, site_report
@@ -288,7 +288,12 @@ def excuse(request: StaffRequest, pk: int) -> HttpResponse:
 @require_POST
 def resolve_alert(request: StaffRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_user(request.user, pk)
-    alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
+    form = AlertResolveForm(request.POST)
+    if form.is_valid():
+        alert_resolve(actor=request.user, alert=alert, note=form.cleaned_data["note"])
+    else:
+        problems = " ".join(e["message"] for e in form.errors["note"].get_json_data())
+        messages.error(request, f"The alert is still open: {problems}")
     return redirect(f"{_today_url()}?site={alert.site_id}")
 
 

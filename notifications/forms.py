@@ -4,10 +4,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
 
+from core.forms import InputGuard
+
 from .models import PATIENT_OPTIONAL_KINDS, Channel, Kind, Status
 
 
-class OutboxFilterForm(forms.Form):
+class OutboxFilterForm(InputGuard, forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
     channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False)
@@ -40,7 +42,7 @@ class OutboxFilterForm(forms.Form):
         return data
 
 
-class PreferenceForm(forms.Form):
+class PreferenceForm(InputGuard, forms.Form):
     channel = forms.ChoiceField(
         label="How should we remind you?", choices=Channel.choices, widget=forms.RadioSelect
     )
@@ -89,3 +91,20 @@ class PreferenceForm(forms.Form):
         if data.get("channel") == Channel.SMS and not data.get("sms_consent"):
             self.add_error("sms_consent", "Text messages need your consent.")
         return data
+
+
+class MarkReadForm(InputGuard, forms.Form):
+    """The inbox's buttons: one notification by id, or (no id) all of them. An id that is
+    not a positive number is an error, never "all"."""
+
+    id = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
+class InboundSmsForm(InputGuard, forms.Form):
+    """The provider's webhook fields we keep (Twilio's names). The body is read only for
+    its first word, so it is not refused for what else it holds: a STOP must never be
+    lost to a stray character."""
+
+    From = forms.CharField(max_length=64)
+    To = forms.CharField(max_length=64, required=False)
+    MessageSid = forms.CharField(max_length=64, required=False)

@@ -20,7 +20,7 @@ from core.models import Role
 from core.phones import phone_can_text
 
 from . import selectors
-from .forms import OutboxFilterForm, PreferenceForm
+from .forms import InboundSmsForm, MarkReadForm, OutboxFilterForm, PreferenceForm
 from .inbound import inbound_sms_record, webhook_signature_ok
 from .models import PATIENT_OPTIONAL_KINDS
 from .outbox import notification_resend, notifications_mark_read
@@ -35,9 +35,12 @@ INBOX_PAGE = 20
 @patient_required
 def inbox(request: PortalRequest) -> HttpResponse:
     if request.method == "POST":
-        raw = request.POST.get("id", "")
-        ids = [int(raw)] if raw.isdigit() else None
-        notifications_mark_read(user=request.user, ids=ids)
+        form = MarkReadForm(request.POST)
+        if form.is_valid():
+            one = form.cleaned_data["id"]
+            notifications_mark_read(user=request.user, ids=[one] if one else None)
+        else:
+            messages.error(request, "That notification could not be found.")
         return redirect("notifications:inbox")
     rows = selectors.inbox_for(request.user)
     page = Paginator(rows, INBOX_PAGE).get_page(request.GET.get("page"))
@@ -177,11 +180,14 @@ def sms_inbound(request: HttpRequest) -> HttpResponse:
     ):
         logger.warning("sms webhook: refused a post without a valid signature")
         return HttpResponse(status=403)
+    form = InboundSmsForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
     inbound_sms_record(
-        from_number=request.POST.get("From", ""),
-        to_number=request.POST.get("To", ""),
-        body=request.POST.get("Body", ""),
-        provider_id=request.POST.get("MessageSid", ""),
+        from_number=form.cleaned_data["From"],
+        to_number=form.cleaned_data["To"],
+        body=request.POST.get("Body", ""),  # read for its keyword only; never stored
+        provider_id=form.cleaned_data["MessageSid"],
     )
     return HttpResponse(
         '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',

@@ -6,11 +6,12 @@ from django import forms
 from django.db.models import QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.forms import InputGuard
 from core.models import AuditEvent
 from patients.models import Consent
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(InputGuard, forms.Form):
     mrn = forms.CharField(label="Patient MRN", max_length=20)
     reason = forms.CharField(
         label="Clinical reason for access",
@@ -48,7 +49,7 @@ class TokenForm(forms.Form):
         return token
 
 
-class DisclosureForm(forms.Form):
+class DisclosureForm(InputGuard, forms.Form):
     consent: forms.ModelChoiceField[Consent] = forms.ModelChoiceField(
         queryset=None, label="Consent on file"
     )
@@ -62,7 +63,7 @@ class DisclosureForm(forms.Form):
         self.helper.add_input(Submit("submit", "Create disclosure"))
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(InputGuard, forms.Form):
     action = forms.CharField(required=False)
     actor = forms.CharField(required=False, label="User")
     patient = forms.IntegerField(required=False, label="Patient id")

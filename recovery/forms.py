@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from core.formats import format_when
-from core.forms import SiteDateTimeField
+from core.forms import InputGuard, SiteDateTimeField
 from core.models import Site
 from core.phones import PhoneFormField, set_phone_region
 from patients.models import Track
@@ -50,7 +50,7 @@ def _helper(submit: str, *, action: str = "", css: str = "btn-primary") -> FormH
     return helper
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(InputGuard, forms.Form):
     held_at = SiteDateTimeField(label="Date and time of the meeting")
     fellowship = forms.ChoiceField(label="Fellowship", choices=Fellowship.choices)
     fellowship_other = forms.CharField(label="If other, which group", required=False, max_length=80)
@@ -88,12 +88,12 @@ class MeetingForm(forms.Form):
         self.helper = _helper(submit, action=action)
 
 
-class MeetingReviewForm(forms.Form):
+class MeetingReviewForm(InputGuard, forms.Form):
     decision = forms.ChoiceField(choices=[("verify", "Verify"), ("reject", "Reject")])
     reason = forms.CharField(label="Reason (if rejecting)", required=False, max_length=300)
 
 
-class SponsorForm(forms.Form):
+class SponsorForm(InputGuard, forms.Form):
     name = forms.CharField(label="Sponsor's name", max_length=120)
     phone = PhoneFormField(label="Phone", required=False)
     since = forms.DateField(label="Sponsor since", widget=forms.DateInput(attrs={"type": "date"}))
@@ -105,7 +105,7 @@ class SponsorForm(forms.Form):
         self.helper = _helper("Save sponsor", action=action, css="btn-outline-primary")
 
 
-class StepForm(forms.Form):
+class StepForm(InputGuard, forms.Form):
     step = forms.TypedChoiceField(
         label="Step being worked", choices=[(n, f"Step {n}") for n in range(1, 13)], coerce=int
     )
@@ -116,7 +116,7 @@ class StepForm(forms.Form):
         self.helper = _helper("Save step", action=action, css="btn-outline-primary")
 
 
-class HomeworkTemplateForm(forms.Form):
+class HomeworkTemplateForm(InputGuard, forms.Form):
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(label="Site", queryset=None)
     title = forms.CharField(label="Title", max_length=120)
     instructions = forms.CharField(label="Instructions", widget=forms.Textarea(attrs={"rows": 4}))
@@ -133,7 +133,7 @@ class HomeworkTemplateForm(forms.Form):
         self.helper = _helper("Add to library", action=action)
 
 
-class AssignForm(forms.Form):
+class AssignForm(InputGuard, forms.Form):
     template: forms.ModelChoiceField[HomeworkTemplate] = forms.ModelChoiceField(
         label="Homework", queryset=HomeworkTemplate.objects.none()
     )
@@ -153,7 +153,7 @@ class AssignForm(forms.Form):
         self.helper = _helper("Assign", action=action)
 
 
-class GroupAssignForm(forms.Form):
+class GroupAssignForm(InputGuard, forms.Form):
     template: forms.ModelChoiceField[HomeworkTemplate] = forms.ModelChoiceField(
         label="Homework", queryset=HomeworkTemplate.objects.none()
     )
@@ -193,7 +193,7 @@ class SessionChoiceField(forms.ModelChoiceField[Session]):
         return f"{start} · {obj.title} ({obj.site.name})"
 
 
-class SessionAssignForm(forms.Form):
+class SessionAssignForm(InputGuard, forms.Form):
     template: forms.ModelChoiceField[HomeworkTemplate] = forms.ModelChoiceField(
         label="Homework", queryset=HomeworkTemplate.objects.none()
     )
@@ -222,7 +222,7 @@ class SessionAssignForm(forms.Form):
         return data
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(InputGuard, forms.Form):
     text = forms.CharField(
         label="Your answer", required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
@@ -240,14 +240,14 @@ class SubmissionForm(forms.Form):
         return data
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(InputGuard, forms.Form):
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("return", "Return")])
     comment = forms.CharField(
         label="Comment for the patient", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class RequirementForm(forms.Form):
+class RequirementForm(InputGuard, forms.Form):
     meetings_per_week = forms.IntegerField(label="Meetings per week", min_value=0, max_value=21)
     fellowships = forms.MultipleChoiceField(
         label="Which fellowships count (none ticked: all count)",

@@ -7,7 +7,7 @@ filters by ``patients_visible_to``; portal views take the patient from the login
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from django.contrib import messages
@@ -29,7 +29,7 @@ from core.access import (
     site_ids_for,
     staff_required,
 )
-from core.clock import site_today, week_start
+from core.clock import parse_week, site_today, week_start
 from core.forms import add_service_errors
 from core.formviews import safe_next_url
 from core.models import Role
@@ -127,10 +127,8 @@ def queue(request: StaffRequest) -> HttpResponse:
 def weekly(request: StaffRequest) -> HttpResponse:
     """Meeting compliance of the user's open patients for one week (default: this one)."""
     this_monday = week_start(timezone.localdate())
-    try:
-        monday = week_start(date.fromisoformat(request.GET.get("week", "")))
-    except ValueError:
-        monday = this_monday
+    # A week out of range (9999-12-31) falls back to this one rather than overflowing.
+    monday = parse_week(request.GET.get("week"), timezone.localdate())
     rows = selectors.caseload_compliance(request.user, monday)
     order = {"short": 0, "in_progress": 1, "awaiting": 2, "met": 3, "not_required": 4}
     rows.sort(key=lambda r: order.get(r.week.status, 5))

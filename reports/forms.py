@@ -5,10 +5,11 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.forms import InputGuard
 from core.models import Site
 
 
-class ReportFilterForm(forms.Form):
+class ReportFilterForm(InputGuard, forms.Form):
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="All sites"
     )

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from core.clock import local_datetime
-from core.forms import add_service_errors
+from core.forms import InputGuard, add_service_errors
 from core.models import Role, Site, User
 from patients.models import Patient
 
@@ -56,7 +56,7 @@ class ServiceErrorsMixin:
         add_service_errors(cast(forms.Form, self), exc, self.error_fields)  # mixed into forms
 
 
-class AttendanceForm(ServiceErrorsMixin, forms.Form):
+class AttendanceForm(InputGuard, ServiceErrorsMixin, forms.Form):
     """One attendee's row on the attendance screen (times are site-local on the session day)."""
 
     error_fields = {"arrived_at": "arrived", "left_at": "left"}
@@ -118,11 +118,11 @@ class AttendanceForm(ServiceErrorsMixin, forms.Form):
         return data
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(InputGuard, forms.Form):
     reason = forms.CharField(label="Reason for late entry", required=False, max_length=500)
 
 
-class GroupNoteForm(forms.Form):
+class GroupNoteForm(InputGuard, forms.Form):
     group_note = forms.CharField(
         label="Group note (topic covered, group process)",
         required=False,
@@ -136,7 +136,7 @@ class GroupNoteForm(forms.Form):
         self.helper.disable_csrf = True
 
 
-class MakeUpForm(ServiceErrorsMixin, forms.Form):
+class MakeUpForm(InputGuard, ServiceErrorsMixin, forms.Form):
     patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
         queryset=None, label="Make-up attendee"
     )
@@ -158,7 +158,7 @@ class MakeUpForm(ServiceErrorsMixin, forms.Form):
         self.helper.disable_csrf = True
 
 
-class CancelForm(ServiceErrorsMixin, forms.Form):
+class CancelForm(InputGuard, ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(label="Why is the session cancelled?", max_length=200)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -167,7 +167,7 @@ class CancelForm(ServiceErrorsMixin, forms.Form):
         self.helper.add_input(Submit("submit", "Cancel session", css_class="btn-outline-danger"))
 
 
-class MoveForm(ServiceErrorsMixin, forms.Form):
+class MoveForm(InputGuard, ServiceErrorsMixin, forms.Form):
     error_fields = {"ends_at": "end", "starts_at": "day"}
 
     day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
@@ -196,7 +196,7 @@ class MoveForm(ServiceErrorsMixin, forms.Form):
         return data
 
 
-class SeriesForm(ServiceErrorsMixin, forms.Form):
+class SeriesForm(InputGuard, ServiceErrorsMixin, forms.Form):
     error_fields = {"effective_date": "starts_on"}
 
     kind = forms.ChoiceField(
@@ -273,7 +273,7 @@ class SeriesForm(ServiceErrorsMixin, forms.Form):
         return {name: self.cleaned_data[name] for name in self.SCHEDULE_FIELDS}
 
 
-class BookingForm(ServiceErrorsMixin, forms.Form):
+class BookingForm(InputGuard, ServiceErrorsMixin, forms.Form):
     error_fields = {"ends_at": "end", "starts_at": "day"}
 
     kind = forms.ChoiceField(
@@ -314,7 +314,7 @@ class BookingForm(ServiceErrorsMixin, forms.Form):
         return data
 
 
-class HolidayForm(ServiceErrorsMixin, forms.Form):
+class HolidayForm(InputGuard, ServiceErrorsMixin, forms.Form):
     """A day the site closes. The bounds (today to the end of the seeded years) are the
     service's; the form shows them on the date picker."""
 
@@ -349,3 +349,10 @@ class HolidayForm(ServiceErrorsMixin, forms.Form):
         if not value:
             raise ValidationError("Name the holiday.")
         return value
+
+
+class HolidayChangeForm(InputGuard, forms.Form):
+    """The holiday list's remove and restore buttons."""
+
+    holiday = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    action = forms.ChoiceField(choices=[("remove", "Remove"), ("restore", "Restore")])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import template
 
@@ -46,3 +47,14 @@ def clock(value: Any) -> str:
 @register.filter(expects_localtime=True)
 def when(value: Any) -> str:
     return formats.format_when(value, tz=_keep_zone(value)) if value not in (None, "") else ""
+
+
+@register.filter
+def when_at(value: Any, zone: str) -> str:
+    """``when`` on a named zone's clock (the site where it happened): ``{{ dt|when_at:
+    site.time_zone }}``. It converts the value itself, so an instant too close to year 1
+    to convert (stored before dates were bounded) is shown in UTC, not a server error,
+    as ``|timezone:...|when`` would give."""
+    if value in (None, ""):
+        return ""
+    return formats.format_when(value, tz=ZoneInfo(zone))

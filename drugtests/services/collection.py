@@ -12,6 +12,7 @@ from core import audit, clock
 from core.clock import site_today
 from core.formats import format_when
 from core.models import Site, User
+from core.validators import require_dates_in_range, require_plain_text
 from patients.models import Patient
 from patients.selectors import current_enrollment
 
@@ -129,6 +130,9 @@ def specimen_collect(
     """Record a collected specimen against a selection (or a new for-cause order)."""
     now = clock.now(now)
     collected_at = collected_at or now
+    # Before any conversion to the site's clock, which overflows on year 1.
+    require_dates_in_range(collected_at=collected_at)
+    require_plain_text(chain_of_custody_id=chain_of_custody_id, notes=notes)
     walk_in = False
     if selection is None:
         if patient is None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import audit, clock
 from core.models import Site, User
+from core.validators import require_plain_text
 from patients.selectors import prescribed_medications
 
 from ..interpretation import (
@@ -130,6 +131,7 @@ def result_enter(
 @transaction.atomic
 def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | None = None) -> int:
     now = clock.now(now)
+    require_plain_text(note=note)
     updated = TestAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=actor, resolution_note=note
     )

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.clock import site_today
+from core.forms import InputGuard
 from core.models import Site, User
 from core.phones import set_phone_region
 
@@ -25,7 +26,7 @@ from .patient import (
 )
 
 
-class IntakeForm(forms.ModelForm[Patient]):
+class IntakeForm(InputGuard, forms.ModelForm[Patient]):
     """Patient and first enrollment in one step; choices limited to the chosen site."""
 
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(queryset=None, empty_label=None)
@@ -174,7 +175,7 @@ class IntakeForm(forms.ModelForm[Patient]):
         return data
 
 
-class ReadmitForm(forms.Form):
+class ReadmitForm(InputGuard, forms.Form):
     level = forms.ChoiceField(
         label="Level of care", choices=ProgramLevel.choices, initial=ProgramLevel.IOP
     )

@@ -9,6 +9,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
 
+from core.forms import InputGuard
 from core.models import Site, User
 
 from ..models import Enrollment, ProgramLevel, ProgramPhase, Track
@@ -27,7 +28,7 @@ class SiteLabelledChoiceField(forms.ModelChoiceField[Track | ProgramPhase]):
         return f"{obj.site.name} · {obj.name}" if self.show_site else obj.name
 
 
-class CaseloadFilterForm(forms.Form):
+class CaseloadFilterForm(InputGuard, forms.Form):
     q = forms.CharField(label="Name or MRN", required=False)
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="All sites"

@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 
 from core.clock import site_today
+from core.forms import InputGuard
 
 from ..models import Consent, Patient
 from ._common import DateInput, _helper
 
 
-class ConsentForm(forms.ModelForm[Consent]):
+class ConsentForm(InputGuard, forms.ModelForm[Consent]):
     class Meta:
         model = Consent
         fields = ["recipient", "purpose", "information_disclosed", "signed_on", "expires_on"]
@@ -42,7 +43,7 @@ class ConsentForm(forms.ModelForm[Consent]):
         return dict(self.cleaned_data)
 
 
-class ConsentRevokeForm(forms.Form):
+class ConsentRevokeForm(InputGuard, forms.Form):
     revoked_on = forms.DateField(widget=DateInput())
 
     def __init__(self, *args: Any, consent: Consent, **kwargs: Any) -> None:

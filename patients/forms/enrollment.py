@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from core.clock import site_today
+from core.forms import InputGuard
 from core.models import User
 
 from ..models import DischargeType, Enrollment, ProgramLevel, ProgramPhase, Track
@@ -14,7 +15,7 @@ from ..selectors import counselors_at
 from ._common import CounselorChoiceField, DateInput, TrackChoiceField, _helper
 
 
-class EnrollmentChangeForm(forms.Form):
+class EnrollmentChangeForm(InputGuard, forms.Form):
     """Posts the version it was rendered with, so a concurrent edit is refused."""
 
     submit_label = "Save"

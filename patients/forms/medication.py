@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 
 from core.clock import site_today
+from core.forms import InputGuard
 
 from ..models import INJECTABLE_MEDICATIONS, Frequency, Medication, MedicationOrder, Patient
 from ._common import DateInput, _helper
 
 
-class MedicationForm(forms.Form):
+class MedicationForm(InputGuard, forms.Form):
     medication = forms.ChoiceField(choices=[("", "---------"), *Medication.choices])
     other_name = forms.CharField(label="Medication name (if other)", max_length=80, required=False)
     dose = forms.CharField(max_length=40, help_text="e.g. 16 mg, 300 mg, 380 mg")
@@ -50,7 +51,7 @@ class MedicationForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class MedicationStopForm(forms.Form):
+class MedicationStopForm(InputGuard, forms.Form):
     stop_date = forms.DateField(widget=DateInput())
     reason = forms.CharField(max_length=200)
 
@@ -63,7 +64,7 @@ class MedicationStopForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class InjectionDueForm(forms.Form):
+class InjectionDueForm(InputGuard, forms.Form):
     next_injection_due = forms.DateField(widget=DateInput())
 
     def __init__(self, *args: Any, order: MedicationOrder, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from core.clock import site_today
+from core.forms import InputGuard
 from core.phones import phone_can_text, set_phone_region
 
 from ..models import ContactChannel, Patient
@@ -98,7 +99,7 @@ def check_sms_contact(form: forms.BaseForm) -> None:
         form.add_error("preferred_contact", SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER)
 
 
-class DemographicsForm(forms.ModelForm[Patient]):
+class DemographicsForm(InputGuard, forms.ModelForm[Patient]):
     # The record's updated_at when the form was rendered (refuses a concurrent edit).
     loaded_at = forms.CharField(widget=forms.HiddenInput)
 

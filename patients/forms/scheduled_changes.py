@@ -6,12 +6,14 @@ from typing import Any
 
 from django import forms
 
+from core.forms import InputGuard
+
 from ..models import ScheduledChange
 from ..services.scheduled_changes import CANCEL_REASON_MAX
 from ._common import _helper
 
 
-class ScheduledChangeCancelForm(forms.Form):
+class ScheduledChangeCancelForm(InputGuard, forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,

@@ -13,6 +13,7 @@ from core import audit, clock
 from core.clock import site_today
 from core.formats import format_day
 from core.models import Organization, Site, User
+from core.validators import require_dates_in_range
 
 from ..models import (
     OPEN_STATUSES,
@@ -66,6 +67,11 @@ def patient_admit(
     """Intake: create the patient and their first enrollment in one step. A future
     admission date creates the patient and schedules the admission instead."""
     now = clock.now(now)
+    require_dates_in_range(
+        admission_date=admission_date,
+        expected_end_date=expected_end_date,
+        **{k: v for k, v in demographics.items() if isinstance(v, date)},
+    )
     validate_date_of_birth(date_of_birth, site_today(site, now))
     contact_details_clean(site, demographics)
     if expected_end_date is not None and expected_end_date < admission_date:
@@ -211,6 +217,7 @@ def enrollment_readmit(
 ) -> Enrollment | ScheduledChange:
     """A new episode of care; the earlier ones are kept as they were."""
     now = clock.now(now)
+    require_dates_in_range(admission_date=admission_date, expected_end_date=expected_end_date)
     patient = Patient.objects.select_for_update().select_related("site").get(pk=patient.pk)
     if patient.enrollments.filter(status__in=OPEN_STATUSES).exists():
         raise ValidationError(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core import audit
+from core.clock import site_today
 from core.models import User
+from core.validators import require_dates_in_range
 
 from ..models import Consent, Patient
 
@@ -23,7 +25,11 @@ def consent_create(
     information_disclosed: str,
     signed_on: date,
     expires_on: date | None = None,
+    now: datetime | None = None,
 ) -> Consent:
+    require_dates_in_range(signed_on=signed_on, expires_on=expires_on)
+    if signed_on > site_today(patient.site, now):
+        raise ValidationError({"signed_on": "The consent cannot be signed after today."})
     for field, value in (("recipient", recipient), ("purpose", purpose)):
         if not value.strip():
             raise ValidationError({field: "This field is required."})
@@ -52,6 +58,7 @@ def consent_create(
 
 @transaction.atomic
 def consent_revoke(*, actor: User | None, consent: Consent, revoked_on: date) -> Consent:
+    require_dates_in_range(revoked_on=revoked_on)
     consent = (
         Consent.objects.select_for_update(of=("self",)).select_related("patient").get(pk=consent.pk)
     )

@@ -11,6 +11,7 @@ from django.db import transaction
 from core import clock
 from core.formats import format_day
 from core.models import User
+from core.validators import require_dates_in_range
 
 from ..models import (
     DischargeType,
@@ -57,6 +58,7 @@ def enrollment_change_level(
 ) -> Enrollment | ScheduledChange:
     """Step up or down (e.g. IOP 2.1 to OP 1.0). A new level may need a new track."""
     now = clock.now(now)
+    require_dates_in_range(effective_date=effective_date)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the level of care")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -160,6 +162,7 @@ def enrollment_change_track(
 ) -> Enrollment | ScheduledChange:
     """Move to another track from ``effective_date``; earlier rosters stay as they were."""
     now = clock.now(now)
+    require_dates_in_range(effective_date=effective_date)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the track")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -196,6 +199,7 @@ def enrollment_change_phase(
     now: datetime | None = None,
 ) -> Enrollment | ScheduledChange:
     now = clock.now(now)
+    require_dates_in_range(effective_date=effective_date)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the phase")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -244,6 +248,7 @@ def enrollment_change_counselor(
     now: datetime | None = None,
 ) -> Enrollment | ScheduledChange:
     now = clock.now(now)
+    require_dates_in_range(effective_date=effective_date)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "change the counselor")
     _require_not_before_admission(enrollment, effective_date, "effective_date")
@@ -294,6 +299,7 @@ def enrollment_hold(
 ) -> Enrollment | ScheduledChange:
     """Pause attendance (e.g. a hospital stay): off rosters and out of the draw pool."""
     now = clock.now(now)
+    require_dates_in_range(effective_date=effective_date)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "put on hold")
     if enrollment.status == EnrollmentStatus.ON_HOLD:
@@ -341,6 +347,7 @@ def enrollment_resume(
     now: datetime | None = None,
 ) -> Enrollment | ScheduledChange:
     now = clock.now(now)
+    require_dates_in_range(effective_date=effective_date)
     enrollment = _locked(enrollment, expected_version)
     if enrollment.status != EnrollmentStatus.ON_HOLD:
         raise ValidationError("Only an enrollment on hold can be resumed.")
@@ -390,6 +397,7 @@ def enrollment_discharge(
     now: datetime | None = None,
 ) -> Enrollment | ScheduledChange:
     now = clock.now(now)
+    require_dates_in_range(discharge_date=discharge_date)
     enrollment = _locked(enrollment, expected_version)
     _require_open(enrollment, "discharge")
     if discharge_date < enrollment.admission_date:

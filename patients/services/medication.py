@@ -9,6 +9,7 @@ from django.db import transaction
 
 from core import audit
 from core.models import User
+from core.validators import require_dates_in_range
 
 from ..models import INJECTABLE_MEDICATIONS, Medication, MedicationOrder, Patient
 
@@ -27,6 +28,7 @@ def medication_order_create(
     other_name: str = "",
     notes: str = "",
 ) -> MedicationOrder:
+    require_dates_in_range(start_date=start_date, next_injection_due=next_injection_due)
     if medication not in Medication.values:
         raise ValidationError({"medication": "Choose a medication."})
     if medication == Medication.OTHER and not other_name.strip():
@@ -66,6 +68,7 @@ def medication_order_create(
 def medication_order_stop(
     *, actor: User | None, order: MedicationOrder, stop_date: date, reason: str
 ) -> MedicationOrder:
+    require_dates_in_range(stop_date=stop_date)
     order = (
         MedicationOrder.objects.select_for_update(of=("self",))
         .select_related("patient")
@@ -92,6 +95,7 @@ def medication_order_stop(
 def medication_order_set_injection_due(
     *, actor: User | None, order: MedicationOrder, next_injection_due: date
 ) -> MedicationOrder:
+    require_dates_in_range(next_injection_due=next_injection_due)
     order = (
         MedicationOrder.objects.select_for_update(of=("self",))
         .select_related("patient")

@@ -12,12 +12,14 @@ from core import audit
 from core.clock import site_today
 from core.models import Site, User
 from core.phones import phone_can_text, phone_normalize
+from core.validators import require_dates_in_range
 
 from ..models import MINIMUM_AGE, ContactChannel, Patient, age_on
 from .errors import ConcurrentEditError
 
 
 def validate_date_of_birth(born: date, today: date) -> None:
+    require_dates_in_range(date_of_birth=born)
     if born > today:
         raise ValidationError({"date_of_birth": "The date of birth is in the future."})
     if age_on(born, today) < MINIMUM_AGE:
@@ -94,6 +96,7 @@ def patient_update(
     unknown = set(changes) - PATIENT_EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable here: {sorted(unknown)}")
+    require_dates_in_range(**{k: v for k, v in changes.items() if isinstance(v, date)})
     patient = (
         Patient.objects.select_for_update(of=("self",)).select_related("site").get(pk=patient.pk)
     )

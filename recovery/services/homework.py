@@ -4,7 +4,7 @@ roster, submissions and their review."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -14,6 +14,7 @@ from core import clock
 from core.clock import site_today
 from core.formats import format_day
 from core.models import Site, User
+from core.validators import MAX_DAYS_AHEAD, require_dates_in_range
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Patient, Track, TrackMembership
 from scheduling.models import Session
@@ -76,8 +77,11 @@ def _check_assignable(
         raise ValidationError({"template": "That homework belongs to another site."})
     if not template.is_active:
         raise ValidationError({"template": "That homework is no longer in the library."})
+    require_dates_in_range(due_date=due_date)
     if due_date < today:
         raise ValidationError({"due_date": "The due date is in the past."})
+    if due_date > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError({"due_date": "Set a due date within a year."})
 
 
 def _new_assignment(
@@ -201,6 +205,7 @@ def homework_assign_track(
     """Assign to every patient on the track's roster on a site-local date (whom the
     assigning user may see). Returns (created, skipped as already assigned)."""
     now = clock.now(now)
+    require_dates_in_range(on=on)
     roster = TrackMembership.objects.filter(track=track, start_date__lte=on).exclude(
         end_date__lt=on
     )

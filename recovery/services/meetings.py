@@ -13,6 +13,7 @@ from django.utils import timezone
 from core import clock
 from core.formats import format_day
 from core.models import Site, User
+from core.validators import require_dates_in_range
 from patients.models import Enrollment, Patient, ProgramPhase
 
 from ..models import AttendanceMode, Fellowship, Meeting, MeetingRequirement, MeetingStatus
@@ -80,6 +81,7 @@ def meeting_log(
     now: datetime | None = None,
 ) -> Meeting:
     now = clock.now(now)
+    require_dates_in_range(held_at=held_at)
     _require_actor_for(actor, patient)
     if timezone.is_naive(held_at):
         raise ValidationError({"held_at": "The time needs a time zone."})

@@ -12,6 +12,7 @@ from core.clock import site_today
 from core.formats import format_day
 from core.models import User
 from core.phones import phone_normalize
+from core.validators import require_dates_in_range
 from patients.models import Patient
 
 from ..models import Sponsor, StepProgress
@@ -29,6 +30,7 @@ def sponsor_set(
     now: datetime | None = None,
 ) -> Sponsor:
     now = clock.now(now)
+    require_dates_in_range(since=since)
     _require_actor_for(actor, patient)
     if since > site_today(patient.site, now):
         raise ValidationError({"since": "This date is in the future."})
@@ -70,6 +72,7 @@ def step_set(
     *, actor: User, patient: Patient, step: int, started_on: date, now: datetime | None = None
 ) -> StepProgress:
     now = clock.now(now)
+    require_dates_in_range(started_on=started_on)
     _require_actor_for(actor, patient)
     if not 1 <= step <= 12:
         raise ValidationError({"step": "Steps are numbered 1 to 12."})

@@ -12,6 +12,7 @@ from core import audit, clock
 from core.clock import site_today
 from core.formats import format_time
 from core.models import User
+from core.validators import require_dates_in_range
 from patients.models import Patient
 
 from ..models import (
@@ -47,6 +48,7 @@ def _validate_attendance(
     arrived_at: datetime | None,
     left_at: datetime | None,
 ) -> None:
+    require_dates_in_range(arrived_at=arrived_at, left_at=left_at)
     errors: dict[str, str] = {}
     if status not in AttendanceStatus.values:
         errors["status"] = "Choose an attendance status."

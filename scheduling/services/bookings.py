@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from core import audit, clock
 from core.formats import format_time, format_when
 from core.models import Site, User
+from core.validators import MAX_DAYS_AHEAD, require_dates_in_range
 from patients.models import Patient, TrackMembership
 
 from ..models import INDIVIDUAL_KINDS, Session, SessionStatus
@@ -102,6 +103,13 @@ def _check_double_booking(
         raise ValidationError(errors)
 
 
+def _require_bookable_range(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    # Checked before any arithmetic: a year-9999 time overflows on the first timedelta.
+    require_dates_in_range(starts_at=starts_at, ends_at=ends_at)
+    if starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError({"starts_at": "Book sessions at most a year ahead."})
+
+
 @transaction.atomic
 def individual_session_book(
     *,
@@ -118,6 +126,7 @@ def individual_session_book(
 ) -> Session:
     """Book a 1:1, family or medication-management session for one patient."""
     now = clock.now(now)
+    _require_bookable_range(starts_at, ends_at, now)
     site = patient.site
     errors: dict[str, str] = {}
     if kind not in INDIVIDUAL_KINDS:
@@ -179,6 +188,7 @@ def session_move(
 ) -> Session:
     """Move one occurrence (the series is untouched: only this date changes)."""
     now = clock.now(now)
+    _require_bookable_range(starts_at, ends_at, now)
     session = (
         Session.objects.select_for_update(of=("self",))
         .select_related("site", "patient")

@@ -11,6 +11,7 @@ from django.db import transaction
 from core import audit, clock
 from core.clock import site_today
 from core.models import User
+from core.validators import require_dates_in_range
 from patients.models import Track
 
 from ..models import (
@@ -44,6 +45,7 @@ def _validate_series(
     ends_on: date | None,
     facilitator: User | None,
 ) -> str:
+    require_dates_in_range(starts_on=starts_on, ends_on=ends_on)
     errors: dict[str, str] = {}
     if kind not in GROUP_KINDS:
         errors["kind"] = "A track's series is a group session; book individual sessions one by one."
@@ -141,6 +143,7 @@ def series_update(
     attendance) are taken off the schedule; the new series materializes its own.
     """
     now = clock.now(now)
+    require_dates_in_range(effective_date=effective_date, ends_on=ends_on)
     series = (
         SessionSeries.objects.select_for_update().select_related("track__site").get(pk=series.pk)
     )

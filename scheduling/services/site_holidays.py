@@ -14,6 +14,7 @@ from core import audit, clock
 from core.clock import site_today
 from core.formats import format_day
 from core.models import Site, User
+from core.validators import require_dates_in_range
 
 from ..models import Holiday, HolidaySource, HolidayStatus, Session, SessionStatus
 from .bookings import session_cancel
@@ -158,6 +159,7 @@ def holidays_top_up_all(*, now: datetime | None = None) -> int:
 
 
 def _validate_holiday_day(site: Site, day: date, now: datetime) -> None:
+    require_dates_in_range(date=day)
     first, last = holiday_bounds(site, now)
     if not first <= day <= last:
         raise ValidationError(

@@ -27,6 +27,7 @@ from ..forms import (
     GroupNoteForm,
     MakeUpForm,
     MoveForm,
+    ReasonForm,
 )
 from ..models import Attendance, Session, SessionStatus, SiteSchedule
 from ..selectors.access import session_get_for_user
@@ -185,9 +186,14 @@ def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResp
 @staff_required(D, C, M, F)
 def attendance_all_present(request: StaffRequest, pk: int) -> HttpResponse:
     session = session_get_for_user(request.user, pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["reason"].get_json_data():
+            messages.error(request, error["message"])
+        return redirect("scheduling:attendance", pk=session.pk)
     try:
         n = attendance_mark_all_present(
-            actor=request.user, session=session, reason=request.POST.get("reason", "")
+            actor=request.user, session=session, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
         for message in exc.messages:

@@ -25,6 +25,7 @@ from patients.models import Patient, Track
 
 from ..forms import (
     BookingForm,
+    HolidayChangeForm,
     HolidayForm,
     SeriesForm,
 )
@@ -422,14 +423,14 @@ holidays = staff_required(D)(HolidaysView.as_view())
 def holiday_change(request: StaffRequest) -> HttpResponse:
     """Remove (open the site) or restore one holiday of a site the director runs."""
     site, _ = _pick_site(request)
-    wanted = request.POST.get("holiday", "")
-    holiday = holiday_of_site(site, int(wanted)) if wanted.isdigit() else None
+    form = HolidayChangeForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such holiday or change.")
+    holiday = holiday_of_site(site, form.cleaned_data["holiday"])
     if holiday is None:
         raise Http404("No such holiday.")
-    action = request.POST.get("action", "")
-    change = {"remove": holiday_remove, "restore": holiday_restore}.get(action)
-    if change is None:
-        raise Http404("No such change.")
+    action = form.cleaned_data["action"]
+    change = {"remove": holiday_remove, "restore": holiday_restore}[action]
     try:
         change(actor=request.user, holiday=holiday)
     except ValidationError as exc:

@@ -332,3 +332,10 @@ def test_the_portal_page_refuses_texts_without_a_number(client, patient):
     assert response.status_code == 200
     assert "mobile number" in str(response.context["form"].errors["channel"])
     assert not NotificationPreference.objects.filter(user=patient.user, channel="sms").exists()
+
+
+def test_a_nul_in_the_number_is_refused_and_nothing_recorded(client, webhook, texting_patient):
+    response = post_signed(client, form(sender="+1555\x000102233"))
+    assert response.status_code == 400
+    assert not InboundSms.objects.exists()
+    assert not opted_out(texting_patient)
