@@ -13,8 +13,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.db.models import QuerySet
 
+from core import limits
 from core.formats import format_when
-from core.forms import SiteDateTimeField
+from core.forms import SiteDateTimeField, text_field
 from core.models import Site
 from patients.models import Track
 from scheduling.models import Session
@@ -62,9 +63,7 @@ class MeetingForm(forms.Form):
     )
     place = forms.CharField(label="Where (for in-person meetings)", required=False, max_length=200)
     chair_name = forms.CharField(label="Chair or secretary's name", required=False, max_length=120)
-    notes = forms.CharField(
-        label="Notes (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    notes = text_field(limits.NOTE, label="Notes (optional)", required=False)
     sheet = forms.FileField(
         label="Photo or PDF of the signed sheet (optional)",
         required=False,
@@ -116,7 +115,7 @@ class StepForm(forms.Form):
 class HomeworkTemplateForm(forms.Form):
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(label="Site", queryset=None)
     title = forms.CharField(label="Title", max_length=120)
-    instructions = forms.CharField(label="Instructions", widget=forms.Textarea(attrs={"rows": 4}))
+    instructions = text_field(limits.INSTRUCTIONS, rows=4, label="Instructions")
     worksheet = forms.FileField(
         label="Worksheet (optional)",
         required=False,
@@ -220,9 +219,7 @@ class SessionAssignForm(forms.Form):
 
 
 class SubmissionForm(forms.Form):
-    text = forms.CharField(
-        label="Your answer", required=False, widget=forms.Textarea(attrs={"rows": 5})
-    )
+    text = text_field(limits.HOMEWORK_ANSWER, rows=5, label="Your answer", required=False)
     # Django's form metaclass moves declared fields off the class, so this does not
     # replace the form's uploaded `files` at run time; mypy sees only the names.
     files = MultipleFileField(  # type: ignore[assignment]
@@ -239,9 +236,7 @@ class SubmissionForm(forms.Form):
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("return", "Return")])
-    comment = forms.CharField(
-        label="Comment for the patient", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    comment = text_field(limits.NOTE, label="Comment for the patient", required=False)
 
 
 class RequirementForm(forms.Form):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from core.clock import site_today
+from core.forms import counted
 
 from ..models import Patient
 from ..services.patient import PATIENT_EDITABLE_FIELDS, validate_date_of_birth
@@ -40,7 +41,7 @@ assert set(DEMOGRAPHIC_FIELDS) == PATIENT_EDITABLE_FIELDS
 DEMOGRAPHIC_WIDGETS = {
     "date_of_birth": DateInput(),
     "naloxone_kit_given_on": DateInput(),
-    "safety_notes": forms.Textarea(attrs={"rows": 2}),
+    "safety_notes": counted(2),
 }
 
 
