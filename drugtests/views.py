@@ -288,7 +288,11 @@ def excuse(request: StaffRequest, pk: int) -> HttpResponse:
 @require_POST
 def resolve_alert(request: StaffRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_user(request.user, pk)
-    alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
+    try:
+        alert_resolve(actor=request.user, alert=alert, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
     return redirect(f"{_today_url()}?site={alert.site_id}")
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit, clock
+from core import audit, clock, limits
 from core.models import Site, User
 from patients.selectors import prescribed_medications
 
@@ -130,6 +130,10 @@ def result_enter(
 @transaction.atomic
 def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | None = None) -> int:
     now = clock.now(now)
+    # A conditional update (so two people resolving at once record one resolution) skips
+    # the save-time length check: the note is checked here instead.
+    if len(note) > limits.NOTE:
+        raise ValidationError({"note": limits.too_long_message(limits.NOTE, len(note))})
     updated = TestAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=actor, resolution_note=note
     )
