@@ -5,7 +5,9 @@ COPY pyproject.toml README.md ./
 COPY . .
 # collectstatic serves no request and signs nothing: STEPWISE_OFFLINE lets it run without
 # a secret (the real one is given at run time only).
-RUN pip install --no-cache-dir . \
+# Optional extras, e.g. --build-arg EXTRAS=sentry for error reporting (SENTRY_DSN).
+ARG EXTRAS=""
+RUN pip install --no-cache-dir ".${EXTRAS:+[$EXTRAS]}" \
     && DEBUG=0 STEPWISE_OFFLINE=1 python manage.py collectstatic --noinput
 RUN useradd --create-home stepwise && mkdir -p /app/var /data/private \
     && chown stepwise /data/private /app/var

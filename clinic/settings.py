@@ -8,6 +8,7 @@ A bad value stops start-up with one line naming the variable, never a traceback.
 """
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -66,7 +67,7 @@ ALLOWED_HOSTS = _get("ALLOWED_HOSTS", list, ["127.0.0.1", "localhost"] if DEBUG 
 CSRF_TRUSTED_ORIGINS = _get("CSRF_TRUSTED_ORIGINS", list, [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.StepwiseAdminConfig",  # django.contrib.admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,6 +97,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Outside every middleware that sends a request to the login page, so an htmx request
+    # of an ended session gets HX-Redirect (a whole-page visit) instead of the login page
+    # swapped into the fragment it targets.
+    "core.middleware.HtmxLoginRedirectMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -122,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
+                "privacy.context_processors.session_timer",
             ],
         },
     },
@@ -190,6 +196,8 @@ BREAK_GLASS_HOURS = _get("BREAK_GLASS_HOURS", int, 4)
 # the limit is kept to the minute without a database write per page.
 SESSION_COOKIE_AGE = _get("SESSION_IDLE_SECONDS", int, 15 * 60)
 SESSION_RENEW_SECONDS = 60
+# Pages warn this long before the idle log-off and offer to stay signed in.
+SESSION_WARNING_SECONDS = 120
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -252,7 +260,19 @@ SMS_HTTP_URL = _get("SMS_HTTP_URL", str, "")
 SMS_HTTP_USER = _get("SMS_HTTP_USER", str, "")
 SMS_HTTP_TOKEN = _get("SMS_HTTP_TOKEN", str, "")
 SMS_FROM = _get("SMS_FROM", str, "")
+# The inbound SMS (STOP) webhook checks the provider's signature on every post; the key
+# is SMS_WEBHOOK_SECRET (Twilio: the account's auth token). Empty: the webhook is off.
 SMS_WEBHOOK_SECRET = _get("SMS_WEBHOOK_SECRET", str, "")
+# "twilio": X-Twilio-Signature (HMAC-SHA1 over the URL and the sorted form fields);
+# "hmac": X-Stepwise-Signature, hex HMAC-SHA256 over "<X-Stepwise-Timestamp>.<body>",
+# for another provider or a relay in front of one.
+SMS_WEBHOOK_SIGNATURE = _get("SMS_WEBHOOK_SIGNATURE", str, "twilio")
+if SMS_WEBHOOK_SIGNATURE not in ("twilio", "hmac"):
+    _config_error("SMS_WEBHOOK_SIGNATURE", f"must be twilio or hmac, not {SMS_WEBHOOK_SIGNATURE!r}")
+# The webhook's address exactly as configured at the provider (Twilio signs that URL).
+# Empty: the address the request arrived at, its scheme from the proxy's
+# X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) and its host checked against ALLOWED_HOSTS.
+SMS_WEBHOOK_URL = _get("SMS_WEBHOOK_URL", str, "")
 # Links in messages point here; messages carry no details, only the link.
 STEPWISE_BASE_URL = _get("STEPWISE_BASE_URL", str, "http://127.0.0.1:8000")
 if STEPWISE_SMS_BACKEND == "http" and not SMS_HTTP_URL:
@@ -285,9 +305,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
+# How old the beat's last heartbeat may be before /healthz reports "beat: stale" (three
+# missed beats: one late run is not an outage).
+BEAT_STALE_SECONDS = _get("BEAT_STALE_SECONDS", int, 3 * 60)
 # The beat schedule lives in code. Ticks are frequent and cheap; each job looks at
 # every site in its own time zone, so one UTC crontab serves sites in any zone.
+BEAT_HEARTBEAT_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
+    # /healthz answers 503 "beat: stale" when this has not run for BEAT_STALE_SECONDS.
+    "beat-heartbeat": {
+        "task": "core.tasks.beat_heartbeat",
+        "schedule": timedelta(seconds=BEAT_HEARTBEAT_SECONDS),
+        "options": {"expires": BEAT_HEARTBEAT_SECONDS - 5},
+    },
     "materialize-sessions": {
         "task": "scheduling.tasks.materialize_all_sites",
         "schedule": crontab(minute=15, hour="*"),
@@ -354,11 +384,34 @@ AUDIT_HMAC_KEY = _get("AUDIT_HMAC_KEY", str, "") or SECRET_KEY
 DEMO_PASSWORD_DEFAULT = "stepwise-demo-2026"
 
 # --- Logging ----------------------------------------------------------------
+# "plain" for people, "json" (one object a line: time, level, logger, message) for a log
+# collector.
+LOG_FORMAT = _get("LOG_FORMAT", str, "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    _config_error("LOG_FORMAT", f"must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": _get("LOG_LEVEL", str, "INFO")},
     "loggers": {"django.request": {"level": "ERROR", "propagate": True}},
 }
+
+# --- Error reporting (optional) -----------------------------------------------
+# Sentry only when a DSN is given; the package is then needed (pip install
+# ".[sentry]"), and nothing personal is sent (clinic/sentry.py).
+SENTRY_DSN = _get("SENTRY_DSN", str, "")
+if SENTRY_DSN:
+    try:
+        from clinic.sentry import init_sentry
+
+        init_sentry(
+            SENTRY_DSN,
+            environment=_get("SENTRY_ENVIRONMENT", str, "development" if DEBUG else "production"),
+        )
+    except ImportError:
+        _config_error("SENTRY_DSN", "is set but sentry-sdk is not installed (the sentry extra)")

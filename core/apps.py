@@ -1,5 +1,9 @@
 from django.apps import AppConfig
 
+# The module, not the class: a second AppConfig class named here would make Django's
+# choice of core's config ambiguous.
+from django.contrib.admin import apps as admin_apps
+
 
 class CoreConfig(AppConfig):
     name = "core"
@@ -20,3 +24,11 @@ class CoreConfig(AppConfig):
         # Apps above core contribute to its pages from their ``panels`` modules, which
         # register themselves in core.panels.PANELS when imported.
         autodiscover_modules("panels")
+
+
+class StepwiseAdminConfig(admin_apps.AdminConfig):
+    """Installed in place of ``django.contrib.admin``: ``admin.site`` is then the
+    superusers-only site of ``core.adminsite``."""
+
+    default = False  # "core" alone still means CoreConfig
+    default_site = "core.adminsite.StepwiseAdminSite"

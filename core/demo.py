@@ -64,7 +64,9 @@ DemoStep = Callable[[DemoContext], None]
 DEMO_STEPS: Registry[DemoStep] = Registry(unique=False)
 
 
-def _user(username: str, first: str, last: str, password: str, *, is_staff: bool) -> User:
+def _user(
+    username: str, first: str, last: str, password: str, *, is_staff: bool, is_superuser: bool
+) -> User:
     user, created = User.objects.get_or_create(
         username=username,
         defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"},
@@ -72,6 +74,7 @@ def _user(username: str, first: str, last: str, password: str, *, is_staff: bool
     if created:
         user.password = password  # already hashed, once for every demo user
     user.is_staff = is_staff
+    user.is_superuser = is_superuser
     user.save()
     return user
 
@@ -92,7 +95,7 @@ def seed_core(password: str, now: datetime) -> DemoContext:
                 "name": name,
                 "time_zone": tz,
                 "address": address,
-                "phone": "555-0100",
+                "phone": "+12015550100",
                 "country": "US",
                 "subdivision": state,
             },
@@ -100,8 +103,10 @@ def seed_core(password: str, now: datetime) -> DemoContext:
         sites[code] = site
     staff = {}
     for username, first, last, role, codes in STAFF:
-        # Directors use Django's admin; other roles work in the staff screens.
-        user = _user(username, first, last, password_hash, is_staff=role == Role.DIRECTOR)
+        # The admin is for superusers only (core.adminsite): the demo's director is the
+        # one, to show it; other roles work in the staff screens only.
+        director = role == Role.DIRECTOR
+        user = _user(username, first, last, password_hash, is_staff=director, is_superuser=director)
         profile, _ = StaffProfile.objects.get_or_create(
             user=user, defaults={"organization": org, "role": role}
         )

@@ -37,11 +37,17 @@ def safe_next_url(request: HttpRequest, default: str) -> str:
     dot up as a URL name, so ``-1`` or an emoji, harmless to the host check, raised
     ``NoReverseMatch`` (a 500) in the view that redirected to it."""
     target = request.POST.get("next") or request.GET.get("next") or ""
+    return safe_path(request, target) or default
+
+
+def safe_path(request: HttpRequest, target: str) -> str | None:
+    """``target`` if it is a path on this site (the rule ``safe_next_url`` applies), else
+    None."""
     if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return default
+    return None
 
 
 class ServiceFormView(_FormView):

@@ -2,15 +2,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import formats
+from .formviews import safe_path
 from .models import Site, User
 
 CSP = (
@@ -91,3 +97,47 @@ class SiteTimezoneMiddleware:
                 return self.get_response(request)
         finally:
             formats.clock_24h.reset(token)
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request sent after the session ended (idle or absolute limit, or never
+    signed in) must not swap the login page into the fragment it targets, an attendance
+    row say: the redirect to the login page becomes ``HX-Redirect``, which makes htmx
+    load the login page as the whole page, with ``next`` the page the person was on
+    (``HX-Current-URL``), not the fragment's URL.
+
+    The one place for every way a request is sent to the login page (Django's
+    LoginRequiredMiddleware, privacy's session limits), so it sits outside them all in
+    ``MIDDLEWARE``. It reads the header itself: django-htmx's middleware sits further in.
+    """
+
+    REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.headers.get("HX-Request") != "true" or not self._to_login(response):
+            return response
+        login = resolve_url(settings.LOGIN_URL)
+        page = self._current_page(request)
+        target = f"{login}?{urlencode({REDIRECT_FIELD_NAME: page})}" if page else login
+        return HttpResponseClientRedirect(target)
+
+    def _to_login(self, response: HttpResponse) -> bool:
+        if response.status_code not in self.REDIRECTS:
+            return False
+        return urlsplit(response.get("Location", "")).path == resolve_url(settings.LOGIN_URL)
+
+    @staticmethod
+    def _current_page(request: HttpRequest) -> str | None:
+        """The path (and query) of the page htmx was sent from, if it is one of ours."""
+        current = request.headers.get("HX-Current-URL", "")
+        if not url_has_allowed_host_and_scheme(
+            current, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return None
+        parts = urlsplit(current)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return safe_path(request, path)

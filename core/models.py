@@ -11,6 +11,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.functional import cached_property
 
 from . import limits
+from .phones import PhoneField
 
 if TYPE_CHECKING:
     from patients.models import Patient
@@ -27,6 +28,22 @@ class Organization(models.Model):
     mrn_prefix = models.CharField(max_length=8, default="SW")
     # Last MRN number issued; incremented under a row lock by ``patient_admit``.
     mrn_counter = models.PositiveIntegerField(default=0)
+    # The number reminder texts are sent from: a reply to it (STOP, START) applies to this
+    # organisation's patients only. Blank: the sites' numbers, or SMS_FROM when the
+    # deployment serves one organisation (notifications.inbound).
+    sms_number = PhoneField(
+        verbose_name="text message number",
+        help_text="The number reminder texts come from (SMS_FROM), e.g. +15185550100.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sms_number"],
+                condition=~models.Q(sms_number=""),
+                name="org_sms_number_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -40,7 +57,7 @@ class Site(models.Model):
     code = models.SlugField(max_length=20, help_text="Short code used on the command line.")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     address = models.TextField(blank=True, max_length=limits.ADDRESS)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField()
     # Counselors normally see their caseload and their groups' rosters; a small site
     # may choose to let every counselor see every patient of the site.
     counselors_see_whole_site = models.BooleanField(default=False)
@@ -136,7 +153,7 @@ class StaffProfile(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     sites = models.ManyToManyField(Site, related_name="staff", blank=True)
     credentials = models.CharField(max_length=60, blank=True, help_text="e.g. LCSW, CADC, RN")
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField()
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -190,3 +207,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_label or 'system'}"
+
+
+class BeatHeartbeat(models.Model):
+    """When Celery beat's heartbeat task last ran (``core.tasks.beat_heartbeat``), so that
+    /healthz can say "beat: stale" when the scheduled jobs have stopped.
+
+    One row in the database rather than a cache key: the cache is per process (Django's
+    default local-memory cache, as configured), and the web must read what a worker wrote.
+    The row proves the whole path ran: beat queued the task, the broker carried it, a
+    worker executed it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="beat_heartbeat_one_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"beat heartbeat at {self.beat_at.isoformat()}"

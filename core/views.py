@@ -1,6 +1,8 @@
 import logging
+from datetime import timedelta
 
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -8,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import clock
 from .access import PortalRequest, StaffRequest, UserRequest, patient_required, staff_required
+from .heartbeat import beat_last_heartbeat
 from .panels import collect
 
 logger = logging.getLogger(__name__)
@@ -66,6 +70,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         logger.warning("healthz: broker down: %s", exc)
         status["broker"] = "down"
+    try:
+        last = beat_last_heartbeat()
+    except Exception as exc:
+        logger.warning("healthz: beat heartbeat unreadable: %s", exc)
+        status["beat"] = "unknown"
+    else:
+        fresh = last is not None and clock.now() - last <= timedelta(
+            seconds=settings.BEAT_STALE_SECONDS
+        )
+        # Stale: beat, the broker or every worker has stopped, and with them reminders,
+        # draws and scheduled changes.
+        status["beat"] = "ok" if fresh else "stale"
     healthy = all(v == "ok" for v in status.values())
     return JsonResponse(
         {"status": "ok" if healthy else "down", **status}, status=200 if healthy else 503

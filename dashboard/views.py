@@ -1,4 +1,3 @@
-import csv
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core import audit
 from core.access import StaffRequest, staff_required
 from core.clock import parse_week, week_start
+from core.csvexport import csv_response
 from core.models import Role, Site
 from patients.access import patients_visible_to
 from patients.models import Patient
@@ -92,12 +92,6 @@ def _enrolled_in_week(patients: QuerySet[Patient], monday: date) -> list[Patient
     )
 
 
-def _csv_cell(value: object) -> str:
-    # A spreadsheet runs a cell that starts with one of these as a formula.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @staff_required(Role.DIRECTOR, Role.COUNSELOR)
 @require_GET
 def compliance(request: StaffRequest) -> HttpResponse:
@@ -162,37 +156,32 @@ def compliance(request: StaffRequest) -> HttpResponse:
 
 
 def _grid_csv(rows: list[GridRow], monday: date, site: Site | None) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"compliance-{site.code if site else 'caseload'}-{monday.isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "Patient",
-            "MRN",
-            "Site",
-            "Week of",
-            "Level",
-            "Attended hours",
-            "Minimum hours",
-            "Hours status",
-            "Drug tests",
-            "Meetings verified",
-            "Meetings required",
-            "Meetings status",
-            "Homework on time",
-            "Homework late",
-            "Homework missing",
-            "Homework not due yet",
-        ]
-    )
+    header = [
+        "Patient",
+        "MRN",
+        "Site",
+        "Week of",
+        "Level",
+        "Attended hours",
+        "Minimum hours",
+        "Hours status",
+        "Drug tests",
+        "Meetings verified",
+        "Meetings required",
+        "Meetings status",
+        "Homework on time",
+        "Homework late",
+        "Homework missing",
+        "Homework not due yet",
+    ]
+    body = []
     for r in rows:
         counts = r.homework_counts
-        writer.writerow(
+        body.append(
             [
-                _csv_cell(r.patient.display_name),
-                _csv_cell(r.patient.mrn),
-                _csv_cell(r.patient.site.name),
+                r.patient.display_name,
+                r.patient.mrn,
+                r.patient.site.name,
                 monday.isoformat(),
                 r.hours.level_short,
                 r.hours.attended_hours,
@@ -208,4 +197,5 @@ def _grid_csv(rows: list[GridRow], monday: date, site: Site | None) -> HttpRespo
                 counts["not_due"],
             ]
         )
-    return response
+    # A counselor's grid without a site is their caseload, which may span sites.
+    return csv_response(what="compliance", site=site, scope="caseload", header=header, rows=body)

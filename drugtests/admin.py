@@ -1,9 +1,6 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from core.admin import NoDeleteAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin
 
 from .models import (
     Draw,
@@ -19,24 +16,17 @@ from .models import (
 
 
 @admin.register(TestingPolicy)
-class TestingPolicyAdmin(NoDeleteAdmin):
+class TestingPolicyAdmin(AuditedModelAdmin):
     list_display = ["name", "site", "phase", "frequency", "period", "collection_days", "is_active"]
     list_filter = ["site", "is_active"]
 
 
 @admin.register(SiteTestingSettings)
-class SiteTestingSettingsAdmin(NoDeleteAdmin):
+class SiteTestingSettingsAdmin(AuditedModelAdmin):
     list_display = ["site", "draw_time", "draws_enabled"]
 
 
-class ReadOnlyAdmin(NoDeleteAdmin):
-    """Evidence: viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+# Draws and everything after them are evidence: read-only (core.admin.ReadOnlyAdmin).
 
 
 @admin.register(Draw)
@@ -54,6 +44,7 @@ class DrawPoolEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(DrawCorrection)
 class DrawCorrectionAdmin(ReadOnlyAdmin):
+    patient_lookup = "selection__patient_id"
     list_display = ["draw", "kind", "selection", "created_by", "created_at"]
 
 
@@ -70,6 +61,7 @@ class SpecimenAdmin(ReadOnlyAdmin):
 
 @admin.register(TestResult)
 class TestResultAdmin(ReadOnlyAdmin):
+    patient_lookup = "specimen__patient_id"
     list_display = ["specimen", "source", "entered_at"]
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from core import audit
 from core.access import StaffRequest, staff_required
 from core.clock import site_today
+from core.csvexport import csv_response
 from core.forms import add_service_errors
 from core.formviews import ServiceFormView
 from core.models import Role, Site
@@ -372,14 +372,7 @@ def site_report_view(request: StaffRequest) -> HttpResponse:
     rows, analytes = site_report(site, start, end)
     if request.GET.get("format") == "csv":
         audit.record(action="drugtests.report_export", request=request, site_id=site.pk)
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = (
-            f'attachment; filename="drugtests-{site.code}-{start}-{end}.csv"'
-        )
-        writer = csv.writer(response)
-        for row in csv_rows(rows, analytes):
-            writer.writerow(row)
-        return response
+        return csv_response(what="drug-tests", site=site, rows=csv_rows(rows, analytes))
     table = [{"row": r, "cells": [r.analytes.get(a, (0, 0)) for a in analytes]} for r in rows]
     return render(
         request,

@@ -1,15 +1,12 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from core.admin import NoDeleteAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin
 
 from .models import InboundSms, Notification, NotificationPreference, SiteNotificationSettings
 
 
 @admin.register(Notification)
-class NotificationAdmin(NoDeleteAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """Read-only: the outbox is history; a resend (staff page) creates a new row."""
 
     list_display = ["pk", "kind", "channel", "recipient", "due_at", "status", "attempts", "sent_at"]
@@ -18,15 +15,12 @@ class NotificationAdmin(NoDeleteAdmin):
     list_select_related = ["recipient"]
     search_fields = ["dedupe_key"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(NoDeleteAdmin):
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    # A person's own choices and their SMS consent (TCPA): changed by them in the portal
+    # or by STOP, never behind their back here.
+    patient_lookup = "user__patient__pk"
     list_display = [
         "user",
         "channel",
@@ -36,21 +30,14 @@ class NotificationPreferenceAdmin(NoDeleteAdmin):
         "sms_opted_out_at",
     ]
     list_select_related = ["user"]
-    readonly_fields = ["sms_consent_at", "sms_opted_out_at", "updated_at"]
 
 
 @admin.register(InboundSms)
-class InboundSmsAdmin(NoDeleteAdmin):
+class InboundSmsAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "keyword", "action", "matched_users"]
     list_filter = ["action"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(SiteNotificationSettings)
-class SiteNotificationSettingsAdmin(NoDeleteAdmin):
+class SiteNotificationSettingsAdmin(AuditedModelAdmin):
     list_display = ["site", "session_reminder_hours", "digest_at"]

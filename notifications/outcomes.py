@@ -25,6 +25,8 @@ class Outcome(StrEnum):
     SKIPPED_NO_SMS_CONSENT = "skipped: no SMS consent or opted out"
     SKIPPED_NO_EMAIL_ADDRESS = "skipped: no email address"
     SKIPPED_NO_PHONE = "skipped: no text message address"
+    # A number on file that a text cannot reach (not a valid number, or a landline).
+    SKIPPED_INVALID_PHONE = "skipped: not a number texts can reach"
     SKIPPED_QUIET_HOURS = "skipped: quiet hours"
     DEFERRED_QUIET_HOURS = "deferred: quiet hours"
 
@@ -55,6 +57,7 @@ _STATUS: dict[Outcome, Status] = {
     Outcome.SKIPPED_NO_SMS_CONSENT: Status.SKIPPED,
     Outcome.SKIPPED_NO_EMAIL_ADDRESS: Status.SKIPPED,
     Outcome.SKIPPED_NO_PHONE: Status.SKIPPED,
+    Outcome.SKIPPED_INVALID_PHONE: Status.SKIPPED,
     Outcome.SKIPPED_QUIET_HOURS: Status.SKIPPED,
     Outcome.DEFERRED_QUIET_HOURS: Status.PENDING,
 }
@@ -66,5 +69,6 @@ _REASON: dict[Outcome, str] = {
     Outcome.SKIPPED_NO_SMS_CONSENT: "no SMS consent or opted out",
     Outcome.SKIPPED_NO_EMAIL_ADDRESS: "no email address",
     Outcome.SKIPPED_NO_PHONE: "no text message address",
+    Outcome.SKIPPED_INVALID_PHONE: "not a number texts can reach",
     Outcome.SKIPPED_QUIET_HOURS: "quiet hours",
 }

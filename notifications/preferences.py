@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit, clock
+from core.phones import phone_can_text
 
 from .models import PATIENT_OPTIONAL_KINDS, Channel, NotificationPreference
 from .signals import preferences_updated
@@ -20,6 +21,12 @@ from .signals import preferences_updated
 if TYPE_CHECKING:
     from core.models import User
     from patients.models import Patient
+
+
+SMS_NEEDS_MOBILE = (
+    "We have no mobile number on file that can receive texts: "
+    "ask the front desk to add one, or choose another way."
+)
 
 
 def preference_for_default(user: User) -> NotificationPreference:
@@ -107,6 +114,10 @@ def preference_update(
     )
     if channel == Channel.SMS and not sms_consent:
         raise ValidationError({"sms_consent": "Text messages need your consent."})
+    if channel == Channel.SMS and not phone_can_text(
+        address_for(Channel.SMS, user, getattr(user, "patient_record", None))
+    ):
+        raise ValidationError({"channel": SMS_NEEDS_MOBILE})
     changed = []
     if sms_consent and not pref.sms_allowed:
         # A new consent (also after a STOP): recorded with its date.

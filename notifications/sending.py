@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core import clock, limits
+from core.phones import phone_can_text
 
 from . import channels, messages, privacy, registry
 from .models import WAITS_OUT_QUIET_HOURS, Channel, Notification, NotificationPreference, Status
@@ -235,6 +236,11 @@ def _prepare(
             address = address_for(row.channel, row.recipient, row.patient)
             if not address:
                 ends.setdefault(Outcome.no_address(row.channel), []).append(row.pk)
+                return
+            if row.channel == Channel.SMS and not phone_can_text(address):
+                # Stored before numbers were checked, or a landline: the provider would
+                # refuse it (or bill for it); the row says why nothing went out.
+                ends.setdefault(Outcome.SKIPPED_INVALID_PHONE, []).append(row.pk)
                 return
             if row.patient is not None:
                 tz = row.patient.site.tz

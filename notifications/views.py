@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -15,13 +17,16 @@ from django.views.decorators.http import require_POST
 from core.access import PortalRequest, StaffRequest, patient_required, staff_required
 from core.formviews import safe_next_url
 from core.models import Role
+from core.phones import phone_can_text
 
 from . import selectors
 from .forms import OutboxFilterForm, PreferenceForm
-from .inbound import inbound_sms_record, webhook_secret_ok
+from .inbound import inbound_sms_record, webhook_signature_ok
 from .models import PATIENT_OPTIONAL_KINDS
 from .outbox import notification_resend, notifications_mark_read
 from .preferences import preference_for, preference_update
+
+logger = logging.getLogger(__name__)
 
 OUTBOX_PAGE = 50
 INBOX_PAGE = 20
@@ -88,7 +93,7 @@ def preferences(request: PortalRequest) -> HttpResponse:
             "form": form,
             "pref": pref,
             "site": request.patient.site,
-            "phone_on_file": bool(request.patient.phone),
+            "phone_on_file": phone_can_text(request.patient.phone),
             "email_on_file": bool(request.patient.email or request.user.email),
         },
     )
@@ -147,15 +152,30 @@ def staff_mark_read(request: StaffRequest) -> HttpResponse:
 
 
 # Public on purpose: the SMS provider (Twilio or compatible) posts inbound texts here
-# without a user session. It is protected by a shared secret (header or ?token=), is
-# CSRF-exempt because the caller is a server, reveals nothing (the answer is always an
-# empty TwiML document) and only records opt-outs/opt-ins for the sending number.
+# without a user session. Every post must carry the provider's signature over what it
+# sent (``inbound.webhook_signature_ok``); a secret in the query string is refused, even
+# with a good signature, because URLs are written to access logs. CSRF-exempt because
+# the caller is a server; it reveals nothing (the answer is always an empty TwiML
+# document) and only records opt-outs/opt-ins for the sending number.
 @login_not_required
 @csrf_exempt
 @require_POST
 def sms_inbound(request: HttpRequest) -> HttpResponse:
-    token = request.headers.get("X-Stepwise-Webhook-Token") or request.GET.get("token", "")
-    if not webhook_secret_ok(token):
+    if "token" in request.GET:
+        # Logged without the query string: the point is not to write the secret anywhere.
+        logger.warning("sms webhook: refused a post with a secret in its URL (%s)", request.path)
+        return HttpResponse(status=403)
+    url = settings.SMS_WEBHOOK_URL or request.build_absolute_uri(request.path)
+    if request.META.get("QUERY_STRING"):
+        url = f"{url}?{request.META['QUERY_STRING']}"
+    body = request.body  # read before request.POST, which consumes the stream
+    if not webhook_signature_ok(
+        url=url,
+        params={name: request.POST.getlist(name) for name in request.POST},
+        body=body,
+        headers=request.headers,
+    ):
+        logger.warning("sms webhook: refused a post without a valid signature")
         return HttpResponse(status=403)
     inbound_sms_record(
         from_number=request.POST.get("From", ""),

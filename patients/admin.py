@@ -1,13 +1,11 @@
-"""Admin for patients' records. Nothing is deleted; the enrollment's clinical values and
-its history change only through the services (chart forms), which write the history."""
-
-from typing import Any
+"""Admin for patients' records: read-only, every look audited (core.admin). Patients,
+enrollments, medications and consents change only through the chart's forms, whose
+services write the history, the roster and the audit trail; phases and tracks are
+reference data, editable and audited."""
 
 from django.contrib import admin
-from django.forms import ModelForm
-from django.http import HttpRequest
 
-from core.admin import NoDeleteAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 from .models import (
     Consent,
@@ -19,30 +17,6 @@ from .models import (
     Track,
     TrackMembership,
 )
-
-
-class ReadOnlyAdmin(NoDeleteAdmin):
-    """Append-only records: viewable, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline[Any, Any]):
-    # Subclasses show their fields read-only: `fields = readonly_fields = (...)`, a tuple,
-    # the one type both attributes accept.
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EnrollmentEventInline(ReadOnlyInline):
@@ -107,80 +81,39 @@ class ConsentInline(ReadOnlyInline):
 
 
 @admin.register(ProgramPhase)
-class ProgramPhaseAdmin(NoDeleteAdmin):
+class ProgramPhaseAdmin(AuditedModelAdmin):
     list_display = ["name", "number", "site", "is_active"]
     list_filter = ["site", "is_active"]
 
 
 @admin.register(Track)
-class TrackAdmin(NoDeleteAdmin):
+class TrackAdmin(AuditedModelAdmin):
     list_display = ["name", "site", "kind", "level", "default_facilitator", "capacity", "is_active"]
     list_filter = ["site", "kind", "level", "is_active"]
 
 
 @admin.register(Patient)
-class PatientAdmin(NoDeleteAdmin):
+class PatientAdmin(ReadOnlyAdmin):
     list_display = ["mrn", "legal_last_name", "legal_first_name", "site", "primary_counselor"]
     list_filter = ["site", "is_archived"]
     search_fields = ["mrn", "legal_last_name", "legal_first_name", "preferred_name"]
     list_select_related = ["site", "primary_counselor"]
-    # Identity and placement are set by intake and the enrollment services.
-    readonly_fields = [
-        "organization",
-        "site",
-        "mrn",
-        "primary_counselor",
-        "created_at",
-        "updated_at",
-    ]
-    raw_id_fields = ["user"]
+    patient_lookup = "pk"
     inlines = [EnrollmentInline, MedicationOrderInline, ConsentInline]
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(NoDeleteAdmin):
+class EnrollmentAdmin(ReadOnlyAdmin):
     list_display = ["patient", "site", "level", "track", "phase", "status", "admission_date"]
     list_filter = ["site", "status", "level"]
     search_fields = ["patient__mrn", "patient__legal_last_name"]
     list_select_related = ["patient", "site", "track", "phase"]
-    # Level, track, phase, status and discharge change through the chart's forms so the
-    # history, the roster and the audit trail stay in step.
-    readonly_fields = [
-        "patient",
-        "site",
-        "level",
-        "track",
-        "phase",
-        "status",
-        "admission_date",
-        "discharge_date",
-        "discharge_type",
-        "version",
-        "created_at",
-    ]
-    fields = [
-        *readonly_fields[:10],
-        "expected_end_date",
-        "referral_source",
-        "referral_note",
-        "aftercare_plan",
-        "discharge_note",
-        "created_at",
-    ]
     inlines = [EnrollmentEventInline, TrackMembershipInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # intake and re-admission open enrollments
-
-    def save_model(
-        self, request: HttpRequest, obj: Enrollment, form: ModelForm[Enrollment], change: bool
-    ) -> None:
-        obj.version += 1  # an open chart form must not overwrite this edit
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(EnrollmentEvent)
 class EnrollmentEventAdmin(ReadOnlyAdmin):
+    patient_lookup = "enrollment__patient_id"
     list_display = ["enrollment", "kind", "effective_date", "actor", "recorded_at"]
     list_filter = ["kind"]
     list_select_related = ["enrollment__patient", "actor"]
@@ -194,23 +127,15 @@ class TrackMembershipAdmin(ReadOnlyAdmin):
 
 
 @admin.register(MedicationOrder)
-class MedicationOrderAdmin(NoDeleteAdmin):
+class MedicationOrderAdmin(ReadOnlyAdmin):
     list_display = ["patient", "medication", "dose", "start_date", "stop_date"]
     list_filter = ["medication"]
     search_fields = ["patient__mrn", "patient__legal_last_name"]
     list_select_related = ["patient"]
-    readonly_fields = ["patient", "created_by", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # from the chart, which checks the rules and audits
 
 
 @admin.register(Consent)
-class ConsentAdmin(NoDeleteAdmin):
+class ConsentAdmin(ReadOnlyAdmin):
     list_display = ["patient", "recipient", "purpose", "signed_on", "expires_on", "revoked_on"]
     search_fields = ["patient__mrn", "recipient"]
     list_select_related = ["patient"]
-    readonly_fields = ["patient", "created_by", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # from the chart, which audits

@@ -56,3 +56,27 @@ def injection_due(patients: QuerySet[Patient], today: date) -> list[Alert]:
             )
         )
     return alerts
+
+
+@rule(order=11)
+def phone_unreadable(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    # Numbers on file before numbers were checked that could not be read as one
+    # (migration 0004_phone_e164): nothing texts or dials them until someone fixes them.
+    rows = (
+        patients.filter(~Q(phone_legacy="") | ~Q(emergency_contact_phone_legacy=""))
+        .order_by()
+        .only("pk", "preferred_name", "legal_first_name", "legal_last_name")
+    )
+    return [
+        Alert(
+            key=f"phone_unreadable:{p.pk}",
+            kind="phone_unreadable",
+            severity="warning",
+            patient_id=p.pk,
+            patient_name=p.display_name,
+            message="A phone number on file is not a valid number",
+            action_url=reverse("patients:demographics", args=[p.pk]),
+            action_label="Correct the number",
+        )
+        for p in rows
+    ]

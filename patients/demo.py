@@ -130,7 +130,7 @@ def seed(ctx: DemoContext) -> None:
             preferred_name="",
             date_of_birth=born,
             sex=[Sex.FEMALE, Sex.MALE][i % 2],
-            phone=f"555-01{i:02d}",
+            phone=f"(201) 555-01{i:02d}",
             email=f"patient{i}@example.org",
             primary_substance=SUBSTANCES[i % len(SUBSTANCES)],
             level=level,
@@ -141,7 +141,7 @@ def seed(ctx: DemoContext) -> None:
             expected_end_date=admitted + timedelta(weeks=12),
             referral_source=list(ReferralSource)[i % len(ReferralSource)],
             emergency_contact_name="Family member",
-            emergency_contact_phone="555-0199",
+            emergency_contact_phone="(201) 555-0199",
             naloxone_kit_given_on=admitted if i % 3 == 0 else None,
             now=ctx.now,
         )

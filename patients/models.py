@@ -14,6 +14,7 @@ from django.utils.functional import cached_property
 
 from core import limits
 from core.models import Organization, Site
+from core.phones import PhoneField
 
 ADOLESCENT_UNDER_AGE = 18
 MINIMUM_AGE = 12
@@ -154,14 +155,19 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
     gender_identity = models.CharField(max_length=60, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField()
     email = models.EmailField(blank=True)
     preferred_contact = models.CharField(
         max_length=10, choices=ContactChannel.choices, default=ContactChannel.SMS
     )
     emergency_contact_name = models.CharField(max_length=120, blank=True)
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
-    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    emergency_contact_phone = PhoneField()
+    # What was on file before numbers were checked and could not be read as one
+    # (migration 0004_phone_e164): kept for staff to re-enter, flagged on the chart and
+    # in the counselor's alert queue, and cleared when the number is saved again.
+    phone_legacy = models.CharField(max_length=40, blank=True, editable=False)
+    emergency_contact_phone_legacy = models.CharField(max_length=40, blank=True, editable=False)
     primary_substance = models.CharField(max_length=20, choices=Substance.choices)
     secondary_substance = models.CharField(max_length=20, choices=Substance.choices, blank=True)
     primary_counselor = models.ForeignKey(
@@ -193,6 +199,8 @@ class Patient(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "legal_last_name"], name="patient_site_name"),
+            # The SMS webhook finds who texted STOP by number, within one organisation.
+            models.Index(fields=["organization", "phone"], name="patient_org_phone"),
         ]
 
     def __str__(self) -> str:

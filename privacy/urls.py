@@ -6,6 +6,7 @@ app_name = "privacy"
 
 urlpatterns = [
     path("mfa/", views.mfa, name="mfa"),
+    path("session/renew/", views.session_keepalive, name="session_renew"),
     path("emergency-access/", views.break_glass, name="break_glass"),
     path("emergency-access/<int:pk>/review/", views.break_glass_review, name="break_glass_review"),
     path("audit/", views.audit_list, name="audit"),

@@ -1,10 +1,11 @@
 import base64
+import time
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import audit
-from core.access import StaffRequest, staff_required
+from core.access import StaffRequest, UserRequest, staff_required
 from core.formviews import ServiceFormView, safe_next_url
 from core.models import AuditEvent, Role
 from patients.access import patient_get_for_user
@@ -21,6 +22,17 @@ from patients.models import Patient
 
 from . import selectors, services
 from .forms import AuditFilterForm, BreakGlassForm, DisclosureForm, TokenForm
+from .middleware import session_renew, session_seconds_left
+
+
+@require_POST
+def session_keepalive(request: UserRequest) -> JsonResponse:
+    """ "Stay signed in" on the warning before the idle log-off: renews the signed-in
+    user's own session (LoginRequiredMiddleware refuses an ended one) and says how long
+    it now has. It reads and changes no record, so it leaves no audit row."""
+    now = time.time()
+    session_renew(request.session, now)
+    return JsonResponse({"seconds_left": session_seconds_left(request.session, now)})
 
 
 @staff_required()

@@ -1,7 +1,10 @@
-from django.contrib import admin
-from django.http import HttpRequest
+"""Meeting requirements and homework templates are reference data (editable, audited);
+meetings, homework, sponsors, step work and uploads are the patient's record: read-only
+here, changed through the staff and portal screens."""
 
-from core.admin import NoDeleteAdmin
+from django.contrib import admin
+
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin
 
 from .models import (
     Attachment,
@@ -16,57 +19,48 @@ from .models import (
 
 
 @admin.register(MeetingRequirement)
-class MeetingRequirementAdmin(NoDeleteAdmin):
+class MeetingRequirementAdmin(AuditedModelAdmin):
     list_display = ["site", "phase", "meetings_per_week", "fellowships"]
     list_filter = ["site"]
 
 
 @admin.register(Meeting)
-class MeetingAdmin(NoDeleteAdmin):
+class MeetingAdmin(ReadOnlyAdmin):
     list_display = ["patient", "held_at", "fellowship", "status"]
     list_filter = ["status", "fellowship", "site"]
-    raw_id_fields = ["patient", "sheet", "logged_by", "reviewed_by"]
 
 
 @admin.register(HomeworkTemplate)
-class HomeworkTemplateAdmin(NoDeleteAdmin):
+class HomeworkTemplateAdmin(AuditedModelAdmin):
     list_display = ["title", "site", "is_active"]
     list_filter = ["site", "is_active"]
     raw_id_fields = ["worksheet", "created_by"]
 
 
 @admin.register(HomeworkAssignment)
-class HomeworkAssignmentAdmin(NoDeleteAdmin):
+class HomeworkAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["title", "patient", "due_date", "status"]
     list_filter = ["status", "site"]
-    raw_id_fields = ["patient", "template", "assigned_by"]
 
 
 @admin.register(HomeworkSubmission)
-class HomeworkSubmissionAdmin(NoDeleteAdmin):
+class HomeworkSubmissionAdmin(ReadOnlyAdmin):
+    patient_lookup = "assignment__patient_id"
     list_display = ["assignment", "round", "submitted_at", "outcome"]
-    raw_id_fields = ["assignment", "files", "submitted_by", "reviewed_by"]
 
 
 @admin.register(Sponsor)
-class SponsorAdmin(NoDeleteAdmin):
+class SponsorAdmin(ReadOnlyAdmin):
     list_display = ["patient", "name", "since", "ended_on"]
-    raw_id_fields = ["patient", "recorded_by"]
 
 
 @admin.register(StepProgress)
-class StepProgressAdmin(NoDeleteAdmin):
+class StepProgressAdmin(ReadOnlyAdmin):
     list_display = ["patient", "step", "started_on"]
-    raw_id_fields = ["patient", "recorded_by"]
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(NoDeleteAdmin):
+class AttachmentAdmin(ReadOnlyAdmin):
     # Metadata only: the file itself is served through the access-checking view.
     list_display = ["original_name", "content_type", "size", "site", "patient", "uploaded_at"]
     exclude = ["file"]
-    readonly_fields = ["original_name", "content_type", "size", "sha256", "uploaded_at"]
-    raw_id_fields = ["patient", "uploaded_by"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

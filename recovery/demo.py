@@ -149,7 +149,7 @@ def seed(ctx: DemoContext) -> None:
                 actor=counselor,
                 patient=patient,
                 name=SPONSORS[n % len(SPONSORS)],
-                phone=f"555-02{n:02d}",
+                phone=f"(201) 555-02{n:02d}",
                 since=enrollment.admission_date,
                 now=ctx.now,
             )

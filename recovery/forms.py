@@ -17,6 +17,7 @@ from core import limits
 from core.formats import format_when
 from core.forms import SiteDateTimeField, text_field
 from core.models import Site
+from core.phones import PhoneFormField, set_phone_region
 from patients.models import Track
 from scheduling.models import Session
 
@@ -93,11 +94,13 @@ class MeetingReviewForm(forms.Form):
 
 class SponsorForm(forms.Form):
     name = forms.CharField(label="Sponsor's name", max_length=120)
-    phone = forms.CharField(label="Phone", required=False, max_length=32)
+    phone = PhoneFormField(label="Phone", required=False)
     since = forms.DateField(label="Sponsor since", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, action: str = "", region: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Read in the country of the patient's site.
+        set_phone_region(self, region or None, "phone")
         self.helper = _helper("Save sponsor", action=action, css="btn-outline-primary")
 
 

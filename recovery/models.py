@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from core import limits
 from core.models import Site
+from core.phones import PhoneField
 from patients.models import Patient, ProgramPhase
 
 from .storage import private_storage, random_upload_name
@@ -202,7 +203,10 @@ class Sponsor(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sponsors")
     name = models.CharField(max_length=120)
-    phone = models.CharField(max_length=32, blank=True)
+    phone = PhoneField()
+    # A number on file before numbers were checked that could not be read as one
+    # (migration 0003_phone_e164); shown flagged until a sponsor is recorded again.
+    phone_legacy = models.CharField(max_length=40, blank=True, editable=False)
     since = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
     recorded_by = models.ForeignKey(

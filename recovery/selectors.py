@@ -97,7 +97,12 @@ def patient_meetings(patient: Patient, *, limit: int = 30) -> list[Meeting]:
 
 
 def current_sponsor(patient: Patient) -> Sponsor | None:
-    return Sponsor.objects.filter(patient=patient, ended_on=None).first()
+    # The patient's site writes the sponsor's number (its country), in the same query.
+    return (
+        Sponsor.objects.filter(patient=patient, ended_on=None)
+        .select_related("patient__site")
+        .first()
+    )
 
 
 def current_step(patient: Patient) -> StepProgress | None:

@@ -227,7 +227,7 @@ def _patient_page_context(
         "meeting_form": MeetingForm(
             site=patient.site, submit="Log meeting for the patient", action=url
         ),
-        "sponsor_form": SponsorForm(action=url),
+        "sponsor_form": SponsorForm(action=url, region=patient.site.country),
         "step_form": StepForm(action=url),
         "assign_form": AssignForm(templates=templates, action=url),
     }
@@ -274,7 +274,8 @@ def _patient_recovery(request: StaffRequest, patient: Patient) -> HttpResponse:
             actor=request.user, patient=patient, **d
         )
     elif action == "sponsor" and role in REVIEWERS:
-        form, key, done = SponsorForm(request.POST, action=url), "sponsor_form", "Sponsor saved."
+        form = SponsorForm(request.POST, action=url, region=patient.site.country)
+        key, done = "sponsor_form", "Sponsor saved."
         call = lambda d: sponsor_set(actor=request.user, patient=patient, **d)  # noqa: E731
     elif action == "step" and role in REVIEWERS:
         form, key, done = StepForm(request.POST, action=url), "step_form", "Step saved."

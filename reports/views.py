@@ -1,11 +1,10 @@
-import csv
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from core import audit
 from core.access import StaffRequest, staff_required
+from core.csvexport import csv_response
 from core.models import Role
 from core.reporting import REPORTS, Filters
 
@@ -43,10 +42,5 @@ def detail(request: StaffRequest, slug: str) -> HttpResponse:
                 request=request,
                 detail={"report": slug, "start": str(filters.start), "end": str(filters.end)},
             )
-            response = HttpResponse(content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="stepwise-{slug}.csv"'
-            writer = csv.writer(response)
-            writer.writerow(result.columns)
-            writer.writerows(result.rows)
-            return response
+            return csv_response(what=slug, site=chosen, header=result.columns, rows=result.rows)
     return render(request, "reports/detail.html", {"spec": spec, "form": form, "result": result})

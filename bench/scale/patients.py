@@ -157,7 +157,7 @@ def seed_patients(ctx: ScaleContext) -> None:
                 date_of_birth=born,
                 primary_substance=["opioids", "alcohol", "stimulants"][i % 3],
                 primary_counselor=counselor,
-                phone=f"555-{i % 10000:04d}",
+                phone=f"+1201555{i % 10000:04d}",  # E.164, as the services store it
                 email=f"scale{i}@example.org",
             )
         )

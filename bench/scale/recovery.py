@@ -164,7 +164,7 @@ def _sponsors_and_steps(ctx: ScaleContext, active: list[Active]) -> int:
             Sponsor(
                 patient_id=patient_id,
                 name=SPONSORS[n % len(SPONSORS)],
-                phone=f"555-02{n % 100:02d}",
+                phone=f"+12015550{200 + n % 100}",
                 since=since,
                 recorded_by_id=counselor_id,
                 recorded_at=ctx.now,

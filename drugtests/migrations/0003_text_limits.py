@@ -17,9 +17,9 @@ def mend_overlong_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_text_limits'),
+        ('core', '0008_text_limits'),
         ('drugtests', '0002_immutable_draw_triggers'),
-        ('patients', '0004_text_limits'),
+        ('patients', '0006_text_limits'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

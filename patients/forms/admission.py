@@ -11,12 +11,18 @@ from django.core.exceptions import ValidationError
 
 from core.clock import site_today
 from core.models import Site, User
+from core.phones import set_phone_region
 
 from ..models import Patient, ProgramLevel, ProgramPhase, ReferralSource, Track
 from ..selectors import counselors_at, patients_visible_to, sites_for
-from ..services.patient import validate_date_of_birth
+from ..services.patient import PHONE_FIELDS, validate_date_of_birth
 from ._common import CounselorChoiceField, DateInput, TrackChoiceField, _helper
-from .patient import DEMOGRAPHIC_FIELDS, DEMOGRAPHIC_WIDGETS, _demographics_layout
+from .patient import (
+    DEMOGRAPHIC_FIELDS,
+    DEMOGRAPHIC_WIDGETS,
+    _demographics_layout,
+    check_sms_contact,
+)
 
 
 class IntakeForm(forms.ModelForm[Patient]):
@@ -67,6 +73,7 @@ class IntakeForm(forms.ModelForm[Patient]):
             site = sites.first() if sites.count() == 1 else None
         # Not `self.site`: that name is the declared field's.
         self.chosen_site = site
+        set_phone_region(self, site.country if site else None, *PHONE_FIELDS)
         if site is not None:
             self.fields["site"].initial = site.pk
             cast(TrackChoiceField, self.fields["track"]).queryset = Track.objects.filter(
@@ -131,6 +138,7 @@ class IntakeForm(forms.ModelForm[Patient]):
         start, end = data.get("admission_date"), data.get("expected_end_date")
         if start and end and end < start:
             self.add_error("expected_end_date", "The expected end is before admission.")
+        check_sms_contact(self)
         self._check_duplicate(data)
         return data
 

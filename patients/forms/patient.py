@@ -13,9 +13,16 @@ from django.utils.dateparse import parse_datetime
 
 from core.clock import site_today
 from core.forms import counted
+from core.phones import phone_can_text, set_phone_region
 
-from ..models import Patient
-from ..services.patient import PATIENT_EDITABLE_FIELDS, validate_date_of_birth
+from ..models import ContactChannel, Patient
+from ..services.patient import (
+    PATIENT_EDITABLE_FIELDS,
+    PHONE_FIELDS,
+    SMS_NEEDS_MOBILE,
+    SMS_NEEDS_NUMBER,
+    validate_date_of_birth,
+)
 from ._common import DateInput, _helper
 
 DEMOGRAPHIC_FIELDS = [
@@ -81,6 +88,17 @@ def _demographics_layout() -> list[Fieldset]:
     ]
 
 
+def check_sms_contact(form: forms.BaseForm) -> None:
+    """Text messages as the preferred contact need a number a text can reach (the
+    service checks it too; here the message lands on the form's own field)."""
+    data = form.cleaned_data
+    if data.get("preferred_contact") != ContactChannel.SMS or "phone" in form.errors:
+        return
+    phone = data.get("phone", "")
+    if not phone_can_text(phone):
+        form.add_error("preferred_contact", SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER)
+
+
 class DemographicsForm(forms.ModelForm[Patient]):
     # The record's updated_at when the form was rendered (refuses a concurrent edit).
     loaded_at = forms.CharField(widget=forms.HiddenInput)
@@ -95,6 +113,14 @@ class DemographicsForm(forms.ModelForm[Patient]):
         self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
         self.helper = _helper("Save")
         self.helper.layout = Layout(*_demographics_layout(), "loaded_at")
+        set_phone_region(self, self.instance.site.country, *PHONE_FIELDS)
+        for name in PHONE_FIELDS:
+            legacy = getattr(self.instance, f"{name}_legacy")
+            if legacy and not getattr(self.instance, name):
+                # The unreadable text kept from before numbers were checked, put back in
+                # the box: saving the form means correcting or clearing it.
+                self.initial[name] = legacy
+                self.fields[name].help_text = "Not a valid number: correct it or clear it."
 
     def clean_loaded_at(self) -> datetime:
         value = parse_datetime(self.cleaned_data["loaded_at"])
@@ -114,6 +140,11 @@ class DemographicsForm(forms.ModelForm[Patient]):
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["date_of_birth"]) from exc
         return born
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        check_sms_contact(self)
+        return self.cleaned_data
 
     def validate_constraints(self) -> None:
         # The service saves; nothing here touches the database's constraints.

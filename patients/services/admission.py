@@ -26,7 +26,7 @@ from ..models import (
 )
 from ._common import _audit, _check_counselor, _check_track_and_phase, _event, _open_membership
 from ._deferral import _deferred, _require_no_pending_admission, _schedule_admission
-from .patient import validate_date_of_birth
+from .patient import contact_details_clean, validate_date_of_birth
 
 Kind = EnrollmentEvent.Kind
 
@@ -67,6 +67,7 @@ def patient_admit(
     admission date creates the patient and schedules the admission instead."""
     now = clock.now(now)
     validate_date_of_birth(date_of_birth, site_today(site, now))
+    contact_details_clean(site, demographics)
     if expected_end_date is not None and expected_end_date < admission_date:
         raise ValidationError({"expected_end_date": "The expected end is before admission."})
     _check_track_and_phase(site, level, track, phase)

@@ -10,9 +10,10 @@ from django.db import transaction
 
 from core import audit
 from core.clock import site_today
-from core.models import User
+from core.models import Site, User
+from core.phones import phone_can_text, phone_normalize
 
-from ..models import MINIMUM_AGE, Patient, age_on
+from ..models import MINIMUM_AGE, ContactChannel, Patient, age_on
 from .errors import ConcurrentEditError
 
 
@@ -23,6 +24,38 @@ def validate_date_of_birth(born: date, today: date) -> None:
         raise ValidationError(
             {"date_of_birth": f"Patients must be at least {MINIMUM_AGE} years old."}
         )
+
+
+PHONE_FIELDS = ("phone", "emergency_contact_phone")
+SMS_NEEDS_NUMBER = "Text messages need a mobile number: enter one, or choose another way."
+SMS_NEEDS_MOBILE = (
+    "This number cannot receive text messages (a landline or service number): "
+    "enter a mobile number, or choose another way."
+)
+
+
+def contact_details_clean(
+    site: Site, changes: dict[str, Any], *, current: Patient | None = None
+) -> None:
+    """Rewrite the typed phone numbers in ``changes`` as E.164, read in the site's country,
+    and refuse text messages as the preferred contact without a number a text can reach
+    (``current`` gives what ``changes`` leaves as it is)."""
+    errors: dict[str, list[str]] = {}
+    for name in PHONE_FIELDS:
+        if name in changes:
+            try:
+                changes[name] = phone_normalize(changes[name], region=site.country)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+    # Checked when the contact or the phone is being set: an intake that says nothing
+    # keeps the model's default, and an edit of something else leaves both as they are.
+    if "preferred_contact" in changes or ("phone" in changes and current is not None):
+        contact = changes.get("preferred_contact", current.preferred_contact if current else "")
+        phone = changes.get("phone", current.phone if current else "")
+        if contact == ContactChannel.SMS and "phone" not in errors and not phone_can_text(phone):
+            errors["preferred_contact"] = [SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER]
+    if errors:
+        raise ValidationError(errors)
 
 
 PATIENT_EDITABLE_FIELDS = frozenset(
@@ -71,9 +104,16 @@ def patient_update(
         )
     if "date_of_birth" in changes:
         validate_date_of_birth(changes["date_of_birth"], site_today(patient.site, now))
+    contact_details_clean(patient.site, changes, current=patient)
     changed = [f for f, v in changes.items() if getattr(patient, f) != v]
     for field in changed:
         setattr(patient, field, changes[field])
+    for name in PHONE_FIELDS:
+        # A number saved again replaces the unreadable text kept from before numbers
+        # were checked: the demographics form showed it to the person saving.
+        if name in changes and getattr(patient, f"{name}_legacy"):
+            setattr(patient, f"{name}_legacy", "")
+            changed.append(f"{name}_legacy")
     if changed:
         patient.save(update_fields=[*changed, "updated_at"])
         # Field names only: the audit trail must not become a second copy of the chart.

@@ -11,6 +11,7 @@ from core import clock
 from core.clock import site_today
 from core.formats import format_day
 from core.models import User
+from core.phones import phone_normalize
 from patients.models import Patient
 
 from ..models import Sponsor, StepProgress
@@ -33,6 +34,10 @@ def sponsor_set(
         raise ValidationError({"since": "This date is in the future."})
     if not name.strip():
         raise ValidationError({"name": "Give the sponsor's name."})
+    try:
+        phone = phone_normalize(phone, region=patient.site.country)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from exc
     current = Sponsor.objects.select_for_update().filter(patient=patient, ended_on=None).first()
     if current is not None:
         if since < current.since:
@@ -44,7 +49,7 @@ def sponsor_set(
     sponsor = Sponsor.objects.create(
         patient=patient,
         name=name.strip(),
-        phone=phone.strip(),
+        phone=phone,
         since=since,
         recorded_by=actor,
         recorded_at=now,

@@ -17,8 +17,8 @@ def mend_overlong_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_text_limits'),
-        ('patients', '0004_text_limits'),
+        ('core', '0008_text_limits'),
+        ('patients', '0006_text_limits'),
         ('scheduling', '0005_track_moved_to_patients'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

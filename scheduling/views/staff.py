@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from core import audit
 from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, parse_week, site_today
+from core.csvexport import csv_response
 from core.formats import format_day
 from core.formviews import ServiceFormView
 from core.models import Role, Site
@@ -322,14 +322,11 @@ def billing(request: StaffRequest) -> HttpResponse:
         site_id=site.pk,
     )
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = (
-            f'attachment; filename="billing-days-{site.code}-{monday.isoformat()}.csv"'
-        )
-        writer = csv.writer(response)
-        writer.writerow(["date", "mrn", "patient", "sessions", "attended_minutes", "meets_iop_day"])
-        for d in days:
-            writer.writerow(
+        return csv_response(
+            what="billing-days",
+            site=site,
+            header=["date", "mrn", "patient", "sessions", "attended_minutes", "meets_iop_day"],
+            rows=(
                 [
                     d.day.isoformat(),
                     d.patient.mrn,
@@ -338,8 +335,9 @@ def billing(request: StaffRequest) -> HttpResponse:
                     d.minutes,
                     "yes" if d.meets_iop_day else "no",
                 ]
-            )
-        return response
+                for d in days
+            ),
+        )
     return render(
         request,
         "scheduling/billing.html",

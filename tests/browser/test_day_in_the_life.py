@@ -119,7 +119,9 @@ def test_director_reads_two_reports_and_exports_csv(page, login, live_server, di
     save_screen(page, "day_director_retention")
     with page.expect_download() as download:
         page.get_by_test_id("csv-link").click()
-    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    # UTF-8 with a byte-order mark, so that Excel reads accented names right.
+    assert download.value.suggested_filename.startswith("stepwise-retention-")
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "day,% in care,at risk,ended"
 
 

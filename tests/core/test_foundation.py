@@ -124,10 +124,18 @@ def test_server_error_gets_styled_500_without_traceback(client, counselor, monke
     assert "secret internals" not in body and "Traceback" not in body
 
 
-def test_healthz_reports_database_and_broker(client, db):
+def test_healthz_reports_database_and_broker(client, db, test_now):
+    from core.models import BeatHeartbeat
+
+    BeatHeartbeat.objects.create(pk=1, beat_at=test_now)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert json.loads(response.content) == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "beat": "ok",
+    }
 
 
 def test_healthz_is_503_when_database_is_down(client, db, monkeypatch):
@@ -170,8 +178,8 @@ def test_every_role_has_a_group_and_none_may_delete(db):
     assert not collector.permissions.filter(codename="change_patient").exists()
 
 
-def test_director_opens_admin_but_counselor_cannot(client, director, counselor):
-    client.force_login(director)
+def test_superuser_opens_admin_but_counselor_cannot(client, admin_user, counselor):
+    client.force_login(admin_user)
     assert client.get("/admin/").status_code == 200
     client.force_login(counselor)
     assert client.get("/admin/").status_code == 302

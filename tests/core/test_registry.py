@@ -60,6 +60,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
 def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
     assert [e.key for e in RULES.entries()] == [
         "injection_due",
+        "phone_unreadable",
         "drug_test_findings",
         "overdue_homework",
         "meeting_shortfall",

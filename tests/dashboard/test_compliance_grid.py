@@ -123,8 +123,10 @@ def test_csv_export_is_audited(client, counselor, full_week):
     robin, _ = full_week
     client.force_login(counselor)
     response = client.get(URL + Q + "&format=csv")
-    assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert response["Content-Disposition"].startswith('attachment; filename="stepwise-compliance-')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     mine = next(r for r in rows if r["MRN"] == robin.mrn)
     assert mine["Attended hours"] == "9.0" and mine["Drug tests"] == "2026-11-11 Negative"
     assert (mine["Meetings verified"], mine["Meetings required"]) == ("2", "3")

@@ -229,8 +229,12 @@ def test_fairness_report_renders(client, nurse, todays):
 
 def test_site_report_csv(client, nurse, todays):
     response = _client(client, nurse).get(reverse("drugtests:report"), {"format": "csv"})
-    assert response["Content-Type"] == "text/csv"
-    lines = response.content.decode().splitlines()
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="stepwise-drug-tests-north-'
+    )
+    lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("week_start,analyte,random_selected")
     assert any(",ALL,1," in line for line in lines[1:])
 

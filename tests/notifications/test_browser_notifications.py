@@ -53,7 +53,7 @@ def test_counselor_resends_a_failed_email(page, login, live_server, counselor, p
 def test_patient_chooses_text_messages_with_consent(page, login, live_server, patient):
     from notifications.models import NotificationPreference
 
-    patient.phone = "555-010-2233"
+    patient.phone = "+15185550142"
     patient.save()
     page.set_viewport_size({"width": 375, "height": 740})
     login(page, patient.user.username)

@@ -151,7 +151,7 @@ def selection_for(site):
 def test_check_in_notice_is_planned_by_the_tick_and_waits_out_quiet_hours(
     patient, selection_for, sms_outbox
 ):
-    patient.phone = "555-010-2233"
+    patient.phone = "+15185550142"
     patient.save()
     NotificationPreference.objects.create(
         user=patient.user,

@@ -21,6 +21,7 @@ def test_counselor_admits_moves_to_phase_two_discharges_and_sees_history(
     page.get_by_label("Legal first name").fill("Dana")
     page.get_by_label("Legal last name").fill("Rivers")
     page.get_by_label("Date of birth").fill("1988-03-14")
+    page.get_by_label("Phone", exact=True).fill("(518) 555-0142")  # text reminders need one
     page.get_by_label("Primary substance").select_option("opioids")
     page.get_by_label("Level of care").select_option("2.1")
     page.get_by_label("Track").select_option(label="IOP Evening (IOP 2.1)")

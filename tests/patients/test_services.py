@@ -165,9 +165,9 @@ def test_admit_refuses_expected_end_before_admission(site, frontdesk):
 
 def test_patient_update_changes_fields_and_audits_names_only(make_patient, frontdesk):
     patient = make_patient()
-    patient_update(actor=frontdesk, patient=patient, phone="555-9999", email="a@b.org")
+    patient_update(actor=frontdesk, patient=patient, phone="(518) 555-9999", email="a@b.org")
     patient.refresh_from_db()
-    assert patient.phone == "555-9999"
+    assert patient.phone == "+15185559999"
     event = AuditEvent.objects.filter(action="patient.updated").get()
     assert event.detail == {"fields": ["email", "phone"]}
 

@@ -36,6 +36,7 @@ def intake_data(site, **extra):
         "legal_last_name": "Lopez",
         "date_of_birth": "1991-04-05",
         "sex": "F",
+        "phone": "(518) 555-0142",
         "preferred_contact": "sms",
         "primary_substance": "alcohol",
         "level": "2.1",
@@ -166,25 +167,25 @@ def test_front_desk_edits_demographics(client, frontdesk, enrollment):
     patient = enrollment.patient
     client.force_login(frontdesk)
     response = client.post(
-        url("demographics", patient.pk), demographics_data(patient, phone="555-0101")
+        url("demographics", patient.pk), demographics_data(patient, phone="(518) 555-0101")
     )
     assert response.status_code == 302
     patient.refresh_from_db()
-    assert patient.phone == "555-0101"
+    assert patient.phone == "+15185550101"
 
 
 def test_demographics_saved_meanwhile_by_a_colleague_are_not_undone(
     client, frontdesk, counselor, enrollment
 ):
     patient = enrollment.patient
-    stale = demographics_data(patient, email="new@example.org")
-    patient_update(actor=counselor, patient=patient, phone="555-0202")
+    stale = demographics_data(patient, email="new@example.org", preferred_contact="email")
+    patient_update(actor=counselor, patient=patient, phone="(518) 555-0202")
     client.force_login(frontdesk)
     response = client.post(url("demographics", patient.pk), stale)
     assert response.status_code == 200
     assert "Someone else changed" in str(response.context["form"].non_field_errors())
     patient.refresh_from_db()
-    assert (patient.phone, patient.email) == ("555-0202", "")
+    assert (patient.phone, patient.email) == ("+15185550202", "")
 
 
 def test_demographics_refuses_future_date_of_birth(client, frontdesk, enrollment):
@@ -696,12 +697,12 @@ def test_director_intake_at_a_chosen_site_limits_choices_to_it(client, director,
         "programphase",
     ],
 )
-def test_director_browses_admin_and_nothing_can_be_deleted(client, director, enrollment, model):
+def test_superuser_browses_admin_and_nothing_can_be_deleted(client, admin_user, enrollment, model):
     from django.contrib import admin
 
     from patients import models
 
-    client.force_login(director)
+    client.force_login(admin_user)
     assert client.get(reverse(f"admin:patients_{model}_changelist")).status_code == 200
     model_admin = admin.site._registry[getattr(models, admin_name(model))]
     assert not model_admin.has_delete_permission(None)
@@ -719,14 +720,14 @@ def admin_name(model: str) -> str:
     }[model]
 
 
-def test_enrollment_history_is_read_only_in_admin(client, director, enrollment):
+def test_enrollment_history_is_read_only_in_admin(client, admin_user, enrollment):
     from django.contrib import admin
 
     event = enrollment.events.first()
     model_admin = admin.site._registry[EnrollmentEvent]
     assert not model_admin.has_change_permission(None, event)
     assert not model_admin.has_add_permission(None)
-    client.force_login(director)
+    client.force_login(admin_user)
     page = client.get(reverse("admin:patients_enrollment_change", args=[enrollment.pk]))
     assert page.status_code == 200
 

@@ -17,17 +17,18 @@ PUBLIC = {
         "names no program, track or diagnosis"
     ),
     "notifications:sms_inbound": (
-        "the SMS provider's webhook cannot log in: a shared secret authenticates it, it is "
-        "off when no secret is set, and it records only STOP/START keywords"
+        "the SMS provider's webhook cannot log in: the provider's signature authenticates "
+        "each post, it is off when no secret is set, and it records only STOP/START keywords"
     ),
 }
 # Routes open to any signed-in account, each with the reason.
 ANY_SIGNED_IN = {
     "home": "dispatches to the staff home or the portal home, each with its own rule",
     "logout": "anyone signed in may sign out",
+    "privacy:session_renew": "renews the caller's own session; reads and changes no record",
 }
 # Views whose rule is enforced by the framework that owns them.
-FRAMEWORK = {"admin": "Django admin checks is_staff and model permissions itself"}
+FRAMEWORK = {"admin": "Django admin: superusers only (core.adminsite), checked by the site"}
 
 
 def app_routes():

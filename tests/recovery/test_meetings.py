@@ -224,7 +224,8 @@ def test_counselor_records_sponsor_and_step(client, patient, counselor):
     client.force_login(counselor)
     url = reverse("recovery:patient", args=[patient.pk])
     client.post(
-        url, {"action": "sponsor", "name": "Lee R.", "phone": "555-0111", "since": "2026-10-01"}
+        url,
+        {"action": "sponsor", "name": "Lee R.", "phone": "(518) 555-0111", "since": "2026-10-01"},
     )
     client.post(url, {"action": "sponsor", "name": "Jo K.", "phone": "", "since": "2026-11-01"})
     client.post(url, {"action": "step", "step": "4", "started_on": "2026-11-10"})
@@ -312,3 +313,24 @@ def test_a_review_with_a_next_that_is_no_url_returns_to_the_queue(
     assert response["Location"] == reverse("recovery:queue")
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.VERIFIED
+
+
+def test_sponsor_number_is_stored_as_e164(client, patient, counselor):
+    client.force_login(counselor)
+    url = reverse("recovery:patient", args=[patient.pk])
+    client.post(
+        url, {"action": "sponsor", "name": "Lee R.", "phone": "518.555.0111", "since": "2026-10-01"}
+    )
+    assert Sponsor.objects.get().phone == "+15185550111"
+    assert "(518) 555-0111" in client.get(url).content.decode()
+
+
+def test_sponsor_number_that_is_not_a_number_is_refused(client, patient, counselor):
+    client.force_login(counselor)
+    url = reverse("recovery:patient", args=[patient.pk])
+    response = client.post(
+        url, {"action": "sponsor", "name": "Lee R.", "phone": "call me", "since": "2026-10-01"}
+    )
+    assert response.status_code == 200
+    assert "area code" in response.content.decode()
+    assert not Sponsor.objects.exists()

@@ -61,8 +61,12 @@ def test_csv_export_is_audited(client, director, cohort):
     response = client.get(
         reverse("reports:detail", args=["discharges"]), {**PERIOD, "format": "csv"}
     )
-    assert response["Content-Type"].startswith("text/csv")
-    table = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert response["Content-Disposition"] == (
+        'attachment; filename="stepwise-discharges-all-sites-2026-11-18.csv"'
+    )
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert table[0] == ["discharge type", "episodes"]
     assert AuditEvent.objects.filter(action="report.exported", actor=director).exists()
 

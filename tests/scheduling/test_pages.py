@@ -308,10 +308,37 @@ def test_billing_csv_export(client, director, track, week_sessions, make_patient
         reverse("scheduling:billing"),
         {"site": track.site_id, "week": MONDAY.isoformat(), "format": "csv"},
     )
-    assert response["Content-Type"] == "text/csv"
-    lines = response.content.decode().strip().splitlines()
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode("utf-8-sig").strip().splitlines()
     assert lines[0] == "date,mrn,patient,sessions,attended_minutes,meets_iop_day"
     assert lines[1].startswith(f"2026-11-16,{p.mrn},") and lines[1].endswith(",1,180,yes")
+
+
+def test_billing_csv_escapes_formulas_keeps_accents_and_names_the_file(
+    client, director, track, week_sessions, make_patient, test_now
+):
+    p = make_patient(track=track, last="Muñoz")
+    # Names reach the export however they were stored (an import, the admin, an old row).
+    type(p).objects.filter(pk=p.pk).update(preferred_name='=HYPERLINK("http://x")')
+    attendance_record(
+        actor=None,
+        session=week_sessions[0],
+        patient=p,
+        status="present",
+        now=datetime(2026, 11, 16, 22, tzinfo=NY),
+    )
+    client.force_login(director)
+    response = client.get(
+        reverse("scheduling:billing"),
+        {"site": track.site_id, "week": MONDAY.isoformat(), "format": "csv"},
+    )
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    text = response.content.decode("utf-8-sig")
+    assert '\'=HYPERLINK(""http://x"") Muñoz' in text
+    day = test_now.astimezone(NY).date().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="stepwise-billing-days-north-{day}.csv"'
+    )
 
 
 # --- query counts -------------------------------------------------------------

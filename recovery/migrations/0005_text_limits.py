@@ -17,9 +17,9 @@ def mend_overlong_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_text_limits'),
-        ('patients', '0004_text_limits'),
-        ('recovery', '0002_meeting_pending_index'),
+        ('core', '0008_text_limits'),
+        ('patients', '0006_text_limits'),
+        ('recovery', '0004_phone_e164_field'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

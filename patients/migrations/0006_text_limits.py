@@ -17,8 +17,8 @@ def mend_overlong_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_text_limits'),
-        ('patients', '0003_track'),
+        ('core', '0008_text_limits'),
+        ('patients', '0005_phone_e164_field'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

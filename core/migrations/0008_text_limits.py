@@ -16,7 +16,7 @@ def mend_overlong_text(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_site_holidays_hours_clock'),
+        ('core', '0007_phone_e164_field'),
     ]
 
     operations = [
