@@ -10,8 +10,10 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
-from . import audit, lockout
+from . import audit, limits, lockout
 from .clock import local_datetime
 from .formats import format_day, format_time
 from .models import AuditEvent
@@ -39,6 +41,64 @@ def add_service_errors(
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class CountedTextarea(forms.Textarea):
+    """A textarea with its field's ``maxlength`` and, under it, "N characters left" once the
+    text nears the limit (the last tenth; static/js/stepwise.js keeps the count).
+
+    The count is a polite live region, so a screen reader hears it without losing its
+    place. A browser counts a line break once but posts it as CR LF, so line breaks are
+    read back as LF: text the browser let through is not then refused as too long.
+    """
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            return value.replace("\r\n", "\n").replace("\r", "\n")
+        return value
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        textarea = super().render(name, value, attrs, renderer)
+        final = {**self.attrs, **(attrs or {})}
+        limit, element_id = final.get("maxlength"), final.get("id")
+        if not limit or not element_id:
+            return textarea
+        typed = len(value) if isinstance(value, str) else 0
+        return format_html("{}{}", textarea, counter_html(element_id, int(limit), typed))
+
+
+def counter_html(element_id: str, limit: int, typed: int = 0) -> SafeString:
+    """The "N characters left" line of a textarea, filled already if the text is near its
+    limit (it then reads right without JavaScript); hand-written textareas use it through
+    ``{% text_counter %}``."""
+    near = max(1, round(limit * limits.NEAR_SHARE))
+    left = limit - typed
+    return format_html(
+        '<div class="form-text char-counter" id="{}_left" data-counter-for="{}" '
+        'data-counter-near="{}" aria-live="polite">{}</div>',
+        element_id,
+        element_id,
+        near,
+        characters_left(left) if left <= near else "",
+    )
+
+
+def characters_left(left: int) -> str:
+    # static/js/stepwise.js writes the same words as the user types.
+    return f"{left:,} character{'' if left == 1 else 's'} left"
+
+
+def text_field(limit: int, *, rows: int = 2, **kwargs: Any) -> forms.CharField:
+    """A plain form's free-text field: its limit from ``core.limits`` and the counter."""
+    return forms.CharField(max_length=limit, widget=CountedTextarea(attrs={"rows": rows}), **kwargs)
+
+
+def counted(rows: int = 2) -> CountedTextarea:
+    """A ModelForm's widget for a TextField: the limit comes from the model."""
+    return CountedTextarea(attrs={"rows": rows})
 
 
 LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]

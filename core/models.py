@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.functional import cached_property
 
+from . import limits
 from .phones import PhoneField
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class Site(models.Model):
     name = models.CharField(max_length=200)
     code = models.SlugField(max_length=20, help_text="Short code used on the command line.")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
-    address = models.TextField(blank=True)
+    address = models.TextField(blank=True, max_length=limits.ADDRESS)
     phone = PhoneField()
     # Counselors normally see their caseload and their groups' rosters; a small site
     # may choose to let every counselor see every patient of the site.
@@ -83,6 +84,7 @@ class Site(models.Model):
                 condition=models.Q(opens_at__lt=models.F("closes_at")),
                 name="site_opens_before_it_closes",
             ),
+            limits.length_constraint("address", limits.ADDRESS),
         ]
 
     def __str__(self) -> str:

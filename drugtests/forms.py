@@ -7,11 +7,12 @@ from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.db.models import QuerySet
 
-from core.forms import InputGuard, SiteDateTimeField
+from core import limits
+from core.forms import InputGuard, SiteDateTimeField, text_field
 from core.models import Site
 from patients.models import Patient
 
-from .models import REASON_MAX_LENGTH, Analyte, AnalyteOutcome, Method, SpecimenType, Validity
+from .models import Analyte, AnalyteOutcome, Method, SpecimenType, Validity
 
 YES_NO_UNKNOWN = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -54,7 +55,7 @@ class CollectionForm(InputGuard, forms.Form):
         required=False,
     )
     chain_of_custody_id = forms.CharField(label="Chain-of-custody id", max_length=40)
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = text_field(limits.NOTE, label="Notes", required=False)
 
     def __init__(
         self, *args: Any, for_cause: bool = False, site: Site | None = None, **kwargs: Any
@@ -64,10 +65,8 @@ class CollectionForm(InputGuard, forms.Form):
             self.use_site(site)
         fields = []
         if for_cause:
-            self.fields["for_cause_reason"] = forms.CharField(
-                label="Reason for the for-cause test",
-                max_length=REASON_MAX_LENGTH,
-                widget=forms.Textarea(attrs={"rows": 2}),
+            self.fields["for_cause_reason"] = text_field(
+                limits.REASON, label="Reason for the for-cause test"
             )
             fields.append("for_cause_reason")
         self.helper = FormHelper()
@@ -193,9 +192,7 @@ class ResultForm(InputGuard, forms.Form):
 
 
 class ReasonForm(InputGuard, forms.Form):
-    reason = forms.CharField(
-        label="Reason", max_length=REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    reason = text_field(limits.REASON, label="Reason")
 
     def __init__(self, *args: Any, button: str = "Save", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,6 +202,4 @@ class ReasonForm(InputGuard, forms.Form):
 
 
 class AlertResolveForm(InputGuard, forms.Form):
-    note = forms.CharField(
-        label="Note", required=False, max_length=REASON_MAX_LENGTH, widget=forms.Textarea
-    )
+    note = text_field(limits.NOTE, label="Note", required=False)

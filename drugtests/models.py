@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+from core import limits
 from core.models import Site
 
 
@@ -85,9 +86,6 @@ class DeadlineKind(models.TextChoices):
     TIME = "time", "By a time of day"
     SESSION = "session", "At today's session (end of day)"
 
-
-# A for-cause reason is a sentence or a short paragraph, not a document.
-REASON_MAX_LENGTH = 2000
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _days_validator = RegexValidator(
@@ -328,7 +326,7 @@ class DrawCorrection(models.Model):
         "Selection", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    reason = models.TextField()
+    reason = models.TextField(max_length=limits.REASON)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -338,6 +336,7 @@ class DrawCorrection(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="correction_has_reason"),
+            limits.length_constraint("reason", limits.REASON),
         ]
 
     def __str__(self) -> str:
@@ -381,7 +380,9 @@ class Selection(models.Model):
         Draw, null=True, blank=True, on_delete=models.PROTECT, related_name="selections"
     )
     policy = models.ForeignKey(TestingPolicy, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True, help_text="Why a for-cause test was ordered.")
+    reason = models.TextField(
+        blank=True, help_text="Why a for-cause test was ordered.", max_length=limits.REASON
+    )
     ordered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -400,6 +401,7 @@ class Selection(models.Model):
                 | (Q(kind="for_cause") & Q(draw__isnull=True) & ~Q(reason="")),
                 name="random_has_draw_for_cause_has_reason",
             ),
+            limits.length_constraint("reason", limits.REASON),
         ]
         indexes = [
             models.Index(fields=["site", "date"], name="selection_site_date"),
@@ -445,7 +447,7 @@ class Specimen(models.Model):
     validity = models.CharField(max_length=12, choices=Validity.choices, blank=True)
     chain_of_custody_id = models.CharField(max_length=40, unique=True)
     method = models.CharField(max_length=4, choices=Method.choices)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=limits.NOTE)
 
     class Meta:
         ordering = ["-collected_at"]
@@ -458,6 +460,7 @@ class Specimen(models.Model):
             models.CheckConstraint(
                 condition=~Q(chain_of_custody_id=""), name="chain_of_custody_required"
             ),
+            limits.length_constraint("notes", limits.NOTE),
         ]
 
     def __str__(self) -> str:
@@ -562,7 +565,7 @@ class TestAlert(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    resolution_note = models.TextField(blank=True)
+    resolution_note = models.TextField(blank=True, max_length=limits.NOTE)
 
     class Meta:
         ordering = ["-created_at"]
@@ -571,6 +574,7 @@ class TestAlert(models.Model):
             models.UniqueConstraint(
                 fields=["selection", "kind", "analyte"], name="alert_once_per_finding"
             ),
+            limits.length_constraint("resolution_note", limits.NOTE),
         ]
         indexes = [models.Index(fields=["site", "resolved_at"], name="alert_site_open")]
 

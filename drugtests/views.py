@@ -290,7 +290,11 @@ def resolve_alert(request: StaffRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_get_for_user(request.user, pk)
     form = AlertResolveForm(request.POST)
     if form.is_valid():
-        alert_resolve(actor=request.user, alert=alert, note=form.cleaned_data["note"])
+        try:
+            alert_resolve(actor=request.user, alert=alert, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
     else:
         problems = " ".join(e["message"] for e in form.errors["note"].get_json_data())
         messages.error(request, f"The alert is still open: {problems}")

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import limits
 from patients.models import Patient
 
 
@@ -106,7 +107,7 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     # What went out, kept as the record of the message (texts are PHI-free by design).
     subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, max_length=limits.MESSAGE)
     resend_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resends"
     )
@@ -132,6 +133,7 @@ class Notification(models.Model):
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 name="notification_sent_has_time",
             ),
+            limits.length_constraint("body", limits.MESSAGE),
         ]
         indexes = [
             # The dispatcher's query: pending rows due now, not yet on the broker.

@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core import clock
+from core import clock, limits
 from core.phones import phone_can_text
 
 from . import channels, messages, privacy, registry
@@ -32,6 +32,7 @@ from .preferences import address_for, preference_for_default, recipient_tz
 from .timeutil import in_quiet_hours, quiet_hours_end
 
 logger = logging.getLogger(__name__)
+SUBJECT_MAX = Notification._meta.get_field("subject").max_length or 200
 
 MAX_ATTEMPTS = 5
 # Consecutive provider failures within a batch after which the provider is taken to be
@@ -75,6 +76,10 @@ def _mark_sent(pk: int, token: str, *, subject: str, body: str) -> None:
     other write ever inherits the relaxed commit.
     """
     sent_at = timezone.now()
+    # The stored copy of what went out must fit its columns: a reminder that was sent is
+    # never turned into a failed write by its own length.
+    body = limits.clip(body, limits.MESSAGE)
+    subject = limits.clip(subject, SUBJECT_MAX)
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         _finish(
             [pk],

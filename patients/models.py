@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import cached_property
 
+from core import limits
 from core.models import Organization, Site
 from core.phones import PhoneField
 
@@ -89,13 +90,14 @@ class ProgramPhase(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="phases")
     number = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=80)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=limits.NOTE)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["site", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "number"], name="phase_number_unique_per_site")
+            models.UniqueConstraint(fields=["site", "number"], name="phase_number_unique_per_site"),
+            limits.length_constraint("description", limits.NOTE),
         ]
 
     def __str__(self) -> str:
@@ -184,7 +186,7 @@ class Patient(models.Model):
         help_text="Portal account (optional).",
     )
     naloxone_kit_given_on = models.DateField(null=True, blank=True)
-    safety_notes = models.TextField(blank=True)
+    safety_notes = models.TextField(blank=True, max_length=limits.NOTE)
     is_archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -193,6 +195,7 @@ class Patient(models.Model):
         ordering = ["legal_last_name", "legal_first_name", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "mrn"], name="mrn_unique_per_org"),
+            limits.length_constraint("safety_notes", limits.NOTE),
         ]
         indexes = [
             models.Index(fields=["site", "legal_last_name"], name="patient_site_name"),
@@ -266,8 +269,8 @@ class Enrollment(models.Model):
     referral_note = models.CharField(max_length=200, blank=True)
     discharge_date = models.DateField(null=True, blank=True)
     discharge_type = models.CharField(max_length=20, choices=DischargeType.choices, blank=True)
-    aftercare_plan = models.TextField(blank=True)
-    discharge_note = models.TextField(blank=True)
+    aftercare_plan = models.TextField(blank=True, max_length=limits.NOTE)
+    discharge_note = models.TextField(blank=True, max_length=limits.NOTE)
     # Optimistic lock: a form posts the version it was rendered with; a stale one is refused.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -297,6 +300,8 @@ class Enrollment(models.Model):
                 | Q(expected_end_date__gte=F("admission_date")),
                 name="expected_end_not_before_admission",
             ),
+            limits.length_constraint("aftercare_plan", limits.NOTE),
+            limits.length_constraint("discharge_note", limits.NOTE),
         ]
         indexes = [models.Index(fields=["site", "status"], name="enrollment_site_status")]
 
@@ -330,7 +335,7 @@ class EnrollmentEvent(models.Model):
     effective_date = models.DateField()
     from_value = models.CharField(max_length=120, blank=True)
     to_value = models.CharField(max_length=120, blank=True)
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, max_length=limits.NOTE)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -338,6 +343,9 @@ class EnrollmentEvent(models.Model):
 
     class Meta:
         ordering = ["effective_date", "recorded_at", "pk"]
+        constraints = [
+            limits.length_constraint("reason", limits.NOTE),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.effective_date}"
@@ -386,7 +394,7 @@ class ScheduledChange(models.Model):
     )
     created_at = models.DateTimeField()
     applied_at = models.DateTimeField(null=True, blank=True)
-    failure = models.TextField(blank=True)
+    failure = models.TextField(blank=True, max_length=limits.REASON)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -395,7 +403,7 @@ class ScheduledChange(models.Model):
         related_name="+",
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField(blank=True, max_length=limits.REASON)
 
     class Meta:
         ordering = ["effective_date", "created_at", "pk"]
@@ -418,6 +426,8 @@ class ScheduledChange(models.Model):
                 condition=Q(kind="admission", status="pending"),
                 name="one_pending_admission_per_patient",
             ),
+            limits.length_constraint("failure", limits.REASON),
+            limits.length_constraint("cancel_reason", limits.REASON),
         ]
         indexes = [
             models.Index(fields=["status", "effective_date"], name="scheduled_change_due"),
@@ -502,7 +512,7 @@ class MedicationOrder(models.Model):
     stop_date = models.DateField(null=True, blank=True)
     stop_reason = models.CharField(max_length=200, blank=True)
     next_injection_due = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=limits.NOTE)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -520,6 +530,7 @@ class MedicationOrder(models.Model):
                 | Q(next_injection_due__gte=F("start_date")),
                 name="injection_due_not_before_start",
             ),
+            limits.length_constraint("notes", limits.NOTE),
         ]
 
     def __str__(self) -> str:
@@ -542,7 +553,8 @@ class Consent(models.Model):
     recipient = models.CharField(max_length=200, help_text="Name of the person or organisation.")
     purpose = models.CharField(max_length=200)
     information_disclosed = models.TextField(
-        help_text="What may be disclosed, e.g. attendance and drug test results."
+        help_text="What may be disclosed, e.g. attendance and drug test results.",
+        max_length=limits.NOTE,
     )
     signed_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)
@@ -563,6 +575,7 @@ class Consent(models.Model):
                 condition=Q(revoked_on__isnull=True) | Q(revoked_on__gte=F("signed_on")),
                 name="consent_revocation_not_before_signature",
             ),
+            limits.length_constraint("information_disclosed", limits.NOTE),
         ]
 
     def __str__(self) -> str:

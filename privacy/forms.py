@@ -6,16 +6,18 @@ from django import forms
 from django.db.models import QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.forms import InputGuard
+from core import limits
+from core.forms import InputGuard, text_field
 from core.models import AuditEvent
 from patients.models import Consent
 
 
 class BreakGlassForm(InputGuard, forms.Form):
     mrn = forms.CharField(label="Patient MRN", max_length=20)
-    reason = forms.CharField(
+    reason = text_field(
+        limits.REASON,
+        rows=3,
         label="Clinical reason for access",
-        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded in the audit trail and sent to the program director.",
     )
 

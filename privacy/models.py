@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core import limits
 from patients.models import Consent, Patient
 
 
@@ -17,7 +18,7 @@ class BreakGlassGrant(models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="break_glass_grants"
     )
-    reason = models.TextField()
+    reason = models.TextField(max_length=limits.REASON)
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     reviewed_by = models.ForeignKey(
@@ -32,6 +33,7 @@ class BreakGlassGrant(models.Model):
                 condition=Q(expires_at__gt=F("granted_at")), name="break_glass_expires_after_grant"
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_reason"),
+            limits.length_constraint("reason", limits.REASON),
         ]
         indexes = [models.Index(fields=["user", "expires_at"], name="break_glass_user_exp")]
 
@@ -49,7 +51,7 @@ class Disclosure(models.Model):
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="disclosures")
     recipient = models.CharField(max_length=200)
     purpose = models.CharField(max_length=200)
-    information_disclosed = models.TextField()
+    information_disclosed = models.TextField(max_length=limits.NOTE)
     disclosed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -57,6 +59,9 @@ class Disclosure(models.Model):
 
     class Meta:
         ordering = ["-disclosed_at"]
+        constraints = [
+            limits.length_constraint("information_disclosed", limits.NOTE),
+        ]
 
     def __str__(self) -> str:
         return f"Disclosure to {self.recipient} on {self.disclosed_at:%Y-%m-%d}"

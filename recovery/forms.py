@@ -13,8 +13,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.db.models import QuerySet
 
+from core import limits
 from core.formats import format_when
-from core.forms import InputGuard, SiteDateTimeField
+from core.forms import InputGuard, SiteDateTimeField, text_field
 from core.models import Site
 from core.phones import PhoneFormField, set_phone_region
 from patients.models import Track
@@ -63,9 +64,7 @@ class MeetingForm(InputGuard, forms.Form):
     )
     place = forms.CharField(label="Where (for in-person meetings)", required=False, max_length=200)
     chair_name = forms.CharField(label="Chair or secretary's name", required=False, max_length=120)
-    notes = forms.CharField(
-        label="Notes (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    notes = text_field(limits.NOTE, label="Notes (optional)", required=False)
     sheet = forms.FileField(
         label="Photo or PDF of the signed sheet (optional)",
         required=False,
@@ -119,7 +118,7 @@ class StepForm(InputGuard, forms.Form):
 class HomeworkTemplateForm(InputGuard, forms.Form):
     site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(label="Site", queryset=None)
     title = forms.CharField(label="Title", max_length=120)
-    instructions = forms.CharField(label="Instructions", widget=forms.Textarea(attrs={"rows": 4}))
+    instructions = text_field(limits.INSTRUCTIONS, rows=4, label="Instructions")
     worksheet = forms.FileField(
         label="Worksheet (optional)",
         required=False,
@@ -223,9 +222,7 @@ class SessionAssignForm(InputGuard, forms.Form):
 
 
 class SubmissionForm(InputGuard, forms.Form):
-    text = forms.CharField(
-        label="Your answer", required=False, widget=forms.Textarea(attrs={"rows": 5})
-    )
+    text = text_field(limits.HOMEWORK_ANSWER, rows=5, label="Your answer", required=False)
     # Django's form metaclass moves declared fields off the class, so this does not
     # replace the form's uploaded `files` at run time; mypy sees only the names.
     files = MultipleFileField(  # type: ignore[assignment]
@@ -242,9 +239,7 @@ class SubmissionForm(InputGuard, forms.Form):
 
 class ReviewForm(InputGuard, forms.Form):
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("return", "Return")])
-    comment = forms.CharField(
-        label="Comment for the patient", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    comment = text_field(limits.NOTE, label="Comment for the patient", required=False)
 
 
 class RequirementForm(InputGuard, forms.Form):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import limits
 from core.models import Site
 from core.phones import PhoneField
 from patients.models import Patient, ProgramPhase
@@ -131,7 +132,7 @@ class Meeting(models.Model):
     mode = models.CharField(max_length=10, choices=AttendanceMode.choices)
     place = models.CharField(max_length=200, blank=True)
     chair_name = models.CharField("chair or secretary", max_length=120, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=limits.NOTE)
     sheet = models.ForeignKey(
         Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -175,6 +176,7 @@ class Meeting(models.Model):
                 condition=~Q(status="rejected"),
                 name="meeting_once_per_patient_and_time",
             ),
+            limits.length_constraint("notes", limits.NOTE),
         ]
         indexes = [
             models.Index(fields=["patient", "held_at"], name="meeting_patient_held"),
@@ -258,7 +260,7 @@ class HomeworkTemplate(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=120)
-    instructions = models.TextField()
+    instructions = models.TextField(max_length=limits.INSTRUCTIONS)
     worksheet = models.ForeignKey(
         Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -271,7 +273,10 @@ class HomeworkTemplate(models.Model):
     class Meta:
         ordering = ["title"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "title"], name="homework_title_unique_per_site")
+            models.UniqueConstraint(
+                fields=["site", "title"], name="homework_title_unique_per_site"
+            ),
+            limits.length_constraint("instructions", limits.INSTRUCTIONS),
         ]
 
     def __str__(self) -> str:
@@ -301,7 +306,7 @@ class HomeworkAssignment(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     template = models.ForeignKey(HomeworkTemplate, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=120)
-    instructions = models.TextField()
+    instructions = models.TextField(max_length=limits.INSTRUCTIONS)
     due_date = models.DateField(help_text="Site-local date; overdue from the next day.")
     # Set when assigned to a group: which roster it came from (for the record).
     group_label = models.CharField(max_length=120, blank=True)
@@ -328,6 +333,7 @@ class HomeworkAssignment(models.Model):
                 fields=["patient", "template", "due_date"],
                 name="homework_once_per_template_and_due_date",
             ),
+            limits.length_constraint("instructions", limits.INSTRUCTIONS),
         ]
         indexes = [models.Index(fields=["patient", "status"], name="homework_patient_status")]
 
@@ -355,14 +361,14 @@ class HomeworkSubmission(models.Model):
         HomeworkAssignment, on_delete=models.PROTECT, related_name="submissions"
     )
     round = models.PositiveSmallIntegerField()
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, max_length=limits.HOMEWORK_ANSWER)
     files = models.ManyToManyField(Attachment, blank=True, related_name="+")
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     submitted_at = models.DateTimeField()
     outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices, blank=True)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=limits.NOTE)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -386,6 +392,8 @@ class HomeworkSubmission(models.Model):
                 condition=~Q(outcome="returned") | ~Q(comment=""),
                 name="homework_return_has_comment",
             ),
+            limits.length_constraint("text", limits.HOMEWORK_ANSWER),
+            limits.length_constraint("comment", limits.NOTE),
         ]
 
     def __str__(self) -> str:

@@ -11,8 +11,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from core import limits
 from core.clock import local_datetime
-from core.forms import InputGuard, add_service_errors
+from core.forms import InputGuard, add_service_errors, text_field
 from core.models import Role, Site, User
 from patients.models import Patient
 
@@ -68,13 +69,9 @@ class AttendanceForm(InputGuard, ServiceErrorsMixin, forms.Form):
     left = forms.TimeField(
         label="Left", required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
-    note = forms.CharField(
-        label="Participation note",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 1}),
-    )
+    note = text_field(limits.NOTE, rows=1, label="Participation note", required=False)
     reason = forms.CharField(
-        label="Reason for late entry or change", required=False, max_length=500
+        label="Reason for late entry or change", required=False, max_length=limits.SHORT_REASON
     )
 
     def __init__(self, *args: Any, session: Session, needs_reason: bool, **kwargs: Any) -> None:
@@ -119,14 +116,14 @@ class AttendanceForm(InputGuard, ServiceErrorsMixin, forms.Form):
 
 
 class ReasonForm(InputGuard, forms.Form):
-    reason = forms.CharField(label="Reason for late entry", required=False, max_length=500)
+    reason = forms.CharField(
+        label="Reason for late entry", required=False, max_length=limits.SHORT_REASON
+    )
 
 
 class GroupNoteForm(InputGuard, forms.Form):
-    group_note = forms.CharField(
-        label="Group note (topic covered, group process)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+    group_note = text_field(
+        limits.NOTE, rows=3, label="Group note (topic covered, group process)", required=False
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -140,7 +137,9 @@ class MakeUpForm(InputGuard, ServiceErrorsMixin, forms.Form):
     patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
         queryset=None, label="Make-up attendee"
     )
-    reason = forms.CharField(label="Reason for late entry", required=False, max_length=500)
+    reason = forms.CharField(
+        label="Reason for late entry", required=False, max_length=limits.SHORT_REASON
+    )
 
     def __init__(
         self, *args: Any, patients: QuerySet[Patient], needs_reason: bool, **kwargs: Any

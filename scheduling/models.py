@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import cached_property
 
+from core import limits
 from core.models import Site
 from patients.models import Patient, Track
 
@@ -260,7 +261,7 @@ class Session(models.Model):
     )
     status_reason = models.CharField(max_length=200, blank=True)
     is_moved = models.BooleanField(default=False)
-    group_note = models.TextField(blank=True)
+    group_note = models.TextField(blank=True, max_length=limits.NOTE)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -284,6 +285,7 @@ class Session(models.Model):
                 name="series_session_has_occurrence_date",
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
+            limits.length_constraint("group_note", limits.NOTE),
         ]
         indexes = [
             models.Index(fields=["site", "local_date"], name="session_site_day"),
@@ -350,7 +352,7 @@ class Attendance(models.Model):
     arrived_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
     minutes_credited = models.PositiveIntegerField(default=0)
-    note = models.TextField("participation note", blank=True)
+    note = models.TextField("participation note", blank=True, max_length=limits.NOTE)
     # A make-up attendee who is not on the session's roster.
     is_guest = models.BooleanField(default=False)
     recorded_by = models.ForeignKey(
@@ -373,6 +375,7 @@ class Attendance(models.Model):
                 condition=Q(status__in=["present", "late", "left_early"]) | Q(minutes_credited=0),
                 name="absence_credits_nothing",
             ),
+            limits.length_constraint("note", limits.NOTE),
         ]
         indexes = [models.Index(fields=["patient", "session"], name="attendance_patient")]
 
@@ -392,10 +395,13 @@ class AttendanceChange(models.Model):
     to_status = models.CharField(max_length=12)
     from_minutes = models.PositiveIntegerField(null=True, blank=True)
     to_minutes = models.PositiveIntegerField()
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, max_length=limits.REASON)
 
     class Meta:
         ordering = ["changed_at", "pk"]
+        constraints = [
+            limits.length_constraint("reason", limits.REASON),
+        ]
 
     def __str__(self) -> str:
         return f"{self.attendance_id}: {self.from_status or '-'} -> {self.to_status}"

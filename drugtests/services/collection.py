@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from core import audit, clock
+from core import audit, clock, limits
 from core.clock import site_today
 from core.formats import format_when
 from core.models import Site, User
@@ -18,7 +18,6 @@ from patients.selectors import current_enrollment
 
 from ..models import (
     INVALID_VALIDITY,
-    REASON_MAX_LENGTH,
     Method,
     Outcome,
     Selection,
@@ -38,9 +37,10 @@ def _clean_reason(reason: str, field: str) -> str:
         raise ValidationError({field: "A for-cause test needs a reason."})
     if "\x00" in reason:
         raise ValidationError({field: "The reason contains a character that is not allowed."})
-    if len(reason) > REASON_MAX_LENGTH:
+    # A for-cause reason is a sentence or a short paragraph, not a document.
+    if len(reason) > limits.REASON:
         raise ValidationError(
-            {field: f"Keep the reason under {REASON_MAX_LENGTH} characters ({len(reason)} given)."}
+            {field: f"Keep the reason under {limits.REASON} characters ({len(reason)} given)."}
         )
     return reason
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit, clock
+from core import audit, clock, limits
 from core.models import Site, User
 from core.validators import require_plain_text
 from patients.selectors import prescribed_medications
@@ -132,6 +132,10 @@ def result_enter(
 def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | None = None) -> int:
     now = clock.now(now)
     require_plain_text(note=note)
+    # A conditional update (so two people resolving at once record one resolution) skips
+    # the save-time length check: the note is checked here instead.
+    if len(note) > limits.NOTE:
+        raise ValidationError({"note": limits.too_long_message(limits.NOTE, len(note))})
     updated = TestAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=actor, resolution_note=note
     )

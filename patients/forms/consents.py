@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from core.clock import site_today
-from core.forms import InputGuard
+from core.forms import InputGuard, counted
 
 from ..models import Consent, Patient
 from ._common import DateInput, _helper
@@ -20,7 +20,7 @@ class ConsentForm(InputGuard, forms.ModelForm[Consent]):
         widgets = {
             "signed_on": DateInput(),
             "expires_on": DateInput(),
-            "information_disclosed": forms.Textarea(attrs={"rows": 2}),
+            "information_disclosed": counted(2),
         }
 
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:

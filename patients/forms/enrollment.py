@@ -6,8 +6,9 @@ from typing import Any, cast
 
 from django import forms
 
+from core import limits
 from core.clock import site_today
-from core.forms import InputGuard
+from core.forms import InputGuard, text_field
 from core.models import User
 
 from ..models import DischargeType, Enrollment, ProgramLevel, ProgramPhase, Track
@@ -45,7 +46,7 @@ class PhaseForm(EnrollmentChangeForm):
     submit_label = "Change phase"
     phase = forms.ModelChoiceField(queryset=ProgramPhase.objects.none(), empty_label=None)
     effective_date = forms.DateField(widget=DateInput())
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    reason = text_field(limits.REASON, required=False)
 
     def setup(self) -> None:
         cast(
@@ -63,7 +64,7 @@ class TrackForm(EnrollmentChangeForm):
     effective_date = forms.DateField(
         widget=DateInput(), help_text="First day on the new track; earlier rosters stay."
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    reason = text_field(limits.REASON, required=False)
 
     def setup(self) -> None:
         cast("forms.ModelChoiceField[Track]", self.fields["track"]).queryset = Track.objects.filter(
@@ -80,7 +81,7 @@ class LevelForm(EnrollmentChangeForm):
         empty_label="Keep the current track if it serves the new level",
     )
     effective_date = forms.DateField(widget=DateInput())
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = text_field(limits.REASON)
 
     def setup(self) -> None:
         cast(forms.ChoiceField, self.fields["level"]).choices = [
@@ -95,7 +96,7 @@ class CounselorForm(EnrollmentChangeForm):
     submit_label = "Change counselor"
     counselor = CounselorChoiceField(label="Primary counselor", queryset=User.objects.none())
     effective_date = forms.DateField(widget=DateInput())
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    reason = text_field(limits.REASON, required=False)
 
     def setup(self) -> None:
         cast(CounselorChoiceField, self.fields["counselor"]).queryset = counselors_at(
@@ -108,13 +109,13 @@ class HoldForm(EnrollmentChangeForm):
     effective_date = forms.DateField(
         widget=DateInput(), help_text="First day off the track roster."
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = text_field(limits.REASON)
 
 
 class ResumeForm(EnrollmentChangeForm):
     submit_label = "Resume"
     effective_date = forms.DateField(widget=DateInput(), help_text="First day back.")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    reason = text_field(limits.REASON, required=False)
 
 
 class DischargeForm(EnrollmentChangeForm):
@@ -123,8 +124,8 @@ class DischargeForm(EnrollmentChangeForm):
     discharge_type = forms.ChoiceField(
         choices=[("", "---------"), *DischargeType.choices], label="Type of discharge"
     )
-    aftercare_plan = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    aftercare_plan = text_field(limits.NOTE, rows=3, required=False)
+    note = text_field(limits.NOTE, required=False)
 
     def setup(self) -> None:
         self.fields["aftercare_plan"].help_text = "Required unless the patient died."

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 
+from core import limits
 from core.clock import site_today
-from core.forms import InputGuard
+from core.forms import InputGuard, text_field
 
 from ..models import INJECTABLE_MEDICATIONS, Frequency, Medication, MedicationOrder, Patient
 from ._common import DateInput, _helper
@@ -23,7 +24,7 @@ class MedicationForm(InputGuard, forms.Form):
     next_injection_due = forms.DateField(
         required=False, widget=DateInput(), help_text="Injected or implanted medications only."
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = text_field(limits.NOTE, required=False)
 
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from core.clock import site_today
-from core.forms import InputGuard
+from core.forms import InputGuard, counted
 from core.phones import phone_can_text, set_phone_region
 
 from ..models import ContactChannel, Patient
@@ -48,7 +48,7 @@ assert set(DEMOGRAPHIC_FIELDS) == PATIENT_EDITABLE_FIELDS
 DEMOGRAPHIC_WIDGETS = {
     "date_of_birth": DateInput(),
     "naloxone_kit_given_on": DateInput(),
-    "safety_notes": forms.Textarea(attrs={"rows": 2}),
+    "safety_notes": counted(2),
 }
 
 

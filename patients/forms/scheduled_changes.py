@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from core.forms import InputGuard
+from core.forms import CountedTextarea, InputGuard
 
 from ..models import ScheduledChange
 from ..services.scheduled_changes import CANCEL_REASON_MAX
@@ -15,7 +15,7 @@ from ._common import _helper
 
 class ScheduledChangeCancelForm(InputGuard, forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=CountedTextarea(attrs={"rows": 2}),
         required=False,
         max_length=CANCEL_REASON_MAX,
         help_text="Kept with the change, who cancelled it and when.",

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
-from core import clock
+from core import clock, limits
 from core.clock import site_today
 from core.models import Site, User
 
@@ -104,7 +104,7 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
         with transaction.atomic():
             enrollment = _apply(change, now)
     except (ValidationError, ObjectDoesNotExist) as exc:
-        reason = "; ".join(getattr(exc, "messages", None) or [str(exc)])
+        reason = limits.clip("; ".join(getattr(exc, "messages", None) or [str(exc)]), limits.REASON)
         ScheduledChange.objects.filter(pk=change.pk).update(
             status=ChangeStatus.FAILED, failure=reason
         )
@@ -139,7 +139,7 @@ def scheduled_changes_apply_due(*, now: datetime | None = None) -> dict[str, int
     return dict(outcomes)
 
 
-CANCEL_REASON_MAX = 500
+CANCEL_REASON_MAX = limits.SHORT_REASON
 
 
 @transaction.atomic

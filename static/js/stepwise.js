@@ -7,3 +7,24 @@ document.addEventListener("click", (event) => {
   const target = event.target.closest("[data-confirm]");
   if (target && !window.confirm(target.dataset.confirm)) event.preventDefault();
 });
+
+// "N characters left" under a textarea once its text nears the limit (core.forms.counter_html
+// renders the line, with the words it uses here).
+function showCharactersLeft(counter) {
+  const field = document.getElementById(counter.dataset.counterFor);
+  const limit = field && Number(field.getAttribute("maxlength"));
+  if (!limit) return;
+  const left = limit - field.value.length;
+  const text = left <= Number(counter.dataset.counterNear)
+    ? `${left.toLocaleString("en-US")} character${left === 1 ? "" : "s"} left` : "";
+  if (counter.textContent !== text) counter.textContent = text;
+}
+document.addEventListener("input", (event) => {
+  if (!event.target.id) return;
+  const counter = document.getElementById(`${event.target.id}_left`);
+  if (counter && counter.dataset.counterFor) showCharactersLeft(counter);
+});
+document.addEventListener("htmx:load", (event) => {
+  event.detail.elt.querySelectorAll("[data-counter-for]").forEach(showCharactersLeft);
+});
+document.querySelectorAll("[data-counter-for]").forEach(showCharactersLeft);
