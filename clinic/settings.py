@@ -202,6 +202,9 @@ if NUM_PROXIES < 1:
     _config_error("NUM_PROXIES", "must be 1 or more")
 # A password reset link works once, for an hour.
 PASSWORD_RESET_TIMEOUT = _get("PASSWORD_RESET_TIMEOUT", int, 3600)
+# One reset email per account in this many minutes, however often it is asked for: the
+# form is open to anyone, and must not become a way to flood a person's inbox.
+PASSWORD_RESET_QUIET_MINUTES = _get("PASSWORD_RESET_QUIET_MINUTES", int, 10)
 # TOTP two-factor for staff: on by default in production, off in the demo.
 STEPWISE_REQUIRE_MFA = _flag("STEPWISE_REQUIRE_MFA", not DEBUG)
 OTP_TOTP_ISSUER = "Stepwise"

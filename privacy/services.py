@@ -20,7 +20,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from core import audit, clock
-from core.models import User
+from core.models import AuditEvent, User
 from patients.models import Consent, Patient
 
 from .models import BreakGlassGrant, Disclosure, UserSession
@@ -199,6 +199,16 @@ def password_reset_send(*, user_id: int) -> bool:
     Stepwise only: the recipient may be a patient (notifications/privacy.py's rule)."""
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email or not user.has_usable_password():
+        return False
+    quiet_since = timezone.now() - timedelta(minutes=settings.PASSWORD_RESET_QUIET_MINUTES)
+    if AuditEvent.objects.filter(
+        action="auth.password_reset_sent",
+        object_type=User._meta.label,
+        object_id=str(user.pk),
+        at__gte=quiet_since,
+    ).exists():
+        # Asked again within minutes (or in a loop by someone else): the link already
+        # sent still works, and the inbox is not flooded.
         return False
     path = reverse(
         "privacy:password_reset_confirm",
