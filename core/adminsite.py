@@ -8,6 +8,7 @@ write there and every look at patient data writes an audit row (``core.admin``).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -22,4 +23,9 @@ class StepwiseAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
-        return bool(user.is_active and user.is_staff and user.is_superuser)
+        if not (user.is_active and user.is_staff and user.is_superuser):
+            return False
+        # privacy's middleware sends an unverified superuser to the second step first;
+        # this holds if that middleware is ever left out. is_verified comes from
+        # django_otp's OTPMiddleware.
+        return not settings.STEPWISE_REQUIRE_MFA or bool(user.is_verified())  # type: ignore[attr-defined]

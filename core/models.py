@@ -143,6 +143,12 @@ class User(AbstractUser):
             return None
 
     @property
+    def needs_second_factor(self) -> bool:
+        # Everyone who reaches staff screens or the admin: a superuser made with
+        # createsuperuser has no staff profile, and the admin shows every record.
+        return self.is_active and (self.is_clinic_staff or self.is_superuser)
+
+    @property
     def is_portal_patient(self) -> bool:
         return self.staff is None and self.patient_record is not None
 

@@ -62,7 +62,8 @@ class SessionLifetimeMiddleware:
 
 
 class MFARequiredMiddleware:
-    """Staff must pass a TOTP check after their password when STEPWISE_REQUIRE_MFA is on."""
+    """Staff and superusers must pass a TOTP check after their password when
+    STEPWISE_REQUIRE_MFA is on."""
 
     EXEMPT_PREFIXES = ("/privacy/mfa/", "/accounts/logout/", "/healthz", "/static/")
 
@@ -74,7 +75,7 @@ class MFARequiredMiddleware:
             user = request.user
             if (
                 user.is_authenticated
-                and user.is_clinic_staff
+                and user.needs_second_factor
                 # is_verified is put on the user by django_otp's OTPMiddleware, before this.
                 and not user.is_verified()  # type: ignore[attr-defined]
                 and not request.path.startswith(self.EXEMPT_PREFIXES)
