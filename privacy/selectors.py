@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.access import get_or_deny
+from core.lockout import FAILED as LOGIN_FAILED
 from core.lockout import account_locks
 from core.models import AuditEvent, User
 from patients.access import patient_get_for_user, patients_visible_to
@@ -119,6 +121,43 @@ def staff_accounts(director: User) -> list[dict[str, Any]]:
     )
     locks = account_locks(users)
     return [{"user": u, "mfa": u.mfa, "lock": locks.get(u.pk)} for u in users]
+
+
+def _portal_users_of(director: User) -> QuerySet[User]:
+    staff = director.staff
+    if staff is None:
+        return User.objects.none()
+    return User.objects.filter(patient__organization_id=staff.organization_id)
+
+
+def locked_portal_accounts(director: User) -> list[dict[str, Any]]:
+    """Patients of the director's organisation locked out now (they are told to call
+    the clinic). Only accounts with recent failures are looked at, so the page does not
+    grow with the caseload."""
+    since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    failed = AuditEvent.objects.filter(action=LOGIN_FAILED, at__gte=since).values("actor_label")
+    users = list(
+        _portal_users_of(director)
+        .filter(username__in=failed)
+        .select_related("patient")
+        .order_by("last_name", "first_name", "username")
+    )
+    locks = account_locks(users)
+    return [{"user": u, "lock": locks[u.pk]} for u in users if u.pk in locks]
+
+
+def account_for_director(director: User, pk: int, *, action: str, request: HttpRequest) -> User:
+    """A staff or patient account of the director's organisation (an unlock), else 404
+    and a denied row."""
+    return get_or_deny(
+        director,
+        _staff_users_of(director) | _portal_users_of(director),
+        action=action,
+        message="No such account.",
+        detail={"user": pk},
+        request=request,
+        pk=pk,
+    )
 
 
 def staff_account_for_director(

@@ -200,18 +200,21 @@ def disclosure_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_required(Role.DIRECTOR)
 def staff_accounts(request: StaffRequest) -> HttpResponse:
-    rows = selectors.staff_accounts(request.user)
     return render(
         request,
         "privacy/accounts.html",
-        {"rows": rows, "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
+        {
+            "rows": selectors.staff_accounts(request.user),
+            "locked_patients": selectors.locked_portal_accounts(request.user),
+            "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
+        },
     )
 
 
 @require_POST
 @staff_required(Role.DIRECTOR)
 def account_unlock(request: StaffRequest, pk: int) -> HttpResponse:
-    user = selectors.staff_account_for_director(
+    user = selectors.account_for_director(
         request.user, pk, action="account.unlock", request=request
     )
     login_unlock(user=user, actor=request.user, request=request)

@@ -119,11 +119,53 @@ def test_unlock_answers_only_post(client, director, locked_counselor):
     assert not AuditEvent.objects.filter(action="auth.unlocked").exists()
 
 
-def test_a_director_cannot_unlock_a_patient_account_from_this_page(client, director, patient):
-    # The page is for staff accounts; a patient's lock clears by time or a password reset.
+def test_the_page_lists_a_locked_out_patient_of_the_organisation(client, director, patient):
+    # Patients are told to call the clinic when locked out; the director can let them in.
+    _fail(client, patient.user.username, 5)
+    staff_client = type(client)()
+    staff_client.force_login(director)
+    response = staff_client.get(reverse("privacy:accounts"))
+    locked = [row["user"] for row in response.context["locked_patients"]]
+    assert locked == [patient.user]
+    assert f'Unlock<span class="visually-hidden"> {patient.user.username}' in (
+        response.content.decode()
+    )
+
+
+def test_a_patient_who_is_not_locked_out_is_not_listed(client, director, patient):
+    _fail(client, patient.user.username, 1)
     client.force_login(director)
+    response = client.get(reverse("privacy:accounts"))
+    assert response.context["locked_patients"] == []
+
+
+def test_director_unlocks_a_patient_of_the_organisation(client, director, patient, settings):
+    _fail(client, patient.user.username, settings.LOGIN_LOCKOUT_ATTEMPTS)
+    assert not _can_log_in(client, patient.user.username)
+    staff_client = type(client)()
+    staff_client.force_login(director)
+    response = staff_client.post(reverse("privacy:account_unlock", args=[patient.user.pk]))
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(
+        action="auth.unlocked", object_id=str(patient.user.pk), actor=director
+    ).exists()
+    assert _can_log_in(client, patient.user.username)
+
+
+def test_a_director_of_another_organisation_cannot_unlock_a_patient(
+    client, other_director, patient
+):
+    client.force_login(other_director)
     response = client.post(reverse("privacy:account_unlock", args=[patient.user.pk]))
     assert response.status_code == 404
+    assert not AuditEvent.objects.filter(action="auth.unlocked").exists()
+
+
+def test_a_counselor_cannot_unlock_a_patient(client, counselor, patient):
+    client.force_login(counselor)
+    response = client.post(reverse("privacy:account_unlock", args=[patient.user.pk]))
+    assert response.status_code in (403, 404)
+    assert not AuditEvent.objects.filter(action="auth.unlocked").exists()
 
 
 def test_an_unlock_lets_the_user_through_the_network_wide_limit(
