@@ -54,5 +54,6 @@ def backup_code_digest(normalised: str) -> str:
     """What is stored for a code: django-otp keeps static tokens in clear (16 characters),
     so a copy of the database would be ten logins per user. A keyed hash (SECRET_KEY)
     truncated to that field's 16 hex characters (64 bits) keeps the lookup exact and
-    useless to a reader of the table alone."""
+    useless to a reader of the table alone. Rotating SECRET_KEY voids every code: staff
+    then log in with their app and make new ones (or a director resets them)."""
     return salted_hmac(_HMAC_SALT, normalised, algorithm="sha256").hexdigest()[:16]

@@ -312,15 +312,12 @@ def _backup_code_consume(user: User, typed: str) -> StaticDevice | None:
     if not allowed:
         return None
     code = mfa.backup_code_normalise(typed)
-    # Deleted by one conditional statement rather than StaticDevice.verify_token's read
-    # then delete: of two requests racing with the same code, only one deletes the row.
-    used = (
-        mfa.backup_code_looks_valid(code)
-        and StaticToken.objects.filter(device=device, token=mfa.backup_code_digest(code)).delete()[
-            0
-        ]
-        == 1
-    )
+    used = 0
+    if mfa.backup_code_looks_valid(code):
+        # The count of rows deleted decides, not a read before it (StaticDevice.verify_token
+        # reads then deletes): of two logins racing with one code, only one deletes it.
+        tokens = StaticToken.objects.filter(device=device, token=mfa.backup_code_digest(code))
+        used, _ = tokens.delete()
     if not used:
         device.throttle_increment()
         return None

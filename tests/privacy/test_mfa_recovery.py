@@ -98,6 +98,15 @@ def test_a_used_backup_code_is_refused_the_second_time(client, counselor, mfa_on
     assert AuditEvent.objects.filter(action="auth.mfa_failed").exists()
 
 
+def test_a_wrong_backup_code_holds_off_the_next_try(client, counselor, mfa_on):
+    # Guessing is slowed as for the app's codes: a miss locks the codes for a moment
+    # (django-otp's back-off), so even a right code straight after it is refused.
+    codes = _enrol(client, counselor)
+    assert _verify(client, counselor, "aaaaa-aaaaa").status_code == 200
+    assert _verify(client, counselor, codes[0]).status_code == 200
+    assert StaticToken.objects.filter(device__user=counselor).count() == 10
+
+
 def test_another_users_backup_code_is_refused(client, counselor, other_counselor, mfa_on):
     codes = _enrol(client, counselor)
     _enrol(Client(), other_counselor)
@@ -292,3 +301,37 @@ def test_admin_does_not_show_a_totp_secret(superuser_client, counselor):
         302,
         404,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_logins_racing_with_one_backup_code_let_only_one_through(counselor):
+    """The second request reads the code before the first one commits its use: only the
+    delete's row count, not the read, can tell it the code is gone."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from privacy.services import mfa_backup_codes_issue, mfa_verify
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks held across two connections (PostgreSQL)")
+    TOTPDevice.objects.create(user=counselor, name="app", confirmed=True)
+    code = mfa_backup_codes_issue(user=counselor)[0]
+    second: dict[str, object] = {}
+
+    def other_login():
+        try:
+            second["device"] = mfa_verify(user=counselor, token=code)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        first = mfa_verify(user=counselor, token=code)
+        thread = threading.Thread(target=other_login)
+        thread.start()
+        time.sleep(1.0)  # the other login is now waiting on the row this one deleted
+    thread.join(timeout=30)
+    assert first is not None
+    assert second["device"] is None
+    assert StaticToken.objects.filter(device__user=counselor).count() == 9
