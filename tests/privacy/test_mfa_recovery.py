@@ -249,6 +249,17 @@ def test_reset_confirm_page_names_the_user(client, director, counselor):
     assert str(counselor) in page and 'name="reason"' in page
 
 
+def test_staff_accounts_page_links_the_reset_for_a_colleague_not_oneself(
+    client, director, counselor
+):
+    TOTPDevice.objects.create(user=counselor, name="app", confirmed=True)
+    TOTPDevice.objects.create(user=director, name="app", confirmed=True)
+    client.force_login(director)
+    page = client.get(reverse("privacy:accounts")).content.decode()
+    assert _reset_url(counselor) in page
+    assert _reset_url(director) not in page
+
+
 def _director_verified(client, user):
     """Take a director through enrolment so MFA-required pages open."""
     if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
