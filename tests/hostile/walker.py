@@ -192,8 +192,10 @@ def baseline_value(f: Field) -> list[str]:
     if f.kind in ("checkbox",):
         return list(f.chosen)
     if f.kind in ("radio", "select", "submit"):
-        if f.chosen:
-            return list(f.chosen) if f.multiple else f.chosen[:1]
+        # A required choice shows its empty option selected: pick a real one instead.
+        chosen = [c for c in f.chosen if c != ""]
+        if chosen:
+            return chosen if f.multiple else chosen[:1]
         first = [o for o in f.options if o != ""][:1]
         return first if (f.kind != "select" or not f.multiple) else []
     if f.value:
@@ -201,6 +203,8 @@ def baseline_value(f: Field) -> list[str]:
     if f.kind == "hidden":
         return [""]
     name = f.name.lower()
+    if "birth" in name or name == "dob":
+        return ["1990-05-17"]
     if f.kind == "date" or (f.kind == "text" and "date" in name):
         return [today.isoformat()]
     if f.kind == "datetime-local":
@@ -355,11 +359,17 @@ class ExceptionLog:
         got_request_exception.disconnect(self._record)
 
     def _record(self, sender: object, request: object = None, **kwargs: object) -> None:
-        kind, value, _ = sys.exc_info()
+        kind, value, tb = sys.exc_info()
         if kind is not None:
-            frames = traceback.extract_tb(sys.exc_info()[2])
-            where = frames[-1] if frames else None
-            at = f" at {where.filename.rsplit('/', 2)[-2:]}:{where.lineno}" if where else ""
+            # The last frame in the project's own code says where to look.
+            ours = [
+                f
+                for f in traceback.extract_tb(tb)
+                if "/site-packages/" not in f.filename and "/lib/python" not in f.filename
+            ]
+            at = ""
+            if ours:
+                at = f" at {'/'.join(ours[-1].filename.rsplit('/', 2)[-2:])}:{ours[-1].lineno}"
             self.last = f"{kind.__name__}: {str(value)[:160]}{at}"
 
 
