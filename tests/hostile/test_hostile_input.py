@@ -115,6 +115,7 @@ ROUTE_ALLOW = {
 }
 # Form classes the walk does not bind, each with its reason.
 FORM_ALLOW = {
+    "ReasonForm@scheduling.forms": "defined but used by no view (found by this walk)",
     "HolidayAdminForm": (
         "a form of Django's admin (is_staff only), tested in tests/scheduling/test_admin.py"
     ),
@@ -177,6 +178,30 @@ def _make_outsider_org() -> dict[str, Any]:
             "user": users["eh_counselor"].pk,
         },
     }
+
+
+def _add_states_the_demo_lacks() -> None:
+    """A change dated ahead: its cancel form shows only when one exists, and the demo
+    clinic has none. (A break-glass grant would show the review form, but it widens the
+    counselor's access to the other site, which the cross-site posts below rely on.)"""
+    from core.models import User
+    from patients.models import Enrollment, ProgramPhase
+    from patients.services.enrollment import enrollment_change_phase
+
+    counselor = User.objects.get(username="counselor")
+    enrollment = Enrollment.objects.filter(
+        patient__site__code="riverside", discharge_date__isnull=True
+    ).first()
+    assert enrollment is not None
+    phase = ProgramPhase.objects.filter(site=enrollment.patient.site).exclude(
+        pk=enrollment.phase_id
+    )[0]
+    enrollment_change_phase(
+        actor=counselor,
+        enrollment=enrollment,
+        phase=phase,
+        effective_date=timezone.localdate() + timedelta(days=10),
+    )
 
 
 def _snapshot(org: Any) -> dict[str, list[dict[str, Any]]]:
@@ -287,6 +312,7 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
         started = time.perf_counter()
         cpu_started = time.process_time()
         seed_all("walker-demo-password")
+        _add_states_the_demo_lacks()
         other = _make_outsider_org()
         seeded = time.perf_counter() - started
         before = _snapshot(other["org"])
@@ -299,8 +325,11 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
         walker.clients = {role: _client(user) for role, user in users.items()}
 
         # 1. Discover: crawl each role's pages, then the routes no link reached.
+        # The director sees every site: more objects of each view there find the forms
+        # only some states show (a medication to stop, a change to cancel, a row to resend).
         pages_by_role = {
-            role: walker.crawl(client, role, ["/"]) for role, client in walker.clients.items()
+            role: walker.crawl(client, role, ["/"], per_view=8 if role == "director" else 2)
+            for role, client in walker.clients.items()
         }
         _fill_unlinked_routes(walker, pages_by_role)
         crawled = sum(len(p) for p in pages_by_role.values())
@@ -525,14 +554,16 @@ def test_every_form_class_of_the_apps_is_reached(walk):
     missed = sorted(
         f"{c.__module__}.{c.__name__}"
         for c in classes - bound - bases
-        if c.__name__ not in FORM_ALLOW
+        if c.__name__ not in FORM_ALLOW and f"{c.__name__}@{c.__module__}" not in FORM_ALLOW
     )
     assert not missed, f"forms the walk did not reach: {missed}"
 
 
 def test_the_allow_lists_name_only_real_routes_and_forms(walk):
     assert set(ROUTE_ALLOW) <= set(walk["routes"])
-    assert set(FORM_ALLOW) <= {c.__name__ for c in walk["project_forms"]}
+    names = {c.__name__ for c in walk["project_forms"]}
+    names |= {f"{c.__name__}@{c.__module__}" for c in walk["project_forms"]}
+    assert set(FORM_ALLOW) <= names
 
 
 def test_the_walk_is_big_enough_to_mean_something(walk):
