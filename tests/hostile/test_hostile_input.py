@@ -6,11 +6,17 @@ the shared 2-core machine: about 4 minutes, 165 CPU seconds, 2,700 posts):
 - Data: the demo clinic (``core.demo.seed_all``, the seeder ``make run`` uses), which has
   objects in every state (holds, discharges, homework at each status, draws, results,
   alerts), plus a small second organisation (a site, a track, a director and a patient)
-  whose ids are the "another organisation's object" values, and a change dated ahead
-  (the demo has none, and its cancel form shows only then). All of it inside one
-  transaction rolled back at the end; the clock frozen at the suite's instant.
+  whose ids are the "another organisation's object" values, and what the demo lacks
+  (``_add_states_the_demo_lacks``): a change dated ahead (its cancel form), an
+  unreviewed break-glass grant (the review form) and a password reset link (the
+  set-password form), the last two for accounts of their own that no role walks. All of
+  it inside one transaction rolled back at the end; the clock frozen at the suite's
+  instant.
 - Roles: director, counselor, medical (nurse), front desk, collector and a portal patient,
-  each with Django's test client (``raise_request_exception=False``: a view that raises
+  each with Django's test client (the director with two-step verification set up and
+  passed, so its backup-code pages are walked too; the director never resets the
+  verification of a walked account, which would end that role's session;
+  ``raise_request_exception=False``: a view that raises
   answers 500 as in production and the walker records it). Every request runs inside a
   savepoint, rolled back when it answered 500, so a database error outside a view's own
   atomic block does not abort the rest of the walk.
@@ -25,8 +31,12 @@ the shared 2-core machine: about 4 minutes, 165 CPU seconds, 2,700 posts):
   text everywhere; negative and huge numbers outside text areas; 2026-02-30, 0001-01-01
   and 9999-12-31 in the date and time fields; another organisation's id in the id
   fields; an MZ executable named .pdf, an ELF named .jpg and a script tag as a file name
-  in file fields), then every field at once with a few kinds. A form seen before (same
-  view, same fields) by any role gets only its baseline and the every-field variants.
+  in file fields), then every field at once with a few kinds. Thinned to keep the walk
+  short: each field gets another organisation's id when it fits and, if it is free text,
+  a script tag; every other kind that fits the form goes into one of its fields, so each
+  fitting kind is posted once per form. A form seen before (same view, same fields) by
+  any role gets only its baseline and one every-field variant, a different kind for
+  each role.
   GET forms (filters) are submitted the same way.
 - Other objects: every role posts to the forms of the other organisation's chart, the
   counselor to the other site's, the patient to another patient's: each must be refused.
@@ -117,7 +127,14 @@ ROUTE_ALLOW = {
 }
 # Form classes the walk does not bind, each with its reason.
 FORM_ALLOW = {
-    "ReasonForm@scheduling.forms": "defined but used by no view (found by this walk)",
+    "AdminLoginForm": (
+        "the login of Django's admin (under /admin/, which the walk leaves alone), "
+        "superusers only; tests/core/test_lockout.py and tests/core/test_input_guard.py"
+    ),
+    "InboundSmsForm": (
+        "the form of the SMS webhook (allow-listed above): signed by the provider, never "
+        "a page; tests/notifications/test_sms_webhook.py"
+    ),
     "HolidayAdminForm": (
         "a form of Django's admin (is_staff only), tested in tests/scheduling/test_admin.py"
     ),
@@ -182,13 +199,27 @@ def _make_outsider_org() -> dict[str, Any]:
     }
 
 
-def _add_states_the_demo_lacks() -> None:
-    """A change dated ahead: its cancel form shows only when one exists, and the demo
-    clinic has none. (A break-glass grant would show the review form, but it widens the
-    counselor's access to the other site, which the cross-site posts below rely on.)"""
-    from core.models import User
-    from patients.models import Enrollment, ProgramPhase
+def _add_states_the_demo_lacks() -> dict[str, Any]:
+    """What the demo clinic lacks, and the pages that show it:
+
+    - a change dated ahead (its cancel form shows only when one exists): its chart is a
+      start of the director's crawl, which would otherwise meet it only by chance among
+      the charts it opens;
+    - an unreviewed break-glass grant (the director's "Mark reviewed" form), held by a
+      counselor of its own who is never walked: a grant widens its holder's access, and
+      the cross-site posts below rely on the walked counselor's and counselor2's;
+    - a password reset link (its set-password form), for an account of its own that is
+      never walked either (the reset ends the account's sessions)."""
+    from django.contrib.auth.models import Group
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from core.models import Organization, Role, Site, StaffProfile, User
+    from core.roles import role_group_name
+    from patients.models import Enrollment, Patient, ProgramPhase
     from patients.services.enrollment import enrollment_change_phase
+    from privacy.services import break_glass_grant
 
     counselor = User.objects.get(username="counselor")
     enrollment = Enrollment.objects.filter(
@@ -204,6 +235,34 @@ def _add_states_the_demo_lacks() -> None:
         phase=phase,
         effective_date=timezone.localdate() + timedelta(days=10),
     )
+
+    organization = Organization.objects.get(sites__code="riverside")
+    extra = {}
+    for username, role in (("bg_counselor", Role.COUNSELOR), ("reset_nurse", Role.MEDICAL)):
+        user = User.objects.create_user(
+            username=username, password="x-unused-x", email=f"{username}@example.org"
+        )
+        profile = StaffProfile.objects.create(user=user, organization=organization, role=role)
+        profile.sites.set([Site.objects.get(code="riverside")])
+        user.groups.add(Group.objects.get(name=role_group_name(role)))
+        extra[username] = user
+    bayview_patient = Patient.objects.filter(site__code="bayview").first()
+    assert bayview_patient is not None
+    break_glass_grant(
+        user=extra["bg_counselor"],
+        patient=bayview_patient,
+        reason="Walker: seen in the emergency room tonight",
+    )
+    reset = extra["reset_nurse"]
+    reset_url = reverse(
+        "privacy:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(reset.pk)),
+            "token": default_token_generator.make_token(reset),
+        },
+    )
+    chart = reverse("patients:chart", kwargs={"pk": enrollment.patient_id})
+    return {"director_starts": [chart], "reset_url": reset_url}
 
 
 def _snapshot(org: Any) -> dict[str, list[dict[str, Any]]]:
@@ -239,6 +298,21 @@ def _client(user: Any) -> Client:
     client = Client(raise_request_exception=False)
     client.force_login(user)
     return client
+
+
+def _enrol_mfa(client: Client, user: Any) -> None:
+    """Two-step verification set up and passed in this session, as a director who turned
+    it on would be: the pages only such a user reaches (the backup codes, the verify step
+    rather than the enrolment) are walked as the director; the other roles walk the
+    enrolment page."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.get(reverse("privacy:mfa"))
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post(reverse("privacy:mfa"), {"token": f"{totp(device.bin_key):06d}"})
+    assert response.status_code == 200, response.status_code
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def _fill_unlinked_routes(walker: Walker, pages_by_role: dict[str, dict[str, list[Form]]]) -> None:
@@ -314,7 +388,7 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
         started = time.perf_counter()
         cpu_started = time.process_time()
         seed_all("walker-demo-password")
-        _add_states_the_demo_lacks()
+        added = _add_states_the_demo_lacks()
         other = _make_outsider_org()
         seeded = time.perf_counter() - started
         before = _snapshot(other["org"])
@@ -324,13 +398,25 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
         stack.enter_context(BoundFormLog(stats))
         walker = Walker(stats, errors, SKIP)
         users = {role: User.objects.get(username=name) for role, name in ROLES.items()}
+        # A reset of a colleague's two-step verification ends their sessions: the
+        # director resets only accounts nobody walks (bg_counselor, reset_nurse).
+        walker.skip += tuple(
+            reverse("privacy:mfa_reset", kwargs={"pk": user.pk})
+            for user in User.objects.filter(username__in=[*ROLES.values(), "counselor2"])
+        )
         walker.clients = {role: _client(user) for role, user in users.items()}
+        _enrol_mfa(walker.clients["director"], users["director"])
 
         # 1. Discover: crawl each role's pages, then the routes no link reached.
         # The director sees every site: more objects of each view there find the forms
         # only some states show (a medication to stop, a change to cancel, a row to resend).
         pages_by_role = {
-            role: walker.crawl(client, role, ["/"], per_view=8 if role == "director" else 2)
+            role: walker.crawl(
+                client,
+                role,
+                ["/", *added["director_starts"]] if role == "director" else ["/"],
+                per_view=8 if role == "director" else 2,
+            )
             for role, client in walker.clients.items()
         }
         _fill_unlinked_routes(walker, pages_by_role)
@@ -340,11 +426,20 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
         # 2. Mutate every form, one field and one kind at a time. The same form on
         # another row or object (a dismiss button per alert, an attendance row per patient)
         # is the same code: each role posts each form once; the first role to reach it
-        # gets every single-field mutation, the others the baseline and every-field ones.
+        # gets the single-field mutations (thinned: a script tag and another
+        # organisation's id in each field, every other kind that fits the form in one of
+        # its fields), the others the baseline and every-field ones.
         mutated: set[tuple[str, str]] = set()
-        for role, pages in pages_by_role.items():
+        for index, (role, pages) in enumerate(pages_by_role.items()):
             client = walker.clients[role]
-            progress(f"mutating as {role}: {stats.posts} posts so far")
+            progress(
+                f"mutating as {role}: {stats.posts} posts so far, "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            # A form another role mutated already: its baseline and one every-field
+            # kind, a different one for each role (what a page echoes, and the code a
+            # post runs, may differ by role).
+            again = ALL_FIELD_KINDS[index % len(ALL_FIELD_KINDS)]
             posted: set[tuple[str, str]] = set()
             for page, forms in list(pages.items()):
                 for form in forms:
@@ -355,14 +450,16 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
                     posted.add(signature)
                     stats.forms.add(signature)
                     stats.per_role[role]["forms"] += 1
-                    # The form's own page and the home page once; each accepted post
-                    # also opens the page it redirects to.
-                    data, files = baseline(form)
-                    walker.submit(client, role, form, data, files, "-", "baseline", [page, "/"])
-                    variants = mutations(form, other["ids"])
-                    if signature in mutated:
-                        variants = [m for m in variants if m[0] == "*"]
+                    first = signature not in mutated
                     mutated.add(signature)
+                    # The first time: the form's own page and the home page after its
+                    # baseline; each accepted post also opens the page it redirects to.
+                    data, files = baseline(form)
+                    after = [page, "/"] if first else []
+                    walker.submit(client, role, form, data, files, "-", "baseline", after)
+                    variants = mutations(form, other["ids"], thin=True)
+                    if not first:
+                        variants = [m for m in variants if m[0] == "*" and m[1] == again]
                     for field_name, kind, data, files in variants:
                         walker.submit(client, role, form, data, files, field_name, kind, [])
 
@@ -415,8 +512,12 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
                         stats.kinds[kind] += 1
 
         # 5. The login form, signed out.
+        # The reset link moves its token into the session and redirects to the form
+        # (Django's PasswordResetConfirmView): followed once, then crawled.
         anonymous = Client(raise_request_exception=False)
-        login_pages = walker.crawl(anonymous, "anonymous", ["/accounts/login/"], per_view=1)
+        set_password, _ = walker.request(anonymous, "anonymous", "get", added["reset_url"])
+        starts = ["/accounts/login/", set_password.get("Location", added["reset_url"])]
+        login_pages = walker.crawl(anonymous, "anonymous", starts, per_view=1)
         for forms in login_pages.values():
             for form in forms:
                 stats.forms.add((view_name(form.action), ",".join(sorted(form.fields))))
@@ -460,6 +561,9 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
                 "accepted posts (redirects)": stats.accepted,
                 "kinds": len(KINDS) + 2,  # + baseline, other-object
                 "per kind": dict(stats.kinds),
+                "seconds per kind (posts and the GETs after them)": {
+                    k: round(v, 1) for k, v in stats.seconds.most_common()
+                },
                 "per role": {r: dict(c) for r, c in stats.per_role.items()},
             },
         }
