@@ -1,7 +1,8 @@
 """Hostile input, walked over every form the URLconf exposes, for every role.
 
 How the walk works (one walk per run, shared by the tests below; measured on 2026-11-27 on
-the shared 2-core machine: about 4 minutes, 165 CPU seconds, 2,700 posts):
+the 2-core machine, otherwise nearly idle: 175 seconds, 150 CPU seconds, 1,520 posts and
+1,200 GETs, about 70 ms of the app's own work each, seeding 17 s, the crawl 28 s):
 
 - Data: the demo clinic (``core.demo.seed_all``, the seeder ``make run`` uses), which has
   objects in every state (holds, discharges, homework at each status, draws, results,
@@ -21,7 +22,9 @@ the shared 2-core machine: about 4 minutes, 165 CPU seconds, 2,700 posts):
   savepoint, rolled back when it answered 500, so a database error outside a view's own
   atomic block does not abort the rest of the walk.
 - Discovery: each role's pages, crawled by links from the home page (at most a few URLs
-  of one view: the week links lead back forever), then the URLconf's routes no link
+  of one view: the week links lead back forever; the director up to eight, fewer once
+  two of a view's pages showed no form or linked view not seen before, and starts at
+  the pages that show a form only in some states), then the URLconf's routes no link
   reached, their path parameters filled from values seen in crawled URLs of the same app.
   Every ``<form>`` of every page is parsed (stdlib ``html.parser``): inputs, selects,
   textareas, named submit buttons.
@@ -261,8 +264,26 @@ def _add_states_the_demo_lacks() -> dict[str, Any]:
             "token": default_token_generator.make_token(reset),
         },
     )
-    chart = reverse("patients:chart", kwargs={"pk": enrollment.patient_id})
-    return {"director_starts": [chart], "reset_url": reset_url}
+    # Pages that show a form only in some states, the director's crawl starts (it opens
+    # a few pages of each view, and would meet these only by chance): the change dated
+    # ahead, an injectable medication running (stop it, set the next injection), the
+    # outbox's sent rows (resend), a colleague's MFA reset.
+    from patients.models import INJECTABLE_MEDICATIONS, MedicationOrder
+
+    order = MedicationOrder.objects.filter(
+        stop_date__isnull=True,
+        medication__in=INJECTABLE_MEDICATIONS,
+        patient__organization=organization,
+    ).first()
+    assert order is not None
+    starts = [
+        reverse("patients:chart", kwargs={"pk": enrollment.patient_id}),
+        reverse("patients:chart", kwargs={"pk": order.patient_id}),
+        reverse("notifications:outbox") + "?status=sent",
+        # A colleague's MFA reset (it ends their sessions: an account nobody walks).
+        reverse("privacy:mfa_reset", kwargs={"pk": reset.pk}),
+    ]
+    return {"director_starts": starts, "reset_url": reset_url}
 
 
 def _snapshot(org: Any) -> dict[str, list[dict[str, Any]]]:
@@ -416,6 +437,7 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
                 role,
                 ["/", *added["director_starts"]] if role == "director" else ["/"],
                 per_view=8 if role == "director" else 2,
+                stale_after=2,
             )
             for role, client in walker.clients.items()
         }
@@ -501,7 +523,7 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
         for name, route in routes.items():
             if name in posted_views or name in ROUTE_ALLOW:
                 continue
-            urls = _urls_for(route, pages_by_role)
+            urls = [u for u in _urls_for(route, pages_by_role) if walker.local(u)]
             for role, client in walker.clients.items():
                 for url in urls[:1]:
                     for kind, value in TEXT_KINDS.items():
@@ -536,6 +558,10 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
                     walker.finding(
                         "later-get-500", role, "get", page, view_name(page), "-", "re-crawl"
                     )
+                elif walker._to_login(response):
+                    # Something the walk posted ended this role's session: what it
+                    # posted after that tested the login page, not the forms.
+                    walker.finding("signed-out", role, "get", page, view_name(page), "-", "-")
 
         project_forms = project_form_classes(APPS)
         after = _snapshot(other["org"])
@@ -635,6 +661,11 @@ def test_hostile_input_never_comes_back_unescaped(walk):
 
 def test_pages_still_answer_after_every_accepted_post(walk):
     lines = _report(walk["stats"].findings, "later-get-500")
+    assert not lines, "\n".join(lines)
+
+
+def test_every_role_stays_signed_in_to_the_end(walk):
+    lines = _report(walk["stats"].findings, "signed-out")
     assert not lines, "\n".join(lines)
 
 

@@ -342,7 +342,7 @@ def foreign_id_for(name: str, ids: dict[str, int]) -> int:
 
 @dataclass
 class Finding:
-    problem: str  # "500", "unescaped", "accepted-foreign", "later-get-500"
+    problem: str  # "500", "unescaped", "accepted-foreign", "later-get-500", "signed-out"
     role: str
     method: str
     url: str
@@ -457,6 +457,8 @@ class Walker:
         self.skip = skip
         self.clients: dict[str, Client] = {}
         self.links: set[str] = set()  # every local link any crawl saw
+        self.signed_out: dict[str, str] = {}  # role -> the request that met the login page
+        self.last: dict[str, str] = {}  # role -> its last request
 
     def request(
         self,
@@ -497,6 +499,11 @@ class Walker:
             self.finding("unescaped", role, method, shown, view, field_name, kind)
         if method == "post" and status not in (403, 404, 405) and not self._to_login(response):
             self.stats.post_views.add(view)
+        if self._to_login(response) and role not in self.signed_out:
+            # The first time a role is sent to the login page, and what it did before.
+            self.signed_out[role] = f"{method} {shown}, after {self.last.get(role, '-')}"
+            sys.__stderr__.write(f"[hostile walk] {role} signed out: {self.signed_out[role]}\n")
+        self.last[role] = f"{method} {shown} field={field_name} kind={kind} -> {status}"
         return response, body
 
     @staticmethod
@@ -520,18 +527,31 @@ class Walker:
     # --- crawling ---
 
     def crawl(
-        self, client: Client, role: str, starts: list[str], per_view: int = 2
+        self,
+        client: Client,
+        role: str,
+        starts: list[str],
+        per_view: int = 2,
+        stale_after: int | None = None,
     ) -> dict[str, list[Form]]:
         """GET every page reachable by links from ``starts``, at most ``per_view`` URLs of
-        one view (a week's "previous" link would otherwise lead back forever)."""
+        one view (a week's "previous" link would otherwise lead back forever).
+
+        ``stale_after``: past the first two pages of a view, stop opening more of it once
+        that many of its pages showed no form and linked no view not seen before (the same
+        template over another object adds time, not coverage)."""
         pages: dict[str, list[Form]] = {}
         seen_per_view: Counter[str] = Counter()
+        stale: Counter[str] = Counter()
+        known: set[tuple[str, str]] = set()  # form signatures and linked views seen
         queue = list(starts)
         seen = set(queue)
         while queue:
             url = queue.pop(0)
             view = view_name(url)
             if seen_per_view[view] >= per_view:
+                continue
+            if stale_after and seen_per_view[view] >= 2 and stale[view] >= stale_after:
                 continue
             seen_per_view[view] += 1
             response, body = self.request(client, role, "get", url)
@@ -540,13 +560,19 @@ class Walker:
             parser = PageParser(url)
             parser.feed(body.decode("utf-8", "replace"))
             pages[url] = [f for f in parser.forms if self.local(f.action)]
+            shown = {(view_name(f.action), ",".join(sorted(f.fields))) for f in pages[url]}
             for link in parser.links:
                 target = self.local(link)
                 if target:
                     self.links.add(target)
+                    if stale_after:
+                        shown.add((view_name(target), ""))
                 if target and target not in seen:
                     seen.add(target)
                     queue.append(target)
+            if shown <= known:
+                stale[view] += 1
+            known |= shown
         return pages
 
     # --- submitting ---
@@ -587,7 +613,7 @@ class Walker:
             # Accepted: what it saved must not break the pages that show it.
             self.stats.accepted += 1
             target = self.local(urljoin(url, response["Location"]))
-            for page in ([target] if target else []) + after:
+            for page in dict.fromkeys(([target] if target else []) + after):
                 later, _ = self.request(client, role, "get", page)
                 if later.status_code >= 500:
                     self.finding(
