@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "dashboard",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Backup codes; privacy stores only keyed hashes of them in its tokens (privacy.mfa).
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [

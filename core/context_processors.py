@@ -29,6 +29,7 @@ STAFF_NAV = [
     ("Reports", "reports:index", (D,), True),
     ("Audit trail", "privacy:audit", (D,), False),
     ("Staff accounts", "privacy:accounts", (D,), False),
+    ("Backup codes", "privacy:backup_codes", EVERY_STAFF, False),
 ]
 PORTAL_NAV = [
     ("Home", "home"),

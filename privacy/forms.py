@@ -4,7 +4,6 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.db.models import QuerySet
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import limits
 from core.forms import InputGuard, text_field
@@ -32,23 +31,31 @@ class BreakGlassForm(InputGuard, forms.Form):
 class TokenForm(forms.Form):
     token = forms.CharField(
         label="6-digit code from your authenticator app",
-        max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        # A backup code typed with spaces and hyphens, with room to spare; anything longer
+        # is not a code and is refused here, before any lookup.
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
     )
 
-    def __init__(self, *args: Any, device: TOTPDevice, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, backup_codes: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.device = device
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Verify"))
+        if backup_codes:
+            self.fields["token"].help_text = "Lost your phone? Type one of your backup codes."
+        else:
+            self.fields["token"].widget.attrs["inputmode"] = "numeric"
 
     def clean_token(self) -> str:
-        token: str = self.cleaned_data["token"].strip().replace(" ", "")
-        if not token.isdigit() or not self.device.verify_token(token):
-            raise forms.ValidationError(
-                "That code is not valid. Check your device's clock and try again."
-            )
-        return token
+        token: str = self.cleaned_data["token"].strip()
+        return token.replace(" ", "") if token.replace(" ", "").isdigit() else token
+
+
+class MFAResetForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="e.g. lost or replaced phone. Recorded in the audit trail.",
+    )
 
 
 class DisclosureForm(InputGuard, forms.Form):

@@ -1,4 +1,4 @@
-"""Writes for break-glass access, disclosures and session control."""
+"""Writes for break-glass access, disclosures, two-step verification and session control."""
 
 from __future__ import annotations
 
@@ -18,11 +18,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import audit, clock
-from core.models import AuditEvent, User
+from core.models import AuditEvent, Role, User
 from patients.models import Consent, Patient
 
+from . import mfa
 from .models import BreakGlassGrant, Disclosure, UserSession
 
 # The notice 42 CFR 2.32 (as amended in 2024) requires on every disclosure made with
@@ -265,3 +269,134 @@ def password_change(*, user: User, password: str, request: HttpRequest) -> None:
         obj=user,
         detail={"sessions_ended": ended},
     )
+
+
+# --- two-step verification ----------------------------------------------------------
+
+BACKUP_DEVICE_NAME = "Backup codes"
+# A message, not a secret (ruff's S105 reads "TOKEN" as one).
+TOKEN_REFUSED = "That code is not valid. Check your device's clock and try again."  # noqa: S105
+
+
+@transaction.atomic
+def mfa_enrol_confirm(
+    *, device: TOTPDevice, token: str, request: HttpRequest | None = None
+) -> list[str]:
+    """Confirm a new authenticator with a code it shows; return the backup codes issued
+    with it (shown once, never stored in clear)."""
+    if not token.isdigit() or not device.verify_token(token):
+        raise ValidationError({"token": TOKEN_REFUSED})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    audit.record(action="auth.mfa_enrolled", actor=device.user, request=request, obj=device)
+    return mfa_backup_codes_issue(user=device.user, request=request)
+
+
+@transaction.atomic
+def mfa_backup_codes_issue(*, user: User, request: HttpRequest | None = None) -> list[str]:
+    """Ten new backup codes for ``user``; any earlier ones stop working."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, defaults={"name": BACKUP_DEVICE_NAME, "confirmed": True}
+    )
+    replaced, _ = StaticToken.objects.filter(device=device).delete()
+    codes = [mfa.backup_code_new() for _ in range(mfa.BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=mfa.backup_code_digest(mfa.backup_code_normalise(c)))
+        for c in codes
+    )
+    audit.record(
+        action="auth.mfa_backup_codes_issued",
+        actor=user,
+        request=request,
+        obj=device,
+        detail={"count": len(codes), "replaced": replaced},
+    )
+    return codes
+
+
+def _backup_code_consume(user: User, typed: str) -> StaticDevice | None:
+    device = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return None
+    allowed, _ = device.verify_is_allowed()  # django-otp's back-off after failures
+    if not allowed:
+        return None
+    code = mfa.backup_code_normalise(typed)
+    used = 0
+    if mfa.backup_code_looks_valid(code):
+        # The count of rows deleted decides, not a read before it (StaticDevice.verify_token
+        # reads then deletes): of two logins racing with one code, only one deletes it.
+        tokens = StaticToken.objects.filter(device=device, token=mfa.backup_code_digest(code))
+        used, _ = tokens.delete()
+    if not used:
+        device.throttle_increment()
+        return None
+    device.throttle_reset(commit=False)
+    device.set_last_used_timestamp(commit=False)
+    device.save()
+    return device
+
+
+@transaction.atomic
+def mfa_verify(*, user: User, token: str, request: HttpRequest | None = None) -> Device | None:
+    """The device that accepts ``token`` (an authenticator code, or a backup code, which
+    is used up), or None; either way recorded."""
+    device: Device | None = None
+    method = "totp"
+    totp_device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if token.isdigit() and totp_device is not None and totp_device.verify_token(token):
+        device = totp_device
+    elif not token.isdigit():
+        method = "backup_code"
+        device = _backup_code_consume(user, token)
+    if device is None:
+        audit.record(
+            action="auth.mfa_failed",
+            actor=user,
+            request=request,
+            outcome=AuditEvent.Outcome.FAILED,
+            detail={"method": method},
+        )
+        return None
+    detail: dict[str, object] = {"method": method}
+    if method == "backup_code":
+        detail["remaining"] = StaticToken.objects.filter(device=device).count()
+    audit.record(action="auth.mfa_verified", actor=user, request=request, detail=detail)
+    return device
+
+
+@transaction.atomic
+def mfa_reset(*, actor: User, user: User, reason: str, request: HttpRequest | None = None) -> int:
+    """A director removes a colleague's authenticator and backup codes (a lost phone) and
+    ends their sessions: at their next login they enrol again. Returns the devices removed.
+
+    Devices are credentials, not clinical records: deleting them is the reset.
+    """
+    reason = reason.strip()
+    actor_staff, staff = actor.staff, user.staff
+    if (
+        actor_staff is None
+        or actor_staff.role != Role.DIRECTOR
+        or staff is None
+        or staff.organization_id != actor_staff.organization_id
+    ):
+        raise ValidationError("Only a director of the same organisation can reset this.")
+    if actor.pk == user.pk:
+        raise ValidationError(
+            "You cannot reset your own two-step verification: ask another director."
+        )
+    if len(reason) < 10:
+        raise ValidationError({"reason": "Give the reason (at least 10 characters)."})
+    removed = 0
+    for model in (TOTPDevice, StaticDevice):
+        # StaticDevice's tokens go with it (a cascade inside django-otp).
+        removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
+    ended = sessions_end_for_user(user)
+    audit.record(
+        action="auth.mfa_reset",
+        actor=actor,
+        request=request,
+        obj=user,
+        detail={"reason": reason, "devices_removed": removed, "sessions_ended": ended},
+    )
+    return removed

@@ -19,10 +19,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic.base import ContextMixin
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import audit
 from core.access import StaffRequest, UserRequest, staff_required
+from core.forms import add_service_errors
 from core.formviews import ServiceFormView, safe_next_url
 from core.lockout import login_unlock
 from core.models import AuditEvent, Role, User
@@ -30,7 +32,8 @@ from patients.access import patient_get_for_user
 from patients.models import Patient
 
 from . import selectors, services, tasks
-from .forms import AuditFilterForm, BreakGlassForm, DisclosureForm, TokenForm
+from .forms import AuditFilterForm, BreakGlassForm, DisclosureForm, MFAResetForm, TokenForm
+from .mfa import qr_svg
 from .middleware import session_renew, session_seconds_left
 
 
@@ -46,7 +49,8 @@ def session_keepalive(request: UserRequest) -> JsonResponse:
 
 @staff_required()
 def mfa(request: StaffRequest) -> HttpResponse:
-    """Enrol a TOTP device on first use, then verify a code once per session."""
+    """Enrol a TOTP device on first use (then show the backup codes), else verify a code
+    or a backup code once per session."""
     user = request.user
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
@@ -54,22 +58,123 @@ def mfa(request: StaffRequest) -> HttpResponse:
         device, _ = TOTPDevice.objects.get_or_create(
             user=user, confirmed=False, defaults={"name": "Authenticator app"}
         )
-    form = TokenForm(request.POST or None, device=device)
+    form = TokenForm(request.POST or None, backup_codes=not enrolling)
+    next_url = safe_next_url(request, "/")
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"]
         if enrolling:
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            audit.record(action="auth.mfa_enrolled", request=request, obj=device)
-        otp_login(request, device)
-        audit.record(action="auth.mfa_verified", request=request)
-        return redirect(safe_next_url(request, "/"))
-    if request.method == "POST":
+            try:
+                codes = services.mfa_enrol_confirm(device=device, token=token, request=request)
+            except ValidationError as exc:
+                audit.record(
+                    action="auth.mfa_failed", request=request, outcome=AuditEvent.Outcome.FAILED
+                )
+                add_service_errors(form, exc)
+            else:
+                otp_login(request, device)
+                return _backup_codes_page(request, codes, next_url, enrolled=True)
+        else:
+            verified = services.mfa_verify(user=user, token=token, request=request)
+            if verified is not None:
+                otp_login(request, verified)
+                if isinstance(verified, StaticDevice):
+                    left = verified.token_set.count()
+                    messages.warning(
+                        request,
+                        f"Backup code used: {left} left. Make new ones under "
+                        "More, Backup codes, once you have your authenticator back.",
+                    )
+                return redirect(next_url)
+            form.add_error("token", services.TOKEN_REFUSED)
+    elif request.method == "POST":
         audit.record(action="auth.mfa_failed", request=request, outcome=AuditEvent.Outcome.FAILED)
-    context = {"form": form, "enrolling": enrolling, "next": safe_next_url(request, "/")}
+    context: dict[str, Any] = {"form": form, "enrolling": enrolling, "next": next_url}
     if enrolling:
         context["secret"] = base64.b32encode(device.bin_key).decode()
-        context["config_url"] = device.config_url
+        context["qr_svg"] = qr_svg(
+            device.config_url, label="QR code to add Stepwise to an authenticator app"
+        )
     return render(request, "privacy/mfa.html", context)
+
+
+def _backup_codes_page(
+    request: StaffRequest, codes: list[str], next_url: str, *, enrolled: bool
+) -> HttpResponse:
+    # Shown once: rendered from the POST, never stored, and (as every page here) sent
+    # no-store by core.middleware.SecurityHeadersMiddleware, so no cache keeps them.
+    return render(
+        request,
+        "privacy/backup_codes_issued.html",
+        {"codes": codes, "next": next_url, "enrolled": enrolled},
+    )
+
+
+@staff_required()
+def backup_codes(request: StaffRequest) -> HttpResponse:
+    """How many backup codes are left; POST makes ten new ones (the old ones stop working)."""
+    user = request.user
+    here = reverse("privacy:backup_codes")
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        messages.info(request, "Set up two-step verification first; backup codes come with it.")
+        return redirect(f"{reverse('privacy:mfa')}?next={here}")
+    # With MFA off site-wide a password alone opens this page: new codes are a second
+    # factor, so they need the second step in this session whatever the setting.
+    if not user.is_verified():  # type: ignore[attr-defined]
+        return redirect(f"{reverse('privacy:mfa')}?next={here}")
+    if request.method == "POST":
+        codes = services.mfa_backup_codes_issue(user=user, request=request)
+        return _backup_codes_page(request, codes, safe_next_url(request, "/"), enrolled=False)
+    left = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return render(request, "privacy/backup_codes.html", {"left": left})
+
+
+@require_POST
+@staff_required()
+def backup_codes_saved(request: StaffRequest) -> HttpResponse:
+    """The 'I have saved them' step after the codes are shown: on to where the user was going."""
+    return redirect(safe_next_url(request, "/"))
+
+
+class MFAResetView(ServiceFormView):
+    """A director resets a colleague's two-step verification (a lost phone)."""
+
+    template_name = "privacy/mfa_reset.html"
+    form_class = MFAResetForm
+    target: User
+
+    def load(self, **kwargs: Any) -> HttpResponse | None:
+        self.target = selectors.staff_account_for_director(
+            self.request.user, kwargs["pk"], action="auth.mfa_reset", request=self.request
+        )
+        return None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            target=self.target,
+            own_account=self.target.pk == self.request.user.pk,
+            has_authenticator=TOTPDevice.objects.filter(user=self.target, confirmed=True).exists(),
+            **kwargs,
+        )
+
+    def perform(self, form: MFAResetForm) -> Any:
+        return services.mfa_reset(
+            actor=self.request.user,
+            user=self.target,
+            reason=form.cleaned_data["reason"],
+            request=self.request,
+        )
+
+    def get_success_message(self) -> str:
+        return (
+            f"Two-step verification reset for {self.target}: they set it up again at their "
+            "next login."
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("privacy:mfa_reset", kwargs={"pk": self.target.pk})
+
+
+mfa_reset = staff_required(Role.DIRECTOR)(MFAResetView.as_view())
 
 
 @staff_required(Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK, Role.COLLECTOR, Role.DIRECTOR)

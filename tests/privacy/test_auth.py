@@ -128,7 +128,8 @@ def test_valid_totp_code_completes_login_and_confirms_device(client, counselor, 
     device = TOTPDevice.objects.get(user=counselor)
     code = f"{totp(device.bin_key):06d}"
     response = client.post(reverse("privacy:mfa"), {"token": code, "next": "/"})
-    assert response.status_code == 302
+    # Confirmed: the next page shows the backup codes once (tests/privacy/test_mfa_recovery.py).
+    assert response.status_code == 200 and "Your backup codes" in response.content.decode()
     device.refresh_from_db()
     assert device.confirmed
     assert client.get(reverse("home")).status_code == 200

@@ -129,6 +129,7 @@ NOT_PATIENT_DATA = {
         "director-only action on a staff account of the organisation; owner, colleague and "
         "outsider checked in test_staff_accounts"
     ),
+    "privacy:mfa_reset": "a staff account, not a patient; checked in test_mfa_recovery",
 }
 
 
