@@ -96,6 +96,21 @@ def staff_required(
     return decorator
 
 
+def second_factor_required(view: _StaffView[_P, _R]) -> _AnyView[_P, _R]:
+    """Allow everyone the second step applies to (``User.needs_second_factor``): clinic
+    staff, and superusers, who may have no staff profile at all."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        user = request.user
+        if isinstance(user, User) and user.needs_second_factor:
+            return view(cast(StaffRequest, request), *args, **kwargs)
+        raise PermissionDenied
+
+    _name_rule(wrapper, "second-factor")
+    return wrapper
+
+
 def patient_required(view: _PortalView[_P, _R]) -> _AnyView[_P, _R]:
     """Allow a patient with a portal account; the view reads ``request.patient``."""
 

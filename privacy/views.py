@@ -23,7 +23,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import audit
-from core.access import StaffRequest, UserRequest, staff_required
+from core.access import StaffRequest, UserRequest, second_factor_required, staff_required
 from core.forms import add_service_errors
 from core.formviews import ServiceFormView, safe_next_url
 from core.lockout import login_unlock
@@ -47,7 +47,7 @@ def session_keepalive(request: UserRequest) -> JsonResponse:
     return JsonResponse({"seconds_left": session_seconds_left(request.session, now)})
 
 
-@staff_required()
+@second_factor_required
 def mfa(request: StaffRequest) -> HttpResponse:
     """Enrol a TOTP device on first use (then show the backup codes), else verify a code
     or a backup code once per session."""
@@ -109,7 +109,7 @@ def _backup_codes_page(
     )
 
 
-@staff_required()
+@second_factor_required
 def backup_codes(request: StaffRequest) -> HttpResponse:
     """How many backup codes are left; POST makes ten new ones (the old ones stop working)."""
     user = request.user
@@ -129,7 +129,7 @@ def backup_codes(request: StaffRequest) -> HttpResponse:
 
 
 @require_POST
-@staff_required()
+@second_factor_required
 def backup_codes_saved(request: StaffRequest) -> HttpResponse:
     """The 'I have saved them' step after the codes are shown: on to where the user was going."""
     return redirect(safe_next_url(request, "/"))

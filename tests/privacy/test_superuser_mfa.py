@@ -39,3 +39,26 @@ def test_the_admin_refuses_an_unverified_superuser_even_without_the_middleware(
 def test_without_mfa_required_a_superuser_reaches_the_admin(client, bare_superuser):
     client.force_login(bare_superuser)
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_superuser_without_a_staff_profile_can_enrol_and_then_reach_the_admin(
+    client, bare_superuser, settings
+):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.STEPWISE_REQUIRE_MFA = True
+    client.force_login(bare_superuser)
+    assert client.get("/privacy/mfa/?next=/admin/").status_code == 200
+    device = TOTPDevice.objects.get(user=bare_superuser)
+    response = client.post(
+        "/privacy/mfa/?next=/admin/", {"token": f"{totp(device.bin_key):06d}", "next": "/admin/"}
+    )
+    assert response.status_code == 200  # the backup codes, shown once
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_patient_gets_no_second_step_page(client, patient, settings):
+    settings.STEPWISE_REQUIRE_MFA = True
+    client.force_login(patient.user)
+    assert client.get("/privacy/mfa/").status_code == 403
