@@ -49,7 +49,7 @@ class TokenForm(forms.Form):
         return token.replace(" ", "") if token.replace(" ", "").isdigit() else token
 
 
-class MFAResetForm(forms.Form):
+class MFAResetForm(InputGuard, forms.Form):
     reason = forms.CharField(
         label="Reason",
         max_length=500,
