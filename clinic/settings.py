@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "scheduling",
     "drugtests",
     "recovery",
+    "records",
     "notifications",
     "privacy",
     "reports",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("scheduling/", include("scheduling.urls")),
     path("drugtests/", include("drugtests.urls")),
     path("recovery/", include("recovery.urls")),
+    path("records/", include("records.urls")),
     path("notifications/", include("notifications.urls")),
     path("privacy/", include("privacy.urls")),
     path("reports/", include("reports.urls")),

@@ -231,8 +231,10 @@ class SiteAdmin(AuditedModelAdmin):
 
 class StaffProfileInline(admin.StackedInline[StaffProfile, User]):
     model = StaffProfile
+    fk_name = "user"
     can_delete = False
     filter_horizontal = ["sites"]
+    raw_id_fields = ["supervisor"]
 
 
 @admin.register(User)

@@ -159,6 +159,18 @@ class StaffProfile(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     sites = models.ManyToManyField(Site, related_name="staff", blank=True)
     credentials = models.CharField(max_length=60, blank=True, help_text="e.g. LCSW, CADC, RN")
+    # An unlicensed author's notes and plans need a licensed clinician's countersignature.
+    licensed = models.BooleanField(
+        default=False, help_text="A licensed clinician, who may countersign others' notes."
+    )
+    supervisor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervisees",
+        help_text="Who countersigns this person's notes and plans (a licensed clinician).",
+    )
     phone = PhoneField()
 
     class Meta:
@@ -170,6 +182,10 @@ class StaffProfile(models.Model):
     @property
     def sees_all_sites(self) -> bool:
         return self.role == Role.DIRECTOR
+
+    @property
+    def requires_cosign(self) -> bool:
+        return not self.licensed
 
 
 class AuditEvent(models.Model):

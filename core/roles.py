@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, dict[str | tuple[str, str | None], tuple[str, ...]]]
         "scheduling": ALL,
         "drugtests": ALL,
         "recovery": ALL,
+        "records": ALL,
         "notifications": ALL,
     },
     Role.COUNSELOR: {
@@ -29,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, dict[str | tuple[str, str | None], tuple[str, ...]]]
         "drugtests": (VIEW,),
         ("drugtests", "drugtestorder"): (VIEW, ADD),
         "recovery": ALL,
+        "records": ALL,
         "notifications": (VIEW,),
     },
     Role.MEDICAL: {
@@ -37,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, dict[str | tuple[str, str | None], tuple[str, ...]]]
         "scheduling": (VIEW,),
         "drugtests": ALL,
         "recovery": (VIEW,),
+        # MAT visits are documented by the medical staff.
+        "records": ALL,
     },
     Role.FRONT_DESK: {
         "patients": (VIEW, ADD, CHANGE),
