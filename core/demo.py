@@ -37,6 +37,14 @@ STAFF = [
     ("frontdesk", "Frankie", "Diaz", Role.FRONT_DESK, ["riverside"]),
     ("collector", "Cam", "Nguyen", Role.COLLECTOR, ["riverside"]),
 ]
+# username -> (credentials, licensed, supervisor's username). The counselor is a
+# counselor-in-training whose notes and plans the director countersigns.
+CLINICAL_PROFILES = {
+    "director": ("LCSW", True, None),
+    "counselor": ("CADC-T", False, "director"),
+    "counselor2": ("LMHC", True, None),
+    "nurse": ("RN", True, None),
+}
 
 
 @dataclass
@@ -113,6 +121,12 @@ def seed_core(password: str, now: datetime) -> DemoContext:
         profile.sites.set(sites.values() if codes is None else [sites[c] for c in codes])
         user.groups.set([Group.objects.get(name=role_group_name(role))])
         staff[username] = user
+    for username, (credentials, licensed, supervisor) in CLINICAL_PROFILES.items():
+        StaffProfile.objects.filter(user=staff[username]).update(
+            credentials=credentials,
+            licensed=licensed,
+            supervisor=staff[supervisor] if supervisor else None,
+        )
     return DemoContext(
         organization=org,
         sites=sites,
