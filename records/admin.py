@@ -1,20 +1,14 @@
-"""Record rules are reference data (editable, audited). Plans, notes, group notes,
-signatures and addenda are the clinical record: read-only here (and, once signed,
-refused by the database too), written only through the staff and portal screens."""
+"""Record rules are reference data (editable, audited). Plans and notes are the clinical
+record: read-only here (and, once signed, refused by the database too), written only
+through the staff and portal screens. Signatures and addenda show inline with what they
+sign or amend; a group note's content lives on in each attendee's note, which is where
+the admin shows it (one patient per row, so each look is audited against that patient)."""
 
 from django.contrib import admin
 
-from core.admin import AuditedModelAdmin, ReadOnlyAdmin
+from core.admin import AuditedModelAdmin, ReadOnlyAdmin, ReadOnlyInline
 
-from .models import (
-    Addendum,
-    GroupNote,
-    PlanVersion,
-    ProgressNote,
-    RecordSettings,
-    Signature,
-    TreatmentPlan,
-)
+from .models import Addendum, PlanVersion, ProgressNote, RecordSettings, Signature, TreatmentPlan
 
 
 @admin.register(RecordSettings)
@@ -29,6 +23,23 @@ class RecordSettingsAdmin(AuditedModelAdmin):
     ]
 
 
+class SignatureInline(ReadOnlyInline):
+    model = Signature
+    fields = readonly_fields = (
+        "role",
+        "signer_name",
+        "signer_credentials",
+        "method",
+        "signed_at",
+        "content_hash",
+    )
+
+
+class AddendumInline(ReadOnlyInline):
+    model = Addendum
+    fields = readonly_fields = ("kind", "text", "reason", "author", "written_at")
+
+
 @admin.register(TreatmentPlan)
 class TreatmentPlanAdmin(ReadOnlyAdmin):
     list_display = ["patient", "enrollment", "created_at"]
@@ -39,29 +50,11 @@ class PlanVersionAdmin(ReadOnlyAdmin):
     list_display = ["plan", "number", "kind", "status", "author", "signed_at"]
     list_filter = ["status", "kind"]
     patient_lookup = "plan__patient_id"
+    inlines = [SignatureInline, AddendumInline]
 
 
 @admin.register(ProgressNote)
 class ProgressNoteAdmin(ReadOnlyAdmin):
     list_display = ["patient", "kind", "service_date", "author", "status", "is_late"]
     list_filter = ["status", "kind", "is_late"]
-
-
-@admin.register(GroupNote)
-class GroupNoteAdmin(ReadOnlyAdmin):
-    list_display = ["session", "author", "status", "signed_at"]
-    list_filter = ["status"]
-    patient_lookup = None
-
-
-@admin.register(Signature)
-class SignatureAdmin(ReadOnlyAdmin):
-    list_display = ["signer_name", "role", "method", "signed_at"]
-    list_filter = ["role", "method"]
-
-
-@admin.register(Addendum)
-class AddendumAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "author", "written_at"]
-    list_filter = ["kind"]
-    patient_lookup = None
+    inlines = [SignatureInline, AddendumInline]
