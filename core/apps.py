@@ -24,6 +24,8 @@ class CoreConfig(AppConfig):
         # Apps above core contribute to its pages from their ``panels`` modules, which
         # register themselves in core.panels.PANELS when imported.
         autodiscover_modules("panels")
+        # The same for the patient's timeline: ``timeline`` modules fill core.timeline.
+        autodiscover_modules("timeline")
 
 
 class StepwiseAdminConfig(admin_apps.AdminConfig):
