@@ -5,7 +5,9 @@ Three queries whatever the number of tests (``core.timeline``)."""
 
 from __future__ import annotations
 
-from django.db.models import DateTimeField, Prefetch
+from collections import defaultdict
+
+from django.db.models import DateTimeField
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -69,16 +71,8 @@ def _selections(query: TimelineQuery, linked: bool) -> list[TimelineEntry]:
 
 
 def _results(query: TimelineQuery, linked: bool) -> list[TimelineEntry]:
-    rows = (
-        TestResult.objects.filter(specimen__patient=query.patient)
-        .select_related("specimen__selection")
-        .prefetch_related(
-            Prefetch(
-                "analytes",
-                queryset=AnalyteResult.objects.filter(outcome=AnalyteOutcome.POSITIVE),
-                to_attr="positives",
-            )
-        )
+    rows = TestResult.objects.filter(specimen__patient=query.patient).select_related(
+        "specimen__selection"
     )
     if query.start is not None:
         rows = rows.filter(entered_at__gte=query.start)
@@ -87,18 +81,24 @@ def _results(query: TimelineQuery, linked: bool) -> list[TimelineEntry]:
     rows = rows.order_by("-entered_at", "-pk")
     if query.limit is not None:
         rows = rows[: query.limit]
+    # The positives in a query of their own that runs whether or not there are results
+    # (a prefetch would not), so the page's count does not depend on the patient's tests.
+    positive_by_result: dict[int, list[AnalyteResult]] = defaultdict(list)
+    for analyte in AnalyteResult.objects.filter(
+        result__in=rows.values("pk"), outcome=AnalyteOutcome.POSITIVE
+    ).order_by("analyte"):
+        positive_by_result[analyte.result_id].append(analyte)
     tz = query.patient.site.tz
     entries = []
     for row in rows:
         selection = row.specimen.selection
+        found = positive_by_result[row.pk]
         positives = [
             a.get_analyte_display()
             + (" (prescribed)" if a.interpretation == Interpretation.EXPECTED_POSITIVE else "")
-            for a in row.positives
+            for a in found
         ]
-        unexpected = any(
-            a.interpretation != Interpretation.EXPECTED_POSITIVE for a in row.positives
-        )
+        unexpected = any(a.interpretation != Interpretation.EXPECTED_POSITIVE for a in found)
         if unexpected:
             status, badge = "Positive", "text-bg-danger"
             detail = "Positive for " + ", ".join(positives)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("intake/", views.intake, name="intake"),
     path("<int:pk>/", views.chart, name="chart"),
+    path("<int:pk>/timeline/", views.timeline, name="timeline"),
     path("<int:pk>/demographics/", views.demographics, name="demographics"),
     path("<int:pk>/phase/", views.change_phase, name="change_phase"),
     path("<int:pk>/track/", views.change_track, name="change_track"),

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Min
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,9 @@ from core.formats import format_day
 from core.formviews import ServiceFormView
 from core.models import Role
 from core.panels import collect
+from core.timeline import KINDS as TIMELINE_KINDS
+from core.timeline import collect as timeline_collect
+from core.timeline import month_of, month_window, next_month, previous_month
 
 from .forms.admission import IntakeForm, ReadmitForm
 from .forms.caseload import CaseloadFilterForm
@@ -85,6 +89,7 @@ READMIT_ROLES = (F, C, D)
 MEDICATION_ROLES = (M, D)
 CONSENT_ROLES = (F, C, D)
 CASELOAD_PAGE_SIZE = 25
+CHART_TIMELINE_SIZE = 15
 
 
 def _chart_url(patient: Patient) -> str:
@@ -185,11 +190,13 @@ def chart(request: StaffRequest, pk: int) -> HttpResponse:
     today = site_today(patient.site)
     role = request.user.role
     panels = collect("chart", request, patient=patient)
+    timeline_entries = timeline_collect(request.user, patient, limit=CHART_TIMELINE_SIZE)
     return render(
         request,
         "patients/chart.html",
         {
             "patient": patient,
+            "timeline": timeline_entries,
             "enrollment": data.enrollment,
             "past_enrollments": data.past_enrollments,
             "medications": data.medications,
@@ -208,6 +215,50 @@ def chart(request: StaffRequest, pk: int) -> HttpResponse:
                 "consents": role in CONSENT_ROLES,
                 "cancel_admission": role in READMIT_ROLES,
             },
+        },
+    )
+
+
+@staff_required()
+def timeline(request: StaffRequest, pk: int) -> HttpResponse:
+    """The patient's whole timeline a month at a page (``?month=YYYY-MM``), newest first,
+    of every kind or one (``?kind=``); the chart shows its newest entries."""
+    patient = patient_get_for_user(
+        request.user, pk, request=request, action="patient.timeline_view"
+    )
+    today = site_today(patient.site)
+    this_month = today.replace(day=1)
+    month = min(month_of(request.GET.get("month", ""), today), this_month)
+    kind = request.GET.get("kind", "")
+    if kind not in TIMELINE_KINDS:
+        kind = ""
+    start, end = month_window(patient.site, month)
+    entries = timeline_collect(
+        request.user, patient, start=start, end=end, kinds=[kind] if kind else None
+    )
+    audit.record(
+        action="patient.timeline_view",
+        request=request,
+        patient_id=patient.pk,
+        site_id=patient.site_id,
+        obj=patient,
+        detail={"month": f"{month:%Y-%m}", "kind": kind or "all"},
+    )
+    # Older months go back to the first admission (or, with none, the month of intake).
+    first_admission = patient.enrollments.aggregate(first=Min("admission_date"))["first"]
+    earliest = (first_admission or site_today(patient.site, patient.created_at)).replace(day=1)
+    older = previous_month(month)
+    return render(
+        request,
+        "patients/timeline.html",
+        {
+            "patient": patient,
+            "entries": entries,
+            "month": month,
+            "kind": kind,
+            "kinds": TIMELINE_KINDS.items(),
+            "older": older if older >= earliest else None,
+            "newer": next_month(month) if month < this_month else None,
         },
     )
 

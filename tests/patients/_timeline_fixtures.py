@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
-import pytest
 from django.utils import timezone
 
 _serial = count(1)
@@ -177,18 +176,12 @@ def make_plan_version(patient, *, signed_at: datetime, author, number=1):
     )
 
 
-@pytest.fixture
-def history(counselor, collector):
-    """``history(patient, size, before=instant)``: ``size`` of each kind of entry, a day
-    apart, going back from ``before``."""
-
-    def build(patient, size: int, *, before: datetime):
-        for i in range(size):
-            at = before - timedelta(days=i, hours=1)
-            make_attendance(patient, at=at, status=["present", "late", "unexcused"][i % 3])
-            make_test(patient, at=at + timedelta(minutes=10), collector=collector)
-            make_meeting(patient, at=at - timedelta(hours=3), logged_by=counselor)
-            make_note(patient, at=at + timedelta(minutes=20), author=counselor, late=i % 2 == 1)
-        make_plan_version(patient, signed_at=before - timedelta(days=size), author=counselor)
-
-    return build
+def build_history(patient, size: int, *, before: datetime, counselor, collector) -> None:
+    """``size`` of each kind of entry, a day apart, going back from ``before``."""
+    for i in range(size):
+        at = before - timedelta(days=i, hours=1)
+        make_attendance(patient, at=at, status=["present", "late", "unexcused"][i % 3])
+        make_test(patient, at=at + timedelta(minutes=10), collector=collector)
+        make_meeting(patient, at=at - timedelta(hours=3), logged_by=counselor)
+        make_note(patient, at=at + timedelta(minutes=20), author=counselor, late=i % 2 == 1)
+    make_plan_version(patient, signed_at=before - timedelta(days=size), author=counselor)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.frozen(SCENARIO_NOW)
 # A counselor's access rule reads their sites first (one small query per check, see
 # patients/access.py); the caseload's filter finds its track and counselor choices in one.
 CASELOAD_MAX = 17
-CHART_MAX = 18  # +1: the upcoming scheduled changes
+CHART_MAX = 25  # +1: the upcoming scheduled changes; +7: the timeline (core.timeline)
 HOME_MAX = 8
 
 
