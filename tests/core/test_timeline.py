@@ -9,6 +9,7 @@ from core.clock import local_datetime
 from core.timeline import KINDS, SOURCES, collect, month_of, month_window, previous_month
 from tests.patients._timeline_fixtures import (
     make_attendance,
+    make_group_note,
     make_meeting,
     make_note,
     make_plan_version,
@@ -154,6 +155,15 @@ def test_a_note_shows_its_kind_status_and_author(patient, counselor, noon, kind,
     (entry,) = collect(counselor, patient)
     assert (entry.kind, entry.title, entry.status, entry.labels) == ("notes", title, "Signed", ())
     assert entry.detail.endswith("by Counselor, CADC-T")
+
+
+def test_an_attendees_group_note_shows_its_topic_and_minutes(patient, counselor, noon):
+    attendance = make_attendance(patient, at=noon - timedelta(days=1), status="late")
+    make_group_note(patient, attendance=attendance, author=counselor)
+    notes = collect(counselor, patient, kinds=["notes"])
+    assert [(e.title, e.status) for e in notes] == [("Group note", "Signed")]
+    assert notes[0].detail.startswith("Coping with cravings · Group counseling · ")
+    assert " · 170 min · by Counselor" in notes[0].detail
 
 
 def test_a_late_note_is_labelled_late_entry(patient, counselor, noon):

@@ -154,6 +154,48 @@ def make_note(
     )
 
 
+def make_group_note(patient, *, attendance, author, topic="Coping with cravings", minutes=170):
+    """The attendee's copy of a signed group note for the session of ``attendance``."""
+    from records.models import GroupNote, ProgressNote
+
+    session = attendance.session
+    group = GroupNote.objects.create(
+        session=session,
+        author=author,
+        topic=topic,
+        service_type="group_counseling",
+        shared_text="Shared part",
+        status="signed",
+        created_at=session.ends_at,
+        updated_at=session.ends_at,
+        signed_at=session.ends_at,
+        content_hash="0" * 64,
+    )
+    return ProgressNote.objects.create(
+        patient=patient,
+        site=patient.site,
+        kind="group",
+        service_type="group_counseling",
+        session=session,
+        group_note=group,
+        attendance=attendance,
+        attendance_status=attendance.status,
+        minutes=minutes,
+        service_date=session.local_date,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        shared_text="Shared part",
+        topic=topic,
+        author=author,
+        created_at=session.ends_at,
+        updated_at=session.ends_at,
+        due_on=session.local_date + timedelta(days=3),
+        status="signed",
+        signed_at=session.ends_at,
+        content_hash="0" * 64,
+    )
+
+
 def make_plan_version(patient, *, signed_at: datetime, author, number=1):
     from records.models import PlanVersion, TreatmentPlan
 
