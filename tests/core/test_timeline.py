@@ -53,6 +53,7 @@ def test_a_limit_keeps_the_newest_entries(patient, counselor, noon):
     assert entries[-1].at == noon - timedelta(days=3)
 
 
+@pytest.mark.date_sensitive
 def test_a_month_window_keeps_only_that_month(patient, site, counselor, today):
     first = today.replace(day=1)
     inside = local_datetime(first, time(0, 30), site.tz)
