@@ -3,7 +3,7 @@ staff home's counts and alerts, and a fixed number of queries whatever the size.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
@@ -48,15 +48,15 @@ def _owed_world(*, counselor, track, make_patient, today, test_now, size: int) -
             facilitator=counselor,
             day=held - timedelta(days=i),
             statuses=statuses,
-            at=__import__("datetime").time(9, 0),
+            at=time(9, 0),
         )
         make_group_note(session=draft_session, author=counselor)
     signed = make_session(
         track=track,
         facilitator=counselor,
         day=held,
-        statuses={p: "present" for p in world["patients"]},
-        at=__import__("datetime").time(13, 0),
+        statuses=dict.fromkeys(world["patients"], "present"),
+        at=time(13, 0),
     )
     world["group"] = make_group_note(session=signed, author=counselor, signed_at=test_now)
     return world
@@ -106,7 +106,7 @@ def test_a_signed_group_shows_once_in_the_supervisors_queue(
         track=track,
         facilitator=counselor,
         day=today - timedelta(days=1),
-        statuses={p: "present" for p in people},
+        statuses=dict.fromkeys(people, "present"),
     )
     group = make_group_note(session=session, author=counselor, signed_at=test_now)
     note = make_note(author=counselor, patient=people[0], service_date=today, signed_at=test_now)
