@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
@@ -94,16 +95,21 @@ def clinician_get_for_user(user: User, pk: int, *, request: HttpRequest | None =
 
 
 class DueCalendar:
-    """``clocks.business_days_after`` for many (site, day) pairs in two queries: the
-    sites' open weekdays and their closed holidays in the window, read once."""
+    """``clocks.note_due_on`` for many (site, day) pairs in two queries: the sites'
+    open weekdays and record rules, and their closed holidays in the window, read once."""
 
     def __init__(self, sites: Iterable[Site], start: date, end: date) -> None:
         site_ids = {s.pk for s in sites}
-        schedules = {s.site_id: s for s in SiteSchedule.objects.filter(site_id__in=site_ids)}
-        self.open: dict[int, set[int]] = {
-            pk: (schedules[pk].open_weekdays if pk in schedules else set()) or {0, 1, 2, 3, 4}
-            for pk in site_ids
-        }
+        # The sites' schedules and record rules in one query (both one-to-one).
+        rows = Site.objects.filter(pk__in=site_ids).select_related("schedule", "record_settings")
+        self.open: dict[int, set[int]] = {}
+        self.rules: dict[int, RecordSettings] = {}
+        for row in rows:
+            schedule: SiteSchedule | None = getattr(row, "schedule", None)
+            self.open[row.pk] = (schedule.open_weekdays if schedule else set()) or {0, 1, 2, 3, 4}
+            rules: RecordSettings | None = getattr(row, "record_settings", None)
+            if rules is not None:
+                self.rules[row.pk] = rules
         # Generous: a due date lies at most ``count`` business days past the service.
         self.closed: set[tuple[int, date]] = set(
             Holiday.objects.filter(
@@ -113,7 +119,6 @@ class DueCalendar:
                 date__lte=end + timedelta(days=120),
             ).values_list("site_id", "date")
         )
-        self.rules = {r.site_id: r for r in RecordSettings.objects.filter(site_id__in=site_ids)}
 
     def note_due_on(self, site: Site, service_date: date, service_type: str) -> date:
         if service_type == ServiceType.CRISIS:
@@ -141,6 +146,7 @@ class OwedSession:
     due_on: date
     draft: GroupNote | None
     today: date
+    kind = "session"
 
     @property
     def overdue(self) -> bool:
@@ -155,6 +161,7 @@ class OwedSession:
 class DueNote:
     note: ProgressNote
     today: date
+    kind = "note"
 
     @property
     def due_on(self) -> date:
@@ -211,6 +218,12 @@ class Queue:
         )
 
     @property
+    def due(self) -> list[DueNote | OwedSession]:
+        """Notes and group sessions owed in one list, the longest overdue first."""
+        items: list[DueNote | OwedSession] = [*self.notes_due, *self.sessions_due]
+        return sorted(items, key=lambda i: (i.due_on, i.kind))
+
+    @property
     def notes_due_count(self) -> int:
         return len(self.notes_due) + len(self.sessions_due)
 
@@ -248,40 +261,71 @@ def _today(site: Site, now: datetime) -> date:
 
 def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> Queue:
     """Everything ``clinician`` owes, as ``viewer`` may see it (the patients outside the
-    viewer's access are left out). 11 queries whatever the sizes (one more when the
-    viewer is a counselor, whose access rule reads their sites first)."""
+    viewer's access are left out). At most 9 queries whatever the sizes: one a model for
+    its drafts and co-signatures together, the sessions owed and their calendar (two),
+    the caseload's plan clock (two), and the viewer's access rule (a counselor's reads
+    their sites first)."""
     now = clock.now(now)
     visible = patients_visible_to(viewer)
     # The viewer's sites, read once: group notes and sessions are a site's, not a chart's.
     site_ids = site_ids_for(viewer)
     queue = Queue(clinician=clinician)
-
-    queue.plan_drafts = list(
-        PlanVersion.objects.filter(
-            author=clinician, status=RecordStatus.DRAFT, plan__patient__in=visible
-        )
-        .select_related("plan__patient", "plan__enrollment__site")
-        .order_by("updated_at", "pk")
+    mine = Q(author=clinician, status=RecordStatus.DRAFT)
+    waiting = (
+        _cosign_scope(clinician)
+        & Q(status=RecordStatus.SIGNED, requires_cosign=True)
+        & ~Q(author=clinician)
     )
-    drafts = list(
-        ProgressNote.objects.filter(
-            author=clinician, status=RecordStatus.DRAFT, patient__in=visible
-        )
+
+    versions = list(
+        PlanVersion.objects.filter(mine | waiting, plan__patient__in=visible)
+        .select_related("plan__patient", "plan__enrollment__site", "author")
+        .order_by("pk")
+    )
+    queue.plan_drafts = sorted(
+        (v for v in versions if v.status == RecordStatus.DRAFT), key=lambda v: (v.updated_at, v.pk)
+    )
+    queue.plan_cosigns = _by_signing([v for v in versions if v.status != RecordStatus.DRAFT])
+
+    notes = list(
+        ProgressNote.objects.filter(mine | waiting, patient__in=visible)
+        # An attendee's copy of a group note is co-signed with its group, listed once;
+        # it is never a draft (it is written when the group note is signed).
         .exclude(kind=NoteKind.GROUP)
-        .select_related("patient", "site")
-        .order_by("due_on", "service_date", "pk")
+        .select_related("patient", "site", "author")
+        .order_by("pk")
+    )
+    drafts = sorted(
+        (n for n in notes if n.status == RecordStatus.DRAFT),
+        key=lambda n: (n.due_on, n.service_date, n.pk),
     )
     queue.note_drafts = drafts
     queue.notes_due = [
         d for d in (DueNote(n, _today(n.site, now)) for n in drafts) if d.due_on <= d.today
     ]
-    queue.group_drafts = list(
-        GroupNote.objects.filter(status=RecordStatus.DRAFT)
-        .filter(Q(author=clinician) | Q(author__isnull=True, session__facilitator=clinician))
-        .filter(_sites_filter(site_ids, "session__site_id"))
-        .select_related("session__site", "session__track")
-        .order_by("session__starts_at", "pk")
+    queue.note_cosigns = _by_signing([n for n in notes if n.status != RecordStatus.DRAFT])
+
+    group_waiting = ProgressNote.objects.filter(
+        group_note=OuterRef("pk"), status=RecordStatus.SIGNED, requires_cosign=True
     )
+    groups = list(
+        GroupNote.objects.filter(
+            Q(status=RecordStatus.DRAFT)
+            & (Q(author=clinician) | Q(author__isnull=True, session__facilitator=clinician))
+            | Q(status=RecordStatus.SIGNED)
+            & _cosign_scope(clinician)
+            & ~Q(author=clinician)
+            & Q(Exists(group_waiting))
+        )
+        .filter(_sites_filter(site_ids, "session__site_id"))
+        .select_related("session__site", "session__track", "author")
+        .order_by("pk")
+    )
+    queue.group_drafts = sorted(
+        (g for g in groups if g.status == RecordStatus.DRAFT),
+        key=lambda g: (g.session.starts_at, g.pk),
+    )
+    queue.group_cosigns = _by_signing([g for g in groups if g.status != RecordStatus.DRAFT])
     queue.sessions_due = _sessions_owed(clinician, site_ids=site_ids, now=now)
 
     caseload = Enrollment.objects.filter(
@@ -295,40 +339,15 @@ def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> 
         if item.due.days_left(today) <= PLAN_DUE_SOON_DAYS:
             soon.append(DuePlan(item, today))
     queue.plans_due = sorted(soon, key=lambda p: (p.item.due.due_on, p.item.enrollment.pk))
-
-    queue.plan_cosigns = list(
-        PlanVersion.objects.filter(
-            _cosign_scope(clinician),
-            status=RecordStatus.SIGNED,
-            requires_cosign=True,
-            plan__patient__in=visible,
-        )
-        .exclude(author=clinician)
-        .select_related("plan__patient", "plan__enrollment__site", "author")
-        .order_by("signed_at", "pk")
-    )
-    queue.note_cosigns = list(
-        ProgressNote.objects.filter(
-            _cosign_scope(clinician),
-            status=RecordStatus.SIGNED,
-            requires_cosign=True,
-            patient__in=visible,
-        )
-        # An attendee's copy of a group note is co-signed with its group, listed once.
-        .exclude(kind=NoteKind.GROUP)
-        .exclude(author=clinician)
-        .select_related("patient", "site", "author")
-        .order_by("signed_at", "pk")
-    )
-    queue.group_cosigns = list(
-        group_notes_awaiting_cosign()
-        .filter(_cosign_scope(clinician))
-        .filter(_sites_filter(site_ids, "session__site_id"))
-        .exclude(author=clinician)
-        .select_related("session__site", "session__track", "author")
-        .order_by("signed_at", "pk")
-    )
     return queue
+
+
+_Signed = TypeVar("_Signed", PlanVersion, ProgressNote, GroupNote)
+
+
+def _by_signing(rows: list[_Signed]) -> list[_Signed]:
+    """Oldest signature first: the longest wait is the first to co-sign."""
+    return sorted(rows, key=lambda r: (r.signed_at or datetime.min.replace(tzinfo=UTC), r.pk))
 
 
 def group_notes_awaiting_cosign() -> QuerySet[GroupNote]:

@@ -16,6 +16,7 @@ from core.models import Role
 
 from ..forms.queue import ClinicianPickForm
 from ..selectors.queue import (
+    DueNote,
     clinician_get_for_user,
     clinicians_visible_to,
     group_note_get_for_cosign,
@@ -72,9 +73,11 @@ def queue(request: StaffRequest) -> HttpResponse:
         "group_drafts": [
             url_or_blank("records:group_note", g.session_id) for g in owed.group_drafts
         ],
-        "notes_due": [url_or_blank("records:note", d.note.pk) for d in owed.notes_due],
-        "sessions_due": [
-            url_or_blank("records:group_note", s.session.pk) for s in owed.sessions_due
+        "due": [
+            url_or_blank("records:note", d.note.pk)
+            if isinstance(d, DueNote)
+            else url_or_blank("records:group_note", d.session.pk)
+            for d in owed.due
         ],
         "plans_due": [url_or_blank("records:plan", p.patient.pk) for p in owed.plans_due],
         "plan_cosigns": [url_or_blank("records:plan_version", v.pk) for v in owed.plan_cosigns],
@@ -96,8 +99,7 @@ def queue(request: StaffRequest) -> HttpResponse:
             "plan_drafts": zip(owed.plan_drafts, links["plan_drafts"], strict=True),
             "note_drafts": zip(owed.note_drafts, links["note_drafts"], strict=True),
             "group_drafts": zip(owed.group_drafts, links["group_drafts"], strict=True),
-            "notes_due": zip(owed.notes_due, links["notes_due"], strict=True),
-            "sessions_due": zip(owed.sessions_due, links["sessions_due"], strict=True),
+            "due": zip(owed.due, links["due"], strict=True),
             "plans_due": zip(owed.plans_due, links["plans_due"], strict=True),
             "plan_cosigns": zip(owed.plan_cosigns, links["plan_cosigns"], strict=True),
             "note_cosigns": zip(owed.note_cosigns, links["note_cosigns"], strict=True),
