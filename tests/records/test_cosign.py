@@ -265,3 +265,55 @@ def test_group_cosign_by_another_site_is_404(client, supervision, signed_group, 
     assert response.status_code == 404
     signed_group.refresh_from_db()
     assert signed_group.status == RecordStatus.SIGNED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_supervisors_in_two_connections_give_one_cosignature(
+    supervision, licensed_colleague, counselor, patient, today, test_now
+):
+    """The first co-signer's transaction holds the row while the second one's UPDATE
+    waits for it, then finds the note co-signed (PostgreSQL; SQLite serialises writers)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    note = make_note(author=counselor, patient=patient, service_date=today, signed_at=test_now)
+    first_updated = threading.Event()
+    results: dict[str, str] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                record_cosign(actor=supervision, target=ProgressNote.objects.get(pk=note.pk))
+                first_updated.set()
+                # Hold the transaction open while the second supervisor tries.
+                threading.Event().wait(0.5)
+            results["first"] = "co-signed"
+        except ValidationError as exc:
+            results["first"] = " ".join(exc.messages)
+        finally:
+            first_updated.set()
+            connection.close()
+
+    def second() -> None:
+        first_updated.wait(5)
+        try:
+            record_cosign(actor=licensed_colleague, target=ProgressNote.objects.get(pk=note.pk))
+            results["second"] = "co-signed"
+        except ValidationError as exc:
+            results["second"] = " ".join(exc.messages)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+    assert results == {
+        "first": "co-signed",
+        "second": "This note is not waiting for a co-signature.",
+    }
+    note.refresh_from_db()
+    assert note.cosigned_by == supervision
+    assert Signature.objects.filter(note=note, role=SignerRole.COSIGNER).count() == 1
