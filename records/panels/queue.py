@@ -13,7 +13,7 @@ from ..selectors.queue import queue_for
 from ..services._common import CLINICAL_ROLES
 
 
-@register("staff_home", order=5)
+@register("staff_home", order=6)
 def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     if request.user.role not in CLINICAL_ROLES:
         return None
