@@ -65,3 +65,33 @@ def group_note_cosign(
         notes=[n.pk for n in notes],
     )
     return notes
+
+
+@transaction.atomic
+def note_cosign(*, actor: User, note: ProgressNote, now: datetime | None = None) -> ProgressNote:
+    """Countersign one note (``record_cosign``). An attendee's note of a group may be
+    co-signed from its own page: when it was the group's last one waiting, the group is
+    co-signed too, so the group never waits on nothing."""
+    now = clock.now(now)
+    record_cosign(actor=actor, target=note, now=now)
+    if note.group_note_id is None:
+        return note
+    waiting = ProgressNote.objects.filter(
+        group_note_id=note.group_note_id, status=RecordStatus.SIGNED, requires_cosign=True
+    )
+    if not waiting.exists():
+        group = GroupNote.objects.select_related("session").get(pk=note.group_note_id)
+        closed = GroupNote.objects.filter(pk=group.pk, status=RecordStatus.SIGNED).update(
+            status=RecordStatus.COSIGNED
+        )
+        if closed:
+            audit_write(
+                "records.group_note.cosigned",
+                actor=actor,
+                patient_id=None,
+                site_id=group.session.site_id,
+                obj=group,
+                notes=[note.pk],
+                last_attendee_note=True,
+            )
+    return note

@@ -25,6 +25,7 @@ from ..selectors.queue import (
     queue_for,
 )
 from ..services.queue import group_note_cosign
+from ..services.queue import note_cosign as note_cosign_service
 from ..services.signoff import record_cosign
 
 CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
@@ -114,7 +115,7 @@ def note_cosign(request: StaffRequest, pk: int) -> HttpResponse:
     note = note_get_for_cosign(request.user, pk, request=request)
     back = safe_next_url(request, reverse("records:queue"))
     try:
-        record_cosign(actor=request.user, target=note)
+        note_cosign_service(actor=request.user, note=note)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
         return redirect(back)

@@ -317,3 +317,18 @@ def test_two_supervisors_in_two_connections_give_one_cosignature(
     note.refresh_from_db()
     assert note.cosigned_by == supervision
     assert Signature.objects.filter(note=note, role=SignerRole.COSIGNER).count() == 1
+
+
+def test_the_last_attendee_note_cosigned_alone_closes_its_group(
+    client, supervision, signed_group, director
+):
+    notes = list(ProgressNote.objects.filter(group_note=signed_group).order_by("pk"))
+    c = _client(client, director)
+    for note in notes[:-1]:
+        c.post(reverse("records:note_cosign", args=[note.pk]))
+        signed_group.refresh_from_db()
+        assert signed_group.status == RecordStatus.SIGNED
+    c.post(reverse("records:note_cosign", args=[notes[-1].pk]))
+    signed_group.refresh_from_db()
+    assert signed_group.status == RecordStatus.COSIGNED
+    assert AuditEvent.objects.filter(action="records.group_note.cosigned").count() == 1
