@@ -56,6 +56,9 @@ def note_timeliness(f: Filters) -> Report:
             f"{r['author__first_name']} {r['author__last_name']}".strip() or r["author__username"]
         )
         counted = r["on_time"] + r["late"] + r["overdue"]
+        if not counted:
+            # Only drafts not yet due: nothing to judge this month by.
+            continue
         table.append(
             [
                 name,

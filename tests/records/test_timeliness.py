@@ -220,3 +220,9 @@ def test_the_report_page_and_csv(
     assert csv.status_code == 200
     body = b"".join(csv.streaming_content if csv.streaming else [csv.content]).decode("utf-8-sig")
     assert "Counselor,2026-11,2,1,1,50.0" in body
+
+
+def test_a_month_of_drafts_not_yet_due_has_no_row(org, site, counselor, patient):
+    make_note(author=counselor, patient=patient, service_date=NOV, due_on=REPORT_TODAY)
+    report = _build(org, site)
+    assert [r for r in report.rows if r[0] != PLANS_OVERDUE] == []
