@@ -1,7 +1,8 @@
-"""The clinical record's routes, one module per area (plans, notes and the clinicians'
-queue, group notes and sign-in sheets, the director's record rules), joined under one namespace."""
+"""The clinical record's routes, one module per area (plans, notes, the clinicians'
+queue, group notes and sign-in sheets, the director's record rules), joined under one
+namespace."""
 
-from . import groups, notes, plans, settings
+from . import groups, notes, plans, queue, settings
 
 app_name = "records"
 
@@ -9,5 +10,6 @@ urlpatterns = [
     *plans.urlpatterns,
     *notes.urlpatterns,
     *groups.urlpatterns,
+    *queue.urlpatterns,
     *settings.urlpatterns,
 ]

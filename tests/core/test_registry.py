@@ -41,6 +41,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
     assert _apps("staff_home") == [
         "dashboard",
         "privacy",
+        "records",
         "patients",
         "scheduling",
         "notifications",
@@ -68,6 +69,8 @@ def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
         "unexcused_streak",
         "weekly_hours_short",
         "no_contact",
+        "note_overdue",
+        "plan_overdue",
     ]
     assert [e.key for e in REPORTS.entries()] == [
         "attendance",
@@ -77,4 +80,5 @@ def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
         "discharges",
         "retention",
         "positivity",
+        "note-timeliness",
     ]

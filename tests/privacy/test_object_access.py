@@ -121,6 +121,16 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "recovery:portal_homework_submit": ObjectRoute(
         lambda w: {"pk": w.assignment.pk}, "patient_user", None, method="post", portal=True
     ),
+    # --- #17 (queue): co-signing; the author is refused on the merits (a redirect with
+    # the reason), the director co-signs.
+    "records:note_cosign": ObjectRoute(lambda w: {"pk": w.note.pk}, "counselor", method="post"),
+    "records:plan_cosign": ObjectRoute(
+        lambda w: {"pk": w.plan_version.pk}, "counselor", method="post"
+    ),
+    "records:group_cosign": ObjectRoute(
+        lambda w: {"pk": w.group_note.pk}, "counselor", method="post"
+    ),
+    # --- end #17 (queue)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -283,6 +293,16 @@ def world(
         effective_date=timezone.localdate(timezone.now(), patient.site.tz) + timedelta(days=20),
         reason="Family trip",
     )
+    # --- #17 (queue): a signed note, plan version and group note of the counselor.
+    from tests.records._queue_fixtures import make_group_note, make_note, make_plan_version
+
+    signed = timezone.now()
+    w.note = make_note(
+        author=counselor, patient=patient, service_date=w.session.local_date, signed_at=signed
+    )
+    w.plan_version = make_plan_version(author=counselor, patient=patient, signed_at=signed)
+    w.group_note = make_group_note(session=w.session, author=counselor, signed_at=signed)
+    # --- end #17 (queue)
     w.outsiders = {}
 
     def outsider(role: str):

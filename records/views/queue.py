@@ -1,0 +1,157 @@
+"""What a clinician owes (the queue) and the co-sign actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from core import audit, clock
+from core.access import StaffRequest, staff_required
+from core.formviews import safe_next_url
+from core.models import Role
+
+from ..forms.queue import ClinicianPickForm
+from ..selectors.queue import (
+    DueNote,
+    clinician_get_for_user,
+    clinicians_visible_to,
+    group_note_get_for_cosign,
+    note_get_for_cosign,
+    plan_version_get_for_cosign,
+    queue_for,
+)
+from ..services.queue import group_note_cosign
+from ..services.queue import note_cosign as note_cosign_service
+from ..services.signoff import record_cosign
+
+CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def url_or_blank(name: str, pk: int) -> str:
+    """The page of an item, built by the plans, notes and groups areas: the queue still
+    renders (without the link) on a deployment where one of those routes is absent."""
+    try:
+        return reverse(name, args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+@staff_required(*CLINICIANS)
+@require_GET
+def queue(request: StaffRequest) -> HttpResponse:
+    user = request.user
+    form = ClinicianPickForm(request.GET)
+    clinician = user
+    if form.is_valid() and form.cleaned_data["clinician"]:
+        clinician = clinician_get_for_user(user, form.cleaned_data["clinician"], request=request)
+    now = clock.now()
+    owed = queue_for(clinician, viewer=user, now=now)
+    # Other clinicians are offered only to those who may open their queue.
+    choices = list(clinicians_visible_to(user))
+    audit.record(
+        action="records.queue.viewed",
+        request=request,
+        detail={
+            "clinician": clinician.pk,
+            "drafts": owed.drafts_count,
+            "notes_due": owed.notes_due_count,
+            "plans_due": len(owed.plans_due),
+            "cosigns": owed.cosigns_count,
+        },
+    )
+    here = request.get_full_path()
+    links = {
+        "plan_drafts": [url_or_blank("records:plan_version", v.pk) for v in owed.plan_drafts],
+        "note_drafts": [url_or_blank("records:note", n.pk) for n in owed.note_drafts],
+        "group_drafts": [
+            url_or_blank("records:group_note", g.session_id) for g in owed.group_drafts
+        ],
+        "due": [
+            url_or_blank("records:note", d.note.pk)
+            if isinstance(d, DueNote)
+            else url_or_blank("records:group_note", d.session.pk)
+            for d in owed.due
+        ],
+        "plans_due": [url_or_blank("records:plan", p.patient.pk) for p in owed.plans_due],
+        "plan_cosigns": [url_or_blank("records:plan_version", v.pk) for v in owed.plan_cosigns],
+        "note_cosigns": [url_or_blank("records:note", n.pk) for n in owed.note_cosigns],
+        "group_cosigns": [
+            url_or_blank("records:group_note", g.session_id) for g in owed.group_cosigns
+        ],
+    }
+    return render(
+        request,
+        "records/queue/queue.html",
+        {
+            "form": form,
+            "owed": owed,
+            "clinician": clinician,
+            "is_own": clinician.pk == user.pk,
+            "choices": choices,
+            "here": here,
+            "plan_drafts": zip(owed.plan_drafts, links["plan_drafts"], strict=True),
+            "note_drafts": zip(owed.note_drafts, links["note_drafts"], strict=True),
+            "group_drafts": zip(owed.group_drafts, links["group_drafts"], strict=True),
+            "due": zip(owed.due, links["due"], strict=True),
+            "plans_due": zip(owed.plans_due, links["plans_due"], strict=True),
+            "plan_cosigns": zip(owed.plan_cosigns, links["plan_cosigns"], strict=True),
+            "note_cosigns": zip(owed.note_cosigns, links["note_cosigns"], strict=True),
+            "group_cosigns": zip(owed.group_cosigns, links["group_cosigns"], strict=True),
+        },
+    )
+
+
+@staff_required(*CLINICIANS)
+@require_POST
+def note_cosign(request: StaffRequest, pk: int) -> HttpResponse:
+    note = note_get_for_cosign(request.user, pk, request=request)
+    back = safe_next_url(request, reverse("records:queue"))
+    try:
+        note_cosign_service(actor=request.user, note=note)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(back)
+    messages.success(request, f"Note of {note.patient.display_name} co-signed.")
+    return redirect(back)
+
+
+@staff_required(*CLINICIANS)
+@require_POST
+def plan_cosign(request: StaffRequest, pk: int) -> HttpResponse:
+    version = plan_version_get_for_cosign(request.user, pk, request=request)
+    back = safe_next_url(request, reverse("records:queue"))
+    try:
+        record_cosign(actor=request.user, target=version)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Treatment plan v{version.number} of {version.plan.patient.display_name} co-signed.",
+    )
+    return redirect(back)
+
+
+@staff_required(*CLINICIANS)
+@require_POST
+def group_cosign(request: StaffRequest, pk: int) -> HttpResponse:
+    group = group_note_get_for_cosign(request.user, pk, request=request)
+    back = safe_next_url(request, reverse("records:queue"))
+    try:
+        notes = group_note_cosign(actor=request.user, group_note=group)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Group note co-signed: {len(notes)} attendee note{'s' if len(notes) != 1 else ''}.",
+    )
+    return redirect(back)
