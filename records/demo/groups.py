@@ -27,7 +27,7 @@ PARTS = [
 ]
 
 
-def _write(ctx: DemoContext, session: Session, i: int, *, sign: bool) -> None:
+def _write(ctx: DemoContext, session: Session, i: int, *, sign: bool) -> bool:
     present = list(
         Attendance.objects.filter(session=session, status__in=ATTENDED_STATUSES)
         .order_by("patient_id")
@@ -35,7 +35,7 @@ def _write(ctx: DemoContext, session: Session, i: int, *, sign: bool) -> None:
     )
     facilitator = session.facilitator
     if facilitator is None or not present:
-        return
+        return False
     written_at = session.ends_at + timedelta(hours=1)
     group_note_save(
         actor=facilitator,
@@ -48,6 +48,7 @@ def _write(ctx: DemoContext, session: Session, i: int, *, sign: bool) -> None:
     )
     if sign:
         group_note_sign(actor=facilitator, session=session, now=written_at)
+    return True
 
 
 @DEMO_STEPS.register("history", order=38)
@@ -63,7 +64,7 @@ def seed(ctx: DemoContext) -> None:
                 status=SessionStatus.SCHEDULED,
                 local_date__lt=ctx.today,
                 local_date__gte=ctx.today - timedelta(days=14),
-                attendance__isnull=False,
+                attendance__status__in=ATTENDED_STATUSES,
             )
             .select_related("site", "facilitator", "track")
             .distinct()
@@ -72,9 +73,9 @@ def seed(ctx: DemoContext) -> None:
         for i, session in enumerate(recent):
             if GroupNote.objects.filter(session=session).exists():
                 continue
-            _write(ctx, session, i, sign=i > 0)
-            signed += i > 0
-            drafts += i == 0
+            if _write(ctx, session, i, sign=i > 0):
+                signed += i > 0
+                drafts += i == 0
     ctx.log.append(
         f"Records: {signed} signed group notes (the counselor's wait for a co-signature) "
         f"and {drafts} drafts."

@@ -39,6 +39,7 @@ class GroupNoteForm(InputGuard, forms.Form):
         self, *args: Any, attendees: list[tuple[int, str]] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["shared_text"].widget.attrs["aria-describedby"] = "shared-help"
         # (patient id, name) of each present attendee: their individualized part.
         for patient_id, name in attendees or []:
             self.fields[entry_field_name(patient_id)] = text_field(
