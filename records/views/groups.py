@@ -55,7 +55,9 @@ class GroupNoteView(ServiceFormView):
     rows: list[AttendeeRow]
 
     def load(self, **kwargs: Any) -> HttpResponse | None:
-        self.session = group_session_get_for_user(self.request.user, kwargs["pk"])
+        self.session = group_session_get_for_user(
+            self.request.user, kwargs["pk"], request=self.request
+        )
         self.group = group_note_for(self.session)
         self.rows = attendee_rows(self.session, self.group)
         return None
