@@ -39,7 +39,9 @@ class GroupNoteForm(InputGuard, forms.Form):
         self, *args: Any, attendees: list[tuple[int, str]] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["shared_text"].widget.attrs["aria-describedby"] = "shared-help"
+        self.fields["shared_text"].widget.attrs.update(
+            {"aria-describedby": "shared-help", "class": "form-control"}
+        )
         # (patient id, name) of each present attendee: their individualized part.
         for patient_id, name in attendees or []:
             self.fields[entry_field_name(patient_id)] = text_field(
@@ -48,6 +50,7 @@ class GroupNoteForm(InputGuard, forms.Form):
                 label=f"{name}: individual part",
                 required=False,
             )
+            self.fields[entry_field_name(patient_id)].widget.attrs["class"] = "form-control"
 
     def entries(self) -> dict[int, str]:
         return {
