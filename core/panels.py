@@ -1,4 +1,5 @@
-"""Pages that several apps contribute to (staff home, patient chart, portal home).
+"""Pages that several apps contribute to (staff home, patient chart, portal home, a
+session's attendance sheet).
 
 An app contributes in its ``panels`` module: functions registered with
 ``@register(hook, order=...)`` that return a ``Panel`` (a template and its context) or
@@ -27,7 +28,8 @@ class Panel:
 # behind staff_required or patient_required.
 PanelFunction = Callable[..., Panel | None]
 
-# Keyed by hook ("staff_home", "chart", "portal_home"); lower orders come first.
+# Keyed by hook ("staff_home", "chart", "portal_home", and "attendance": scheduling's
+# attendance sheet of a session, called with ``session=``); lower orders come first.
 PANELS: Registry[PanelFunction] = Registry(unique=False)
 
 

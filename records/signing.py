@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -52,7 +52,9 @@ def digest(payload: dict[str, Any]) -> str:
 
 
 def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
+    # In UTC: the same instant read back from the database (UTC) or built in a site's
+    # zone must hash the same, or a signature made before a reload would not verify.
+    return at.astimezone(UTC).isoformat() if at is not None else None
 
 
 def plan_version_payload(version: PlanVersion) -> dict[str, Any]:

@@ -44,12 +44,6 @@ SERIES = {
 }
 PHP_EXTRA = (["MO", "TU", "WE", "TH", "FR"], time(13), time(15, 30), "dbt", "Distress tolerance")
 WEEKS_OF_HISTORY = 5
-GROUP_NOTES = [
-    "Reviewed triggers and high-risk situations; role-played refusal skills.",
-    "Check-in round; discussed cravings over the weekend and coping plans.",
-    "Psychoeducation on the stages of change; decisional balance worksheet.",
-    "Mindfulness exercise; distress tolerance (TIPP) practice.",
-]
 
 
 @DEMO_STEPS.register("setup", order=20)
@@ -142,12 +136,10 @@ def seed(ctx: DemoContext) -> None:
     )
     memberships = list(TrackMembership.objects.filter(track__site__in=sites))
     rows = []
-    for i, session in enumerate(held):
+    for session in held:
         for m in memberships:
             if m.track_id == session.track_id and m.covers(session.local_date):
                 rows.append(_attendance_for(ctx, session, m.patient_id))
-        session.group_note = GROUP_NOTES[i % len(GROUP_NOTES)]
-    Session.objects.bulk_update(held, ["group_note"], batch_size=500)
     Attendance.objects.bulk_create(rows, batch_size=1000)
     saved = Attendance.objects.filter(session__in=held)
     AttendanceChange.objects.bulk_create(

@@ -121,18 +121,6 @@ class ReasonForm(InputGuard, forms.Form):
     )
 
 
-class GroupNoteForm(InputGuard, forms.Form):
-    group_note = text_field(
-        limits.NOTE, rows=3, label="Group note (topic covered, group process)", required=False
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-
-
 class MakeUpForm(InputGuard, ServiceErrorsMixin, forms.Form):
     patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
         queryset=None, label="Make-up attendee"

@@ -261,7 +261,6 @@ class Session(models.Model):
     )
     status_reason = models.CharField(max_length=200, blank=True)
     is_moved = models.BooleanField(default=False)
-    group_note = models.TextField(blank=True, max_length=limits.NOTE)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -285,7 +284,6 @@ class Session(models.Model):
                 name="series_session_has_occurrence_date",
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
-            limits.length_constraint("group_note", limits.NOTE),
         ]
         indexes = [
             models.Index(fields=["site", "local_date"], name="session_site_day"),

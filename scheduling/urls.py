@@ -18,7 +18,6 @@ urlpatterns = [
         name="attendance_mark",
     ),
     path("sessions/<int:pk>/all-present/", views.attendance_all_present, name="all_present"),
-    path("sessions/<int:pk>/note/", views.session_note, name="session_note"),
     path("sessions/<int:pk>/make-up/", views.attendance_make_up, name="make_up"),
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/move/", views.session_move, name="session_move"),

@@ -131,17 +131,15 @@ def seed_scale(ctx: ScaleContext) -> None:
 
     rows: list[Attendance] = []
     total = 0
-    for i, session in enumerate(held):
+    for session in held:
         for m in roster[session.track_id]:
             if m.covers(session.local_date):
                 rows.append(demo._attendance_for(ctx, session, m.patient_id))
-        session.group_note = demo.GROUP_NOTES[i % len(demo.GROUP_NOTES)]
         if len(rows) >= BATCH:
             total += _flush(rows)
             rows = []
     if rows:
         total += _flush(rows)
-    Session.objects.bulk_update(held, ["group_note"], batch_size=1000)
 
     ctx.log.append(
         f"scheduling: {len(tracks)} tracks ({added} new series), {created} sessions "

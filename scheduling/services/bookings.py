@@ -227,14 +227,3 @@ def session_move(
         obj=session,
     )
     return session
-
-
-@transaction.atomic
-def session_note_save(
-    *, actor: User | None, session: Session, group_note: str, now: datetime | None = None
-) -> Session:
-    session = Session.objects.select_for_update().get(pk=session.pk)
-    session.group_note = group_note
-    session.save(update_fields=["group_note"])
-    audit.record(action="session.note_saved", actor=actor, site_id=session.site_id, obj=session)
-    return session

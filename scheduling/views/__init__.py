@@ -9,7 +9,6 @@ from .attendance import (
     attendance_mark,
     session_cancel,
     session_move,
-    session_note,
 )
 from .portal import ical_feed, portal_feed, portal_schedule
 from .staff import (
@@ -44,6 +43,5 @@ __all__ = [
     "series_edit",
     "session_cancel",
     "session_move",
-    "session_note",
     "track_detail",
 ]

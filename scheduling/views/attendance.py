@@ -19,12 +19,12 @@ from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, site_today
 from core.formviews import ServiceFormView
 from core.models import Role
+from core.panels import collect
 from patients.models import Patient
 
 from ..forms import (
     AttendanceForm,
     CancelForm,
-    GroupNoteForm,
     MakeUpForm,
     MoveForm,
     ReasonForm,
@@ -40,7 +40,6 @@ from ..services.attendance import (
 )
 from ..services.bookings import session_cancel as session_cancel_service  # a view has its name
 from ..services.bookings import session_move as session_move_service  # a view has its name
-from ..services.bookings import session_note_save
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
 
@@ -86,7 +85,6 @@ def _attendance_context(
     *,
     bound: tuple[int, AttendanceForm] | None = None,
     makeup_form: MakeUpForm | None = None,
-    note_form: GroupNoteForm | None = None,
 ) -> dict[str, Any]:
     now = timezone.now()
     needs_reason = _needs_reason(session, now)
@@ -104,7 +102,9 @@ def _attendance_context(
         "is_open": session.status == SessionStatus.SCHEDULED
         and now >= session.starts_at - timedelta(minutes=15),
         "not_started": now < session.starts_at - timedelta(minutes=15),
-        "note_form": note_form or GroupNoteForm(initial={"group_note": session.group_note}),
+        # What the apps above add to the sheet (the clinical record's group note and
+        # sign-in sheet): registered on the "attendance" hook, scheduling names none.
+        "panels": collect("attendance", request, session=session),
         "makeup_form": makeup_form or MakeUpForm(patients=candidates, needs_reason=needs_reason),
         "show_makeup": session.track_id is not None,
         "over_capacity": len(roster) > session.capacity,
@@ -200,19 +200,6 @@ def attendance_all_present(request: StaffRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
     else:
         messages.success(request, f"{n} marked present.")
-    return redirect("scheduling:attendance", pk=session.pk)
-
-
-@require_POST
-@staff_required(D, C, M, F)
-def session_note(request: StaffRequest, pk: int) -> HttpResponse:
-    session = session_get_for_user(request.user, pk)
-    form = GroupNoteForm(request.POST)
-    if form.is_valid():
-        session_note_save(
-            actor=request.user, session=session, group_note=form.cleaned_data["group_note"]
-        )
-        messages.success(request, "Group note saved.")
     return redirect("scheduling:attendance", pk=session.pk)
 
 

@@ -104,6 +104,7 @@ APPS = (
     "privacy",
     "drugtests",
     "recovery",
+    "records",  # #17, the clinical record
     "notifications",
     "dashboard",
     "reports",

@@ -212,7 +212,7 @@ def test_re_saving_or_re_planning_adds_nothing(
     # a re-plan of the patient (a preference saved): the same rows, no new ones.
     with django_capture_on_commit_callbacks(execute=True):
         session.refresh_from_db()
-        session.group_note = "Told in person too."
+        session.room = "Told in person too."
         session.save()
     an_hour_on = test_now + timedelta(hours=1)
     sessions.plan_session_cancellations([session.pk], now=an_hour_on)

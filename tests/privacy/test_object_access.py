@@ -84,7 +84,6 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         method="post",
     ),
     "scheduling:all_present": ObjectRoute(_s, "counselor", "frontdesk", method="post"),
-    "scheduling:session_note": ObjectRoute(_s, "counselor", "frontdesk", method="post"),
     "scheduling:make_up": ObjectRoute(_s, "counselor", "frontdesk", method="post"),
     "scheduling:session_cancel": ObjectRoute(_s, "counselor", "frontdesk"),
     "scheduling:session_move": ObjectRoute(_s, "counselor", "frontdesk"),
@@ -92,6 +91,10 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "scheduling:series_create": ObjectRoute(lambda w: {"pk": w.track.pk}, "counselor"),
     "scheduling:series_edit": ObjectRoute(lambda w: {"pk": w.series.pk}, "counselor"),
     "scheduling:book": ObjectRoute(lambda w: {"patient_pk": w.patient.pk}, "counselor", "nurse"),
+    # Records, group notes (#17): the session's group note and its sign-in sheet.
+    "records:group_note": ObjectRoute(_s, "counselor", "nurse"),
+    "records:group_sign": ObjectRoute(_s, "counselor", method="post"),
+    "records:signin_sheet": ObjectRoute(_s, "counselor", "frontdesk"),
     # Drug testing: selections, their specimens and alerts, and the site's draws.
     "drugtests:selection": ObjectRoute(_sel, "nurse", "counselor"),
     "drugtests:collect": ObjectRoute(_sel, "collector", "nurse"),

@@ -98,14 +98,13 @@ def test_old_session_edit_without_reason_is_refused_then_kept_with_reason(
     assert AttendanceChange.objects.get().reason == "Paper sign-in sheet"
 
 
-def test_group_note_is_saved(client, counselor, held_session):
+def test_attendance_sheet_shows_the_panels_of_the_apps_above(client, counselor, held_session):
+    """The free-text group note moved to the clinical record (#17): the sheet shows what
+    the apps register on its "attendance" hook, here the group note and sign-in sheet."""
     client.force_login(counselor)
-    client.post(
-        reverse("scheduling:session_note", args=[held_session.pk]),
-        {"group_note": "Relapse prevention: triggers"},
-    )
-    held_session.refresh_from_db()
-    assert held_session.group_note == "Relapse prevention: triggers"
+    body = client.get(reverse("scheduling:attendance", args=[held_session.pk])).content.decode()
+    assert reverse("records:group_note", args=[held_session.pk]) in body
+    assert reverse("records:signin_sheet", args=[held_session.pk]) in body
 
 
 def test_make_up_over_capacity_shows_a_form_error(
@@ -356,8 +355,9 @@ def test_attendance_screen_query_count_is_fixed(
     for p in people[: size // 2]:
         attendance_record(actor=counselor, session=held_session, patient=p, status="present")
     client.force_login(counselor)
-    # 19: two access checks each read the counselor's sites first (patients/access.py)
-    with django_assert_max_num_queries(19):
+    # 19: two access checks each read the counselor's sites first (patients/access.py);
+    # one more for the panels of the "attendance" hook (the record's group note, #17)
+    with django_assert_max_num_queries(20):
         response = client.get(reverse("scheduling:attendance", args=[held_session.pk]))
     assert response.status_code == 200
     assert response.content.count(b'class="attendance-row') == size
