@@ -49,6 +49,7 @@ def _sel(w):
 
 OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "patients:chart": ObjectRoute(_p, "counselor", "nurse"),
+    "patients:timeline": ObjectRoute(_p, "counselor", "nurse"),
     "patients:demographics": ObjectRoute(_p, "frontdesk", "counselor"),
     "patients:change_phase": ObjectRoute(_p, "counselor"),
     "patients:change_track": ObjectRoute(_p, "counselor"),
@@ -143,6 +144,10 @@ NOT_PATIENT_DATA = {
         "outsider checked in test_staff_accounts"
     ),
     "privacy:mfa_reset": "a staff account, not a patient; checked in test_mfa_recovery",
+    "records:settings": (
+        "a site's record rules, director only; owner, colleague and outsider checked in "
+        "tests/records/test_settings"
+    ),
 }
 
 
