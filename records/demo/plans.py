@@ -1,10 +1,11 @@
 """Demo plans, written through the services (so every hash, signature and audit row is
 real): signed initial plans for most open episodes, signed a few days after admission so
-some reviews are due soon and some overdue; a second (review) version for the longest
-stays; one draft; some waiting for the patient's signature (patient1's among them, so the
-portal shows "sign it"); the counselor-in-training's plans waiting for the director's
-countersignature (left for the queue to show). Deterministic; skipped once any plan of
-the demo organisation exists."""
+some reviews are due soon and some overdue; review versions for most long stays; one
+draft; some waiting for the patient's signature (patient1's among them, so the portal
+shows "sign it"); the counselor-in-training's plans waiting for the director's
+countersignature (left for the queue to show). No level change happens in the demo's
+history, so no level-change review either. Deterministic; skipped once any plan of the
+demo organisation exists."""
 
 from __future__ import annotations
 
@@ -135,18 +136,21 @@ def seed(ctx: DemoContext) -> None:
         signed_at = _at(ctx, enrollment, 4)
         version = plan_sign(actor=author, version=version, now=signed_at)
         waits_for_patient = is_patient1 or i % 7 == 2
-        if (enrollment.admission_date - ctx.today).days < -50 and i % 3 == 0:
-            # A long stay: its first review, signed a month later, as version 2.
+        days_in = (ctx.today - enrollment.admission_date).days
+        # Most long stays had their monthly reviews (versions 2 and 3); a few did not,
+        # and show as overdue.
+        reviews = [d for d in (33, 63) if days_in > d + 3] if i % 4 != 1 else []
+        for offset in reviews:
             if not waits_for_patient and patient.user is not None:
                 plan_patient_sign_portal(
                     patient_user=patient.user, version=version, now=signed_at + timedelta(hours=1)
                 )
-            reviewed_at = _at(ctx, enrollment, 33)
+            reviewed_at = _at(ctx, enrollment, offset)
             version = plan_review_start(actor=author, plan=version.plan, now=reviewed_at)
             plan_version_update(
                 actor=author,
                 version=version,
-                strengths=version.strengths + " Four weeks of attendance without a miss.",
+                strengths=version.strengths + f" Attending steadily (day {offset}).",
                 preferences=version.preferences,
                 now=reviewed_at,
             )
