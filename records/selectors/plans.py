@@ -205,12 +205,12 @@ def portal_versions(patient: Patient) -> list[PlanVersion]:
     )
 
 
-def waiting_for_patient(patient: Patient) -> PlanVersion | None:
+def portal_plan_version(patient: Patient) -> PlanVersion | None:
+    """The latest signed version of the patient's open episode's plan (one query)."""
     return (
         PlanVersion.objects.filter(
             plan__patient=patient,
             signed_at__isnull=False,
-            patient_signed_at__isnull=True,
             plan__enrollment__status__in=OPEN_STATUSES,
         )
         .order_by("-number")

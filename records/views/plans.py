@@ -291,6 +291,9 @@ class PlanPartView(_VersionFormView):
         self.kind = kwargs["kind"]
         if self.kind not in PART_FORMS:
             raise Http404("No such part.")
+        if self.version.signed_at is not None and self.request.method == "GET":
+            messages.info(self.request, "This version is signed and can no longer be changed.")
+            return HttpResponseRedirect(_version_url(self.version))
         part_pk = kwargs.get("part_pk")
         if part_pk is not None:
             model = PART_MODELS[self.kind]

@@ -47,13 +47,16 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "notifications",
         "drugtests",
         "records",  # #17: group notes the facilitator has not signed
+        "records",  # #17 plans: the clinician's draft plans
         "recovery",
     ]
-    assert _apps("chart") == ["scheduling", "drugtests", "recovery", "privacy"]
+    # #17 plans: the plan card after the schedule; "sign your plan" on the portal.
+    assert _apps("chart") == ["scheduling", "records", "drugtests", "recovery", "privacy"]
     assert _apps("portal_home") == [
         "patients",
         "drugtests",
         "scheduling",
+        "records",
         "notifications",
         "recovery",
     ]

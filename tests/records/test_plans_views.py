@@ -238,3 +238,32 @@ def test_overdue_review_shows_on_the_plan_page(client, signed, counselor, patien
     with time_machine.travel(test_now + timedelta(days=40), tick=False):
         response = _get(client, counselor, reverse("records:plan", args=[patient.pk]))
     assert b"Overdue since" in response.content
+
+
+def test_portal_home_links_the_signed_plan_once_the_patient_signed(client, signed, patient):
+    from records.services.plans import plan_patient_sign_portal
+
+    plan_patient_sign_portal(patient_user=patient.user, version=signed)
+    response = _get(client, patient.user, reverse("home"))
+    assert b"Read your plan" in response.content and b"sign it" not in response.content
+
+
+def test_part_form_of_a_signed_version_sends_to_the_read_only_page(client, signed, counselor):
+    from records.models import PlanGoal
+
+    goal = PlanGoal.objects.get(version=signed)
+    url = reverse("records:plan_part_edit", args=[signed.pk, "goal", goal.pk])
+    response = _get(client, counselor, url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("records:plan_version", args=[signed.pk])
+
+
+def test_unknown_part_kind_is_404(client, draft, counselor):
+    url = reverse("records:plan_part_add", args=[draft.pk, "diagnosis"])
+    assert _get(client, counselor, url).status_code == 404
+
+
+def test_version_page_shows_who_signed_and_the_countersignature_wait(client, signed, director):
+    response = _get(client, director, reverse("records:plan_version", args=[signed.pk]))
+    assert b"Author: <strong>Counselor</strong>" in response.content
+    assert b"Waiting for a countersignature" in response.content
