@@ -36,9 +36,22 @@ class StaffChoiceField(forms.ModelChoiceField[User]):
 
 
 class _PartForm(InputGuard, forms.Form):
-    # The part this one hangs under (a goal's problem, an objective's goal, an
-    # intervention's objective), checked by the service to belong to the same draft.
-    parent = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    """A part's form. A new goal, objective or intervention names the part it hangs
+    under (``parents``: the draft's problems, goals or objectives); the service checks
+    again that it belongs to the same draft."""
+
+    parent = forms.TypedChoiceField(label="Under", coerce=int, choices=())
+
+    def __init__(
+        self, *args: Any, parents: list[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if parents is None:
+            del self.fields["parent"]
+        else:
+            field = self.fields["parent"]
+            assert isinstance(field, forms.TypedChoiceField)
+            field.choices = parents
 
 
 class ProblemForm(_PartForm):

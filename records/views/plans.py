@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -25,6 +25,7 @@ from core import audit, clock
 from core.access import PortalRequest, StaffRequest, patient_required, staff_required
 from core.forms import add_service_errors
 from core.formviews import ServiceFormView
+from core.models import User
 from patients.access import patient_get_for_user
 
 from ..forms.plans import (
@@ -45,6 +46,7 @@ from ..models import (
 )
 from ..selectors.common import EpisodePlanDue
 from ..selectors.plans import (
+    ProblemRow,
     current_enrollment,
     episode_due,
     plan_get_for_user,
@@ -242,12 +244,13 @@ class PlanEditView(_VersionFormView):
         return {"strengths": self.version.strengths, "preferences": self.version.preferences}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        tree = version_tree(self.version)
         staff = staff_for_site(
             self.version.plan.enrollment.site_id, self.version.plan.patient.organization_id
         )
         return super().get_context_data(
-            tree=version_tree(self.version),
-            forms=_part_forms(staff),
+            tree=tree,
+            add_forms=_add_forms(tree, staff),
             is_author=self.version.author_id == self.request.user.pk,
             **kwargs,
         )
@@ -264,13 +267,43 @@ class PlanEditView(_VersionFormView):
         return _edit_url(self.version)
 
 
-def _part_forms(staff: Any) -> dict[str, Any]:
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _parents_from_tree(tree: list[ProblemRow]) -> dict[str, list[tuple[int, str]]]:
+    goals = [g for p in tree for g in p.goals]
+    objectives = [o for g in goals for o in g.objectives]
     return {
-        "problem": PART_FORMS["problem"](prefix="problem"),
-        "goal": PART_FORMS["goal"](prefix="goal"),
-        "objective": PART_FORMS["objective"](prefix="objective"),
-        "intervention": InterventionForm(prefix="intervention", staff=staff),
+        "goal": [(p.problem.pk, _clip(p.problem.description)) for p in tree],
+        "objective": [(g.goal.pk, _clip(g.goal.text)) for g in goals],
+        "intervention": [(o.objective.pk, _clip(o.objective.text)) for o in objectives],
     }
+
+
+ADD_HEADINGS = {
+    "problem": ("Add a problem", "Add problem"),
+    "goal": ("Add a goal, in the patient's words", "Add goal"),
+    "objective": ("Add a measurable objective", "Add objective"),
+    "intervention": ("Add an intervention", "Add intervention"),
+}
+
+
+def _add_forms(tree: list[ProblemRow], staff: QuerySet[User]) -> list[tuple[str, str, str, Any]]:
+    """The editor's "add" forms, one per kind; a kind shows once it has a parent."""
+    parents = _parents_from_tree(tree)
+    found: list[tuple[str, str, str, Any]] = []
+    for kind, (heading, button) in ADD_HEADINGS.items():
+        if kind == "problem":
+            form = PART_FORMS[kind](prefix=kind)
+        elif not parents[kind]:
+            continue
+        elif kind == "intervention":
+            form = InterventionForm(prefix=kind, parents=parents[kind], staff=staff)
+        else:
+            form = PART_FORMS[kind](prefix=kind, parents=parents[kind])
+        found.append((kind, heading, button, form))
+    return found
 
 
 plan_edit = staff_required(*CLINICIANS)(PlanEditView.as_view())
@@ -310,6 +343,8 @@ class PlanPartView(_VersionFormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
+        if self.part is None and self.kind != "problem":
+            kwargs["parents"] = _parents_from_tree(version_tree(self.version))[self.kind]
         if self.kind == "intervention":
             kwargs["staff"] = staff_for_site(
                 self.version.plan.enrollment.site_id, self.version.plan.patient.organization_id

@@ -143,7 +143,7 @@ def test_a_goal_under_another_patients_problem_is_refused(
     url = reverse("records:plan_part_add", args=[draft.pk, "goal"])
     response = client.post(url, {"goal-parent": foreign.pk, "goal-text": "Sneaky"})
     assert response.status_code == 422
-    assert b"No such problem in this draft." in response.content
+    assert b"Select a valid choice." in response.content
     assert not PlanGoal.objects.filter(text="Sneaky").exists()
 
 
@@ -267,3 +267,28 @@ def test_version_page_shows_who_signed_and_the_countersignature_wait(client, sig
     response = _get(client, director, reverse("records:plan_version", args=[signed.pk]))
     assert b"Author: <strong>Counselor</strong>" in response.content
     assert b"Waiting for a countersignature" in response.content
+
+
+def test_the_editor_offers_an_add_form_for_every_kind(client, draft, counselor):
+    response = _get(client, counselor, reverse("records:plan_edit", args=[draft.pk]))
+    for kind in ("problem", "goal", "objective", "intervention"):
+        url = reverse("records:plan_part_add", args=[draft.pk, kind])
+        assert f'action="{url}"'.encode() in response.content, kind
+
+
+def test_adding_an_intervention_from_the_editor(client, draft, counselor):
+    from records.models import PlanIntervention, PlanObjective
+
+    objective = PlanObjective.objects.get(version=draft)
+    client.force_login(counselor)
+    response = client.post(
+        reverse("records:plan_part_add", args=[draft.pk, "intervention"]),
+        {
+            "intervention-parent": objective.pk,
+            "intervention-service_type": "individual_counseling",
+            "intervention-frequency": "weekly",
+            "intervention-responsible": counselor.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert PlanIntervention.objects.filter(version=draft, frequency="weekly").exists()
