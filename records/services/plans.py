@@ -592,8 +592,7 @@ def plan_patient_sign(
                     {"method": "The patient has no portal account; send a one-time code."}
                 )
             if not password or not user.check_password(password):
-                _audit("patient_sign_refused", actor, version, version, method=method)
-                raise ValidationError({"password": "That password is not right."})
+                refused = ValidationError({"password": "That password is not right."})
         elif method == SignatureMethod.ONE_TIME_CODE:
             refused = _use_code(version, code, now)
         else:
@@ -601,7 +600,8 @@ def plan_patient_sign(
         if refused is None:
             return _record_patient_signature(version, method=method, now=now, actor=actor)
         _audit("patient_sign_refused", actor, version, version, method=method)
-    # Outside the block: the attempt counted above is committed, not rolled back.
+    # Outside the block: the refusal's audit row and a code's counted attempt are
+    # committed, not rolled back with the error.
     raise refused
 
 

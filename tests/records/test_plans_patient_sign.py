@@ -67,6 +67,18 @@ def test_wrong_password_is_refused(signed, counselor):
     assert signed.patient_signed_at is None
 
 
+def test_a_refused_password_leaves_an_audit_row(signed, counselor):
+    from core.models import AuditEvent
+
+    with pytest.raises(ValidationError):
+        plan_patient_sign(
+            actor=counselor, version=signed, method=SignatureMethod.PASSWORD, password="nope"
+        )
+    assert AuditEvent.objects.filter(
+        action="records.plan.patient_sign_refused", object_id=str(signed.pk)
+    ).exists()
+
+
 def test_the_patient_signs_after_the_clinician(draft, counselor):
     with pytest.raises(ValidationError, match="clinician signs the plan first"):
         plan_patient_sign(
