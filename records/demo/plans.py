@@ -109,7 +109,9 @@ def _write(
         )
 
 
-@DEMO_STEPS.register("history", order=60)
+# Before the queue's step (48), which writes a plan waiting for a co-signature only when
+# none waits, and before the notes, which name the objectives of the plan in force.
+@DEMO_STEPS.register("history", order=45)
 def seed(ctx: DemoContext) -> None:
     if TreatmentPlan.objects.filter(patient__organization=ctx.organization).exists():
         return
