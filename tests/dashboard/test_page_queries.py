@@ -26,7 +26,7 @@ LIMITS = {
     "home:nurse": 32,
     "home:frontdesk": 31,
     "home:collector": 10,
-    "chart": 41,
+    "chart": 44,  # #17 plans: +3, the plan card (episode and due date, rules, versions)
     "portal:home": 18,
     "portal:schedule": 12,
 }
