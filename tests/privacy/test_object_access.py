@@ -135,6 +135,32 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"pk": w.group_note.pk}, "counselor", method="post"
     ),
     # --- end #17 (queue)
+    # --- #17 (plans): the plan pages; the signed version w.plan_version and the draft
+    # w.plan_draft (with w.plan_problem) of the counselor. Removing a part: the nurse
+    # (not the author) is refused on the merits, then the author removes it.
+    "records:plan": ObjectRoute(_p, "counselor", "nurse"),
+    "records:plan_start": ObjectRoute(_p, "counselor", method="post"),
+    "records:plan_review": ObjectRoute(
+        lambda w: {"pk": w.plan_version.plan_id}, "counselor", method="post"
+    ),
+    "records:plan_version": ObjectRoute(lambda w: {"pk": w.plan_version.pk}, "counselor", "nurse"),
+    "records:plan_patient_sign": ObjectRoute(lambda w: {"pk": w.plan_version.pk}, "counselor"),
+    "records:plan_edit": ObjectRoute(lambda w: {"pk": w.plan_draft.pk}, "counselor"),
+    "records:plan_sign": ObjectRoute(lambda w: {"pk": w.plan_draft.pk}, "counselor"),
+    "records:plan_part_add": ObjectRoute(
+        lambda w: {"pk": w.plan_draft.pk, "kind": "goal"}, "counselor"
+    ),
+    "records:plan_part_edit": ObjectRoute(
+        lambda w: {"pk": w.plan_draft.pk, "kind": "problem", "part_pk": w.plan_problem.pk},
+        "counselor",
+    ),
+    "records:plan_part_remove": ObjectRoute(
+        lambda w: {"pk": w.plan_draft.pk, "kind": "problem", "part_pk": w.plan_problem.pk},
+        "nurse",
+        "counselor",
+        method="post",
+    ),
+    # --- end #17 (plans)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -311,6 +337,14 @@ def world(
     w.plan_version = make_plan_version(author=counselor, patient=patient, signed_at=signed)
     w.group_note = make_group_note(session=w.session, author=counselor, signed_at=signed)
     # --- end #17 (queue)
+    # --- #17 (plans): a draft after the signed version, with a problem.
+    from records.services.plans import plan_problem_add
+
+    w.plan_draft = make_plan_version(author=counselor, patient=patient)
+    w.plan_problem = plan_problem_add(
+        actor=counselor, version=w.plan_draft, dimension=5, description="Cravings"
+    )
+    # --- end #17 (plans)
     w.outsiders = {}
 
     def outsider(role: str):
