@@ -108,9 +108,6 @@ APPS = (
     "notifications",
     "dashboard",
     "reports",
-    # --- #17 (queue): the clinical record's forms and routes are walked too.
-    "records",
-    # --- end #17 (queue)
 )
 ROLES = {
     "director": "director",
