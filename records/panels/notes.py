@@ -1,1 +1,36 @@
-"""Panels for notes."""
+"""The chart's progress-notes panel: the last few notes with their status and the
+new-note buttons. Two queries whatever the number of notes (the notes, one page)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from core.access import UserRequest
+from core.models import Role
+from core.panels import Panel, register
+from patients.models import Patient
+
+from ..models import NoteKind
+from ..selectors.notes import recent_notes, with_status
+from ..services.notes import NOTE_KINDS
+
+CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
+
+
+@register("chart", order=35)
+def chart(request: UserRequest, patient: Patient) -> Panel | None:
+    # Front desk and collectors do not read clinical notes (records.views.notes).
+    if request.user.role not in CLINICIANS:
+        return None
+    notes = recent_notes(patient, limit=5)
+    for note in notes:
+        with_status(note)
+    new = reverse("records:note_new", args=[patient.pk])
+    return Panel(
+        template="records/notes/_panel_chart.html",
+        context={
+            "notes": notes,
+            "new_links": [(NoteKind(k).label, f"{new}?kind={k}") for k in NOTE_KINDS],
+            "all_url": reverse("records:patient_notes", args=[patient.pk]),
+        },
+    )
