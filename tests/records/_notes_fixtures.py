@@ -121,7 +121,9 @@ def make_plan(test_now, today):
         problem = PlanProblem.objects.create(
             version=version, dimension=5, description="Cravings after work"
         )
-        goal = PlanGoal.objects.create(version=version, problem=problem, text="I want to stay clean")
+        goal = PlanGoal.objects.create(
+            version=version, problem=problem, text="I want to stay clean"
+        )
         objective = PlanObjective.objects.create(
             version=version,
             goal=goal,

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from core.clock import local_datetime
 from core.models import AuditEvent
 from records.models import NoteObjective, ProgressNote, RecordSettings, Signature
-from records.services.notes import note_sign, note_start, note_update
+from records.services.notes import note_sign, note_update
 from records.signing import verify_signature
 from scheduling.models import Holiday, HolidayStatus
 from tests.conftest import LA, NY
@@ -82,9 +82,7 @@ def test_crisis_note_is_due_the_next_day(make_note, patient, counselor, site, to
 # --- starting a note -----------------------------------------------------------------
 
 
-def test_start_makes_a_draft_in_the_open_episode_with_an_audit_row(
-    make_note, patient, counselor
-):
+def test_start_makes_a_draft_in_the_open_episode_with_an_audit_row(make_note, patient, counselor):
     note = make_note(patient, counselor)
     assert note.status == "draft" and note.signed_at is None
     assert note.enrollment == patient.enrollments.get()
