@@ -121,3 +121,13 @@ def with_status(note: ProgressNote) -> ProgressNote:
     note.status_text = status_label(note)  # type: ignore[attr-defined]
     note.badge = BADGES[note.status_text]  # type: ignore[attr-defined]
     return note
+
+
+def drafts_of(author: User, *, limit: int = 5) -> list[ProgressNote]:
+    """The author's own draft notes, the oldest service first (the most overdue)."""
+    return list(
+        ProgressNote.objects.filter(author=author, status=RecordStatus.DRAFT)
+        .exclude(kind="group")
+        .select_related("patient", "site")
+        .order_by("due_on", "service_date", "pk")[:limit]
+    )
