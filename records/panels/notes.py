@@ -13,9 +13,7 @@ from core.models import Role, Site
 from core.panels import Panel, register
 from patients.models import Patient
 
-from ..models import NoteKind
-from ..selectors.notes import drafts_of, recent_notes, with_status
-from ..services.notes import NOTE_KINDS
+from ..selectors.notes import drafts_of, new_note_links, recent_notes, with_status
 
 CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
 
@@ -28,12 +26,11 @@ def chart(request: UserRequest, patient: Patient) -> Panel | None:
     notes = recent_notes(patient, limit=5)
     for note in notes:
         with_status(note)
-    new = reverse("records:note_new", args=[patient.pk])
     return Panel(
         template="records/notes/_panel_chart.html",
         context={
             "notes": notes,
-            "new_links": [(NoteKind(k).label, f"{new}?kind={k}") for k in NOTE_KINDS],
+            "new_links": new_note_links(patient),
             "all_url": reverse("records:patient_notes", args=[patient.pk]),
         },
     )

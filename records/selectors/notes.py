@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 
 from core.access import get_or_deny
 from core.models import User
@@ -131,3 +132,16 @@ def drafts_of(author: User, *, limit: int = 5) -> list[ProgressNote]:
         .select_related("patient", "site")
         .order_by("due_on", "service_date", "pk")[:limit]
     )
+
+
+NEW_NOTE_LABELS = {
+    "individual": "New individual note",
+    "family": "New family note",
+    "mat": "New MAT visit note",
+}
+
+
+def new_note_links(patient: Patient) -> list[tuple[str, str]]:
+    """(label, url) of the chart's and the list's new-note buttons."""
+    base = reverse("records:note_new", args=[patient.pk])
+    return [(label, f"{base}?kind={kind}") for kind, label in NEW_NOTE_LABELS.items()]

@@ -31,6 +31,7 @@ from ..models import FORMAT_SECTIONS, NoteKind, PlanVersion, ProgressNote, Recor
 from ..selectors.common import current_plan_version, objectives_for_notes
 from ..selectors.notes import (
     addenda_of,
+    new_note_links,
     note_get_for_user,
     note_objectives,
     note_signatures,
@@ -121,7 +122,7 @@ def patient_notes(request: StaffRequest, pk: int) -> HttpResponse:
         {
             "patient": patient,
             "page": page,
-            "kinds": NOTE_KINDS,
+            "new_links": new_note_links(patient),
             "plan_version": version,
             "plan_addendum_url": (
                 reverse("records:plan_addendum", args=[version.pk]) if version else ""
