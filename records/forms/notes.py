@@ -44,10 +44,10 @@ def _add_service_fields(form: forms.BaseForm) -> None:
     )
     form.fields["service_date"] = BoundedDateField(label="Date of service")
     form.fields["start"] = forms.TimeField(
-        label="Started", widget=forms.TimeInput(attrs={"type": "time"})
+        label="Started", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     form.fields["end"] = forms.TimeField(
-        label="Ended", widget=forms.TimeInput(attrs={"type": "time"})
+        label="Ended", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
 
 

@@ -206,6 +206,9 @@ class _DraftView(ServiceFormView):
         if self.note.is_signed:
             message = "This note is signed and can no longer be changed; add an addendum instead."
             return _read_only(self.request, self.note, message, self._refused_status())
+        if self.note.kind == NoteKind.GROUP:
+            message = "A group note is written and signed on its session's group-note page."
+            return _read_only(self.request, self.note, message, self._refused_status())
         if self.note.author_id != self.request.user.pk:
             message = f"Only the author of a draft {self.doing} it."
             return _read_only(self.request, self.note, message, self._refused_status())
