@@ -110,3 +110,25 @@ def test_plan_addendum_of_another_sites_patient_is_404(
     )
     assert response.status_code == 404
     assert not Addendum.objects.exists()
+
+
+def test_an_addendum_on_a_draft_plan_version_is_refused(client, make_plan, patient, counselor):
+    from records.models import PlanVersion
+
+    version, _ = make_plan(patient, counselor)
+    draft = PlanVersion.objects.create(
+        plan=version.plan,
+        number=2,
+        kind="review",
+        level=version.level,
+        author=counselor,
+        created_at=version.created_at,
+        updated_at=version.created_at,
+    )
+    client.force_login(counselor)
+    response = client.post(
+        reverse("records:plan_addendum", args=[draft.pk]), {"kind": "addendum", "text": "x"}
+    )
+    assert response.status_code == 422
+    assert "still a draft" in response.content.decode()
+    assert not Addendum.objects.exists()

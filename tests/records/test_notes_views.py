@@ -353,3 +353,29 @@ def test_staff_home_lists_my_drafts_with_the_overdue_one_marked(
     assert reverse("records:note_edit", args=[mine.pk]) in page
     assert "Overdue" in page
     assert page.count("/edit/") == 1  # the director's draft is not the counselor's
+
+
+@pytest.mark.parametrize(
+    "route", ["records:note_edit", "records:note_sign", "records:note_addendum"]
+)
+def test_every_page_that_shows_a_note_writes_a_view_row(
+    client, make_note, patient, counselor, route
+):
+    note = write_all(make_note(patient, counselor), counselor)
+    client.force_login(counselor)
+    assert client.get(reverse(route, args=[note.pk])).status_code == 200
+    assert AuditEvent.objects.filter(
+        action="records.note.view", outcome="ok", object_id=str(note.pk)
+    ).exists()
+
+
+def test_a_colleague_opening_someone_elses_draft_for_editing_sees_it_read_only(
+    client, make_note, patient, counselor, director
+):
+    note = make_note(patient, counselor)
+    client.force_login(director)
+    response = client.get(reverse("records:note_edit", args=[note.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Only the author of a draft edits it." in page
+    assert "<textarea" not in page
