@@ -9,13 +9,15 @@ from django.urls import reverse
 
 from core.access import UserRequest
 from core.clock import site_today
-from core.models import Role, Site
+from core.models import Site
 from core.panels import Panel, register
 from patients.models import Patient
 
 from ..selectors.notes import drafts_of, new_note_links, recent_notes, with_status
+from ..services._common import CLINICAL_ROLES
 
-CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
+# Who reads and writes notes: the same roles every records write requires.
+CLINICIANS = CLINICAL_ROLES
 
 
 @register("chart", order=35)

@@ -22,7 +22,6 @@ from core import audit
 from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, site_today
 from core.formviews import ServiceFormView
-from core.models import Role
 from patients.access import patient_get_for_user
 from patients.models import Patient
 
@@ -39,6 +38,7 @@ from ..selectors.notes import (
     plan_version_get_for_user,
     with_status,
 )
+from ..services._common import CLINICAL_ROLES
 from ..services.notes import (
     DEFAULT_SERVICE,
     NOTE_KINDS,
@@ -49,7 +49,8 @@ from ..services.notes import (
 )
 from ..services.signoff import addendum_add
 
-CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
+# Who reads and writes notes: the same roles every records write requires.
+CLINICIANS = CLINICAL_ROLES
 NOTES_PER_PAGE = 25
 
 
