@@ -5,7 +5,7 @@ drafts (one overdue), a late entry and an addendum. A note names an objective of
 patient's plan when the plans step (which runs first) made one in force.
 
 Deterministic (dates from the seed's "now", patients in id order) and idempotent (skipped
-once the organisation has notes of these kinds)."""
+once its addendum exists)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from core.models import User
 from patients.models import OPEN_STATUSES, MedicationOrder, Patient
 
 from ..clocks import business_days_after
-from ..models import FORMAT_SECTIONS, ProgressNote
+from ..models import FORMAT_SECTIONS, Addendum, ProgressNote
 from ..selectors.common import objectives_for_notes
-from ..services.notes import NOTE_KINDS, note_sign, note_start, note_update
+from ..services.notes import note_sign, note_start, note_update
 from ..services.signoff import addendum_add
 
+CORRECTION = "Correction: the sponsor's name is Sam, not Pam. The rest stands as written."
 TEXT = {
     "data": "Arrived on time. Talked about the week at work and two evenings with cravings.",
     "behavior": "Calm, engaged; described the weekend's triggers in detail.",
@@ -104,9 +105,9 @@ def _late_days_ago(ctx: DemoContext, patient: Patient) -> int:
 
 @DEMO_STEPS.register("history", order=70)
 def seed(ctx: DemoContext) -> None:
-    if ProgressNote.objects.filter(
-        site__organization=ctx.organization, kind__in=NOTE_KINDS
-    ).exists():
+    # Other steps (the queue's, the groups') write notes too: this step knows its own by
+    # the addendum it writes last but one.
+    if Addendum.objects.filter(note__site__organization=ctx.organization, text=CORRECTION).exists():
         return
     # Read afresh: the users in ctx carry the staff profiles as they were before
     # seed_core set credentials and licences with an UPDATE.
@@ -139,7 +140,7 @@ def seed(ctx: DemoContext) -> None:
     addendum_add(
         actor=counselor2,
         target=first,
-        text="Correction: the sponsor's name is Sam, not Pam. The rest stands as written.",
+        text=CORRECTION,
         reason="Name misheard in session",
         now=ctx.now,
     )

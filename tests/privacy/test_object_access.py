@@ -161,6 +161,16 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         method="post",
     ),
     # --- end #17 (plans)
+    # --- #17 (notes): a patient's notes, a note's pages (a signed note's edit and sign
+    # pages show it read-only), addenda to a note and to a plan version.
+    "records:patient_notes": ObjectRoute(_p, "counselor", "nurse"),
+    "records:note_new": ObjectRoute(_p, "counselor", "nurse"),
+    "records:note": ObjectRoute(lambda w: {"pk": w.note.pk}, "counselor", "nurse"),
+    "records:note_edit": ObjectRoute(lambda w: {"pk": w.note.pk}, "counselor", "director"),
+    "records:note_sign": ObjectRoute(lambda w: {"pk": w.note.pk}, "counselor", "director"),
+    "records:note_addendum": ObjectRoute(lambda w: {"pk": w.note.pk}, "counselor", "nurse"),
+    "records:plan_addendum": ObjectRoute(lambda w: {"pk": w.plan_version.pk}, "counselor", "nurse"),
+    # --- end #17 (notes)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {

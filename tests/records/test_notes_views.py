@@ -343,18 +343,6 @@ def test_patient_notes_list_query_count(
         assert client.get(url).status_code == 200
 
 
-def test_staff_home_lists_my_drafts_with_the_overdue_one_marked(
-    client, make_note, patient, counselor, director, today
-):
-    mine = make_note(patient, counselor, day=service_day(today, 20))
-    make_note(patient, director)
-    client.force_login(counselor)
-    page = client.get(reverse("home")).content.decode()
-    assert reverse("records:note_edit", args=[mine.pk]) in page
-    assert "Overdue" in page
-    assert page.count("/edit/") == 1  # the director's draft is not the counselor's
-
-
 @pytest.mark.parametrize(
     "route", ["records:note_edit", "records:note_sign", "records:note_addendum"]
 )
