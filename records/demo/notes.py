@@ -1,7 +1,8 @@
 """The demo clinic's progress notes: signed individual notes by a licensed counselor
 (counselor2) and by the counselor-in-training (counselor: they wait for the director's
-co-signature, left waiting on purpose), a family note, a MAT visit by the nurse, two
-drafts (one overdue), a late entry and an addendum. A note names an objective of the
+co-signature, left waiting on purpose; every note of theirs in the demo does), a family
+note, a MAT visit by the nurse, two drafts (counselor2's, and the nurse's overdue one), a
+late entry and an addendum. A note names an objective of the
 patient's plan when the plans step (which runs first) made one in force.
 
 Deterministic (dates from the seed's "now", patients in id order) and idempotent (skipped
@@ -150,8 +151,6 @@ def seed(ctx: DemoContext) -> None:
     _write(ctx, counselor, riverside[1], days_ago=5, fmt="SOAP", hour=11)
     # A late entry: signed today, days after its due day.
     _write(ctx, counselor, riverside[2], days_ago=_late_days_ago(ctx, riverside[2]), sign="late")
-    # An overdue draft: the service was two weeks ago and the note is still not signed.
-    _write(ctx, counselor, riverside[1], days_ago=15, sign="draft", complete=False, hour=15)
     # A MAT visit by the nurse, for a patient on medication if there is one.
     on_mat = (
         MedicationOrder.objects.filter(patient__in=riverside, stop_date__isnull=True)
@@ -169,6 +168,18 @@ def seed(ctx: DemoContext) -> None:
         fmt="SOAP",
         service_type="medication_management",
         hour=9,
+    )
+    # An overdue draft: a MAT visit two weeks ago whose note is still not signed.
+    _write(
+        ctx,
+        nurse,
+        mat_patient,
+        days_ago=15,
+        kind="mat",
+        service_type="medication_management",
+        hour=15,
+        sign="draft",
+        complete=False,
     )
     ctx.log.append(
         "Notes: signed notes (two waiting for a co-signature), a family note, a MAT visit, "

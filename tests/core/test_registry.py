@@ -51,7 +51,15 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "recovery",
     ]
     # #17 plans: the plan card after the schedule; "sign your plan" on the portal.
-    assert _apps("chart") == ["scheduling", "records", "drugtests", "recovery", "privacy"]
+    # #17 (notes): the progress-notes panel after the plan card.
+    assert _apps("chart") == [
+        "scheduling",
+        "records",
+        "records",
+        "drugtests",
+        "recovery",
+        "privacy",
+    ]
     assert _apps("portal_home") == [
         "patients",
         "drugtests",
