@@ -124,6 +124,16 @@ def with_status(note: ProgressNote) -> ProgressNote:
     return note
 
 
+def drafts_of(author: User, *, limit: int = 5) -> list[ProgressNote]:
+    """The author's own draft notes, the oldest service first (the most overdue)."""
+    return list(
+        ProgressNote.objects.filter(author=author, status=RecordStatus.DRAFT)
+        .exclude(kind="group")
+        .select_related("patient", "site")
+        .order_by("due_on", "service_date", "pk")[:limit]
+    )
+
+
 NEW_NOTE_LABELS = {
     "individual": "New individual note",
     "family": "New family note",

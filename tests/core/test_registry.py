@@ -48,6 +48,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "drugtests",
         "records",  # #17: group notes the facilitator has not signed
         "records",  # #17 plans: the clinician's draft plans
+        "records",  # #17 (notes): the clinician's own draft notes
         "recovery",
     ]
     # #17 plans: the plan card after the schedule; "sign your plan" on the portal.

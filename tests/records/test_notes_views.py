@@ -367,3 +367,16 @@ def test_a_colleague_opening_someone_elses_draft_for_editing_sees_it_read_only(
     assert response.status_code == 200
     assert "Only the author of a draft edits it." in page
     assert "<textarea" not in page
+
+
+def test_staff_home_lists_my_drafts_with_the_overdue_one_marked(
+    client, make_note, patient, counselor, director, today
+):
+    mine = make_note(patient, counselor, day=service_day(today, 20))
+    theirs = make_note(patient, director)
+    client.force_login(counselor)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="notes-drafts-panel"' in page
+    assert reverse("records:note_edit", args=[mine.pk]) in page
+    assert reverse("records:note_edit", args=[theirs.pk]) not in page
+    assert "Overdue" in page
