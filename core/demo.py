@@ -122,11 +122,14 @@ def seed_core(password: str, now: datetime) -> DemoContext:
         user.groups.set([Group.objects.get(name=role_group_name(role))])
         staff[username] = user
     for username, (credentials, licensed, supervisor) in CLINICAL_PROFILES.items():
-        StaffProfile.objects.filter(user=staff[username]).update(
-            credentials=credentials,
-            licensed=licensed,
-            supervisor=staff[supervisor] if supervisor else None,
-        )
+        user = staff[username]
+        profile = StaffProfile.objects.get(user=user)
+        profile.credentials, profile.licensed = credentials, licensed
+        profile.supervisor = staff[supervisor] if supervisor else None
+        profile.save(update_fields=["credentials", "licensed", "supervisor"])
+        # The steps sign as these users: they must read the profile as it now is.
+        user.staff_profile = profile
+        user.__dict__.pop("staff", None)
     return DemoContext(
         organization=org,
         sites=sites,

@@ -284,35 +284,7 @@ def _add_states_the_demo_lacks() -> dict[str, Any]:
         # A colleague's MFA reset (it ends their sessions: an account nobody walks).
         reverse("privacy:mfa_reset", kwargs={"pk": reset.pk}),
     ]
-    # --- #17 records (notes engineer): a signed plan version, so that the plan's addendum
-    # form (linked from the notes list) is reached even before the plans area's demo step
-    # makes plans; once it does, this adds nothing.
-    _signed_plan_for_the_walk(enrollment.patient, counselor)
-    # --- end #17 records
     return {"director_starts": starts, "reset_url": reset_url}
-
-
-def _signed_plan_for_the_walk(patient: Any, author: Any) -> None:
-    from records.models import PlanGoal, PlanObjective, PlanProblem, PlanVersion, TreatmentPlan
-    from records.signing import digest, plan_version_payload
-
-    if PlanVersion.objects.filter(plan__patient__organization=patient.organization).exists():
-        return
-    enrollment = patient.enrollments.order_by("-admission_date").first()
-    now = timezone.now()
-    plan = TreatmentPlan.objects.create(enrollment=enrollment, patient=patient, created_at=now)
-    version = PlanVersion.objects.create(
-        plan=plan, number=1, kind="initial", level=enrollment.level, author=author,
-        created_at=now, updated_at=now,
-    )  # fmt: skip
-    problem = PlanProblem.objects.create(version=version, dimension=5, description="Cravings")
-    goal = PlanGoal.objects.create(version=version, problem=problem, text="Stay clean")
-    PlanObjective.objects.create(
-        version=version, goal=goal, text="Log triggers", target_date=timezone.localdate()
-    )
-    version.content_hash = digest(plan_version_payload(version))
-    version.signed_at, version.status = now, "signed"
-    version.save()
 
 
 def _snapshot(org: Any) -> dict[str, list[dict[str, Any]]]:
