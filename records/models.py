@@ -20,7 +20,7 @@ from django.db.models import Q
 from core import limits
 from core.models import Site
 from patients.models import Enrollment, Patient, ProgramLevel
-from scheduling.models import Attendance, Session
+from scheduling.models import Attendance, AttendanceStatus, Session
 
 
 class RecordStatus(models.TextChoices):
@@ -520,6 +520,13 @@ class ProgressNote(models.Model):
     @property
     def awaiting_cosign(self) -> bool:
         return self.requires_cosign and self.status == RecordStatus.SIGNED
+
+    @property
+    def attendance_status_label(self) -> str:
+        """The attendee's status as the attendance sheet words it ("Late", not "late")."""
+        if not self.attendance_status:
+            return ""
+        return str(AttendanceStatus(self.attendance_status).label)
 
     @property
     def sections(self) -> list[tuple[str, str]]:
