@@ -16,6 +16,7 @@ STAFF_NAV = [
     ("Caseload", "patients:caseload", (D, C, M, F), True),
     ("Calendar", "scheduling:calendar", (D, C, M, F), True),
     ("My sessions", "scheduling:my_sessions", (D, C, M), True),
+    ("Notes owed", "records:queue", (D, C, M), True),
     ("Drug tests", "drugtests:today", (D, C, M, F, X), True),
     ("Review queue", "recovery:queue", (D, C), True),
     ("Compliance grid", "dashboard:compliance", (D, C), True),
@@ -36,6 +37,7 @@ PORTAL_NAV = [
     ("My schedule", "scheduling:portal_schedule"),
     ("Homework", "recovery:portal_homework"),
     ("Meetings", "recovery:portal_meetings"),
+    ("My plan", "records:portal_plan"),
     ("Messages", "notifications:inbox"),
 ]
 
