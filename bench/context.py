@@ -78,6 +78,9 @@ def _paths(users) -> dict[str, object]:
         "session_id": session.pk if session else None,
         # Without a seeded scheduling history the page still exists: the next session.
         "attendance_path": f"/scheduling/sessions/{(session or _any_session(site)).pk}/",
+        # The group-note screen of the same held session (signed at scale: seed_scale
+        # writes the last weeks' group notes), or of the next one when nothing was held.
+        "group_note_path": f"/records/sessions/{(session or _any_session(site)).pk}/group-note/",
         "compliance_path": f"/scheduling/compliance/?site={site.pk}",
         "drugtests_path": f"/drugtests/?site={collector_site.pk}",
         "portal_schedule_path": "/scheduling/portal/schedule/",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import F
+
 from core.access import UserRequest
 from core.clock import now as clock_now
 from core.models import Role, Site
@@ -57,7 +59,10 @@ def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
         )
         .exclude(clinical_note__signed_at__isnull=False)
         .select_related("site", "track", "clinical_note")
-        .order_by("-starts_at")[:STAFF_HOME_MAX]
+        # A draft already started comes first: it is the one nearest to done.
+        .order_by(F("clinical_note__created_at").desc(nulls_last=True), "-starts_at")[
+            :STAFF_HOME_MAX
+        ]
     )
     if not owed:
         return None

@@ -35,7 +35,7 @@ def test_counselor_follows_the_chart_timeline_to_the_full_timeline(
 
     panel.get_by_role("link", name="Full timeline").click()
     assert page.get_by_test_id("timeline-heading").inner_text().startswith("Timeline")
-    page.get_by_role("link", name="Meetings").click()
+    page.get_by_test_id("timeline-kinds").get_by_role("link", name="Meetings").click()
     kinds = page.get_by_test_id("timeline-entry").evaluate_all(
         "rows => rows.map(r => r.dataset.kind)"
     )
