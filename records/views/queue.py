@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -17,6 +20,7 @@ from core.models import Role
 from ..forms.queue import ClinicianPickForm
 from ..selectors.queue import (
     DueNote,
+    OwedSession,
     clinician_get_for_user,
     clinicians_visible_to,
     group_note_get_for_cosign,
@@ -44,6 +48,19 @@ def url_or_blank(name: str, pk: int) -> str:
         return ""
 
 
+# A queue is worked from the top: each list shows its first QUEUE_SHOWN items (the most
+# overdue or the longest waiting first) and says how many more wait, so the page stays
+# quick whatever the backlog (the bench's supervisor had thousands of co-signatures).
+QUEUE_SHOWN = 50
+
+_T = TypeVar("_T")
+
+
+def _shown(items: list[_T], url_of: Callable[[_T], str]) -> tuple[list[tuple[_T, str]], int]:
+    head = items[:QUEUE_SHOWN]
+    return [(item, url_of(item)) for item in head], len(items) - len(head)
+
+
 @staff_required(*CLINICIANS)
 @require_GET
 def queue(request: StaffRequest) -> HttpResponse:
@@ -68,24 +85,39 @@ def queue(request: StaffRequest) -> HttpResponse:
         },
     )
     here = request.get_full_path()
-    links = {
-        "plan_drafts": [url_or_blank("records:plan_version", v.pk) for v in owed.plan_drafts],
-        "note_drafts": [url_or_blank("records:note", n.pk) for n in owed.note_drafts],
-        "group_drafts": [
-            url_or_blank("records:group_note", g.session_id) for g in owed.group_drafts
-        ],
-        "due": [
-            url_or_blank("records:note", d.note.pk)
-            if isinstance(d, DueNote)
-            else url_or_blank("records:group_note", d.session.pk)
-            for d in owed.due
-        ],
-        "plans_due": [url_or_blank("records:plan", p.patient.pk) for p in owed.plans_due],
-        "plan_cosigns": [url_or_blank("records:plan_version", v.pk) for v in owed.plan_cosigns],
-        "note_cosigns": [url_or_blank("records:note", n.pk) for n in owed.note_cosigns],
-        "group_cosigns": [
-            url_or_blank("records:group_note", g.session_id) for g in owed.group_cosigns
-        ],
+
+    def note_or_session(d: DueNote | OwedSession) -> str:
+        if isinstance(d, DueNote):
+            return url_or_blank("records:note", d.note.pk)
+        return url_or_blank("records:group_note", d.session.pk)
+
+    plan_drafts, hidden_plan_drafts = _shown(
+        owed.plan_drafts, lambda v: url_or_blank("records:plan_version", v.pk)
+    )
+    note_drafts, hidden_note_drafts = _shown(
+        owed.note_drafts, lambda n: url_or_blank("records:note", n.pk)
+    )
+    group_drafts, hidden_group_drafts = _shown(
+        owed.group_drafts, lambda g: url_or_blank("records:group_note", g.session_id)
+    )
+    due, hidden_due = _shown(owed.due, note_or_session)
+    plans_due, hidden_plans_due = _shown(
+        owed.plans_due, lambda p: url_or_blank("records:plan", p.patient.pk)
+    )
+    plan_cosigns, hidden_plan_cosigns = _shown(
+        owed.plan_cosigns, lambda v: url_or_blank("records:plan_version", v.pk)
+    )
+    note_cosigns, hidden_note_cosigns = _shown(
+        owed.note_cosigns, lambda n: url_or_blank("records:note", n.pk)
+    )
+    group_cosigns, hidden_group_cosigns = _shown(
+        owed.group_cosigns, lambda g: url_or_blank("records:group_note", g.session_id)
+    )
+    hidden = {
+        "drafts": hidden_plan_drafts + hidden_note_drafts + hidden_group_drafts,
+        "due": hidden_due,
+        "plans_due": hidden_plans_due,
+        "cosigns": hidden_plan_cosigns + hidden_note_cosigns + hidden_group_cosigns,
     }
     return render(
         request,
@@ -97,14 +129,16 @@ def queue(request: StaffRequest) -> HttpResponse:
             "is_own": clinician.pk == user.pk,
             "choices": choices,
             "here": here,
-            "plan_drafts": zip(owed.plan_drafts, links["plan_drafts"], strict=True),
-            "note_drafts": zip(owed.note_drafts, links["note_drafts"], strict=True),
-            "group_drafts": zip(owed.group_drafts, links["group_drafts"], strict=True),
-            "due": zip(owed.due, links["due"], strict=True),
-            "plans_due": zip(owed.plans_due, links["plans_due"], strict=True),
-            "plan_cosigns": zip(owed.plan_cosigns, links["plan_cosigns"], strict=True),
-            "note_cosigns": zip(owed.note_cosigns, links["note_cosigns"], strict=True),
-            "group_cosigns": zip(owed.group_cosigns, links["group_cosigns"], strict=True),
+            "plan_drafts": plan_drafts,
+            "note_drafts": note_drafts,
+            "group_drafts": group_drafts,
+            "due": due,
+            "plans_due": plans_due,
+            "plan_cosigns": plan_cosigns,
+            "note_cosigns": note_cosigns,
+            "group_cosigns": group_cosigns,
+            "hidden": hidden,
+            "shown": QUEUE_SHOWN,
         },
     )
 

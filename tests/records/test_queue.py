@@ -379,3 +379,28 @@ def test_notes_and_sessions_due_are_listed_overdue_first(
     assert keys == [session, older, due_today]
     assert [d.overdue for d in due] == [True, True, False]
     assert due[-1].due_today
+
+
+# --- a long backlog ----------------------------------------------------------------
+
+
+def test_a_long_backlog_lists_the_oldest_fifty_and_says_how_many_more_wait(
+    client, supervision, counselor, director, track, make_patient, today, test_now
+):
+    from records.views.queue import QUEUE_SHOWN
+
+    patient = make_patient(track=track)
+    for minutes in range(QUEUE_SHOWN + 5):
+        make_note(
+            author=counselor,
+            patient=patient,
+            service_date=today - timedelta(days=1),
+            signed_at=test_now - timedelta(minutes=minutes),
+        )
+    page = _client(client, director).get(reverse("records:queue"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count('data-testid="queue-note-cosign"') == QUEUE_SHOWN
+    assert "5 more not shown" in html
+    # The count in the tab is the whole backlog, not the page.
+    assert f">{QUEUE_SHOWN + 5}</span>" in html
