@@ -2,8 +2,9 @@
 
 The notes, plans and groups steps leave the counselor's (a counselor-in-training) signed
 work waiting for the director; this step runs after them and, for each kind (a note, a
-plan version, a group note) of which nothing of the counselor's waits, signs one, so that
-the director's queue and its Co-sign buttons are there to see (idempotent).
+plan version, a group note) of which nothing of the counselor's waits, writes and signs
+one through the services, so that the director's queue and its Co-sign buttons are there
+to see (idempotent).
 """
 
 from __future__ import annotations
@@ -19,33 +20,25 @@ from core.models import User
 from patients.models import OPEN_STATUSES, Enrollment
 from scheduling.models import ATTENDED_STATUSES, Attendance, Session, SessionStatus
 
-from ..clocks import note_due_on
 from ..models import (
     AsamDimension,
-    GroupNote,
     NoteFormat,
     NoteKind,
-    PlanGoal,
-    PlanObjective,
-    PlanProblem,
     PlanVersion,
-    PlanVersionKind,
     ProgressNote,
     RecordStatus,
     ServiceType,
-    SignatureMethod,
-    SignerRole,
-    TreatmentPlan,
 )
 from ..selectors.queue import group_notes_awaiting_cosign
-from ..services._common import audit_write
-from ..signing import (
-    author_credentials,
-    digest,
-    group_note_payload,
-    note_payload,
-    plan_version_payload,
-    signature_add,
+from ..services.groups import group_note_save, group_note_sign
+from ..services.notes import note_sign, note_start, note_update
+from ..services.plans import (
+    plan_goal_add,
+    plan_objective_add,
+    plan_problem_add,
+    plan_sign,
+    plan_start,
+    plan_version_update,
 )
 
 
@@ -84,48 +77,29 @@ def _note_waiting(ctx: DemoContext, counselor: User) -> None:
     # supervisor.
     day = ctx.today - timedelta(days=1)
     starts = local_datetime(day, time(14, 0), site.tz)
-    signed_at = local_datetime(ctx.today, time(8, 30), site.tz)
-    note = ProgressNote(
+    note = note_start(
+        actor=counselor,
         patient=enrollment.patient,
-        enrollment=enrollment,
-        site=site,
         kind=NoteKind.INDIVIDUAL,
         format=NoteFormat.DAP,
         service_type=ServiceType.INDIVIDUAL_COUNSELING,
         service_date=day,
         starts_at=starts,
         ends_at=starts + timedelta(minutes=50),
-        data="Reviewed the week's cravings log; two high-risk evenings, both managed.",
-        assessment="Engaged; coping skills used without prompting.",
-        plan="Continue IOP evening track; practise urge surfing before the next session.",
-        response="Patient named one new trigger and a plan for it.",
-        author=counselor,
-        author_credentials=author_credentials(counselor),
-        created_at=starts + timedelta(hours=1),
-        updated_at=starts + timedelta(hours=1),
-        due_on=note_due_on(site, day, ServiceType.INDIVIDUAL_COUNSELING),
-        requires_cosign=True,
+        now=starts + timedelta(hours=1),
     )
-    note.save()
-    note.content_hash = digest(note_payload(note))
-    note.status = RecordStatus.SIGNED
-    note.signed_at = signed_at
-    note.is_late = False
-    note.save(update_fields=["content_hash", "status", "signed_at", "is_late"])
-    signature_add(
-        target=note,
-        role=SignerRole.AUTHOR,
-        method=SignatureMethod.SESSION,
-        at=signed_at,
-        signer=counselor,
-    )
-    audit_write(
-        "records.note.signed",
+    note_update(
         actor=counselor,
-        patient_id=note.patient_id,
-        site_id=site.pk,
-        obj=note,
+        note=note,
+        sections={
+            "data": "Reviewed the week's cravings log; two high-risk evenings, both managed.",
+            "assessment": "Engaged; coping skills used without prompting.",
+            "plan": "Continue IOP evening track; practise urge surfing before the next session.",
+            "response": "Patient named one new trigger and a plan for it.",
+        },
+        now=starts + timedelta(hours=1),
     )
+    note_sign(actor=counselor, note=note, now=local_datetime(ctx.today, time(8, 30), site.tz))
     ctx.log.append("records: a signed note of the counselor waits for the director's co-sign")
 
 
@@ -151,55 +125,37 @@ def _plan_waiting(ctx: DemoContext, counselor: User) -> None:
         return
     site = enrollment.site
     written = local_datetime(ctx.today - timedelta(days=1), time(16, 0), site.tz)
-    signed_at = local_datetime(ctx.today, time(9, 0), site.tz)
-    plan = TreatmentPlan.objects.create(
-        enrollment=enrollment, patient=enrollment.patient, created_at=written
-    )
-    version = PlanVersion.objects.create(
-        plan=plan,
-        number=1,
-        kind=PlanVersionKind.INITIAL,
-        level=enrollment.level,
+    version = plan_start(actor=counselor, enrollment=enrollment, now=written)
+    plan_version_update(
+        actor=counselor,
+        version=version,
         strengths="Motivated by family; steady job; attends every group.",
         preferences="Evening sessions; prefers a male counselor for individual work.",
-        author=counselor,
-        author_credentials=author_credentials(counselor),
-        created_at=written,
-        updated_at=written,
-        requires_cosign=True,
+        now=written,
     )
-    problem = PlanProblem.objects.create(
+    problem = plan_problem_add(
+        actor=counselor,
         version=version,
         dimension=AsamDimension.RELAPSE,
         description="Cravings in the evenings after work.",
+        now=written,
     )
-    goal = PlanGoal.objects.create(
-        version=version, problem=problem, text="I want to get through my evenings sober."
-    )
-    PlanObjective.objects.create(
+    goal = plan_goal_add(
+        actor=counselor,
         version=version,
-        goal=goal,
+        problem_id=problem.pk,
+        text="I want to get through my evenings sober.",
+        now=written,
+    )
+    plan_objective_add(
+        actor=counselor,
+        version=version,
+        goal_id=goal.pk,
         text="Uses one coping skill on each high-risk evening, logged daily, for 4 weeks.",
         target_date=ctx.today + timedelta(days=28),
+        now=written,
     )
-    version.content_hash = digest(plan_version_payload(version))
-    version.status = RecordStatus.SIGNED
-    version.signed_at = signed_at
-    version.save(update_fields=["content_hash", "status", "signed_at"])
-    signature_add(
-        target=version,
-        role=SignerRole.AUTHOR,
-        method=SignatureMethod.SESSION,
-        at=signed_at,
-        signer=counselor,
-    )
-    audit_write(
-        "records.plan.signed",
-        actor=counselor,
-        patient_id=enrollment.patient_id,
-        site_id=site.pk,
-        obj=version,
-    )
+    plan_sign(actor=counselor, version=version, now=local_datetime(ctx.today, time(9, 0), site.tz))
     ctx.log.append("records: a signed plan of the counselor waits for the director's co-sign")
 
 
@@ -217,69 +173,21 @@ def _group_waiting(ctx: DemoContext, counselor: User) -> None:
             clinical_note__isnull=True,
         )
         .filter(Exists(present))
-        .select_related("site")
+        .select_related("site", "track")
         .order_by("-starts_at")
         .first()
     )
     if session is None:
         return
-    site = session.site
-    signed_at = session.ends_at + timedelta(hours=2)
-    group = GroupNote.objects.create(
+    attended = session.attendance.filter(status__in=ATTENDED_STATUSES)
+    group_note_save(
+        actor=counselor,
         session=session,
-        author=counselor,
         topic=session.topic,
         service_type=ServiceType.GROUP_COUNSELING,
         shared_text="Group practised urge surfing and shared one high-risk situation each.",
-        created_at=session.ends_at,
-        updated_at=session.ends_at,
+        entries={a.patient_id: "Took part; named a plan for the weekend." for a in attended},
+        now=session.ends_at,
     )
-    attendances = session.attendance.filter(status__in=ATTENDED_STATUSES).select_related("patient")
-    for attendance in attendances:
-        note = ProgressNote(
-            patient=attendance.patient,
-            site=site,
-            kind=NoteKind.GROUP,
-            service_type=group.service_type,
-            session=session,
-            group_note=group,
-            attendance=attendance,
-            attendance_status=attendance.status,
-            minutes=attendance.minutes_credited,
-            service_date=session.local_date,
-            starts_at=session.starts_at,
-            ends_at=session.ends_at,
-            shared_text=group.shared_text,
-            topic=group.topic,
-            response="Took part; named a plan for the weekend.",
-            author=counselor,
-            author_credentials=author_credentials(counselor),
-            created_at=signed_at,
-            updated_at=signed_at,
-            due_on=note_due_on(site, session.local_date, group.service_type),
-            requires_cosign=True,
-        )
-        note.save()
-        note.content_hash = digest(note_payload(note))
-        note.status = RecordStatus.SIGNED
-        note.signed_at = signed_at
-        note.save(update_fields=["content_hash", "status", "signed_at"])
-        signature_add(
-            target=note,
-            role=SignerRole.AUTHOR,
-            method=SignatureMethod.SESSION,
-            at=signed_at,
-            signer=counselor,
-        )
-    group.content_hash = digest(group_note_payload(group))
-    group.status = RecordStatus.SIGNED
-    group.signed_at = signed_at
-    group.save(update_fields=["content_hash", "status", "signed_at"])
-    audit_write(
-        "records.group_note.signed",
-        actor=counselor,
-        patient_id=None,
-        site_id=site.pk,
-        obj=group,
-    )
+    group_note_sign(actor=counselor, session=session, now=session.ends_at + timedelta(hours=2))
     ctx.log.append("records: a signed group note of the counselor waits for the co-sign")
