@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "drugtests",
     "recovery",
     "records",
+    "measures",
+    "contingency",
     "notifications",
     "privacy",
     "reports",

@@ -28,6 +28,7 @@ from ..models import (
     Validity,
 )
 from ..selectors import active_policies, draw_day, notice_at, policy_for, selection_window
+from ..signals import selection_outcome_changed
 from ._common import _alerts, _clean_decimal, _fair_deadline
 
 
@@ -236,6 +237,8 @@ def specimen_collect(
         fields.append("outcome")
         _alerts(selection, [(TestAlert.Kind.INVALID_SPECIMEN, "")], specimen=specimen, now=now)
     selection.save(update_fields=fields)
+    if validity in INVALID_VALIDITY:
+        selection_outcome_changed.send(sender=Selection, selection_ids=[selection.pk])
     audit.record(
         action="drugtests.specimen_collected",
         actor=actor,
@@ -289,6 +292,7 @@ def selection_refuse(
     if not updated:
         raise ValidationError("Only a pending test can be recorded as refused.")
     selection.refresh_from_db()
+    selection_outcome_changed.send(sender=Selection, selection_ids=[selection.pk])
     audit.record(
         action="drugtests.refused",
         actor=actor,

@@ -35,6 +35,7 @@ from ..models import (
     TestAlert,
     TestResult,
 )
+from ..signals import selection_outcome_changed
 from ._common import _alerts, _clean_decimal
 
 
@@ -117,6 +118,7 @@ def result_enter(
         elif row.interpretation == Interpretation.PRESCRIBED_ABSENT:
             findings.append((TestAlert.Kind.PRESCRIBED_ABSENT, row.analyte))
     _alerts(selection, findings, specimen=specimen, now=now)
+    selection_outcome_changed.send(sender=Selection, selection_ids=[selection.pk])
     audit.record(
         action="drugtests.result_entered",
         actor=actor,
@@ -182,5 +184,6 @@ def selections_mark_missed(*, now: datetime | None = None, site: Site | None = N
         ignore_conflicts=True,
     )
     if count:
+        selection_outcome_changed.send(sender=Selection, selection_ids=[s.pk for s in missed])
         audit.record(action="drugtests.marked_missed", at=now, detail={"count": count})
     return count
