@@ -12,6 +12,8 @@ urlpatterns = [
     path("drugtests/", include("drugtests.urls")),
     path("recovery/", include("recovery.urls")),
     path("records/", include("records.urls")),
+    path("measures/", include("measures.urls")),
+    path("contingency/", include("contingency.urls")),
     path("notifications/", include("notifications.urls")),
     path("privacy/", include("privacy.urls")),
     path("reports/", include("reports.urls")),

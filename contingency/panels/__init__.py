@@ -1,0 +1,3 @@
+"""Panels contingency contributes (core.panels); each area registers in its own module."""
+
+from . import portal, settings, staff  # noqa: F401

@@ -1,0 +1,1 @@
+"""Panels of this area (none yet)."""
