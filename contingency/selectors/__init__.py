@@ -1,0 +1,1 @@
+"""One module per area; import them by full path."""
