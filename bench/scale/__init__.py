@@ -5,8 +5,8 @@
 Builds on the demo's organisation shape (staff users as in seed_demo, sites, phases,
 tracks), then N active patients spread over the sites and W weeks of history from each
 app's seeder in this package (``patients``, then ``scheduling``, ``drugtests``,
-``recovery`` and ``records``). Meant for an empty benchmark database. The seeders bypass
-the services on purpose (benchmark data, written in bulk); they live here, not in the
+``recovery``, ``records`` and ``measures``). Meant for an empty benchmark database. The
+seeders bypass the services on purpose (benchmark data, written in bulk); they live here, not in the
 apps, so that no benchmark code ships with Stepwise.
 """
 
@@ -45,13 +45,14 @@ class ScaleContext:
 
 def _history_seeders() -> list[tuple[str, Callable[[ScaleContext], None]]]:
     # Imported here: each seeder imports its app's models, which need the app registry.
-    from bench.scale import drugtests, records, recovery, scheduling
+    from bench.scale import drugtests, measures, records, recovery, scheduling
 
     return [
         ("scheduling", scheduling.seed_scale),
         ("drugtests", drugtests.seed_scale),
         ("recovery", recovery.seed_scale),
         ("records", records.seed_scale),
+        ("measures", measures.seed_scale),
     ]
 
 
