@@ -129,7 +129,7 @@ def test_forty_results_give_exactly_the_hand_written_ledger(
             # Result 29: the lab's confirmation of T27, reported the day after T28.
             lab_day = day(28) + timedelta(days=1)
             run(
-                lambda lab_day=lab_day: tester.result(
+                lambda lab_day=lab_day, t27=t27: tester.result(
                     t27,
                     {"cocaine": NEG, "amphetamine": NEG, "methamphetamine": POS, "mdma": NEG},
                     source="lab",
