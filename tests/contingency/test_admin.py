@@ -50,8 +50,10 @@ def test_a_program_edited_in_the_admin_writes_an_audit_row(as_superuser, program
 
     url = reverse("admin:contingency_program_change", args=[program.pk])
     data = change_form_data(as_superuser.get(url))
-    # A JSON field posts back as the JSON text its widget shows.
-    data["target_analytes"] = json.dumps(program.target_analytes)
+    # A JSON field posts back as the JSON text its widget shows, with the hidden initial
+    # value a callable default adds to the form.
+    shown = json.dumps(program.target_analytes)
+    data["target_analytes"] = data["initial-target_analytes"] = shown
     data["name"] = "Stimulant CM 2027"
     response = as_superuser.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
