@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from core import clock
 from core.formats import format_day
-from core.models import Site, User
+from core.models import Role, Site, User
 from drugtests.models import Analyte
 from patients.access import patients_visible_to
 from patients.models import Patient
@@ -19,6 +19,8 @@ from scheduling.selectors.access import sites_for
 
 from ..models import STIMULANTS, CMEnrollment, LedgerEntry, Program
 
+# Who works with rewards: the clinicians and the front desk that hands cards out.
+CM_ROLES = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK)
 ZERO = Decimal("0.00")
 ENDING_WITHIN_DAYS = 14
 
