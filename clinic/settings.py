@@ -380,6 +380,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 4 * 60},
     },
+    # Counts CM tests and sessions whose on-commit queueing was lost (idempotent).
+    "contingency-catch-up": {
+        "task": "contingency.tasks.cm_catch_up",
+        "schedule": crontab(minute=50, hour="*"),
+        "options": {"expires": 50 * 60},
+    },
     "patients-apply-scheduled-changes": {
         "task": "patients.tasks.apply_due_changes",
         "schedule": crontab(minute="*/5"),

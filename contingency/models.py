@@ -156,6 +156,7 @@ class LedgerEntry(models.Model):
         MISSED = "missed", "Missed"
         REFUSED = "refused", "Refused"
         INVALID = "invalid", "Invalid specimen"
+        NOT_TESTED = "not_tested", "A target analyte was not tested"
         ABSENT = "absent", "Absent"
         OVERTURNED = "overturned", "Lab confirmation overturned the cup result"
         HANDED_OUT = "handed_out", "Handed out"
@@ -208,10 +209,18 @@ class LedgerEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["enrollment", "seq"], name="cm_ledger_seq_once"),
             # A test or a session is counted once per episode; a rerun appends nothing.
+            # A lab result that turns a test not earned into a negative (or a test whose
+            # target analyte went untested into a positive) is counted again once, as an
+            # entry naming the first count (``related``).
             models.UniqueConstraint(
                 fields=["enrollment", "selection"],
-                condition=Q(kind__in=["earned", "not_earned"]),
+                condition=Q(kind__in=["earned", "not_earned"], related__isnull=True),
                 name="cm_test_counted_once",
+            ),
+            models.UniqueConstraint(
+                fields=["related"],
+                condition=Q(kind__in=["earned", "not_earned"]),
+                name="cm_recounted_once",
             ),
             models.UniqueConstraint(
                 fields=["enrollment", "attendance"],

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db.models.signals import post_save
+from django.dispatch import Signal
 
 if TYPE_CHECKING:  # for the annotation; connect() imports it when it runs
     from core.models import Site
+
+# Sent inside the transaction of any attendance write that changes a mark (recorded,
+# corrected, a make-up attendee added). Contingency management counts the sessions of
+# attendance programs on commit. Receivers must act on commit only.
+attendance_recorded = Signal()  # kwargs: attendance_ids (list[int])
 
 
 def seed_new_site_holidays(

@@ -25,6 +25,7 @@ from ..models import (
     SiteSchedule,
 )
 from ..selectors.rosters import session_roster_patients
+from ..signals import attendance_recorded
 
 
 def _minutes(start: datetime, end: datetime) -> int:
@@ -134,6 +135,7 @@ def _write_attendance(
         to_minutes=minutes,
         reason=reason.strip(),
     )
+    attendance_recorded.send(sender=Attendance, attendance_ids=[row.pk])
     audit.record(
         action="attendance.recorded" if before_status == "" else "attendance.changed",
         actor=actor,
