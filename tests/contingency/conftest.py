@@ -171,3 +171,13 @@ def run_tasks_inline(monkeypatch):
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+@pytest.fixture
+def no_publish(monkeypatch):
+    """Committed writes queue nothing on the broker (the test counts by itself)."""
+    from contingency import receivers
+
+    queued: list[tuple[str, list[int]]] = []
+    monkeypatch.setattr(receivers, "_publish", lambda name, ids: queued.append((name, ids)))
+    return queued
