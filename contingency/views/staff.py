@@ -80,7 +80,6 @@ def episode_context(
         if issue_form is not None
         else (IssueForm(balance=state.balance, prefix="issue") if state.balance > 0 else None),
         "reconcile_form": ReconcileForm(prefix="reconcile"),
-        "end_form": EndForm(prefix="end") if active else None,
         "active": active,
     }
 

@@ -88,3 +88,46 @@ def earn_run(episode: CMEnrollment, first_day: date, amounts: list[str]) -> list
         add_result(episode, first_day + timedelta(days=3 * i), earned=D(a), step=i + 1)
         for i, a in enumerate(amounts)
     ]
+
+
+def hostile_states() -> list[str]:
+    """What the hostile walk needs to reach every CM form (tests/hostile): a program at
+    the demo's main site, the walked patient and one of the walked counselor's patients
+    enrolled with rewards earned and one handed out (the reward and reconcile forms), and
+    a patient of that counselor not enrolled (the enrol form). Returns the pages the
+    director's crawl starts at. Uses the demo's own CM data where it has some."""
+    from contingency.services.ledger import reward_issue
+    from core.models import Site, User
+    from patients.models import OPEN_STATUSES, Patient
+
+    site = Site.objects.get(code="riverside")
+    program = Program.objects.filter(site=site, is_active=True).first() or make_program(site)
+    counselor = User.objects.get(username="counselor")
+    today = clock.site_today(site)
+    open_patients = Patient.objects.filter(
+        site=site, enrollments__status__in=OPEN_STATUSES
+    ).exclude(cm_enrollments__status=CMEnrollment.Status.ACTIVE)
+    wanted = [
+        *open_patients.filter(user__username="patient1")[:1],
+        *open_patients.filter(primary_counselor=counselor).exclude(user__username="patient1")[:1],
+    ]
+    starts = [reverse_url("contingency:programs"), reverse_url("contingency:dashboard")]
+    for n, patient in enumerate(wanted):
+        episode = enrol(patient, program, counselor, starts_on=today - timedelta(days=20))
+        earn_run(episode, today - timedelta(days=18), ["10.00", "11.50", "13.00"])
+        reward_issue(actor=counselor, cm_enrollment=episode, amount=D("5"), reward_ref=f"WALK-{n}")
+        starts.append(reverse_url("contingency:episode", episode.pk))
+    unenrolled = (
+        open_patients.filter(primary_counselor=counselor)
+        .exclude(pk__in=[p.pk for p in wanted])
+        .first()
+    )
+    if unenrolled is not None:
+        starts.append(reverse_url("contingency:enroll", unenrolled.pk))
+    return starts
+
+
+def reverse_url(name: str, *args: int) -> str:
+    from django.urls import reverse
+
+    return reverse(name, args=list(args))
