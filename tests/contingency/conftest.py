@@ -181,3 +181,71 @@ def no_publish(monkeypatch):
     queued: list[tuple[str, list[int]]] = []
     monkeypatch.setattr(receivers, "_publish", lambda name, ids: queued.append((name, ids)))
     return queued
+
+
+@pytest.fixture
+def attendance_program(site, test_now):
+    from contingency.models import Program, Target
+
+    return Program.objects.create(
+        site=site, name="Attendance CM", target=Target.ATTENDANCE, created_at=test_now
+    )
+
+
+@pytest.fixture
+def attender(make_patient, track):
+    return make_patient(first="Sam", last="Attends", track=track)
+
+
+@pytest.fixture
+def attendance_episode(attendance_program, attender, counselor, episode_start, test_now):
+    from contingency.services.ledger import cm_enroll
+
+    return cm_enroll(
+        actor=counselor,
+        program=attendance_program,
+        patient=attender,
+        starts_on=episode_start,
+        now=test_now,
+    )
+
+
+@pytest.fixture
+def group_session(site, track, today):
+    """Yesterday evening's group of the patients' track (18:00-21:00 site time)."""
+    from scheduling.models import Session
+
+    day = today - timedelta(days=1)
+
+    def make(on: date = day):
+        return Session.objects.create(
+            site=site,
+            track=track,
+            local_date=on,
+            starts_at=local_datetime(on, time(18), site.tz),
+            ends_at=local_datetime(on, time(21), site.tz),
+            kind="group",
+            facilitator=track.default_facilitator,
+            capacity=12,
+            created_at=local_datetime(on, time(8), site.tz) - timedelta(days=30),
+        )
+
+    return make
+
+
+@pytest.fixture
+def mark(counselor):
+    """Record a patient's attendance at a session through scheduling's service."""
+    from scheduling.services.attendance import attendance_record
+
+    def record(session, patient, status: str):
+        return attendance_record(
+            actor=counselor,
+            session=session,
+            patient=patient,
+            status=status,
+            reason="Entered after the session",
+            now=session.ends_at + timedelta(hours=1),
+        )
+
+    return record
