@@ -14,7 +14,7 @@ from ..selectors.ledger import episode_state
 def portal_home(request: UserRequest, patient: Patient) -> Panel | None:
     episode = (
         CMEnrollment.objects.filter(patient=patient, status=CMEnrollment.Status.ACTIVE)
-        .select_related("program")
+        .select_related("program__site")
         .first()
     )
     if episode is None:

@@ -38,7 +38,7 @@ def active_programs(site: Site) -> list[Program]:
 def episodes_visible_to(user: User) -> QuerySet[CMEnrollment]:
     """Episodes of the patients the user may see (``patients_visible_to``)."""
     return CMEnrollment.objects.filter(patient__in=patients_visible_to(user)).select_related(
-        "patient__site", "program", "enrolled_by"
+        "patient__site", "program__site", "enrolled_by"
     )
 
 
@@ -147,7 +147,9 @@ def patient_episodes(patient: Patient) -> list[CMEnrollment]:
     """A patient's episodes, the active one first, with their last line's state."""
     return sorted(
         with_state(
-            CMEnrollment.objects.filter(patient=patient).select_related("program", "enrolled_by")
+            CMEnrollment.objects.filter(patient=patient).select_related(
+                "program__site", "enrolled_by"
+            )
         ),
         key=lambda e: (e.status != CMEnrollment.Status.ACTIVE, -e.starts_on.toordinal(), -e.pk),
     )
