@@ -14,9 +14,11 @@ How a test counts (CLINICAL.md, "Contingency management"; the program's settings
 - A positive on a target analyte, a missed or a refused test, or an invalid specimen
   (adulterated or substituted: a refusal to give a valid specimen, so the refusal flag
   decides) earns nothing and, per the program's flags, resets the next step to 1.
-- A target analyte the test did not cover (not on the panel, or "not tested") leaves the
-  test unable to show abstinence: recorded as not earned with reason NOT_TESTED and no
-  reset (the clinic's panel is not the patient's doing).
+- A target analyte on the test's panel that was not read ("not tested", or no row), or
+  a panel with no target analyte at all, leaves the test unable to show abstinence:
+  recorded as not earned with reason NOT_TESTED and no reset (the clinic's panel is not
+  the patient's doing). A target the panel leaves out (the default panel has no MDMA)
+  is not required; found positive anyway (a lab's wider screen), it counts as positive.
 - A lab result that overturns a cup negative on a target analyte appends a REVERSAL of
   the earned entry (its amount negated; the totals and the balance go down, and the
   balance may go below zero: what was handed out is not taken back, the next hand-out
@@ -394,10 +396,16 @@ def selection_verdict(program: Program, selection: Selection) -> Verdict | None:
         return None  # collected, waiting for the cup's reading or the lab
     merged = effective_results(results)
     targets = [str(a) for a in program.target_analytes or []]
-    rows = [merged.get(a) for a in targets]
-    if any(r is not None and r.outcome == AnalyteOutcome.POSITIVE for r in rows):
+    found = [merged[a] for a in targets if a in merged]
+    if any(r.outcome == AnalyteOutcome.POSITIVE for r in found):
         return Verdict(Kind.NOT_EARNED, Reason.POSITIVE, program.reset_on_positive)
-    if not rows or any(r is None or r.outcome != AnalyteOutcome.NEGATIVE for r in rows):
+    # What the test's panel includes must have been read; a target the panel leaves out
+    # (the default panel has no MDMA) does not stop the others from showing abstinence.
+    panel = set(selection.policy.panel)
+    on_panel = [a for a in targets if a in panel]
+    if not on_panel or any(
+        a not in merged or merged[a].outcome != AnalyteOutcome.NEGATIVE for a in on_panel
+    ):
         return Verdict(Kind.NOT_EARNED, Reason.NOT_TESTED, False)
     return Verdict(Kind.EARNED, Reason.NEGATIVE, False)
 
@@ -411,7 +419,7 @@ def _evaluate_selection(selection_id: int, now: datetime) -> int:
         return 0
     _lock_patient(episode.patient_id)
     # Read after the lock: a lab result committed while we waited is seen here.
-    selection = Selection.objects.get(pk=selection_id)
+    selection = Selection.objects.select_related("policy").get(pk=selection_id)
     verdict = selection_verdict(episode.program, selection)
     if verdict is None:
         return 0

@@ -62,6 +62,32 @@ def test_a_positive_on_a_target_analyte_earns_nothing_and_resets(episode, tester
     assert (entry.next_step, entry.restore_step, entry.since_reset) == (1, 2, 0)
 
 
+def test_a_target_analyte_off_the_panel_is_not_required(episode, tester, episode_start):
+    # The default panel has no MDMA; the program's targets include it.
+    selection = tester.order(episode_start)
+    tester.collect(selection)
+    tester.result(selection, {"cocaine": NEG, "amphetamine": NEG, "methamphetamine": NEG})
+    count(selection)
+    assert LedgerEntry.objects.get(enrollment=episode).reason == Reason.NEGATIVE
+
+
+def test_a_target_analyte_off_the_panel_found_positive_counts_as_positive(
+    episode, tester, episode_start
+):
+    count(tester.cup(episode_start, mdma=POS))
+    assert LedgerEntry.objects.get(enrollment=episode).reason == Reason.POSITIVE
+
+
+def test_a_panel_without_any_target_analyte_cannot_earn(episode, tester, episode_start, cm_policy):
+    cm_policy.panel = ["fentanyl", "thc"]
+    cm_policy.save()
+    selection = tester.order(episode_start)
+    tester.collect(selection)
+    tester.result(selection, {"fentanyl": NEG, "thc": NEG})
+    count(selection)
+    assert LedgerEntry.objects.get(enrollment=episode).reason == Reason.NOT_TESTED
+
+
 def test_a_positive_on_another_analyte_still_earns(episode, tester, episode_start):
     count(tester.cup(episode_start, thc=POS, fentanyl=POS))
     entry = LedgerEntry.objects.get(enrollment=episode)
@@ -72,7 +98,7 @@ def test_a_target_analyte_not_tested_counts_as_not_earned_without_a_reset(
     episode, tester, episode_start
 ):
     count(tester.cup(episode_start), tester.cup(episode_start + timedelta(days=1)))
-    count(tester.cup(episode_start + timedelta(days=2), mdma=NT))
+    count(tester.cup(episode_start + timedelta(days=2), methamphetamine=NT))
     entry = LedgerEntry.objects.get(enrollment=episode, seq=3)
     assert (entry.kind, entry.reason, entry.amount) == (
         Kind.NOT_EARNED,
@@ -213,9 +239,9 @@ def test_a_lab_negative_after_a_cup_positive_earns_at_the_step_current_then(
 
 def test_a_lab_positive_on_an_analyte_the_cup_did_not_test_resets(episode, tester, episode_start):
     first = tester.cup(episode_start)
-    second = tester.cup(episode_start + timedelta(days=1), mdma=NT)
+    second = tester.cup(episode_start + timedelta(days=1), amphetamine=NT)
     count(first, second)
-    tester.result(second, {"mdma": POS}, source="lab", on=episode_start + timedelta(days=2))
+    tester.result(second, {"amphetamine": POS}, source="lab", on=episode_start + timedelta(days=2))
     assert count(second) == 1
     recount = LedgerEntry.objects.get(enrollment=episode, seq=3)
     assert (recount.kind, recount.reason, recount.next_step) == (
