@@ -114,6 +114,8 @@ def test_the_query_count_does_not_grow_with_the_episodes(
         with CaptureQueriesContext(connection) as seen:
             assert client.get(url).status_code == 200
         counts.append(len(seen))
-    assert counts[0] == counts[1]
+    # Session and user (2), the director's sites, the episodes with their last line's
+    # state, the rewards not reconciled, the nav's site settings: measured 6.
+    assert counts == [6, 6]
     with django_assert_num_queries(counts[0]):
         client.get(url)
