@@ -16,8 +16,10 @@ from contingency.selectors.ledger import episode_state, unreconciled_issues
 from core.demo import DemoContext
 from drugtests import demo as drugtests_demo
 from patients.models import ProgramPhase
+from tests.conftest import SCENARIO_NOW
 
-pytestmark = pytest.mark.django_db
+# make_patient records admissions at the scenarios' instant (as drugtests' demo test).
+pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -80,3 +80,12 @@ def test_unreconciled_rewards_are_per_site(other_site, episode, tester, episode_
     count(tester.cup(episode_start))
     reward_issue(actor=counselor, cm_enrollment=episode, amount=Decimal("5.00"), reward_ref="B-1")
     assert list(unreconciled_issues(other_site)) == []
+
+
+def test_where_an_episode_stands_reads_in_two_queries(
+    episode, tester, episode_start, today, django_assert_num_queries
+):
+    count(tester.cup(episode_start))
+    with django_assert_num_queries(2):  # the last entry, the year's total
+        state = episode_state(episode, today=today)
+    assert state.last_entry.seq == 1
