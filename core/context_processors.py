@@ -19,6 +19,8 @@ STAFF_NAV = [
     ("Notes owed", "records:queue", (D, C, M), True),
     ("Drug tests", "drugtests:today", (D, C, M, F, X), True),
     ("Review queue", "recovery:queue", (D, C), True),
+    ("Rewards (CM)", "contingency:dashboard", (D, C, M, F), False),
+    ("CM programs", "contingency:programs", (D,), False),
     ("Compliance grid", "dashboard:compliance", (D, C), True),
     ("Weekly hours", "scheduling:compliance", (D, C), False),
     ("Billing days", "scheduling:billing", (D, C, F), False),

@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+"""Route of the patient's rewards page (included by contingency.urls)."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from ..views import portal
+
+urlpatterns: list[URLPattern] = [
+    path("mine/", portal.mine, name="mine"),
+]

@@ -58,6 +58,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "records",
         "records",
         "drugtests",
+        "contingency",  # #18: the CM episode card, or enrolment
         "recovery",
         "privacy",
     ]
@@ -67,6 +68,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "scheduling",
         "records",
         "notifications",
+        "contingency",  # #18: "Your rewards" while an episode is active
         "recovery",
     ]
 
@@ -94,4 +96,5 @@ def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
         "retention",
         "positivity",
         "note-timeliness",
+        "cm-fidelity",  # #18
     ]

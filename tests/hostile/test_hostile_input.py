@@ -105,6 +105,7 @@ APPS = (
     "drugtests",
     "recovery",
     "records",  # #17, the clinical record
+    "contingency",  # #18, contingency management
     "notifications",
     "dashboard",
     "reports",
@@ -284,6 +285,10 @@ def _add_states_the_demo_lacks() -> dict[str, Any]:
         # A colleague's MFA reset (it ends their sessions: an account nobody walks).
         reverse("privacy:mfa_reset", kwargs={"pk": reset.pk}),
     ]
+    # #18: CM episodes with a balance and a reward to reconcile, and the enrol form.
+    from tests.contingency._screens_fixtures import hostile_states
+
+    starts.extend(hostile_states())
     return {"director_starts": starts, "reset_url": reset_url}
 
 

@@ -76,6 +76,18 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "privacy:patient_access_log": ObjectRoute(_p, "director", None),
     "privacy:disclose": ObjectRoute(_p, "counselor", "frontdesk"),
     "privacy:disclosure": ObjectRoute(lambda w: {"pk": w.disclosure.pk}, "counselor", "frontdesk"),
+    # Contingency management (#18): a patient's CM episode, its rewards, enrolment.
+    "contingency:episode": ObjectRoute(lambda w: {"pk": w.cm_episode.pk}, "counselor", "frontdesk"),
+    "contingency:issue": ObjectRoute(
+        lambda w: {"pk": w.cm_episode.pk}, "counselor", "frontdesk", method="post"
+    ),
+    "contingency:end": ObjectRoute(lambda w: {"pk": w.cm_episode.pk}, "counselor", "nurse"),
+    "contingency:reconcile": ObjectRoute(
+        lambda w: {"pk": w.cm_issued.pk}, "counselor", "frontdesk", method="post"
+    ),
+    "contingency:enroll": ObjectRoute(
+        lambda w: {"patient_id": w.patient.pk}, "counselor", "frontdesk"
+    ),
     # Scheduling: sessions and tracks belong to a site; rosters name patients.
     "scheduling:attendance": ObjectRoute(_s, "counselor", "frontdesk"),
     "scheduling:attendance_mark": ObjectRoute(
@@ -180,6 +192,10 @@ NOT_PATIENT_DATA = {
         "outsider checked in test_staff_accounts"
     ),
     "privacy:mfa_reset": "a staff account, not a patient; checked in test_mfa_recovery",
+    "contingency:program_edit": (
+        "a site's CM program, director only; owner, colleague and outsider checked in "
+        "tests/contingency/test_programs"
+    ),
     "records:settings": (
         "a site's record rules, director only; owner, colleague and outsider checked in "
         "tests/records/test_settings"
@@ -355,6 +371,21 @@ def world(
         actor=counselor, version=w.plan_draft, dimension=5, description="Cravings"
     )
     # --- end #17 (plans)
+    # --- #18 (CM screens): an episode with two rewards earned and one handed out.
+    from decimal import Decimal
+
+    from contingency.services.ledger import reward_issue
+    from tests.contingency._screens_fixtures import earn_run, enrol, make_program
+
+    cm_today = timezone.localdate(timezone.now(), patient.site.tz)
+    w.cm_episode = enrol(
+        patient, make_program(patient.site), counselor, starts_on=cm_today - timedelta(days=20)
+    )
+    earn_run(w.cm_episode, cm_today - timedelta(days=18), ["10.00", "11.50"])
+    w.cm_issued = reward_issue(
+        actor=counselor, cm_enrollment=w.cm_episode, amount=Decimal("5"), reward_ref="W-1"
+    )
+    # --- end #18 (CM screens)
     w.outsiders = {}
 
     def outsider(role: str):
