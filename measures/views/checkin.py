@@ -194,8 +194,14 @@ def checkin_language(request: PortalRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("measures:checkins")
+    # Back to the question the toggle was pressed on; a hand-made value (letters, a
+    # 5,000-digit number that int() refuses) only loses that convenience.
     back = request.POST.get("number", "")
-    if back.isdigit() and sitting_for(administration).item(int(back)) is not None:
+    if (
+        back.isdecimal()
+        and len(back) <= 4
+        and sitting_for(administration).item(int(back)) is not None
+    ):
         return redirect("measures:checkin_item", administration.pk, int(back))
     return _first_open_step(administration)
 
