@@ -31,6 +31,8 @@ class Alert:
     message: str
     action_url: str
     action_label: str
+    # An alert that must stay until the work is done (a safety follow-up) has no Dismiss.
+    dismissible: bool = True
 
     @property
     def severity_label(self) -> str:

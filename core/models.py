@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -172,6 +172,17 @@ class StaffProfile(models.Model):
         help_text="Who countersigns this person's notes and plans (a licensed clinician).",
     )
     phone = PhoneField()
+    # Coverage for urgent work (a PHQ-9 safety follow-up): while a counselor is away, their
+    # patients' urgent alerts also go to the clinicians marked on duty.
+    away_until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Away (leave, sick) up to and including this day; empty when at work.",
+    )
+    on_duty = models.BooleanField(
+        default=False,
+        help_text="The on-duty clinician: also sees urgent alerts of away counselors' patients.",
+    )
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -186,6 +197,9 @@ class StaffProfile(models.Model):
     @property
     def requires_cosign(self) -> bool:
         return not self.licensed
+
+    def is_away(self, today: date) -> bool:
+        return self.away_until is not None and self.away_until >= today
 
 
 class AuditEvent(models.Model):

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from ..views import safety as views
+
+urlpatterns: list[URLPattern] = [
+    path("safety/<int:pk>/", views.safety_followup, name="safety_followup"),
+]

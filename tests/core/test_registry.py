@@ -40,6 +40,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
     # Equal orders keep INSTALLED_APPS order, as the pages always showed them.
     assert _apps("staff_home") == [
         "dashboard",
+        "measures",  # #18: the director's open safety follow-ups
         "privacy",
         "records",
         "patients",
@@ -65,6 +66,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
     assert _apps("portal_home") == [
         "patients",
         "drugtests",
+        "measures",  # #18: "You have a short check-in to complete"
         "scheduling",
         "records",
         "notifications",
@@ -75,6 +77,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
 
 def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
     assert [e.key for e in RULES.entries()] == [
+        "safety_followup_due",  # #18: PHQ-9 item 9 above 0, urgent until followed up
         "injection_due",
         "phone_unreadable",
         "drug_test_findings",

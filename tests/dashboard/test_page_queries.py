@@ -19,10 +19,11 @@ from patients.models import Patient
 # +7 for its timeline (core.timeline: the sources' queries). #17: the counselor's home 51,
 # the "You owe" panel (the queue's 10 queries: drafts and co-signatures, sessions owed and
 # their calendar, the caseload's plan clock), the overdue note and plan rules (3), and the
-# facilitator's group notes to sign (1).
+# facilitator's group notes to sign (1). #18: the counselor's home 52, the safety
+# follow-up rule (1); the portal home's check-in invitation (1) fits its margin.
 LIMITS = {
     "home:director": 35,
-    "home:counselor": 51,
+    "home:counselor": 52,
     "home:nurse": 32,
     "home:frontdesk": 31,
     "home:collector": 10,

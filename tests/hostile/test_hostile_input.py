@@ -106,6 +106,7 @@ APPS = (
     "recovery",
     "records",  # #17, the clinical record
     "contingency",  # #18, contingency management
+    "measures",  # #18, measurement-based care
     "notifications",
     "dashboard",
     "reports",
@@ -289,7 +290,57 @@ def _add_states_the_demo_lacks() -> dict[str, Any]:
     from tests.contingency._screens_fixtures import hostile_states
 
     starts.extend(hostile_states())
+    starts.extend(_add_measures_states(counselor))
     return {"director_starts": starts, "reset_url": reset_url}
+
+
+def _add_measures_states(counselor: Any) -> list[str]:
+    """#18 (checkin): a PHQ-9 due for the walked patient (the portal home's invitation,
+    the question, language and review forms) and a PHQ-9 with item 9 above 0 for a patient
+    of the walked counselor (the urgent alert and its follow-up form). Returns the
+    follow-up page, a start of the director's crawl."""
+    from core.models import User
+    from measures import instrument_data
+    from measures.models import Administration, Instrument, InstrumentItem, SafetyEvent
+    from measures.services.administrations import (
+        administration_complete,
+        administration_create,
+        administration_start,
+        answer_save,
+        instrument_current,
+    )
+    from patients.models import OPEN_STATUSES, Patient
+
+    instrument_data.load(Instrument, InstrumentItem, "phq9")
+    phq9 = instrument_current("phq9")
+    walked = User.objects.get(username=ROLES["patient"]).patient_record
+    assert walked is not None
+    today = timezone.localdate()
+    for patient in (walked,):
+        administration_create(
+            actor=None, patient=patient, instrument=phq9, reason="ad_hoc", due_on=today
+        )
+    patient = (
+        Patient.objects.filter(primary_counselor=counselor, enrollments__status__in=OPEN_STATUSES)
+        .exclude(pk=walked.pk)
+        .first()
+    )
+    assert patient is not None
+    sitting = administration_create(
+        actor=counselor, patient=patient, instrument=phq9, reason="ad_hoc", due_on=today
+    ) or Administration.objects.get(
+        patient=patient, instrument=phq9, status__in=["due", "in_progress"]
+    )
+    sitting = administration_start(
+        actor=counselor, administration=sitting, mode="with_staff", language="en"
+    )
+    for item in phq9.items.all():
+        answer_save(
+            actor=counselor, administration=sitting, item=item, value=1 if item.number == 9 else 0
+        )
+    administration_complete(actor=counselor, administration=sitting)
+    event = SafetyEvent.objects.get(administration=sitting)
+    return [reverse("measures:safety_followup", kwargs={"pk": event.pk})]
 
 
 def _snapshot(org: Any) -> dict[str, list[dict[str, Any]]]:

@@ -183,6 +183,23 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "records:note_addendum": ObjectRoute(lambda w: {"pk": w.note.pk}, "counselor", "nurse"),
     "records:plan_addendum": ObjectRoute(lambda w: {"pk": w.plan_version.pk}, "counselor", "nurse"),
     # --- end #17 (notes)
+    # --- #18 (checkin): the patient's own sittings; the staff's safety follow-up.
+    "measures:checkin_item": ObjectRoute(
+        lambda w: {"pk": w.checkin.pk, "number": 1}, "patient_user", None, portal=True
+    ),
+    "measures:checkin_language": ObjectRoute(
+        lambda w: {"pk": w.checkin.pk}, "patient_user", None, method="post", portal=True
+    ),
+    "measures:checkin_review": ObjectRoute(
+        lambda w: {"pk": w.checkin.pk}, "patient_user", None, portal=True
+    ),
+    "measures:checkin_done": ObjectRoute(
+        lambda w: {"pk": w.safety_event.administration_id}, "patient_user", None, portal=True
+    ),
+    "measures:safety_followup": ObjectRoute(
+        lambda w: {"pk": w.safety_event.pk}, "counselor", "nurse"
+    ),
+    # --- end #18 (checkin)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -386,6 +403,32 @@ def world(
         actor=counselor, cm_enrollment=w.cm_episode, amount=Decimal("5"), reward_ref="W-1"
     )
     # --- end #18 (CM screens)
+    # --- #18 (checkin): a PHQ-9 with item 9 above 0 (its safety event), and a GAD-7 due.
+    from measures import instrument_data
+    from measures.models import Instrument, InstrumentItem, SafetyEvent
+    from measures.services.administrations import administration_create, instrument_current
+    from tests.measures._checkin_fixtures import WITH_ITEM9, complete
+
+    for code in ("phq9", "gad7"):
+        instrument_data.load(Instrument, InstrumentItem, code)
+    today = timezone.localdate(timezone.now(), patient.site.tz)
+    phq9 = administration_create(
+        actor=None,
+        patient=patient,
+        instrument=instrument_current("phq9"),
+        reason="scheduled",
+        due_on=today,
+    )
+    complete(phq9, WITH_ITEM9)
+    w.safety_event = SafetyEvent.objects.get(administration=phq9)
+    w.checkin = administration_create(
+        actor=None,
+        patient=patient,
+        instrument=instrument_current("gad7"),
+        reason="scheduled",
+        due_on=today,
+    )
+    # --- end #18 (checkin)
     w.outsiders = {}
 
     def outsider(role: str):
