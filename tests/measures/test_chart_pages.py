@@ -84,7 +84,7 @@ def test_scores_page_draws_bands_behind_the_trend(client, counselor, patient, ph
     text = _get(
         client, counselor, reverse("measures:patient_scores", args=[patient.pk])
     ).content.decode()
-    assert 'aria-labelledby="trend-phq9-l-title trend-phq9-l-desc"' in text
+    assert 'aria-labelledby="trend-phq9-l-title" aria-describedby="trend-phq9-l-desc"' in text
     for band in ("Minimal", "Mild", "Moderate", "Moderately severe", "Severe"):
         assert f">{band}</text>" in text
 

@@ -59,7 +59,10 @@ def test_chart_panel_shows_the_item_9_flag(client, counselor, patient, test_now)
 def test_chart_panel_draws_an_accessible_trend(client, counselor, patient, phq9_series):
     phq9_series()
     html = _chart(client, counselor, patient).content.decode()
-    assert 'role="img" aria-labelledby="trend-phq9-s-title trend-phq9-s-desc"' in html
+    assert (
+        'role="img" aria-labelledby="trend-phq9-s-title" aria-describedby="trend-phq9-s-desc"'
+        in html
+    )
     assert '<title id="trend-phq9-s-title">PHQ-9 from 18 to 9, improved</title>' in html
 
 

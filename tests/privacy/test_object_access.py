@@ -171,6 +171,20 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "records:note_addendum": ObjectRoute(lambda w: {"pk": w.note.pk}, "counselor", "nurse"),
     "records:plan_addendum": ObjectRoute(lambda w: {"pk": w.plan_version.pk}, "counselor", "nurse"),
     # --- end #17 (notes)
+    # --- #18 (chart): scores, a sitting's answers, staff entry, make due now.
+    "measures:patient_scores": ObjectRoute(
+        lambda w: {"patient_id": w.patient.pk}, "counselor", "nurse"
+    ),
+    "measures:administration": ObjectRoute(
+        lambda w: {"pk": w.administration.pk}, "counselor", "nurse"
+    ),
+    "measures:staff_entry": ObjectRoute(
+        lambda w: {"patient_id": w.patient.pk, "code": "phq9"}, "counselor", "nurse"
+    ),
+    "measures:request": ObjectRoute(
+        lambda w: {"patient_id": w.patient.pk}, "counselor", "nurse", method="post"
+    ),
+    # --- end #18 (chart)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -355,6 +369,13 @@ def world(
         actor=counselor, version=w.plan_draft, dimension=5, description="Cravings"
     )
     # --- end #17 (plans)
+    # --- #18 (chart): a completed PHQ-9 of the patient's.
+    from tests.measures._chart_fixtures import sit_phq9
+
+    w.administration = sit_phq9(
+        patient, 9, at=timezone.now() - timedelta(days=1), actor=patient.user
+    )
+    # --- end #18 (chart)
     w.outsiders = {}
 
     def outsider(role: str):
