@@ -26,7 +26,9 @@ LIMITS = {
     "home:nurse": 32,
     "home:frontdesk": 31,
     "home:collector": 10,
-    "chart": 44,  # #17 plans: +3, the plan card (episode and due date, rules, versions)
+    # #17 plans: +3, the plan card (episode and due date, rules, versions); #18: +2, the
+    # scores card (the patient's sittings, the active instruments).
+    "chart": 46,
     "portal:home": 18,
     "portal:schedule": 12,
 }
