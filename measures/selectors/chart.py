@@ -225,7 +225,7 @@ def trend_chart(trend: Trend, tz: ZoneInfo, *, small: bool = False) -> TrendChar
         series = [
             ("Total", [float(s.administration.total or 0) for s in trend.sittings]),
         ]
-        top = float(scoring_data.get("max_total") or _ceiling(series[0][1]))
+        top = _ceiling([float(scoring_data.get("max_total") or 0), *series[0][1]])
     name = trend.instrument.short_name
     base: Chart | None = None
     traces: list[Trace] = []
