@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from ..views import chart
+
+urlpatterns = [
+    path("patients/<int:patient_id>/", chart.patient_scores, name="patient_scores"),
+    path("patients/<int:patient_id>/request/", chart.request_due, name="request"),
+    path("administrations/<int:pk>/", chart.administration, name="administration"),
+]

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from ..views import entry
+
+urlpatterns = [
+    path("patients/<int:patient_id>/enter/<slug:code>/", entry.staff_entry, name="staff_entry"),
+]

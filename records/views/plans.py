@@ -9,6 +9,7 @@ see is a 404 with a denied row (``selectors.plans``).
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any, cast
 
 from django.contrib import messages
@@ -26,6 +27,7 @@ from core.access import PortalRequest, StaffRequest, patient_required, staff_req
 from core.forms import add_service_errors
 from core.formviews import ServiceFormView
 from core.models import User
+from measures.selectors.chart import Trend, trends_for
 from patients.access import patient_get_for_user
 
 from ..forms.plans import (
@@ -188,8 +190,29 @@ def plan_version(request: StaffRequest, pk: int) -> HttpResponse:
     context = _version_context(version)
     context["can_edit"] = version.signed_at is None and version.author_id == request.user.pk
     context["due"] = _due_for(version)
+    context["review_scores"] = review_scores(version)
     with timezone.override(version.plan.enrollment.site.tz):
         return render(request, "records/plans/version.html", context)
+
+
+def review_scores(version: PlanVersion) -> tuple[datetime, list[Trend]] | None:
+    """The standard measures since the last signed version (since admission for the
+    first plan), for a draft: the clinician revises the plan from them (Joint Commission
+    CTS.03.01.09). Two queries: the last signature, the sittings."""
+    if version.signed_at is not None:
+        return None
+    last_signed = (
+        PlanVersion.objects.filter(plan_id=version.plan_id, signed_at__isnull=False)
+        .exclude(pk=version.pk)
+        .order_by("-signed_at")
+        .values_list("signed_at", flat=True)
+        .first()
+    )
+    enrollment = version.plan.enrollment
+    since = last_signed or clock.local_datetime(
+        enrollment.admission_date, time.min, enrollment.site.tz
+    )
+    return since, trends_for(version.plan.patient, since=since)
 
 
 def _due_for(version: PlanVersion) -> EpisodePlanDue | None:
@@ -251,6 +274,7 @@ class PlanEditView(_VersionFormView):
         return super().get_context_data(
             tree=tree,
             add_forms=_add_forms(tree, staff),
+            review_scores=review_scores(self.version),
             is_author=self.version.author_id == self.request.user.pk,
             **kwargs,
         )

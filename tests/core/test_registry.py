@@ -54,9 +54,11 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
     ]
     # #17 plans: the plan card after the schedule; "sign your plan" on the portal.
     # #17 (notes): the progress-notes panel after the plan card.
+    # #18: the scores card between the plan card and the notes.
     assert _apps("chart") == [
         "scheduling",
         "records",
+        "measures",
         "records",
         "drugtests",
         "contingency",  # #18: the CM episode card, or enrolment
@@ -100,4 +102,5 @@ def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
         "positivity",
         "note-timeliness",
         "cm-fidelity",  # #18
+        "measures-outcomes",
     ]

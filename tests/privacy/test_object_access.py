@@ -200,6 +200,20 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"pk": w.safety_event.pk}, "counselor", "nurse"
     ),
     # --- end #18 (checkin)
+    # --- #18 (chart): scores, a sitting's answers, staff entry, make due now.
+    "measures:patient_scores": ObjectRoute(
+        lambda w: {"patient_id": w.patient.pk}, "counselor", "nurse"
+    ),
+    "measures:administration": ObjectRoute(
+        lambda w: {"pk": w.administration.pk}, "counselor", "nurse"
+    ),
+    "measures:staff_entry": ObjectRoute(
+        lambda w: {"patient_id": w.patient.pk, "code": "phq9"}, "counselor", "nurse"
+    ),
+    "measures:request": ObjectRoute(
+        lambda w: {"patient_id": w.patient.pk}, "counselor", "nurse", method="post"
+    ),
+    # --- end #18 (chart)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -429,6 +443,13 @@ def world(
         due_on=today,
     )
     # --- end #18 (checkin)
+    # --- #18 (chart): a completed PHQ-9 of the patient's.
+    from tests.measures._chart_fixtures import sit_phq9
+
+    w.administration = sit_phq9(
+        patient, 9, at=timezone.now() - timedelta(days=1), actor=patient.user
+    )
+    # --- end #18 (chart)
     w.outsiders = {}
 
     def outsider(role: str):
