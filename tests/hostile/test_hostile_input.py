@@ -105,6 +105,7 @@ APPS = (
     "drugtests",
     "recovery",
     "records",  # #17, the clinical record
+    "measures",  # #18, measurement-based care
     "notifications",
     "dashboard",
     "reports",
