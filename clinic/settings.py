@@ -386,6 +386,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=50, hour="*"),
         "options": {"expires": 50 * 60},
     },
+    # Hourly so each site, in its own zone, gets its check-ins soon after its local
+    # SWEEP_LOCAL_HOUR (measures.services.schedules); the sweep is idempotent.
+    "measures-make-due": {
+        "task": "measures.tasks.make_due",
+        "schedule": crontab(minute=20, hour="*"),
+        "options": {"expires": 50 * 60},
+    },
     "patients-apply-scheduled-changes": {
         "task": "patients.tasks.apply_due_changes",
         "schedule": crontab(minute="*/5"),

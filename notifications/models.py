@@ -32,6 +32,7 @@ class Kind(models.TextChoices):
     HOMEWORK_OVERDUE = "homework_overdue", "Assignment overdue"
     MEETING_SHORTFALL = "meeting_shortfall", "Weekly meeting shortfall"
     INJECTION_DUE = "injection_due", "Injection due"
+    CHECKIN_DUE = "checkin_due", "Short check-in to complete"
     STAFF_DIGEST = "staff_digest", "Staff morning digest"
     STAFF_ALERT = "staff_alert", "Staff alert"
 
@@ -48,6 +49,7 @@ PATIENT_OPTIONAL_KINDS = (
     Kind.HOMEWORK_OVERDUE,
     Kind.MEETING_SHORTFALL,
     Kind.INJECTION_DUE,
+    Kind.CHECKIN_DUE,
 )
 MANDATORY_KINDS = frozenset({Kind.DRUG_TEST_NOTICE, Kind.STAFF_ALERT})
 # Kinds whose text or email waits for the recipient's quiet hours to end instead of

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from ..views import settings
+
+urlpatterns: list[URLPattern] = [
+    path("settings/", settings.schedule_settings, name="settings"),
+]
