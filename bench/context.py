@@ -84,6 +84,32 @@ def _paths(users) -> dict[str, object]:
         "compliance_path": f"/scheduling/compliance/?site={site.pk}",
         "drugtests_path": f"/drugtests/?site={collector_site.pk}",
         "portal_schedule_path": "/scheduling/portal/schedule/",
+        **_measure_paths(patient),
+    }
+
+
+def _measure_paths(patient) -> dict[str, object]:
+    """The bench patient's open check-in (seed_scale makes one due) and the CM episode of
+    the counselor's chart patient (seed_scale enrols part of the caseload)."""
+    from contingency.models import CMEnrollment
+    from measures.models import Administration
+
+    sitting = (
+        Administration.objects.filter(
+            patient__user__username=USERS["patient"], status__in=["due", "in_progress"]
+        )
+        .order_by("pk")
+        .first()
+    )
+    episode = (
+        CMEnrollment.objects.filter(patient=patient).order_by("-pk").first()
+        or CMEnrollment.objects.order_by("pk").first()
+    )
+    return {
+        "checkin_path": (
+            f"/measures/checkins/{sitting.pk}/q/1/" if sitting else "/measures/checkins/"
+        ),
+        "cm_episode_path": f"/contingency/episodes/{episode.pk}/" if episode else "/contingency/",
     }
 
 

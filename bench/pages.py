@@ -44,6 +44,14 @@ PAGES = [
     ("director report", "director", lambda c: "/reports/census/"),
     ("portal home", "patient", lambda c: "/"),
     ("portal schedule", "patient", lambda c: c["portal_schedule_path"]),
+    # #18: measurement-based care and contingency management.
+    ("portal check-in question", "patient", lambda c: c["checkin_path"]),
+    ("patient's scores", "counselor", lambda c: f"/measures/patients/{c['patient_id']}/"),
+    ("outcomes report", "director", lambda c: "/reports/measures-outcomes/"),
+    ("CM dashboard", "counselor", lambda c: "/contingency/"),
+    ("CM episode", "counselor", lambda c: c["cm_episode_path"]),
+    ("portal rewards", "patient", lambda c: "/contingency/mine/"),
+    ("CM fidelity report", "director", lambda c: "/reports/cm-fidelity/"),
 ]
 
 

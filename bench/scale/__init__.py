@@ -5,9 +5,10 @@
 Builds on the demo's organisation shape (staff users as in seed_demo, sites, phases,
 tracks), then N active patients spread over the sites and W weeks of history from each
 app's seeder in this package (``patients``, then ``scheduling``, ``drugtests``,
-``recovery``, ``records`` and ``measures``). Meant for an empty benchmark database. The
-seeders bypass the services on purpose (benchmark data, written in bulk); they live here, not in the
-apps, so that no benchmark code ships with Stepwise.
+``recovery``, ``records``, ``measures`` and ``contingency``). Meant for an empty
+benchmark database. The seeders bypass the services on purpose (benchmark data, written
+in bulk; ``contingency`` says why it does not); they live here, not in the apps, so that
+no benchmark code ships with Stepwise.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class ScaleContext:
 
 def _history_seeders() -> list[tuple[str, Callable[[ScaleContext], None]]]:
     # Imported here: each seeder imports its app's models, which need the app registry.
-    from bench.scale import drugtests, measures, records, recovery, scheduling
+    from bench.scale import contingency, drugtests, measures, records, recovery, scheduling
 
     return [
         ("scheduling", scheduling.seed_scale),
@@ -53,6 +54,7 @@ def _history_seeders() -> list[tuple[str, Callable[[ScaleContext], None]]]:
         ("recovery", recovery.seed_scale),
         ("records", records.seed_scale),
         ("measures", measures.seed_scale),
+        ("contingency", contingency.seed_scale),
     ]
 
 

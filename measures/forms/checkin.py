@@ -31,6 +31,8 @@ class AnswerForm(InputGuard, forms.Form):
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [(str(o["value"]), str(o.get(language) or o["en"])) for o in item.options]
         field.label = item.text(language)
+        # An optional question may be left blank: the view then moves on without saving.
+        field.required = item.required
         message = CHOOSE.get(language, CHOOSE["en"])
         field.error_messages = {
             **field.error_messages,

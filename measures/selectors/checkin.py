@@ -12,7 +12,7 @@ from core.access import get_or_deny
 from core.models import User
 from patients.models import Patient
 
-from ..models import Administration, InstrumentItem
+from ..models import Administration, Instrument, InstrumentItem
 
 OPEN = (Administration.Status.DUE, Administration.Status.IN_PROGRESS)
 
@@ -65,10 +65,13 @@ class Sitting:
         return self.items[at - 1] if at > 0 else None
 
     def first_unanswered(self) -> InstrumentItem | None:
-        return next((i for i in self.items if i.pk not in self.answers), None)
+        """The first required question without an answer (an optional one, such as the
+        PHQ-9's difficulty question or the BAM's 7a-7g, never holds the sitting back)."""
+        return next((i for i in self.items if i.required and i.pk not in self.answers), None)
 
     def next_unanswered(self, after: InstrumentItem) -> InstrumentItem | None:
-        """The next question without an answer after ``after``, else the first one."""
+        """The next question without an answer after ``after`` (optional ones included,
+        so the patient is asked them once), else the first required one left."""
         at = self.items.index(after)
         later = [i for i in self.items[at + 1 :] if i.pk not in self.answers]
         return later[0] if later else self.first_unanswered()
@@ -85,7 +88,18 @@ class Sitting:
         ]
 
 
+def ordered_items(instrument: Instrument, items: list[InstrumentItem]) -> list[InstrumentItem]:
+    """The items in the paper form's order: ``scoring["display_order"]`` (item numbers)
+    when the instrument has one (the BAM's 7a-7g, numbered 71-77, come after item 6),
+    else by number."""
+    order = instrument.scoring.get("display_order")
+    if not order:
+        return sorted(items, key=lambda i: i.number)
+    rank = {int(number): index for index, number in enumerate(order)}
+    return sorted(items, key=lambda i: (rank.get(i.number, len(rank)), i.number))
+
+
 def sitting_for(administration: Administration) -> Sitting:
-    items = list(administration.instrument.items.order_by("number"))
+    items = ordered_items(administration.instrument, list(administration.instrument.items.all()))
     answers = dict(administration.answers.values_list("item_id", "value"))
     return Sitting(administration=administration, items=items, answers=answers)

@@ -31,6 +31,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "question_of": "Question {n} of {total}",
         "next": "Next",
+        "skip": "Skip this question",
         "back": "Back",
         "review": "Check your answers",
         "review_intro": "Look over your answers. Tap one to change it.",
@@ -55,6 +56,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "es": {
         "question_of": "Pregunta {n} de {total}",
         "next": "Siguiente",
+        "skip": "Omitir esta pregunta",
         "back": "Atrás",
         "review": "Revise sus respuestas",
         "review_intro": "Revise sus respuestas. Toque una para cambiarla.",
@@ -127,6 +129,14 @@ def checkin_item(request: PortalRequest, pk: int, number: int) -> HttpResponse:
         language=sitting.language,
         initial={"value": sitting.answers.get(item.pk)},
     )
+    skipped = request.method == "POST" and not item.required and "skip" in request.POST
+    if skipped or (
+        request.method == "POST" and form.is_valid() and form.cleaned_data["value"] in ("", None)
+    ):
+        following = sitting.next_unanswered(item)
+        if following is None:
+            return redirect("measures:checkin_review", administration.pk)
+        return redirect("measures:checkin_item", administration.pk, following.number)
     if request.method == "POST" and form.is_valid():
         try:
             if administration.status == Administration.Status.DUE:

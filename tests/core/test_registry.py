@@ -101,6 +101,6 @@ def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
         "retention",
         "positivity",
         "note-timeliness",
+        "measures-outcomes",  # #18
         "cm-fidelity",  # #18
-        "measures-outcomes",
     ]

@@ -55,6 +55,7 @@ def complete(administration: Administration, values: list[int], *, language: str
     administration = administration_start(
         actor=user, administration=administration, mode="portal", language=language
     )
-    for item, value in zip(administration.instrument.items.order_by("number"), values, strict=True):
+    items = administration.instrument.items.filter(required=True).order_by("number")
+    for item, value in zip(items, values, strict=True):
         answer_save(actor=user, administration=administration, item=item, value=value)
     return administration_complete(actor=user, administration=administration)

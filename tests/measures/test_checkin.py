@@ -78,7 +78,8 @@ def test_question_page_shows_the_intro_the_position_and_the_options(portal, sitt
     response = portal.get(_item(sitting, 3))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Question 3 of 9" in body
+    # Ten questions: the PHQ-9 and its optional difficulty question.
+    assert "Question 3 of 10" in body
     assert "Over the last 2 weeks" in body
     assert "Trouble falling or staying asleep" in body
     assert body.count('class="btn-check" type="radio"') == 4
@@ -139,7 +140,7 @@ def test_a_completed_sitting_takes_no_more_answers(portal, sitting):
 def test_the_review_lists_every_answer_and_submit_completes(portal, sitting):
     _answer_all(portal, sitting, WITHOUT_ITEM9)
     review = portal.get(reverse("measures:checkin_review", args=[sitting.pk]))
-    assert review.content.decode().count('data-testid="review-row"') == 9
+    assert review.content.decode().count('data-testid="review-row"') == 10
     response = portal.post(reverse("measures:checkin_review", args=[sitting.pk]))
     assert response["Location"] == reverse("measures:checkin_done", args=[sitting.pk])
     sitting.refresh_from_db()
@@ -164,9 +165,9 @@ def test_spanish_shows_the_questions_and_answers_in_spanish(portal, sitting):
     sitting.refresh_from_db()
     assert sitting.language == "es"
     body = portal.get(_item(sitting, 2)).content.decode()
-    assert "Pregunta 2 de 9" in body
+    assert "Pregunta 2 de 10" in body
     assert "Durante las últimas 2 semanas" in body
-    assert "Para nada" in body
+    assert "Ningún día" in body  # the published US-Spanish PHQ-9
 
 
 def test_an_unknown_language_is_refused_with_a_message(portal, sitting):
@@ -250,4 +251,4 @@ def test_the_portal_home_with_the_panel_runs_a_fixed_number_of_queries(
 QUESTION_PAGE_QUERIES = 7
 # The portal home's panels (tests/dashboard/test_page_queries.py measures it at scale),
 # one of them the check-in invitation's single query.
-PORTAL_HOME_QUERIES = 16
+PORTAL_HOME_QUERIES = 17  # +1: the CM card's look for an active episode
