@@ -189,6 +189,102 @@ def _ensure_role_groups_cheaply() -> None:
         ensure_role_groups()
 
 
+# --- the test database -------------------------------------------------------------
+#
+# Migrating an empty database takes about half a minute of Python (Django renders the
+# model state again for each operation), in every pytest run. On PostgreSQL the migrated
+# schema is kept as a template database, named after the test database and labelled with
+# a hash of every installed app's migration files and Django's version, and each run's
+# test database is created as a copy of it; migrate then runs on the copy as usual (it
+# finds nothing to apply and sends post_migrate). Any change to a migration makes a new
+# template. STEPWISE_TEST_DB_TEMPLATE=0 turns it off.
+
+
+def _migrations_digest() -> str:
+    import hashlib
+    from importlib import import_module
+
+    import django
+    from django.apps import apps
+
+    digest = hashlib.sha256(django.get_version().encode())
+    for config in apps.get_app_configs():
+        try:
+            package = import_module(f"{config.name}.migrations")
+        except ImportError:
+            continue
+        for folder in getattr(package, "__path__", []):
+            for path in sorted(Path(folder).rglob("*.py")):
+                digest.update(f"{config.label}/{path.relative_to(folder)}".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _migrated_template(db: dict) -> str | None:
+    """The name of an up-to-date migrated template for the test database ``db`` (made
+    if missing or stale), or None if it could not be made (the run then migrates)."""
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    test_name = (db.get("TEST") or {}).get("NAME") or f"test_{db['NAME']}"
+    template = f"{test_name[:59]}_tpl"
+    label = f"stepwise migrations {_migrations_digest()}"
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return None
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [template],
+        ).fetchone()
+        if row is not None and row[0] == label:
+            return template
+        name = sql.Identifier(template)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        env = {
+            **os.environ,
+            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{template}")),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "CONN_MAX_AGE": "0",
+        }
+        manage = Path(__file__).resolve().parent.parent / "manage.py"
+        done = subprocess.run(
+            [sys.executable, str(manage), "migrate", "--run-syncdb", "-v", "0"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+            sys.stderr.write(f"test database template not made:\n{done.stderr}\n")
+            return None
+        conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(name, sql.Literal(label)))
+    return template
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if (
+        db["ENGINE"] != "django.db.backends.postgresql"
+        or os.environ.get("STEPWISE_TEST_DB_TEMPLATE", "1") != "1"
+        or request.config.getvalue("nomigrations")
+    ):
+        return
+    template = _migrated_template(db)
+    if template is not None:
+        db.setdefault("TEST", {})["TEMPLATE"] = template
+
+
 def _complete_role_groups(sender, **kwargs) -> None:
     from core.roles import ensure_role_groups
 
