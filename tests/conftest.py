@@ -193,30 +193,50 @@ def _ensure_role_groups_cheaply() -> None:
 #
 # Migrating an empty database takes about half a minute of Python (Django renders the
 # model state again for each operation), in every pytest run. On PostgreSQL the migrated
-# schema is kept as a template database, named after the test database and labelled with
-# a hash of every installed app's migration files and Django's version, and each run's
-# test database is created as a copy of it; migrate then runs on the copy as usual (it
-# finds nothing to apply and sends post_migrate). Any change to a migration makes a new
-# template. STEPWISE_TEST_DB_TEMPLATE=0 turns it off.
+# database is kept as a template, named after the test database and labelled with a hash
+# of what migrating reads (``_migrations_digest``), and each run's test database is
+# created as a copy of it; migrate then runs on the copy as usual (it finds nothing to
+# apply and sends post_migrate). Any change to the apps' code, data or migrations makes a
+# new template. STEPWISE_TEST_DB_TEMPLATE=0 turns it off.
+
+
+_DIGEST_SKIP = {"templates", "static", "locale", "__pycache__"}
 
 
 def _migrations_digest() -> str:
+    """Django's version, every installed app's migration files and, since migrations
+    import the project's code and read its data (measures' instruments), every source
+    and data file of the project's own apps and settings: a template is reused only for
+    the same code."""
     import hashlib
     from importlib import import_module
 
     import django
     from django.apps import apps
 
-    digest = hashlib.sha256(django.get_version().encode())
+    root = Path(__file__).resolve().parent.parent
+    folders = [(root / "clinic", "clinic"), (root / "tests" / "settings.py", "tests")]
     for config in apps.get_app_configs():
+        app_path = Path(config.path).resolve()
+        if app_path.is_relative_to(root):
+            folders.append((app_path, config.label))
+            continue
         try:
             package = import_module(f"{config.name}.migrations")
         except ImportError:
             continue
-        for folder in getattr(package, "__path__", []):
-            for path in sorted(Path(folder).rglob("*.py")):
-                digest.update(f"{config.label}/{path.relative_to(folder)}".encode())
-                digest.update(path.read_bytes())
+        folders += [(Path(f), config.label) for f in getattr(package, "__path__", [])]
+    digest = hashlib.sha256(django.get_version().encode())
+    for folder, label in folders:
+        files = [folder] if folder.is_file() else sorted(folder.rglob("*"))
+        for path in files:
+            name = path.name if path == folder else str(path.relative_to(folder))
+            if not path.is_file() or _DIGEST_SKIP & set(Path(name).parts):
+                continue
+            if path.suffix not in {".py", ".json", ".csv", ".sql", ".yaml", ".yml", ".txt"}:
+                continue
+            digest.update(f"{label}/{name}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
 
 
