@@ -150,14 +150,189 @@ def phases(site):
     return [ProgramPhase.objects.create(site=site, number=n, name=f"Phase {n}") for n in (1, 2, 3)]
 
 
+def _role_grants() -> frozenset[tuple[str, str | None, str | None]]:
+    """(group, app label, codename) of every role's permission as ``ensure_role_groups``
+    sets them, and (group, None, None) for a role with none (pure Python, the same for
+    the whole run)."""
+    from core.models import Role
+    from core.roles import permissions_for, role_group_name
+
+    grants: set[tuple[str, str | None, str | None]] = set()
+    for role in Role:
+        held = permissions_for(role)
+        grants.update((role_group_name(role), label, code) for label, code in held)
+        if not held:
+            grants.add((role_group_name(role), None, None))
+    return frozenset(grants)
+
+
+_ROLE_GRANTS: list[frozenset[tuple[str, str | None, str | None]]] = []
+
+
+def _ensure_role_groups_cheaply() -> None:
+    # core's post_migrate receiver makes the groups before the later apps' permissions
+    # exist; ``django_db_setup`` below completes them in the committed state, so the
+    # ~20 queries of ensure_role_groups run only when one query shows they are not what it
+    # would set (a test that changed them, say).
+    from django.contrib.auth.models import Group
+
+    from core.roles import ensure_role_groups
+
+    if not _ROLE_GRANTS:
+        _ROLE_GRANTS.append(_role_grants())
+    wanted = _ROLE_GRANTS[0]
+    groups = Group.objects.filter(name__in={name for name, _, _ in wanted})
+    held = frozenset(
+        groups.values_list("name", "permissions__content_type__app_label", "permissions__codename")
+    )
+    if held != wanted:
+        ensure_role_groups()
+
+
+# --- the test database -------------------------------------------------------------
+#
+# Migrating an empty database takes about half a minute of Python (Django renders the
+# model state again for each operation), in every pytest run. On PostgreSQL the migrated
+# database is kept as a template, named after the test database and labelled with a hash
+# of what migrating reads (``_migrations_digest``), and each run's test database is
+# created as a copy of it; migrate then runs on the copy as usual (it finds nothing to
+# apply and sends post_migrate). Any change to the apps' code, data or migrations makes a
+# new template. STEPWISE_TEST_DB_TEMPLATE=0 turns it off.
+
+
+_DIGEST_SKIP = {"templates", "static", "locale", "__pycache__"}
+
+
+def _migrations_digest() -> str:
+    """Django's version, every installed app's migration files and, since migrations
+    import the project's code and read its data (measures' instruments), every source
+    and data file of the project's own apps and settings: a template is reused only for
+    the same code."""
+    import hashlib
+    from importlib import import_module
+
+    import django
+    from django.apps import apps
+
+    root = Path(__file__).resolve().parent.parent
+    folders = [(root / "clinic", "clinic"), (root / "tests" / "settings.py", "tests")]
+    for config in apps.get_app_configs():
+        app_path = Path(config.path).resolve()
+        if app_path.is_relative_to(root):
+            folders.append((app_path, config.label))
+            continue
+        try:
+            package = import_module(f"{config.name}.migrations")
+        except ImportError:
+            continue
+        folders += [(Path(f), config.label) for f in getattr(package, "__path__", [])]
+    digest = hashlib.sha256(django.get_version().encode())
+    for folder, label in folders:
+        files = [folder] if folder.is_file() else sorted(folder.rglob("*"))
+        for path in files:
+            name = path.name if path == folder else str(path.relative_to(folder))
+            if not path.is_file() or _DIGEST_SKIP & set(Path(name).parts):
+                continue
+            if path.suffix not in {".py", ".json", ".csv", ".sql", ".yaml", ".yml", ".txt"}:
+                continue
+            digest.update(f"{label}/{name}".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _migrated_template(db: dict) -> str | None:
+    """The name of an up-to-date migrated template for the test database ``db`` (made
+    if missing or stale), or None if it could not be made (the run then migrates)."""
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    test_name = (db.get("TEST") or {}).get("NAME") or f"test_{db['NAME']}"
+    template = f"{test_name[:59]}_tpl"
+    label = f"stepwise migrations {_migrations_digest()}"
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return None
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [template],
+        ).fetchone()
+        if row is not None and row[0] == label:
+            return template
+        name = sql.Identifier(template)
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        env = {
+            **os.environ,
+            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{template}")),
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "CONN_MAX_AGE": "0",
+        }
+        manage = Path(__file__).resolve().parent.parent / "manage.py"
+        done = subprocess.run(
+            [sys.executable, str(manage), "migrate", "--run-syncdb", "-v", "0"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+            sys.stderr.write(f"test database template not made:\n{done.stderr}\n")
+            return None
+        conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(name, sql.Literal(label)))
+    return template
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if (
+        db["ENGINE"] != "django.db.backends.postgresql"
+        or os.environ.get("STEPWISE_TEST_DB_TEMPLATE", "1") != "1"
+        or request.config.getvalue("nomigrations")
+    ):
+        return
+    template = _migrated_template(db)
+    if template is not None:
+        db.setdefault("TEST", {})["TEMPLATE"] = template
+
+
+def _complete_role_groups(sender, **kwargs) -> None:
+    from core.roles import ensure_role_groups
+
+    ensure_role_groups()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as pytest-django makes it, with the role groups complete in its
+    committed state, and again after each transactional test's flush (which emits
+    post_migrate as migrate does), so that ``make_staff`` finds them as they should be."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    last = [config for config in apps.get_app_configs() if config.models_module][-1]
+    post_migrate.connect(_complete_role_groups, sender=last, dispatch_uid="tests.role_groups")
+    with django_db_blocker.unblock():
+        _complete_role_groups(None)
+
+
 @pytest.fixture
 def make_staff(org, site):
     from django.contrib.auth.models import Group
 
     from core.models import StaffProfile, User
-    from core.roles import ensure_role_groups, role_group_name
+    from core.roles import role_group_name
 
-    ensure_role_groups()
+    _ensure_role_groups_cheaply()
 
     def make(username: str, role: str, sites=None, **extra):
         user = User.objects.create_user(
@@ -390,3 +565,160 @@ def private_media(settings, tmp_path):
     """Uploads made by a test (including the demo's) go to a folder of its own."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     return settings.PRIVATE_MEDIA_ROOT
+
+
+# --- the demo clinic, seeded once for the tests that only read it ----------------------
+#
+# ``seed_demo`` takes seconds; the tests of what it makes only read it. They take the
+# ``demo_clinic`` fixture (and neither ``db`` nor the django_db mark): the first of a run
+# of such tests seeds inside a transaction of its own, each test runs in a savepoint of it
+# rolled back after the test, and the transaction is rolled back as soon as the next test
+# does not use the fixture (or runs at another frozen instant), so no other test ever sees
+# the demo. ``pytest_collection_modifyitems`` runs them one after another, last.
+
+DEMO_FIXTURE = "demo_clinic"
+
+
+class DemoClinic:
+    """The demo clinic as ``manage.py seed_demo`` left it, run with DEMO_PASSWORD set to
+    ``password``."""
+
+    password = "demo-password-for-tests"
+
+    def __init__(self, now: datetime, output: str, media: Path):
+        self.now = now
+        self.output = output  # what the command printed
+        self.media = media
+        self._reseeded: tuple[dict[str, int], dict[str, int], str] | None = None
+
+    def reseed(self) -> tuple[dict[str, int], dict[str, int], str]:
+        """A second ``seed_demo``, with DEMO_PASSWORD unset, rolled back: the rows of every
+        model (by label, "records.ProgressNote") before and after it, and what it printed.
+        Run once per seed, by the first test that asks."""
+        if self._reseeded is None:
+            import io
+
+            from django.core.management import call_command
+            from django.db import transaction
+
+            before = _row_counts()
+            out = io.StringIO()
+            with transaction.atomic():
+                with pytest.MonkeyPatch.context() as mp:
+                    mp.delenv("DEMO_PASSWORD", raising=False)
+                    call_command("seed_demo", stdout=out)
+                after = _row_counts()
+                transaction.set_rollback(True)
+            self._reseeded = (before, after, out.getvalue())
+        return self._reseeded
+
+
+def _row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if not model._meta.proxy and model._meta.managed
+    }
+
+
+class _DemoRun:
+    """The open transaction holding the seeded demo, while consecutive tests use it."""
+
+    def __init__(self) -> None:
+        self.atomic = None
+        self.blocker = None
+        self.clinic: DemoClinic | None = None
+
+    def open(self, blocker, now: datetime, media: Path) -> DemoClinic:
+        if self.clinic is not None and self.clinic.now == now:
+            return self.clinic
+        self.close()
+        import io
+
+        from django.core.management import call_command
+        from django.db import transaction
+        from django.test import override_settings
+
+        atomic = transaction.atomic()
+        atomic._from_testcase = True  # durable blocks inside are allowed, as in a TestCase
+        with blocker.unblock():
+            atomic.__enter__()
+            self.atomic, self.blocker = atomic, blocker
+            out = io.StringIO()
+            with pytest.MonkeyPatch.context() as mp, override_settings(PRIVATE_MEDIA_ROOT=media):
+                mp.setenv("DEMO_PASSWORD", DemoClinic.password)
+                call_command("seed_demo", stdout=out)
+        self.clinic = DemoClinic(now, out.getvalue(), media)
+        return self.clinic
+
+    def close(self) -> None:
+        if self.atomic is None:
+            return
+        from django.db import transaction
+
+        atomic, self.atomic, self.clinic = self.atomic, None, None
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+_DEMO_RUN = _DemoRun()
+
+
+@pytest.fixture(scope="session")
+def _demo_run(django_db_setup):
+    # Rolled back before the test database is dropped, when the last test of the session
+    # used the demo (otherwise as soon as the next test does not: the hook below).
+    yield _DEMO_RUN
+    _DEMO_RUN.close()
+
+
+@pytest.fixture
+def demo_clinic(request, _demo_run, django_db_blocker, test_now, settings, tmp_path_factory):
+    """The demo clinic, seeded once for consecutive tests at the same instant; this test's
+    writes are rolled back after it."""
+    from django.db import connection, transaction
+
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    ):
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: {DEMO_FIXTURE} opens the database itself; "
+            "drop db/transactional_db and the django_db mark"
+        )
+    current = _demo_run.clinic
+    if current is not None and current.now == test_now:
+        media = current.media
+    else:
+        media = tmp_path_factory.mktemp("demo-private")
+    clinic = _demo_run.open(django_db_blocker, test_now, media)
+    # The demo's uploads are where this test reads them.
+    settings.PRIVATE_MEDIA_ROOT = clinic.media
+    with django_db_blocker.unblock():
+        savepoint = transaction.atomic()
+        savepoint.__enter__()
+        try:
+            yield clinic
+            if connection.features.can_defer_constraint_checks and connection.is_usable():
+                connection.check_constraints()
+        finally:
+            transaction.set_rollback(True)
+            savepoint.__exit__(None, None, None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # The demo's tests last and together: one seed serves them all.
+    demo = [item for item in items if DEMO_FIXTURE in getattr(item, "fixturenames", ())]
+    if demo:
+        others = [item for item in items if DEMO_FIXTURE not in getattr(item, "fixturenames", ())]
+        items[:] = others + demo
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if nextitem is None or DEMO_FIXTURE not in getattr(nextitem, "fixturenames", ()):
+        _DEMO_RUN.close()

@@ -3,16 +3,10 @@ waiting for the director's co-signature, not co-signed), a draft, and idempotent
 
 from __future__ import annotations
 
-import pytest
-
-from core.demo import seed_all
 from records.models import GroupNote, ProgressNote, RecordStatus
 
-pytestmark = pytest.mark.django_db
 
-
-def test_the_demo_has_signed_and_draft_group_notes_at_each_site():
-    seed_all("demo-password-for-tests")
+def test_the_demo_has_signed_and_draft_group_notes_at_each_site(demo_clinic):
     signed = GroupNote.objects.filter(status=RecordStatus.SIGNED)
     assert {g.session.site.code for g in signed} == {"riverside", "bayview"}
     assert GroupNote.objects.filter(status=RecordStatus.DRAFT, migrated=False).exists()
@@ -24,8 +18,7 @@ def test_the_demo_has_signed_and_draft_group_notes_at_each_site():
     ).exists()
 
 
-def test_seeding_the_demo_twice_writes_no_more_group_notes():
-    seed_all("demo-password-for-tests")
-    counts = (GroupNote.objects.count(), ProgressNote.objects.count())
-    seed_all("demo-password-for-tests")
-    assert (GroupNote.objects.count(), ProgressNote.objects.count()) == counts
+def test_seeding_the_demo_twice_writes_no_more_group_notes(demo_clinic):
+    before, after, _ = demo_clinic.reseed()
+    for label in ("records.GroupNote", "records.ProgressNote"):
+        assert after[label] == before[label], label

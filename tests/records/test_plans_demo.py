@@ -3,22 +3,11 @@ and seeded once however often ``seed_demo`` runs."""
 
 from __future__ import annotations
 
-import pytest
-
-from records.models import PlanVersion, RecordStatus, Signature, TreatmentPlan
+from records.models import PlanVersion, RecordStatus, Signature
 from records.signing import verify_signature
 
-pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def demo(test_now):
-    from core.demo import seed_all
-
-    return seed_all("demo-test-password", now=test_now)
-
-
-def test_demo_has_plans_in_every_state(demo):
+def test_demo_has_plans_in_every_state(demo_clinic):
     versions = PlanVersion.objects.all()
     assert versions.filter(status=RecordStatus.DRAFT).count() == 1
     assert versions.filter(kind="review").exists()
@@ -28,14 +17,11 @@ def test_demo_has_plans_in_every_state(demo):
     assert waiting.filter(plan__patient__user__username="patient1").exists()
 
 
-def test_demo_signatures_verify(demo):
+def test_demo_signatures_verify(demo_clinic):
     signatures = list(Signature.objects.filter(plan_version__isnull=False))
     assert signatures and all(verify_signature(s) for s in signatures)
 
 
-def test_demo_plans_are_seeded_once(demo, test_now):
-    from core.demo import seed_all
-
-    count = TreatmentPlan.objects.count()
-    seed_all("demo-test-password", now=test_now)
-    assert TreatmentPlan.objects.count() == count
+def test_demo_plans_are_seeded_once(demo_clinic):
+    before, after, _ = demo_clinic.reseed()
+    assert after["records.TreatmentPlan"] == before["records.TreatmentPlan"]

@@ -332,29 +332,6 @@ def test_the_queue_page_runs_the_same_queries_at_3_and_30_items(
     assert small == {"counselor": 19, "director": 18}[viewer]
 
 
-# --- the demo ----------------------------------------------------------------------
-
-
-def test_the_demo_leaves_one_of_each_kind_waiting_for_the_director(db, monkeypatch, test_now):
-    from django.core.management import call_command
-
-    from core.models import User
-    from records.models import GroupNote, PlanVersion, ProgressNote
-
-    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-for-tests")
-    call_command("seed_demo")
-    counts = (ProgressNote.objects.count(), PlanVersion.objects.count(), GroupNote.objects.count())
-    call_command("seed_demo")
-    assert (
-        ProgressNote.objects.count(),
-        PlanVersion.objects.count(),
-        GroupNote.objects.count(),
-    ) == counts
-    director = User.objects.get(username="director")
-    queue = queue_for(director, viewer=director)
-    assert queue.note_cosigns and queue.plan_cosigns and queue.group_cosigns
-
-
 def test_notes_and_sessions_due_are_listed_overdue_first(
     supervision, counselor, track, make_patient, today, test_now
 ):
