@@ -4,18 +4,12 @@ for the portal patient; a second seed adds nothing."""
 
 from __future__ import annotations
 
-import time as timer
-
-from django.core.management import call_command
-
 from core.clock import site_today
 from measures.models import Administration, SafetyEvent
 from measures.scoring import reliable_change
 
 
-def test_demo_has_scores_one_safety_event_and_due_check_ins(db, monkeypatch):
-    monkeypatch.setenv("DEMO_PASSWORD", "demo-password-for-tests")
-    call_command("seed_demo")
+def test_demo_has_scores_one_safety_event_and_due_check_ins(demo_clinic):
     completed = Administration.objects.filter(status="completed").select_related(
         "instrument", "patient__site"
     )
@@ -47,8 +41,8 @@ def test_demo_has_scores_one_safety_event_and_due_check_ins(db, monkeypatch):
     due = Administration.objects.filter(patient=patient1, status="due")
     assert due.filter(due_on=site_today(patient1.site)).exists()
 
-    counts = (Administration.objects.count(), SafetyEvent.objects.count())
-    started = timer.perf_counter()
-    call_command("seed_demo")
-    assert timer.perf_counter() - started < 120
-    assert (Administration.objects.count(), SafetyEvent.objects.count()) == counts
+
+def test_demo_scores_are_seeded_once(demo_clinic):
+    before, after, _ = demo_clinic.reseed()
+    for model in ("measures.Administration", "measures.Answer", "measures.SafetyEvent"):
+        assert after[model] == before[model], model
