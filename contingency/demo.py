@@ -4,14 +4,16 @@ different points of the schedule, every amount earned from real test results.
 Each patient's episode starts at their admission (the fresh one today). Their tests are
 the random draws drugtests' demo step made (all counted, in order) plus CM tests on
 Mondays, Wednesdays and Fridays (collected and read through drugtests' services), chosen
-so that the episodes end: fresh; at step 8; just reset by a positive; near the episode
-cap; with a reward handed out and reconciled; with one handed out and not yet
-reconciled. The ledger is written by the ledger service, as the worker would.
+so that the episodes end: fresh; at step 8 (aimed at: a drawn test missed near the
+end of the history, which the random draws may give, leaves it lower); just reset by a
+positive; near the episode cap; with a reward handed out and reconciled; with one handed
+out and not yet reconciled. The ledger is written by the ledger service, as the worker would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -192,20 +194,34 @@ class _History:
     def run(self, want: Want) -> None:
         first, today = self.episode.starts_on, self.ctx.today
         drawn: dict[date, list[int]] = {}
-        for pk, day in (
+        # Days of drawn tests that will reset the run (missed, refused, positive, invalid):
+        # which patients the random draws picked, and how those tests went, differ from
+        # one seed to the next.
+        spoilers: set[date] = set()
+        for pk, day, result in (
             Selection.objects.filter(patient=self.episode.patient, date__gte=first, date__lt=today)
-            .exclude(status=Selection.Status.PENDING)
-            .values_list("pk", "date")
+            .exclude(status__in=[Selection.Status.PENDING, Selection.Status.EXCUSED])
+            .values_list("pk", "date", "outcome")
         ):
             drawn.setdefault(day, []).append(pk)
+            if result != Outcome.NEGATIVE:
+                spoilers.add(day)
         last = today - timedelta(days=1)
         day = first
         while day <= last:
             if day in drawn:
                 selections_evaluate(selection_ids=drawn[day], now=self.at(day, 12))
             if (day not in drawn and day.weekday() in CM_WEEKDAYS) or day == last:
-                ahead = sum(len(v) for d, v in drawn.items() if d > day)
-                outcome = want(episode_state(self.episode, today=day), ahead, day == last)
+                state = episode_state(self.episode, today=day)
+                reset_ahead = max((d for d in spoilers if d > day), default=None)
+                if reset_ahead is None:
+                    ahead = sum(len(v) for d, v in drawn.items() if d > day)
+                else:
+                    # A drawn test ahead resets the run: only what follows it decides
+                    # the step the episode ends at.
+                    ahead = sum(len(v) for d, v in drawn.items() if d > reset_ahead)
+                    state = replace(state, next_step=1)
+                outcome = want(state, ahead, day == last)
                 if outcome:
                     # Read late in the day: after any drawn test of the same day.
                     self.cm_test(day, outcome, hour=16)
