@@ -31,7 +31,8 @@ def test_entry_page_lists_every_item_as_radios(client, counselor, patient):
     assert response.status_code == 200
     for item in instrument_current("phq9").items.all():
         assert item.text_en in text
-    assert text.count('type="radio"') == 9 * 4
+    # Ten questions (the PHQ-9 and its optional difficulty question), four answers each.
+    assert text.count('type="radio"') == 10 * 4
 
 
 def test_entry_page_reads_the_questions_in_spanish_on_request(client, counselor, patient):
