@@ -116,10 +116,13 @@ def checkin_item(request: PortalRequest, pk: int, number: int) -> HttpResponse:
         return redirect("measures:checkins")
     sitting = sitting_for(administration)
     texts = _texts(sitting.language)
-    if request.method == "GET" and "resume" in request.GET:
-        # From the list or the portal home: continue at the first unanswered question.
-        return _first_open_step(administration)
     item = sitting.item(number)
+    if request.method == "GET" and "resume" in request.GET:
+        # From the list or the portal home: continue at the first unanswered question,
+        # shown here (its form posts to its own address), or the review when none is left.
+        item = sitting.first_unanswered()
+        if item is None:
+            return redirect("measures:checkin_review", administration.pk)
     if item is None:
         messages.warning(request, texts["no_question"])
         return _first_open_step(administration)

@@ -102,7 +102,15 @@ def test_an_answer_is_saved_and_the_next_question_follows(portal, sitting):
 def test_coming_back_continues_at_the_first_unanswered_question(portal, sitting):
     _answer_all(portal, sitting, [1, 1, 1])
     response = portal.get(_item(sitting, 1) + "?resume=1")
-    assert response["Location"] == _item(sitting, 4)
+    assert response.status_code == 200
+    assert "Question 4 of 10" in response.content.decode()
+    assert f'action="{_item(sitting, 4)}"' in response.content.decode()
+
+
+def test_coming_back_with_every_question_answered_goes_to_the_review(portal, sitting):
+    _answer_all(portal, sitting, WITHOUT_ITEM9)
+    response = portal.get(_item(sitting, 1) + "?resume=1")
+    assert response["Location"] == reverse("measures:checkin_review", args=[sitting.pk])
 
 
 def test_changing_an_earlier_answer_goes_on_to_the_first_unanswered(portal, sitting):
