@@ -51,3 +51,15 @@ def load(instrument_model: Any, item_model: Any, code: str) -> bool:
         ]
     )
     return True
+
+
+def load_all_missing(**kwargs: Any) -> None:
+    """A ``post_migrate`` receiver: every instrument file's version that has no row yet.
+
+    The migrations load them once; a test framework's flush (TransactionTestCase) empties
+    every table and then sends ``post_migrate`` as ``migrate`` does, so this puts them back
+    (as Django's contenttypes and permissions are recreated). Idempotent."""
+    from .models import Instrument, InstrumentItem
+
+    for path in sorted(DATA_DIR.glob("*.json")):
+        load(Instrument, InstrumentItem, path.stem)
