@@ -42,13 +42,19 @@ class BreakGlassGrant(models.Model):
 
 
 class Disclosure(models.Model):
-    """One disclosure of a patient's records to a third party under a Part 2 consent.
+    """One disclosure of a patient's records: to a third party under a Part 2 consent, or
+    to the patient themself (their own record, which needs no consent: 42 CFR 2.23).
 
     The list of these per patient is the accounting of disclosures (42 CFR 2.24).
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="disclosures")
-    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="disclosures")
+    consent = models.ForeignKey(
+        Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    to_patient = models.BooleanField(
+        default=False, help_text="The patient's own record, given to the patient."
+    )
     recipient = models.CharField(max_length=200)
     purpose = models.CharField(max_length=200)
     information_disclosed = models.TextField(max_length=limits.NOTE)
@@ -61,6 +67,11 @@ class Disclosure(models.Model):
         ordering = ["-disclosed_at"]
         constraints = [
             limits.length_constraint("information_disclosed", limits.NOTE),
+            # A third party only ever receives records under a consent.
+            models.CheckConstraint(
+                condition=Q(to_patient=True) | Q(consent__isnull=False),
+                name="disclosure_needs_consent_or_patient",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,7 +22,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core import audit, clock
+from core import audit, clock, limits
 from core.models import AuditEvent, Role, User
 from patients.models import Consent, Patient
 
@@ -150,6 +150,44 @@ def disclosure_create(
         site_id=patient.site_id,
         obj=disclosure,
         detail={"consent": consent.pk},
+        at=now,
+    )
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_to_patient_record(
+    *,
+    actor: User,
+    patient: Patient,
+    information_disclosed: str,
+    purpose: str = "The patient's request for their own record",
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> Disclosure:
+    """Record that the patient was given their own record (a download from the portal, or
+    a copy staff made on their request). It needs no consent, but the patient's
+    accounting of disclosures lists it like any other."""
+    now = clock.now(now)
+    information_disclosed = information_disclosed.strip()[: limits.NOTE]
+    disclosure = Disclosure.objects.create(
+        patient=patient,
+        consent=None,
+        to_patient=True,
+        recipient=f"{patient.legal_name} (the patient)"[:200],
+        purpose=purpose[:200],
+        information_disclosed=information_disclosed,
+        disclosed_by=actor,
+        disclosed_at=now,
+    )
+    audit.record(
+        action="patient.disclosed",
+        actor=actor,
+        request=request,
+        patient_id=patient.pk,
+        site_id=patient.site_id,
+        obj=disclosure,
+        detail={"to_patient": True},
         at=now,
     )
     return disclosure

@@ -191,3 +191,31 @@ def test_audit_trail_screen_is_for_the_director_only(client, counselor, director
     client.force_login(director)
     response = client.get(reverse("privacy:audit"), {"action": "auth"})
     assert response.status_code == 200
+
+
+def test_own_record_disclosure_needs_no_consent_and_is_audited(counselor, patient):
+    from privacy.services import disclosure_to_patient_record
+
+    disclosure = disclosure_to_patient_record(
+        actor=counselor, patient=patient, information_disclosed="Record PDF"
+    )
+    disclosure.refresh_from_db()
+    assert disclosure.to_patient and disclosure.consent is None
+    assert disclosure.recipient.endswith("(the patient)")
+    assert AuditEvent.objects.filter(
+        action="patient.disclosed", object_id=str(disclosure.pk)
+    ).exists()
+
+
+def test_a_third_party_disclosure_without_consent_is_refused_by_the_database(counselor, patient):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Disclosure.objects.create(
+            patient=patient,
+            recipient="County Court",
+            purpose="Compliance",
+            information_disclosed="Attendance",
+            disclosed_by=counselor,
+            disclosed_at=timezone.now(),
+        )
