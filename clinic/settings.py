@@ -85,10 +85,13 @@ INSTALLED_APPS = [
     "records",
     "measures",
     "contingency",
+    "labs",
     "notifications",
     "privacy",
     "reports",
     "dashboard",
+    "letters",
+    "exchange",
     "django_otp",
     "django_otp.plugins.otp_totp",
     # Backup codes; privacy stores only keyed hashes of them in its tokens (privacy.mfa).

@@ -14,10 +14,13 @@ urlpatterns = [
     path("records/", include("records.urls")),
     path("measures/", include("measures.urls")),
     path("contingency/", include("contingency.urls")),
+    path("labs/", include("labs.urls")),
     path("notifications/", include("notifications.urls")),
     path("privacy/", include("privacy.urls")),
     path("reports/", include("reports.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("letters/", include("letters.urls")),
+    path("exchange/", include("exchange.urls")),
 ]
 
 handler404 = "core.views.page_not_found"
