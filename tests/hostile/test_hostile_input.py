@@ -294,6 +294,10 @@ def _add_states_the_demo_lacks() -> dict[str, Any]:
     return {"director_starts": starts, "reset_url": reset_url}
 
 
+# Filled by _add_measures_states: pages the patient's crawl starts at besides "/".
+PATIENT_STARTS: list[str] = []
+
+
 def _add_measures_states(counselor: Any) -> list[str]:
     """#18 (checkin): a PHQ-9 due for the walked patient (the portal home's invitation,
     the question, language and review forms) and a PHQ-9 with item 9 above 0 for a patient
@@ -316,10 +320,19 @@ def _add_measures_states(counselor: Any) -> list[str]:
     walked = User.objects.get(username=ROLES["patient"]).patient_record
     assert walked is not None
     today = timezone.localdate()
-    for patient in (walked,):
-        administration_create(
-            actor=None, patient=patient, instrument=phq9, reason="ad_hoc", due_on=today
-        )
+    administration_create(
+        actor=None, patient=walked, instrument=phq9, reason="ad_hoc", due_on=today
+    )
+    walked_sitting = Administration.objects.get(
+        patient=walked, instrument=phq9, status__in=["due", "in_progress"]
+    )
+    # The patient's crawl starts at the question and review pages too: from the portal
+    # home the card's link is one of several check-in links (the demo makes a BAM due as
+    # well) and the crawl opens at most two pages of a view.
+    PATIENT_STARTS[:] = [
+        reverse("measures:checkin_item", kwargs={"pk": walked_sitting.pk, "number": 1}),
+        reverse("measures:checkin_review", kwargs={"pk": walked_sitting.pk}),
+    ]
     patient = (
         Patient.objects.filter(primary_counselor=counselor, enrollments__status__in=OPEN_STATUSES)
         .exclude(pk=walked.pk)
@@ -492,7 +505,11 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
             role: walker.crawl(
                 client,
                 role,
-                ["/", *added["director_starts"]] if role == "director" else ["/"],
+                ["/", *added["director_starts"]]
+                if role == "director"
+                else ["/", *PATIENT_STARTS]
+                if role == "patient"
+                else ["/"],
                 per_view=8 if role == "director" else 2,
                 stale_after=2,
             )
