@@ -75,6 +75,12 @@ echo "--- docker-compose.yml against the compose spec"
 echo "--- pytest"
 args=()
 [ "$chrome" = yes ] || args+=(-m "not browser")
+# The tests run in STEPWISE_TEST_WORKERS processes (pytest-xdist; 2 by default, for the
+# two cores CI has; 0 runs them in this process). Each has its own test database, made
+# from one migrated template, and its own Redis db (tests/settings.py): the tests' Redis
+# db and the ones after it, one per worker.
+workers="${STEPWISE_TEST_WORKERS:-2}"
+[ "$workers" = 0 ] || args+=(-n "$workers" --dist loadgroup)
 set +e
 $PY -m pytest "${args[@]}" "$@"
 rc=$?

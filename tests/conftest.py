@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -251,6 +252,10 @@ def _migrated_template(db: dict) -> str | None:
     from psycopg import sql
 
     test_name = (db.get("TEST") or {}).get("NAME") or f"test_{db['NAME']}"
+    # One template for all pytest-xdist workers (their test databases are named
+    # test_x_gw0, test_x_gw1...): the first to get here makes it, the others wait on the
+    # lock below and then find it made.
+    test_name = re.sub(r"_gw\d+$", "", test_name)
     template = f"{test_name[:59]}_tpl"
     label = f"stepwise migrations {_migrations_digest()}"
     url = os.environ.get("DATABASE_URL", "")
@@ -259,6 +264,8 @@ def _migrated_template(db: dict) -> str | None:
         return None
     admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        # Session-level: released when this connection closes, made or not.
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [template])
         row = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
             [template],
@@ -710,11 +717,20 @@ def demo_clinic(request, _demo_run, django_db_blocker, test_now, settings, tmp_p
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    # The demo's tests last and together: one seed serves them all.
+    # The demo's tests last and together: one seed serves them all. Under pytest-xdist
+    # (scripts/test.sh runs it with --dist loadgroup) they are also one group, so a single
+    # worker seeds the demo once rather than each worker seeding it.
     demo = [item for item in items if DEMO_FIXTURE in getattr(item, "fixturenames", ())]
-    if demo:
-        others = [item for item in items if DEMO_FIXTURE not in getattr(item, "fixturenames", ())]
-        items[:] = others + demo
+    for item in demo:
+        item.add_marker(pytest.mark.xdist_group("demo-clinic"))
+    # The longest single piece of work first (tests/hostile: one walk of the whole demo
+    # shared by its tests, one group), so the other worker takes everything else meanwhile.
+    walk = [item for item in items if item.nodeid.startswith(WALK_PREFIX)]
+    rest = [item for item in items if item not in demo and item not in walk]
+    items[:] = walk + rest + demo
+
+
+WALK_PREFIX = "tests/hostile/"
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -95,7 +95,8 @@ from tests.privacy.urlwalk import iter_routes
 
 # Marked so that pytest-django sets the test database up; the walk holds its own
 # transaction across the tests of this module.
-pytestmark = pytest.mark.django_db
+# One group under pytest-xdist: the walk (a module fixture) is made once, by one worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("hostile-walk")]
 
 APPS = (
     "core",
