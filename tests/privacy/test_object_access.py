@@ -214,6 +214,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"patient_id": w.patient.pk}, "counselor", "nurse", method="post"
     ),
     # --- end #18 (chart)
+    # --- #19 (exchange): the patient's FHIR Bundle, made at their request.
+    "exchange:patient_bundle": ObjectRoute(_p, "counselor", "frontdesk"),
+    # --- end #19 (exchange)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {

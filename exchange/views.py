@@ -1,0 +1,53 @@
+"""Downloads of a patient's FHIR Bundle: the patient's own from the portal, and the one
+staff make from the chart at the patient's request. Each is a disclosure to the patient
+(``services.bundle_disclose``); the file is a JSON attachment."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET
+
+from core import clock
+from core.access import PortalRequest, StaffRequest, patient_required, staff_required
+from core.models import Role
+from patients.access import patient_get_for_user
+from patients.models import Patient
+
+from .fhir import Resource
+from .selectors import patient_for_export
+from .services import bundle_disclose
+
+# Who may hand a patient their record: the roles that make disclosures (privacy).
+RELEASERS = (Role.DIRECTOR, Role.COUNSELOR, Role.FRONT_DESK)
+
+
+def _attachment(bundle: Resource, patient: Patient) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(bundle, ensure_ascii=False, indent=2),
+        content_type="application/fhir+json; charset=utf-8",
+    )
+    mrn = re.sub(r"[^A-Za-z0-9-]+", "-", patient.mrn).strip("-") or "patient"
+    day = clock.site_today(patient.site)
+    # A neutral name: the file may sit in a shared downloads folder.
+    response["Content-Disposition"] = f'attachment; filename="health-record-{mrn}-{day}.json"'
+    return response
+
+
+@patient_required
+@require_GET
+def my_bundle(request: PortalRequest) -> HttpResponse:
+    patient = patient_for_export(request.patient.pk)
+    bundle, _ = bundle_disclose(actor=request.user, patient=patient, request=request)
+    return _attachment(bundle, patient)
+
+
+@staff_required(*RELEASERS)
+@require_GET
+def patient_bundle(request: StaffRequest, pk: int) -> HttpResponse:
+    allowed = patient_get_for_user(request.user, pk, request=request, action="exchange.bundle")
+    patient = patient_for_export(allowed.pk)
+    bundle, _ = bundle_disclose(actor=request.user, patient=patient, request=request)
+    return _attachment(bundle, patient)
