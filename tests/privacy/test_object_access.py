@@ -118,6 +118,7 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"patient_pk": w.patient.pk}, "nurse", "counselor"
     ),
     "drugtests:resolve_alert": ObjectRoute(lambda w: {"pk": w.alert.pk}, "nurse", method="post"),
+    "drugtests:label": ObjectRoute(_sel, "collector", "nurse"),  # #19: specimen labels
     "drugtests:draw": ObjectRoute(lambda w: {"pk": w.draw.pk}, "director", None),
     "notifications:resend": ObjectRoute(
         lambda w: {"pk": w.notification.pk}, "counselor", method="post"
