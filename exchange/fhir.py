@@ -153,21 +153,25 @@ def _narrative(*lines: str) -> dict[str, str]:
 # --- people and organisations ---------------------------------------------------
 
 
-def _organizations(organization: Organization, site: Site) -> list[Resource]:
-    site_org: Resource = {
-        "resourceType": "Organization",
-        "id": f"site-{site.pk}",
-        "name": site.name,
-        "partOf": _ref("Organization", organization.pk),
-    }
-    if site.address:
-        site_org["address"] = [{"text": site.address}]
-    if site.phone:
-        site_org["telecom"] = [{"system": "phone", "value": str(site.phone), "use": "work"}]
-    return [
-        {"resourceType": "Organization", "id": str(organization.pk), "name": organization.name},
-        site_org,
+def _organizations(organization: Organization, sites: list[Site]) -> list[Resource]:
+    """The organisation, and each of its sites the record names (the patient's, and any
+    other where a stay or a session was), as a part of it."""
+    resources: list[Resource] = [
+        {"resourceType": "Organization", "id": str(organization.pk), "name": organization.name}
     ]
+    for site in sites:
+        resource: Resource = {
+            "resourceType": "Organization",
+            "id": f"site-{site.pk}",
+            "name": site.name,
+            "partOf": _ref("Organization", organization.pk),
+        }
+        if site.address:
+            resource["address"] = [{"text": site.address}]
+        if site.phone:
+            resource["telecom"] = [{"system": "phone", "value": str(site.phone), "use": "work"}]
+        resources.append(resource)
+    return resources
 
 
 def _patient(patient: Patient) -> Resource:
@@ -707,7 +711,10 @@ def patient_bundle(record: PatientRecord, *, now: datetime | None = None) -> Res
     site = patient.site
     when = _Clock(site.tz)
     today = clock.site_today(site, now)
-    resources: list[Resource] = [_patient(patient), *_organizations(patient.organization, site)]
+    sites = {site.pk: site}
+    sites |= {e.site_id: e.site for e in record.enrollments}
+    sites |= {a.session.site_id: a.session.site for a in record.attendance}
+    resources = [_patient(patient), *_organizations(patient.organization, list(sites.values()))]
     resources += [_practitioner(user) for user in _staff_of(record).values()]
     resources += [_episode(e, patient) for e in record.enrollments]
     resources += [_planned_episode(c, patient) for c in record.planned_admissions]

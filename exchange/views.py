@@ -1,6 +1,8 @@
-"""Downloads of a patient's FHIR Bundle: the patient's own from the portal, and the one
-staff make from the chart at the patient's request. Each is a disclosure to the patient
-(``services.bundle_disclose``); the file is a JSON attachment."""
+"""A patient's FHIR Bundle, given to the patient: downloaded by the patient from the
+portal, or by staff from the chart at the patient's request. Each download is a
+disclosure to the patient (``services.bundle_disclose``), so it is made by a POST: the
+GET shows the page with the button (a link, a crawler or a browser's prefetch discloses
+nothing)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import json
 import re
 
 from django.http import HttpResponse
-from django.views.decorators.http import require_GET
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
 from core import clock
 from core.access import PortalRequest, StaffRequest, patient_required, staff_required
@@ -37,17 +40,21 @@ def _attachment(bundle: Resource, patient: Patient) -> HttpResponse:
 
 
 @patient_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def my_bundle(request: PortalRequest) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "exchange/my_bundle.html")
     patient = patient_for_export(request.patient.pk)
     bundle, _ = bundle_disclose(actor=request.user, patient=patient, request=request)
     return _attachment(bundle, patient)
 
 
 @staff_required(*RELEASERS)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patient_bundle(request: StaffRequest, pk: int) -> HttpResponse:
     allowed = patient_get_for_user(request.user, pk, request=request, action="exchange.bundle")
+    if request.method != "POST":
+        return render(request, "exchange/patient_bundle.html", {"patient": allowed})
     patient = patient_for_export(allowed.pk)
     bundle, _ = bundle_disclose(actor=request.user, patient=patient, request=request)
     return _attachment(bundle, patient)

@@ -278,3 +278,19 @@ def test_building_the_bundle_takes_a_fixed_number_of_queries(make_record):
         return len(queries)
 
     assert measure(small.patient) == measure(large.patient) == 17
+
+
+def test_a_session_at_another_site_brings_that_site_in(make_patient, other_site, counselor, today):
+    from patients.models import Track
+
+    from ._records import attend, make_session
+
+    patient = make_patient(first="Ari", last="Travel")
+    west = Track.objects.create(site=other_site, name="West IOP", kind="day", level="2.1")
+    attend(make_session(other_site, west, today - timedelta(days=1), counselor), patient)
+    bundle = build(patient)
+    sites = {o["name"] for o in resources(bundle, "Organization") if "partOf" in o}
+    assert sites == {"Northside", "Westside"}
+    [encounter] = resources(bundle, "Encounter")
+    [westside] = [o for o in resources(bundle, "Organization") if o["name"] == "Westside"]
+    assert encounter["serviceProvider"]["reference"] == f"urn:uuid:{westside['id']}"
