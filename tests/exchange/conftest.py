@@ -6,11 +6,12 @@ through the measures services."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
 from core.clock import local_datetime
+from tests.conftest import PASSWORD
 
 from ._records import attend, make_drug_test, make_plan, make_session
 
@@ -23,13 +24,13 @@ class Built:
 
 
 @pytest.fixture
-def make_record(make_patient, counselor, nurse, collector, frontdesk, track, today, test_now):
+def make_record(site, counselor, nurse, collector, frontdesk, track, today, test_now):
     """make_record(first=..., last=..., sessions=n, tests=n): a patient with a discharged
     and a current episode (with a hold), ``sessions`` sessions attended (plus one missed),
     ``tests`` drug tests (the first confirmed by a lab), two check-ins, two medications,
     two consents and a signed plan (two versions)."""
     from measures.models import Administration
-    from patients.services.admission import enrollment_readmit
+    from patients.services.admission import enrollment_readmit, patient_admit
     from patients.services.consents import consent_create, consent_revoke
     from patients.services.enrollment import (
         enrollment_discharge,
@@ -37,11 +38,28 @@ def make_record(make_patient, counselor, nurse, collector, frontdesk, track, tod
         enrollment_resume,
     )
     from patients.services.medication import medication_order_create, medication_order_stop
+    from patients.services.patient import patient_link_portal_account
     from tests.measures._chart_fixtures import sit, sit_phq9
 
     def make(*, first: str, last: str, sessions: int = 2, tests: int = 2, shared=None) -> Built:
         start = today - timedelta(days=90)
-        patient = make_patient(first=first, last=last, admitted=start, portal=True)
+        # Admitted as of the frozen now (conftest's make_patient records admissions at a
+        # fixed 2026 instant, a year before some of the date sweep's instants).
+        patient = patient_admit(
+            actor=frontdesk,
+            site=site,
+            legal_first_name=first,
+            legal_last_name=last,
+            date_of_birth=date(1990, 5, 17),
+            primary_substance="opioids",
+            level="2.1",
+            counselor=counselor,
+            admission_date=start,
+            now=test_now,
+        ).patient
+        patient_link_portal_account(
+            actor=None, patient=patient, username=f"pt-{last.lower()}", password=PASSWORD
+        )
         first_stay = patient.enrollments.get()
         enrollment_discharge(
             actor=counselor,
