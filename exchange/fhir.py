@@ -599,7 +599,8 @@ def _care_plan(content: PlanContent, patient: Patient, when: _Clock) -> list[Res
         if intervention.responsible_id is not None:
             detail["performer"] = [_ref("Practitioner", intervention.responsible_id)]
         activities.append({"detail": detail})
-    period = {"start": when.instant(version.signed_at)}
+    # Dates at both ends (a discharge is a day): start and end stay comparable.
+    period = {"start": _day(version.signed_at.astimezone(when.tz).date())}
     if enrollment.discharge_date is not None:
         period["end"] = _day(enrollment.discharge_date)
     contributors = [_ref("Practitioner", version.author_id)]

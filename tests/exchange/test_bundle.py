@@ -99,6 +99,12 @@ def test_the_bundle_validates_as_fhir_r4b_and_holds_every_kind(two_records):
         "CarePlan": 1,  # the plan as last signed (version 2)
         "Goal": 1,
     }
+    [plan] = resources(bundle, "CarePlan")
+    [goal] = resources(bundle, "Goal")
+    assert (plan["title"], plan["status"]) == ("Treatment plan, version 2", "active")
+    assert goal["description"]["text"] == "I want to stay clean for my kids (v2)"
+    assert plan["goal"] == [{"reference": f"urn:uuid:{goal['id']}"}]
+    assert [a["detail"]["status"] for a in plan["activity"]] == ["in-progress", "in-progress"]
 
 
 def test_every_resource_carries_the_part2_labels(two_records):
