@@ -54,7 +54,11 @@ class CollectionForm(InputGuard, forms.Form):
         choices=[("", "Not assessed"), *Validity.choices],
         required=False,
     )
-    chain_of_custody_id = forms.CharField(label="Chain-of-custody id", max_length=40)
+    chain_of_custody_id = forms.CharField(
+        label="Chain-of-custody id",
+        max_length=40,
+        help_text="Scan the cup's label, or type the id of the lab's custody form.",
+    )
     notes = text_field(limits.NOTE, label="Notes", required=False)
 
     def __init__(

@@ -372,6 +372,20 @@ def today_list(user: User, site: Site, now: datetime | None = None) -> TodayList
     return TodayList(site=site, on=on, rows=rows, counts=counts, draw=draw)
 
 
+def labels_to_print(user: User, site: Site, now: datetime | None = None) -> list[Selection]:
+    """Today's tests still to collect at ``site``, for the morning's labels (one query)."""
+    return list(
+        Selection.objects.filter(
+            site=site,
+            date=site_today(site, now),
+            status=Selection.Status.PENDING,
+            patient__in=patients_visible_to(user),
+        )
+        .select_related("patient", "policy", "site")
+        .order_by("patient__legal_last_name", "patient__legal_first_name", "pk")
+    )
+
+
 def counts_for_sites(sites: list[Site], now: datetime) -> dict[str, int]:
     """Today's counts per status over several sites, in one query (staff home panel)."""
     q = Q(pk__in=[])

@@ -24,6 +24,8 @@ from . import selectors
 from .fairness import fairness_report
 from .forms import AlertResolveForm, CollectionForm, ForCauseForm, ReasonForm, ResultForm
 from .interpretation import effective_results
+from .label_ids import label_id
+from .labels import label_for, labels_pdf
 from .models import Interpretation, Method, Selection, Specimen
 from .reports import csv_rows, site_report
 from .selectors import (
@@ -138,7 +140,9 @@ class CollectView(SelectionFormView):
         return {**super().get_form_kwargs(), "site": self.selection.site}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(patient=self.selection.patient, **kwargs)
+        return super().get_context_data(
+            patient=self.selection.patient, label_id=label_id(self.selection.pk), **kwargs
+        )
 
     def perform(self, form: CollectionForm) -> Any:
         return specimen_collect(
@@ -392,6 +396,51 @@ def site_report_view(request: StaffRequest) -> HttpResponse:
             "weeks": weeks,
         },
     )
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    # Inline: it opens in the browser's viewer, from which the label printer prints it.
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@staff_required(*COLLECTORS)
+def label(request: StaffRequest, pk: int) -> HttpResponse:
+    """One test's label: its specimen's id once collected, its label id while pending."""
+    selection = selection_get_for_user(request.user, pk)
+    specimen = selectors.specimen_of(selection)
+    if specimen is None and selection.status != Selection.Status.PENDING:
+        messages.error(
+            request, f"This test is {selection.get_status_display().lower()}: nothing to label."
+        )
+        return redirect(f"{_today_url()}?site={selection.site_id}")
+    printed = label_for(selection, specimen)
+    audit.record(
+        action="drugtests.label_printed",
+        request=request,
+        patient_id=selection.patient_id,
+        site_id=selection.site_id,
+        obj=selection,
+        detail={"specimen_id": printed.specimen_id},
+    )
+    return _pdf(labels_pdf([printed]), f"specimen-label-{selection.pk}.pdf")
+
+
+@staff_required(*COLLECTORS)
+def labels(request: StaffRequest) -> HttpResponse:
+    """Labels for every test of the day still to collect at a site (printed in the
+    morning, stuck on the cups as each patient arrives)."""
+    site, _ = _pick_site(request)
+    due = selectors.labels_to_print(request.user, site)
+    audit.record(
+        action="drugtests.labels_printed",
+        request=request,
+        site_id=site.pk,
+        detail={"selections": [s.pk for s in due]},
+    )
+    content = labels_pdf(label_for(s, None) for s in due)
+    return _pdf(content, f"specimen-labels-{site.code}-{site_today(site).isoformat()}.pdf")
 
 
 def _today_url() -> str:

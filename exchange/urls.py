@@ -1,5 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from . import views
 
 app_name = "exchange"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("my-record/fhir/", views.my_bundle, name="my_bundle"),
+    path("patients/<int:pk>/fhir/", views.patient_bundle, name="patient_bundle"),
+]

@@ -1,5 +1,6 @@
-"""A completed sitting as FHIR (R4/R5) resources, as plain dicts: a QuestionnaireResponse
-with every answer, and Observations with the scores.
+"""A completed sitting as FHIR (R4/R4B/R5) resources, as plain dicts: a QuestionnaireResponse
+with every answer, and Observations with the scores. The fields used have the same shape
+in R4B and R5 (the exchange app's R4B Bundle holds them as they are; tests validate both).
 
 Everything comes from what the sitting stored: item link ids, the chosen option's code
 (LOINC answer codes for the PHQ-9 and GAD-7; this clinic's code system for the BAM, which
@@ -10,6 +11,7 @@ LOINC total: its Use score (the stored total) and each subscale go out under loc
 from __future__ import annotations
 
 import re
+from datetime import datetime, tzinfo
 from typing import Any
 
 from .models import Administration, Answer, InstrumentItem
@@ -46,12 +48,25 @@ def answer_system(administration: Administration, code: str) -> str:
     return f"{LOCAL}/CodeSystem/{administration.instrument.code}-answers"
 
 
+def _instant(moment: datetime, tz: tzinfo | None) -> str:
+    # With ``tz`` (the patient's site), the offset a reader there expects.
+    return (moment.astimezone(tz) if tz is not None else moment).isoformat()
+
+
 def _subject(administration: Administration) -> dict[str, str]:
     return {"reference": f"Patient/{administration.patient_id}"}
 
 
+def authored_by_staff(administration: Administration) -> bool:
+    """Whether a staff member (a Practitioner) entered the sitting with the patient."""
+    return (
+        administration.mode == Administration.Mode.WITH_STAFF
+        and administration.entered_by_id is not None
+    )
+
+
 def _author(administration: Administration) -> dict[str, str]:
-    if administration.mode == Administration.Mode.WITH_STAFF and administration.entered_by_id:
+    if authored_by_staff(administration):
         return {"reference": f"Practitioner/{administration.entered_by_id}"}
     return _subject(administration)
 
@@ -70,7 +85,9 @@ def _answers(administration: Administration) -> list[tuple[InstrumentItem, Answe
     ]
 
 
-def questionnaire_response(administration: Administration) -> dict[str, Any]:
+def questionnaire_response(
+    administration: Administration, *, tz: tzinfo | None = None
+) -> dict[str, Any]:
     """The sitting as a QuestionnaireResponse: who answered (the patient in the portal, or
     a staff member entering it with the patient: ``author``; the patient is always the
     ``source``), when, and each answer as a coding."""
@@ -101,7 +118,7 @@ def questionnaire_response(administration: Administration) -> dict[str, Any]:
         "questionnaire": questionnaire_canonical(administration),
         "status": "completed",
         "subject": _subject(administration),
-        "authored": administration.completed_at.isoformat(),
+        "authored": _instant(administration.completed_at, tz),
         "author": _author(administration),
         "source": _subject(administration),
         "item": items,
@@ -134,7 +151,9 @@ def _total_code(administration: Administration) -> dict[str, Any]:
     }
 
 
-def observations(administration: Administration) -> list[dict[str, Any]]:
+def observations(
+    administration: Administration, *, tz: tzinfo | None = None
+) -> list[dict[str, Any]]:
     """The scores: one Observation for the total (LOINC 44261-6 / 70274-6 where LOINC has
     one), interpreted by its band and flags, with each subscale as a component."""
     _require_completed(administration)
@@ -179,8 +198,8 @@ def observations(administration: Administration) -> list[dict[str, Any]]:
         "category": [SURVEY],
         "code": _total_code(administration),
         "subject": _subject(administration),
-        "effectiveDateTime": administration.completed_at.isoformat(),
-        "issued": administration.completed_at.isoformat(),
+        "effectiveDateTime": _instant(administration.completed_at, tz),
+        "issued": _instant(administration.completed_at, tz),
         "valueInteger": administration.total,
         "derivedFrom": [{"reference": f"QuestionnaireResponse/{administration.pk}"}],
     }

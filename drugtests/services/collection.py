@@ -16,6 +16,7 @@ from core.validators import require_dates_in_range, require_plain_text
 from patients.models import Patient
 from patients.selectors import current_enrollment
 
+from ..label_ids import looks_like_label_id, selection_pk_of
 from ..models import (
     INVALID_VALIDITY,
     Method,
@@ -202,6 +203,16 @@ def specimen_collect(
     coc = (chain_of_custody_id or "").strip()
     if not coc:
         errors["chain_of_custody_id"] = "Enter the chain-of-custody form id."
+    elif looks_like_label_id(coc) and selection_pk_of(coc) is None:
+        errors["chain_of_custody_id"] = (
+            f"{coc} is not a label id this clinic printed (its check digit is wrong): "
+            "scan the label or type it again."
+        )
+    elif looks_like_label_id(coc) and selection_pk_of(coc) != selection.pk:
+        # A cup must not carry the label printed for another patient's (or day's) test.
+        errors["chain_of_custody_id"] = (
+            f"Label {coc} was printed for another test: use the label printed for this one."
+        )
     elif Specimen.objects.filter(chain_of_custody_id=coc).exists():
         errors["chain_of_custody_id"] = f"Chain-of-custody id {coc} is already used."
     if errors:

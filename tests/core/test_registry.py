@@ -64,6 +64,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "contingency",  # #18: the CM episode card, or enrolment
         "recovery",
         "privacy",
+        "exchange",  # #19: the patient's FHIR record, made at their request
     ]
     assert _apps("portal_home") == [
         "patients",

@@ -108,6 +108,7 @@ APPS = (
     "records",  # #17, the clinical record
     "contingency",  # #18, contingency management
     "measures",  # #18, measurement-based care
+    "exchange",  # #19, FHIR out
     "notifications",
     "dashboard",
     "reports",

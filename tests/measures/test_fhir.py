@@ -112,13 +112,31 @@ def test_an_open_sitting_is_not_exported(instruments, patient, today):
         observations(open_sitting)
 
 
-def test_the_resources_validate_against_the_fhir_models(phq9_sitting, bam_staff_sitting):
-    # fhir.resources is in the test extras; it checks every field name and type.
+@pytest.mark.parametrize("release", ["", "R4B."])
+def test_the_resources_validate_against_the_fhir_models(phq9_sitting, bam_staff_sitting, release):
+    # fhir.resources is in the test extras; it checks every field name and type, in R5
+    # (its default) and in R4B (the exchange app's Bundle holds these as they are).
     pytest.importorskip("fhir.resources")
-    from fhir.resources.observation import Observation
-    from fhir.resources.questionnaireresponse import QuestionnaireResponse
+    from importlib import import_module
+
+    Observation = import_module(f"fhir.resources.{release}observation").Observation
+    QuestionnaireResponse = import_module(
+        f"fhir.resources.{release}questionnaireresponse"
+    ).QuestionnaireResponse
 
     for sitting in (phq9_sitting, bam_staff_sitting):
         QuestionnaireResponse.model_validate(questionnaire_response(sitting))
         for observation in observations(sitting):
             Observation.model_validate(observation)
+
+
+def test_instants_on_a_given_clock_keep_the_instant_and_show_its_offset(phq9_sitting):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    la = ZoneInfo("America/Los_Angeles")
+    authored = questionnaire_response(phq9_sitting, tz=la)["authored"]
+    [total] = observations(phq9_sitting, tz=la)
+    assert datetime.fromisoformat(authored) == phq9_sitting.completed_at
+    assert authored == phq9_sitting.completed_at.astimezone(la).isoformat()
+    assert total["effectiveDateTime"] == authored

@@ -118,6 +118,7 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"patient_pk": w.patient.pk}, "nurse", "counselor"
     ),
     "drugtests:resolve_alert": ObjectRoute(lambda w: {"pk": w.alert.pk}, "nurse", method="post"),
+    "drugtests:label": ObjectRoute(_sel, "collector", "nurse"),  # #19: specimen labels
     "drugtests:draw": ObjectRoute(lambda w: {"pk": w.draw.pk}, "director", None),
     "notifications:resend": ObjectRoute(
         lambda w: {"pk": w.notification.pk}, "counselor", method="post"
@@ -214,6 +215,9 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"patient_id": w.patient.pk}, "counselor", "nurse", method="post"
     ),
     # --- end #18 (chart)
+    # --- #19 (exchange): the patient's FHIR Bundle, made at their request.
+    "exchange:patient_bundle": ObjectRoute(_p, "counselor", "frontdesk"),
+    # --- end #19 (exchange)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
