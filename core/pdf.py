@@ -14,7 +14,6 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -32,6 +31,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from .models import Site
 from .phones import phone_display
 
 MARGIN = 0.8 * inch
@@ -78,7 +78,7 @@ class Letterhead:
     country: str = "US"
 
     @classmethod
-    def for_site(cls, site: Any) -> Letterhead:
+    def for_site(cls, site: Site) -> Letterhead:
         return cls(
             name=site.letterhead_name or site.name,
             address=site.address,

@@ -117,15 +117,14 @@ def batch_counselors(user: User) -> QuerySet[User]:
 def caseload_for_period(user: User, counselor: User, start: date, end: date) -> list[Patient]:
     """The counselor's patients, as far as the user may see them, in the program on at
     least one day of the period."""
+    # One filter call: the same episode must start before the period ends and end after
+    # it starts.
+    in_period = Q(enrollments__admission_date__lte=end) & (
+        Q(enrollments__discharge_date__isnull=True) | Q(enrollments__discharge_date__gte=start)
+    )
     return list(
         patients_visible_to(user)
-        .filter(
-            primary_counselor=counselor,
-            enrollments__admission_date__lte=end,
-        )
-        .filter(
-            Q(enrollments__discharge_date__isnull=True) | Q(enrollments__discharge_date__gte=start)
-        )
+        .filter(in_period, primary_counselor=counselor)
         .select_related("site")
         .prefetch_related("consents")
         .distinct()
