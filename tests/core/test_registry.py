@@ -64,6 +64,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "contingency",  # #18: the CM episode card, or enrolment
         "recovery",
         "privacy",
+        "letters",  # #19: letters, the patient's record, the accounting of disclosures
     ]
     assert _apps("portal_home") == [
         "patients",

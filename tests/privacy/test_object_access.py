@@ -214,6 +214,18 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
         lambda w: {"patient_id": w.patient.pk}, "counselor", "nurse", method="post"
     ),
     # --- end #18 (chart)
+    # --- #19 (letters): a patient's letters, the letter form under a consent, a letter
+    # and its stored PDF, the director's accounting of disclosures, the record printed at
+    # the patient's request.
+    "letters:patient": ObjectRoute(_p, "counselor", "frontdesk"),
+    "letters:new": ObjectRoute(
+        lambda w: {"pk": w.patient.pk, "consent_pk": w.consent.pk}, "counselor", "director"
+    ),
+    "letters:letter": ObjectRoute(lambda w: {"pk": w.letter.pk}, "counselor", "frontdesk"),
+    "letters:pdf": ObjectRoute(lambda w: {"pk": w.letter.pk}, "counselor", "nurse"),
+    "letters:patient_disclosures": ObjectRoute(_p, "director", None),
+    "letters:record_pdf": ObjectRoute(_p, "counselor", "nurse", method="post"),
+    # --- end #19 (letters)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -230,6 +242,14 @@ NOT_PATIENT_DATA = {
     "records:settings": (
         "a site's record rules, director only; owner, colleague and outsider checked in "
         "tests/records/test_settings"
+    ),
+    "letters:batch": (
+        "a caseload's batch of letters, seen by its maker, the counselor and the director; "
+        "checked in tests/letters/test_views (each letter's patient is checked again)"
+    ),
+    "letters:letterhead": (
+        "a site's letterhead, director only; owner, colleague and outsider checked in "
+        "tests/letters/test_views"
     ),
 }
 
@@ -297,6 +317,7 @@ def world(
         recipient="County Court",
         purpose="Compliance",
         information_disclosed="Attendance",
+        sections=["attendance"],
         signed_on=date(2026, 9, 1),
     )
     from privacy.services import disclosure_create
@@ -450,6 +471,18 @@ def world(
         patient, 9, at=timezone.now() - timedelta(days=1), actor=patient.user
     )
     # --- end #18 (chart)
+    # --- #19 (letters): a letter to the consent's recipient.
+    from letters.services import letter_create
+
+    w.letter = letter_create(
+        actor=counselor,
+        patient=patient,
+        consent=w.consent,
+        sections=["attendance"],
+        period_start=date(2026, 11, 2),
+        period_end=date(2026, 11, 15),
+    )
+    # --- end #19 (letters)
     w.outsiders = {}
 
     def outsider(role: str):
