@@ -237,7 +237,7 @@ def letters_batch_create(
     skipped = []
     for patient in caseload_for_period(actor, counselor, period_start, period_end):
         today = site_today(patient.site, now)
-        consent = consent_naming(patient, recipient, today)
+        consent = consent_naming(patient, recipient, today, ordered)
         reason = ""
         if consent is None:
             reason = f"No current consent naming {recipient}."

@@ -151,15 +151,19 @@ def caseload_recipients(user: User, counselors: QuerySet[User]) -> list[str]:
     return sorted(seen.values(), key=str.casefold)
 
 
-def consent_naming(patient: Patient, recipient: str, today: date) -> Consent | None:
-    """The patient's current consent naming ``recipient`` (the newest, if several); read
-    from the prefetched consents."""
+def consent_naming(
+    patient: Patient, recipient: str, today: date, sections: list[str]
+) -> Consent | None:
+    """The patient's current consent naming ``recipient`` that covers ``sections`` (the
+    newest such), else the newest naming the recipient at all (whose gap the batch
+    reports); read from the prefetched consents."""
     wanted = _norm(recipient)
     found = [
         c for c in patient.consents.all() if _norm(c.recipient) == wanted and c.is_current(today)
     ]
     found.sort(key=lambda c: (c.signed_on, c.pk), reverse=True)
-    return found[0] if found else None
+    covering = [c for c in found if c.covers(sections)]
+    return (covering or found or [None])[0]
 
 
 def recipient_matches(a: str, b: str) -> bool:

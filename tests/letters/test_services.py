@@ -183,6 +183,10 @@ def test_batch_makes_one_letter_per_consented_patient_and_says_who_was_skipped(
     court_consent(narrow, sections=["attendance"])
     not_mine = make_patient(first="Kai", last="Colleague", counselor_user=other_counselor)
     court_consent(not_mine)
+    # A newer consent to the same court covers less: the one that covers both is used.
+    two = make_patient(first="Tao", last="Two")
+    covering = court_consent(two)
+    court_consent(two, sections=["attendance"], signed_on=date(2026, 10, 1))
 
     batch = letters_batch_create(
         actor=counselor,
@@ -193,8 +197,9 @@ def test_batch_makes_one_letter_per_consented_patient_and_says_who_was_skipped(
         period_end=END,
     )
     letters = {lt.patient_id: lt for lt in batch.letters.all()}
-    assert set(letters) == {world.patient.pk, second.pk}
-    assert len({lt.sha256 for lt in letters.values()}) == 2  # one PDF each
+    assert set(letters) == {world.patient.pk, second.pk, two.pk}
+    assert letters[two.pk].consent == covering
+    assert len({lt.sha256 for lt in letters.values()}) == 3  # one PDF each
     assert "Sam Second" in pdf_text(bytes(letters[second.pk].pdf))
     assert "Robin Owner" not in pdf_text(bytes(letters[second.pk].pdf))
     skipped = {s["name"]: s["reason"] for s in batch.skipped}
@@ -203,7 +208,7 @@ def test_batch_makes_one_letter_per_consented_patient_and_says_who_was_skipped(
         "Oli Other": "No current consent naming County Drug Court.",
         "Pat Narrow": "The consent does not cover: drug test dates and results.",
     }
-    assert Disclosure.objects.filter(consent__isnull=False).count() == 2
+    assert Disclosure.objects.filter(consent__isnull=False).count() == 3
     assert no_consent.pk not in letters and not_mine.pk not in letters
 
 
@@ -248,6 +253,12 @@ def test_the_record_pdf_holds_the_patients_data_and_nobody_elses(
         now=at(date(2026, 10, 25), 9),
     )
     court_consent(other_patient, recipient="Other Recipient Court")
+    # A signed plan and a check-in score, where they exist.
+    from tests.measures._chart_fixtures import sit_phq9
+    from tests.records._queue_fixtures import make_plan_version
+
+    make_plan_version(author=nurse, patient=world.patient, signed_at=at(date(2026, 11, 2), 10))
+    sit_phq9(world.patient, 7, at=at(date(2026, 11, 3), 10), actor=world.patient.user)
     before = Disclosure.objects.count()
     text = pdf_text(record_pdf_produce(actor=world.patient.user, patient=world.patient))
     for mine in (
@@ -259,6 +270,9 @@ def test_the_record_pdf_holds_the_patients_data_and_nobody_elses(
         "Negative (point-of-care screen)",
         "Unexcused absence",
         "County Drug Court",
+        "Treatment plan, version 1",
+        "Strengths: Family support.",
+        "PHQ-9 Tue Nov 3, 2026 7",
     ):
         assert mine in text, mine
     for theirs in ("Kim Other", other_patient.mrn, "Someone Else's Group", "Other Recipient"):

@@ -106,8 +106,15 @@ def test_staff_print_the_record_for_their_patients_only(
 
 
 def test_a_batch_is_seen_by_who_made_it_and_the_director(
-    client, patient, consented, counselor, other_counselor, director
+    client, patient, consented, counselor, other_counselor, director, nurse
 ):
+    client.force_login(nurse)
+    assert client.get(reverse("letters:batch_new")).status_code == 403
+    client.force_login(patient.user)
+    assert client.get(reverse("letters:batch_new")).status_code == 404
+    client.force_login(other_counselor)
+    page = client.get(reverse("letters:batch_new")).content.decode()
+    assert COURT not in page  # recipients of their own caseload's consents only
     client.force_login(counselor)
     response = client.post(
         reverse("letters:batch_new"),
