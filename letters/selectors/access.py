@@ -163,7 +163,8 @@ def consent_naming(
     ]
     found.sort(key=lambda c: (c.signed_on, c.pk), reverse=True)
     covering = [c for c in found if c.covers(sections)]
-    return (covering or found or [None])[0]
+    chosen = covering or found
+    return chosen[0] if chosen else None
 
 
 def recipient_matches(a: str, b: str) -> bool:
