@@ -26,6 +26,7 @@ STAFF_NAV = [
     ("Billing days", "scheduling:billing", (D, C, F), False),
     ("Meetings", "recovery:weekly", (D, C), False),
     ("Homework library", "recovery:library", (D, C), False),
+    ("Court letters", "letters:batch_new", (D, C), False),
     ("Meeting requirements", "recovery:requirements", (D,), False),
     ("Notifications", "notifications:outbox", (D, C), False),
     ("Emergency access", "privacy:break_glass", (C, M, F, X), False),
@@ -40,6 +41,8 @@ PORTAL_NAV = [
     ("Homework", "recovery:portal_homework"),
     ("Meetings", "recovery:portal_meetings"),
     ("My plan", "records:portal_plan"),
+    ("My record", "letters:my_record"),
+    ("Disclosures", "letters:my_disclosures"),
     ("Messages", "notifications:inbox"),
 ]
 

@@ -106,6 +106,8 @@ def seed_core(password: str, now: datetime) -> DemoContext:
                 "phone": "+12015550100",
                 "country": "US",
                 "subdivision": state,
+                # Its letters name no treatment (core.models.TREATMENT_WORDS).
+                "letterhead_name": f"{name.split()[0]} Health Associates",
             },
         )
         sites[code] = site

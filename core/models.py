@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo, available_timezones
@@ -49,6 +50,34 @@ class Organization(models.Model):
         return self.name
 
 
+# Words that tell a reader of an envelope or a letterhead what the clinic treats. A letter
+# goes to a court clerk or an employer's mailroom; the site's own name ("Riverside Recovery
+# Center") often says it, so letters carry a name of the site's choosing, neutral unless the
+# site states that it may name its services.
+TREATMENT_WORDS = (
+    "addiction",
+    "alcohol",
+    "chemical dependency",
+    "detox",
+    "drug",
+    "narcotic",
+    "opioid",
+    "recovery",
+    "rehab",
+    "sober",
+    "sobriety",
+    "substance",
+    "treatment",
+)
+NEUTRAL_LETTERHEAD = "Health Services"
+
+
+def letterhead_reveals_treatment(name: str) -> list[str]:
+    """The words of ``TREATMENT_WORDS`` that ``name`` contains (whole words, any case)."""
+    folded = " ".join(re.findall(r"[a-z]+", name.casefold()))
+    return [w for w in TREATMENT_WORDS if re.search(rf"\b{w}", folded)]
+
+
 class Site(models.Model):
     """A clinic location. Every schedule at a site is computed in its own time zone."""
 
@@ -73,6 +102,18 @@ class Site(models.Model):
     clock_24h = models.BooleanField(
         default=False, verbose_name="24-hour clock", help_text="Show times as 18:00, not 6:00 PM."
     )
+    # What heads the site's letters and the records it prints (core.pdf.Letterhead).
+    letterhead_name = models.CharField(
+        max_length=200,
+        default=NEUTRAL_LETTERHEAD,
+        help_text="The name printed on letters. Keep it neutral: a letter may be opened by "
+        "someone the patient has not told about their treatment.",
+    )
+    letterhead_names_treatment = models.BooleanField(
+        default=False,
+        verbose_name="letterhead may name our services",
+        help_text="Tick to print a letterhead name that says what the clinic treats.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -89,6 +130,18 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The admin's check; the director's letterhead page goes through the same rule in
+        # its service (letters.services.site_letterhead_update).
+        words = letterhead_reveals_treatment(self.letterhead_name)
+        if words and not self.letterhead_names_treatment:
+            raise ValidationError(
+                {
+                    "letterhead_name": f"This name says what the clinic treats ({', '.join(words)})"
+                    ": choose a neutral one, or tick 'letterhead may name our services'."
+                }
+            )
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -9,6 +9,7 @@ from core.demo import DEMO_STEPS, DemoContext
 from core.models import Site
 
 from .models import (
+    ConsentSection,
     DischargeType,
     Enrollment,
     Frequency,
@@ -202,8 +203,21 @@ def seed(ctx: DemoContext) -> None:
                 recipient="County Drug Court",
                 purpose="Court-ordered treatment compliance",
                 information_disclosed="Attendance and drug test results",
+                sections=[ConsentSection.ATTENDANCE, ConsentSection.DRUG_TESTS],
                 signed_on=admitted,
                 expires_on=admitted + timedelta(days=365),
+            )
+        if i % 8 == 5:
+            consent_create(
+                actor=ctx.staff["frontdesk"],
+                patient=patient,
+                recipient="County Probation Department",
+                purpose="Conditions of probation",
+                information_disclosed=(
+                    "Attendance, drug test results, verified meetings, and program status"
+                ),
+                sections=list(ConsentSection.values),
+                signed_on=admitted,
             )
         # A few episodes ended in different ways; each is kept and shows on the chart.
         kinds = {

@@ -546,6 +546,21 @@ class MedicationOrder(models.Model):
         return self.start_date <= on and (self.stop_date is None or on <= self.stop_date)
 
 
+class ConsentSection(models.TextChoices):
+    """The parts of the record a compliance letter may report, as a consent lists them."""
+
+    ATTENDANCE = "attendance", "Attendance and weekly hours"
+    DRUG_TESTS = "drug_tests", "Drug test dates and results"
+    MEETINGS = "meetings", "Verified mutual-help meetings"
+    STATUS = "status", "Current status and phase"
+
+
+def sections_in_order(codes: object) -> list[str]:
+    """The known section codes among ``codes``, once each, in ``ConsentSection`` order."""
+    given = set(codes) if isinstance(codes, list | tuple | set | frozenset) else set()
+    return [s.value for s in ConsentSection if s.value in given]
+
+
 class Consent(models.Model):
     """A 42 CFR Part 2 written consent to disclose. Revoking sets ``revoked_on``."""
 
@@ -555,6 +570,13 @@ class Consent(models.Model):
     information_disclosed = models.TextField(
         help_text="What may be disclosed, e.g. attendance and drug test results.",
         max_length=limits.NOTE,
+    )
+    # The same consent in the words a letter is built from: which ``ConsentSection``s it
+    # covers. On PostgreSQL the database refuses a code it does not know (migration 0008).
+    sections = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The sections of a compliance letter this consent covers.",
     )
     signed_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)
@@ -580,6 +602,13 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"Consent to {self.recipient} ({self.purpose})"
+
+    @property
+    def section_labels(self) -> list[str]:
+        return [ConsentSection(code).label for code in sections_in_order(self.sections)]
+
+    def covers(self, sections: list[str] | tuple[str, ...]) -> bool:
+        return set(sections) <= set(self.sections or [])
 
     def is_current(self, on: date) -> bool:
         if self.signed_on > on:

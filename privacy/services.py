@@ -115,10 +115,14 @@ def disclosure_create(
     consent: Consent,
     recipient: str,
     purpose: str,
+    information_disclosed: str | None = None,
     request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> Disclosure:
-    """Record a disclosure; refused unless a current consent covers recipient and purpose."""
+    """Record a disclosure; refused unless a current consent covers recipient and purpose.
+
+    ``information_disclosed`` says what went (a letter's sections and dates); by default
+    what the consent allows."""
     now = clock.now(now)
     today = timezone.localdate(now, patient.site.tz)
     if consent.patient_id != patient.pk:
@@ -138,7 +142,9 @@ def disclosure_create(
         consent=consent,
         recipient=consent.recipient,
         purpose=consent.purpose,
-        information_disclosed=consent.information_disclosed,
+        information_disclosed=limits.clip(
+            (information_disclosed or "").strip() or consent.information_disclosed, limits.NOTE
+        ),
         disclosed_by=actor,
         disclosed_at=now,
     )

@@ -9,14 +9,30 @@ from django import forms
 from core.clock import site_today
 from core.forms import InputGuard, counted
 
-from ..models import Consent, Patient
+from ..models import Consent, ConsentSection, Patient
 from ._common import DateInput, _helper
 
 
 class ConsentForm(InputGuard, forms.ModelForm[Consent]):
+    sections = forms.MultipleChoiceField(
+        label="A compliance letter to this recipient may report",
+        choices=ConsentSection.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Tick only what the signed consent names; a letter can include nothing else.",
+        error_messages={"invalid_choice": "Unknown section: %(value)s."},
+    )
+
     class Meta:
         model = Consent
-        fields = ["recipient", "purpose", "information_disclosed", "signed_on", "expires_on"]
+        fields = [
+            "recipient",
+            "purpose",
+            "information_disclosed",
+            "sections",
+            "signed_on",
+            "expires_on",
+        ]
         widgets = {
             "signed_on": DateInput(),
             "expires_on": DateInput(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from core.clock import site_today
 from core.models import User
 from core.validators import require_dates_in_range
 
-from ..models import Consent, Patient
+from ..models import Consent, ConsentSection, Patient, sections_in_order
 
 
 @transaction.atomic
@@ -25,9 +26,15 @@ def consent_create(
     information_disclosed: str,
     signed_on: date,
     expires_on: date | None = None,
+    sections: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Consent:
+    """Record a signed consent; ``sections`` are the ``ConsentSection`` codes a compliance
+    letter under it may report (none: it authorises no letter, only what its words say)."""
     require_dates_in_range(signed_on=signed_on, expires_on=expires_on)
+    unknown = sorted(set(sections) - set(ConsentSection.values))
+    if unknown:
+        raise ValidationError({"sections": f"Unknown sections: {', '.join(unknown)}."})
     if signed_on > site_today(patient.site, now):
         raise ValidationError({"signed_on": "The consent cannot be signed after today."})
     for field, value in (("recipient", recipient), ("purpose", purpose)):
@@ -42,6 +49,7 @@ def consent_create(
         recipient=recipient,
         purpose=purpose,
         information_disclosed=information_disclosed,
+        sections=sections_in_order(list(sections)),
         signed_on=signed_on,
         expires_on=expires_on,
         created_by=actor,
@@ -52,6 +60,7 @@ def consent_create(
         patient_id=patient.pk,
         site_id=patient.site_id,
         obj=consent,
+        detail={"sections": consent.sections},
     )
     return consent
 

@@ -65,6 +65,7 @@ def test_every_apps_panels_are_found_without_a_list_of_apps():
         "recovery",
         "privacy",
         "exchange",  # #19: the patient's FHIR record, made at their request
+        "letters",  # #19: letters, the patient's record, the accounting of disclosures
     ]
     assert _apps("portal_home") == [
         "patients",

@@ -30,8 +30,9 @@ LIMITS = {
     # #17 plans: +3, the plan card (episode and due date, rules, versions). #18: +2, the
     # scores card (the patient's sittings, the active instruments); +4, the CM card (its
     # one query when the patient has no CM episode, as in the bench's seed; four with one:
-    # the episode, the ledger's last entry and the year's total).
-    "chart": 50,
+    # the episode, the ledger's last entry and the year's total). #19: +1, the letters card
+    # (the patient's latest letters).
+    "chart": 51,
     "portal:home": 18,
     "portal:schedule": 12,
 }

@@ -112,6 +112,7 @@ APPS = (
     "notifications",
     "dashboard",
     "reports",
+    "letters",  # #19, compliance letters and the patient's record
 )
 ROLES = {
     "director": "director",
@@ -293,11 +294,53 @@ def _add_states_the_demo_lacks() -> dict[str, Any]:
 
     starts.extend(hostile_states())
     starts.extend(_add_measures_states(counselor))
+    starts.extend(_add_letters_states(counselor))
     return {"director_starts": starts, "reset_url": reset_url}
 
 
 # Filled by _add_measures_states: pages the patient's crawl starts at besides "/".
 PATIENT_STARTS: list[str] = []
+
+
+def _add_letters_states(counselor: Any) -> list[str]:
+    """#19: a letter and a batch of the walked counselor's (their pages, the PDF), and
+    the pages that show the letter, batch and letterhead forms, as starts of the
+    director's crawl (a patient with a consent covering a letter is one chart in four)."""
+    from letters.services import letter_create, letters_batch_create
+    from patients.models import Consent, Patient
+
+    today = timezone.localdate()
+    consent = next(
+        c
+        for c in Consent.objects.filter(
+            patient__primary_counselor=counselor, revoked_on__isnull=True
+        ).exclude(sections=[])
+        if c.is_current(today)
+    )
+    patient: Patient = consent.patient
+    letter = letter_create(
+        actor=counselor,
+        patient=patient,
+        consent=consent,
+        sections=consent.sections,
+        period_start=today - timedelta(days=27),
+        period_end=today,
+    )
+    batch = letters_batch_create(
+        actor=counselor,
+        counselor=counselor,
+        recipient=consent.recipient,
+        sections=consent.sections[:1],
+        period_start=today - timedelta(days=13),
+        period_end=today,
+    )
+    return [
+        reverse("letters:patient", kwargs={"pk": patient.pk}),
+        reverse("letters:new", kwargs={"pk": patient.pk, "consent_pk": consent.pk}),
+        reverse("letters:letter", kwargs={"pk": letter.pk}),
+        reverse("letters:batch", kwargs={"pk": batch.pk}),
+        reverse("letters:letterhead", kwargs={"site_pk": patient.site_id}),
+    ]
 
 
 def _add_measures_states(counselor: Any) -> list[str]:

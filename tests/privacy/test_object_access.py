@@ -218,6 +218,18 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     # --- #19 (exchange): the patient's FHIR Bundle, made at their request.
     "exchange:patient_bundle": ObjectRoute(_p, "counselor", "frontdesk"),
     # --- end #19 (exchange)
+    # --- #19 (letters): a patient's letters, the letter form under a consent, a letter
+    # and its stored PDF, the director's accounting of disclosures, the record printed at
+    # the patient's request.
+    "letters:patient": ObjectRoute(_p, "counselor", "frontdesk"),
+    "letters:new": ObjectRoute(
+        lambda w: {"pk": w.patient.pk, "consent_pk": w.consent.pk}, "counselor", "director"
+    ),
+    "letters:letter": ObjectRoute(lambda w: {"pk": w.letter.pk}, "counselor", "frontdesk"),
+    "letters:pdf": ObjectRoute(lambda w: {"pk": w.letter.pk}, "counselor", "nurse"),
+    "letters:patient_disclosures": ObjectRoute(_p, "director", None),
+    "letters:record_pdf": ObjectRoute(_p, "counselor", "nurse", method="post"),
+    # --- end #19 (letters)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -234,6 +246,14 @@ NOT_PATIENT_DATA = {
     "records:settings": (
         "a site's record rules, director only; owner, colleague and outsider checked in "
         "tests/records/test_settings"
+    ),
+    "letters:batch": (
+        "a caseload's batch of letters, seen by its maker, the counselor and the director; "
+        "checked in tests/letters/test_views (each letter's patient is checked again)"
+    ),
+    "letters:letterhead": (
+        "a site's letterhead, director only; owner, colleague and outsider checked in "
+        "tests/letters/test_views"
     ),
 }
 
@@ -301,6 +321,7 @@ def world(
         recipient="County Court",
         purpose="Compliance",
         information_disclosed="Attendance",
+        sections=["attendance"],
         signed_on=date(2026, 9, 1),
     )
     from privacy.services import disclosure_create
@@ -454,6 +475,18 @@ def world(
         patient, 9, at=timezone.now() - timedelta(days=1), actor=patient.user
     )
     # --- end #18 (chart)
+    # --- #19 (letters): a letter to the consent's recipient.
+    from letters.services import letter_create
+
+    w.letter = letter_create(
+        actor=counselor,
+        patient=patient,
+        consent=w.consent,
+        sections=["attendance"],
+        period_start=date(2026, 11, 2),
+        period_end=date(2026, 11, 15),
+    )
+    # --- end #19 (letters)
     w.outsiders = {}
 
     def outsider(role: str):
