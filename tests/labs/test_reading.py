@@ -127,3 +127,17 @@ def test_words_and_findings():
     assert validity_from_text("Substituted; creatinine < 2") == "substituted"
     assert validity_from_text("Specimen valid") == "valid"
     assert validity_from_text("Rejected: seal broken", "adulterated") == "rejected"
+
+
+def test_the_standard_codes_come_back_after_a_flush():
+    """A transactional test's flush empties the table and sends post_migrate, as migrate
+    does; every later import would otherwise find no code."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    from labs.models import AnalyteCode
+    from labs.standard_codes import CODES
+
+    AnalyteCode.objects.all().delete()
+    post_migrate.send(sender=apps.get_app_config("labs"), app_config=apps.get_app_config("labs"))
+    assert AnalyteCode.objects.filter(organization=None).count() == len(CODES)
