@@ -18,6 +18,7 @@ STAFF_NAV = [
     ("My sessions", "scheduling:my_sessions", (D, C, M), True),
     ("Notes owed", "records:queue", (D, C, M), True),
     ("Drug tests", "drugtests:today", (D, C, M, F, X), True),
+    ("Lab results in", "labs:queue", (D, M), False),
     ("Review queue", "recovery:queue", (D, C), True),
     ("Rewards (CM)", "contingency:dashboard", (D, C, M, F), False),
     ("CM programs", "contingency:programs", (D,), False),

@@ -28,6 +28,7 @@ SEVERITY: dict[str, str] = {
     K.PRESCRIBED_ABSENT: "warning",
     K.MISSED: "warning",
     K.INVALID_SPECIMEN: "warning",
+    K.SPECIMEN_REJECTED: "warning",
 }
 
 
@@ -45,7 +46,9 @@ def _message(alert: TestAlert) -> str:
         return f"Prescribed {analyte} absent from the test on {on}"
     if alert.kind == K.MISSED:
         return f"Missed drug test on {on}"
-    return f"Invalid specimen on {on} (adulterated or substituted)"
+    if alert.kind == K.SPECIMEN_REJECTED:
+        return f"The laboratory rejected the specimen of {on}: nothing was tested"
+    return f"Invalid specimen on {on} (adulterated, substituted or invalid)"
 
 
 @rule(order=20)

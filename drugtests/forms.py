@@ -12,7 +12,7 @@ from core.forms import InputGuard, SiteDateTimeField, text_field
 from core.models import Site
 from patients.models import Patient
 
-from .models import Analyte, AnalyteOutcome, Method, SpecimenType, Validity
+from .models import COLLECTOR_VALIDITY, Analyte, AnalyteOutcome, Method, SpecimenType
 
 YES_NO_UNKNOWN = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -51,7 +51,7 @@ class CollectionForm(InputGuard, forms.Form):
     )
     validity = forms.ChoiceField(
         label="Validity outcome",
-        choices=[("", "Not assessed"), *Validity.choices],
+        choices=[("", "Not assessed"), *[(v.value, v.label) for v in COLLECTOR_VALIDITY]],
         required=False,
     )
     chain_of_custody_id = forms.CharField(

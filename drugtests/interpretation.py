@@ -12,6 +12,7 @@ from .models import (
     AnalyteResult,
     Interpretation,
     Outcome,
+    Stage,
     TestResult,
 )
 
@@ -40,12 +41,23 @@ def interpret(analyte: str, outcome: str, expected: frozenset[str]) -> str:
     return Interpretation.PRESCRIBED_ABSENT if prescribed else Interpretation.EXPECTED_NEGATIVE
 
 
+def _weight(row: AnalyteResult) -> tuple[bool, bool]:
+    # A reading beats one that was not tested; a confirmation beats a screen.
+    return (row.outcome != AnalyteOutcome.NOT_TESTED, row.stage == Stage.CONFIRMATION)
+
+
 def effective_results(results: Iterable[TestResult]) -> dict[str, AnalyteResult]:
-    """Per analyte, the lab's answer when it tested it, else the cup's (AnalyteResult rows)."""
+    """Per analyte, the lab's answer when it tested it (its confirmation over its screen),
+    else the cup's (AnalyteResult rows). Superseded readings (corrected since) are history
+    and count for nothing."""
     by_source: dict[str, dict[str, AnalyteResult]] = {"poc": {}, "lab": {}}
     for result in results:
         for row in result.analytes.all():
-            by_source[result.source][row.analyte] = row
+            if row.superseded_by_id is not None:
+                continue
+            held = by_source[result.source].get(row.analyte)
+            if held is None or _weight(row) >= _weight(held):
+                by_source[result.source][row.analyte] = row
     merged = dict(by_source["poc"])
     for analyte, row in by_source["lab"].items():
         if row.outcome != AnalyteOutcome.NOT_TESTED or analyte not in merged:

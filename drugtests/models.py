@@ -418,9 +418,16 @@ class Validity(models.TextChoices):
     DILUTE = "dilute", "Dilute"
     ADULTERATED = "adulterated", "Adulterated"
     SUBSTITUTED = "substituted", "Substituted"
+    # The last two come from the laboratory only: "invalid" is a specimen its validity
+    # tests could not read (interference, an unidentified adulterant); "rejected" is one
+    # it did not test at all (a broken seal, a mismatched label), so nothing is counted.
+    INVALID = "invalid", "Invalid (laboratory)"
+    REJECTED = "rejected", "Rejected by the laboratory"
 
 
-INVALID_VALIDITY = frozenset({Validity.ADULTERATED, Validity.SUBSTITUTED})
+INVALID_VALIDITY = frozenset({Validity.ADULTERATED, Validity.SUBSTITUTED, Validity.INVALID})
+# What a collector can judge at the cup; the others are the laboratory's findings.
+COLLECTOR_VALIDITY = (Validity.VALID, Validity.DILUTE, Validity.ADULTERATED, Validity.SUBSTITUTED)
 
 
 class Method(models.TextChoices):
@@ -485,25 +492,51 @@ class Interpretation(models.TextChoices):
     NOT_TESTED = "not_tested", "Not tested"
 
 
+class Via(models.TextChoices):
+    ENTERED = "entered", "Entered by staff"
+    INTERFACE = "interface", "Received from the laboratory's interface"
+
+
 class TestResult(models.Model):
-    """Results of one specimen from one source; a lab confirmation is a second row."""
+    """Results of one specimen from one source; a lab confirmation is a second row.
+
+    Typed results are one per source. A laboratory's interface (the labs app) sends a
+    report per message: screens, later their confirmations, later a correction, each a
+    row of its own whose readings supersede the earlier ones (``AnalyteResult``)."""
 
     __test__ = False
 
     specimen = models.ForeignKey(Specimen, on_delete=models.PROTECT, related_name="results")
     source = models.CharField(max_length=4, choices=Method.choices)
+    # Empty for a report the interface applied by itself: nobody entered it.
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     entered_at = models.DateTimeField()
     lab_name = models.CharField(max_length=120, blank=True)
     # MAT on the collection day, as used for the interpretation (medication codes).
     prescribed = models.JSONField(default=list)
+    # Database defaults too: the benchmark seeder inserts rows with SQL of its own.
+    via = models.CharField(
+        max_length=10, choices=Via.choices, default=Via.ENTERED, db_default=Via.ENTERED
+    )
+    # The laboratory's reference for the report (an HL7 message's control id).
+    reference = models.CharField(max_length=80, blank=True, default="", db_default="")
+    reported_at = models.DateTimeField(null=True, blank=True)
+    lab_note = models.TextField(blank=True, default="", db_default="", max_length=limits.NOTE)
 
     class Meta:
-        ordering = ["entered_at"]
+        ordering = ["entered_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["specimen", "source"], name="one_result_per_source"),
+            models.UniqueConstraint(
+                fields=["specimen", "source"],
+                condition=Q(via="entered"),
+                name="one_entered_result_per_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(via="entered") | Q(source="lab"), name="interface_results_are_lab"
+            ),
+            limits.length_constraint("lab_note", limits.NOTE),
         ]
 
     def __str__(self) -> str:
@@ -514,30 +547,85 @@ class TestResult(models.Model):
         return "Lab result" if self.source == Method.LAB else "Point-of-care result"
 
     @property
+    def by_interface(self) -> bool:
+        return self.via == Via.INTERFACE
+
+    @property
     def prescribed_labels(self) -> list[str]:
         from patients.models import Medication
 
         return [Medication(m).label if m in Medication.values else m for m in self.prescribed]
 
 
+class Stage(models.TextChoices):
+    SCREEN = "screen", "Screen"
+    CONFIRMATION = "confirmation", "Confirmation"
+
+
+class ResultStatus(models.TextChoices):
+    """The laboratory's status of one reading (HL7 OBX-11: F, C, P)."""
+
+    FINAL = "final", "Final"
+    CORRECTED = "corrected", "Corrected"
+    PRELIMINARY = "preliminary", "Preliminary"
+
+
 class AnalyteResult(models.Model):
+    """One analyte's reading. A later lab reading of the same analyte and stage (a
+    correction, or the final after a preliminary) supersedes this one, which stays as
+    history; ``effective_results`` reads only the current ones."""
+
     result = models.ForeignKey(TestResult, on_delete=models.PROTECT, related_name="analytes")
     analyte = models.CharField(max_length=20, choices=Analyte.choices)
     outcome = models.CharField(max_length=12, choices=AnalyteOutcome.choices)
     ng_ml = models.DecimalField("ng/mL", max_digits=9, decimal_places=1, null=True, blank=True)
     interpretation = models.CharField(max_length=20, choices=Interpretation.choices)
+    # What the laboratory sent, beside the reading above (empty for a typed result).
+    # Database defaults too: the benchmark seeder inserts rows with SQL of its own.
+    stage = models.CharField(
+        max_length=12, choices=Stage.choices, default=Stage.SCREEN, db_default=Stage.SCREEN
+    )
+    status = models.CharField(
+        max_length=12,
+        choices=ResultStatus.choices,
+        default=ResultStatus.FINAL,
+        db_default=ResultStatus.FINAL,
+    )
+    value_text = models.CharField(max_length=80, blank=True, default="", db_default="")
+    units = models.CharField(max_length=20, blank=True, default="", db_default="")
+    reference_range = models.CharField(max_length=60, blank=True, default="", db_default="")
+    cutoff = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    abnormal_flag = models.CharField(max_length=10, blank=True, default="", db_default="")
+    note = models.TextField(blank=True, default="", db_default="", max_length=limits.NOTE)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supersedes"
+    )
 
     class Meta:
-        ordering = ["result", "analyte"]
+        ordering = ["result", "analyte", "stage"]
         constraints = [
-            models.UniqueConstraint(fields=["result", "analyte"], name="analyte_once_per_result"),
+            models.UniqueConstraint(
+                fields=["result", "analyte", "stage"], name="analyte_stage_once_per_result"
+            ),
             models.CheckConstraint(
                 condition=Q(ng_ml__isnull=True) | Q(ng_ml__gte=0), name="ng_ml_not_negative"
             ),
+            limits.length_constraint("note", limits.NOTE),
         ]
 
     def __str__(self) -> str:
         return f"{self.analyte}: {self.outcome}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by_id is None
+
+    @property
+    def value_label(self) -> str:
+        """The value as the laboratory gave it (with its units), else the concentration."""
+        if self.value_text:
+            return f"{self.value_text} {self.units}".strip()
+        return "" if self.ng_ml is None else f"{self.ng_ml} ng/mL"
 
 
 class TestAlert(models.Model):
@@ -550,6 +638,7 @@ class TestAlert(models.Model):
         PRESCRIBED_ABSENT = "prescribed_absent", "Prescribed but absent"
         MISSED = "missed", "Missed test"
         INVALID_SPECIMEN = "invalid_specimen", "Invalid specimen"
+        SPECIMEN_REJECTED = "specimen_rejected", "Specimen rejected by the laboratory"
         OPIOID_POSITIVE = "opioid_positive", "Opioid positive: safety plan and naloxone check"
 
     kind = models.CharField(max_length=24, choices=Kind.choices)

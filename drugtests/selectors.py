@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from scheduling.models import Holiday, HolidayStatus
 
 from .draws import collection_days_in_period
 from .models import (
+    AnalyteResult,
     DeadlineKind,
     Draw,
     DrawCorrection,
@@ -330,7 +331,14 @@ def specimen_of(selection: Selection, *, with_collector: bool = False) -> Specim
 
 
 def specimen_results(specimen: Specimen) -> list[TestResult]:
-    return list(specimen.results.prefetch_related("analytes").select_related("entered_by"))
+    """Every report on the specimen with its readings, superseded ones included (with
+    the reading that replaced them and when it came): the result page shows the history."""
+    readings = AnalyteResult.objects.select_related("superseded_by__result")
+    return list(
+        specimen.results.prefetch_related(Prefetch("analytes", queryset=readings)).select_related(
+            "entered_by"
+        )
+    )
 
 
 def recent_draws(site: Site) -> QuerySet[Draw]:

@@ -92,7 +92,9 @@ def _results(query: TimelineQuery, linked: bool) -> list[TimelineEntry]:
     entries = []
     for row in rows:
         selection = row.specimen.selection
-        found = positive_by_result[row.pk]
+        # A positive a later lab report corrected is history: named, never counted.
+        found = [a for a in positive_by_result[row.pk] if a.superseded_by_id is None]
+        corrected = [a for a in positive_by_result[row.pk] if a.superseded_by_id is not None]
         positives = [
             a.get_analyte_display()
             + (" (prescribed)" if a.interpretation == Interpretation.EXPECTED_POSITIVE else "")
@@ -105,6 +107,10 @@ def _results(query: TimelineQuery, linked: bool) -> list[TimelineEntry]:
         elif positives:
             status, badge = "Explained", "text-bg-info"
             detail = "Positive for " + ", ".join(positives)
+        elif corrected:
+            status, badge = "Corrected", "text-bg-secondary"
+            detail = "Positive for " + ", ".join(a.get_analyte_display() for a in corrected)
+            detail += ", corrected by a later report"
         else:
             status, badge, detail = "Negative", "text-bg-success", "No analyte positive"
         if row.lab_name:

@@ -18,6 +18,7 @@ from patients.selectors import current_enrollment
 
 from ..label_ids import looks_like_label_id, selection_pk_of
 from ..models import (
+    COLLECTOR_VALIDITY,
     INVALID_VALIDITY,
     Method,
     Outcome,
@@ -26,7 +27,6 @@ from ..models import (
     SpecimenType,
     TestAlert,
     TestingPolicy,
-    Validity,
 )
 from ..selectors import active_policies, draw_day, notice_at, policy_for, selection_window
 from ..signals import selection_outcome_changed
@@ -189,7 +189,7 @@ def specimen_collect(
         errors["method"] = "Choose point-of-care or laboratory."
     if specimen_type not in SpecimenType.values:
         errors["specimen_type"] = "Choose a specimen type."
-    if validity and validity not in Validity.values:
+    if validity and validity not in COLLECTOR_VALIDITY:
         errors["validity"] = "Choose a validity outcome."
     if policy.observed_required and not observed:
         errors["observed"] = "This patient's policy requires an observed collection."

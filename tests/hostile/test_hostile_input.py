@@ -109,6 +109,7 @@ APPS = (
     "contingency",  # #18, contingency management
     "measures",  # #18, measurement-based care
     "exchange",  # #19, FHIR out
+    "labs",  # #19, lab results in (HL7)
     "notifications",
     "dashboard",
     "reports",
@@ -129,6 +130,10 @@ SKIP = ("/admin/", "/accounts/logout/", "/static/", "/healthz")
 # POST routes the walk does not reach, each with its reason. (Login, logout and the admin
 # are Django's own views, outside the apps: the login form is walked signed out.)
 ROUTE_ALLOW = {
+    "labs:inbound": (
+        "a laboratory's HL7 endpoint: no session, no form, a bearer token instead; "
+        "tests/labs/test_channels.py covers it"
+    ),
     "notifications:sms_inbound": (
         "the SMS provider's webhook: no session, no form, a shared secret instead; "
         "tests/notifications/test_channels_and_preferences.py covers it"

@@ -230,6 +230,18 @@ OBJECT_ROUTES: dict[str, ObjectRoute] = {
     "letters:patient_disclosures": ObjectRoute(_p, "director", None),
     "letters:record_pdf": ObjectRoute(_p, "counselor", "nurse", method="post"),
     # --- end #19 (letters)
+    # --- #19 (labs): a lab message matched to the patient's specimen, waiting.
+    "labs:message": ObjectRoute(lambda w: {"pk": w.lab_message.pk}, "nurse", "director"),
+    "labs:match": ObjectRoute(
+        lambda w: {"pk": w.lab_message.pk}, "nurse", "director", method="post"
+    ),
+    "labs:retry": ObjectRoute(
+        lambda w: {"pk": w.lab_message.pk}, "nurse", "director", method="post"
+    ),
+    "labs:close": ObjectRoute(
+        lambda w: {"pk": w.lab_message.pk}, "nurse", "director", method="post"
+    ),
+    # --- end #19 (labs)
 }
 # Routes with an id that do not belong to a patient, each with the reason.
 NOT_PATIENT_DATA = {
@@ -242,6 +254,19 @@ NOT_PATIENT_DATA = {
     "contingency:program_edit": (
         "a site's CM program, director only; owner, colleague and outsider checked in "
         "tests/contingency/test_programs"
+    ),
+    "labs:inbound": (
+        "a laboratory's HL7 endpoint: an interface id and its bearer token, no session; "
+        "checked in tests/labs/test_channels"
+    ),
+    "labs:code": "the shared LOINC code table, director only; checked in tests/labs/test_review",
+    "labs:interface": (
+        "a laboratory of the organisation, director only; owner and outsider checked in "
+        "tests/labs/test_review"
+    ),
+    "labs:interface_token": (
+        "a new token for a laboratory of the organisation, director only; checked in "
+        "tests/labs/test_review"
     ),
     "records:settings": (
         "a site's record rules, director only; owner, colleague and outsider checked in "
@@ -487,6 +512,11 @@ def world(
         period_end=date(2026, 11, 15),
     )
     # --- end #19 (letters)
+    # --- #19 (labs)
+    from tests.labs._access_fixtures import held_message
+
+    w.lab_message = held_message(patient, w.collector, director)
+    # --- end #19 (labs)
     w.outsiders = {}
 
     def outsider(role: str):

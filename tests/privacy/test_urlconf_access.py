@@ -24,6 +24,11 @@ PUBLIC = {
         "calendar apps cannot log in: a revocable secret token in the URL, and the feed "
         "names no program, track or diagnosis"
     ),
+    "labs:inbound": (
+        "a laboratory's interface engine cannot log in: the bearer token of the interface "
+        "in the path (kept only as a hash) authenticates each post; a bad or missing one is "
+        "a 401 that stores nothing"
+    ),
     "notifications:sms_inbound": (
         "the SMS provider's webhook cannot log in: the provider's signature authenticates "
         "each post, it is off when no secret is set, and it records only STOP/START keywords"
