@@ -192,6 +192,9 @@ def test_json_formatter_writes_one_line_per_record():
     logger = logging.getLogger("stepwise.test.jsonlog")
     logger.addHandler(handler)
     logger.propagate = False
+    # Its own level: an in-process Celery worker started earlier in the same process
+    # (pytest-xdist mixes the order) sets the root logger to ERROR.
+    logger.setLevel(logging.DEBUG)
     try:
         logger.warning("broker %s\nsecond line", "down")
         try:

@@ -214,9 +214,10 @@ def test_drug_test_observations_carry_loinc_codes_only_where_known(two_records):
         ("3393-6", "Cocaine", "final"): 2,  # the cups' screens
         ("14315-6", "Cocaine", "final"): 1,  # the lab's confirmation
         ("38373-7", "Buprenorphine", "final"): 2,
-        # Neither has a code in drugtests.loinc yet: the name only, never a guess.
+        # The labs table's standard code for the cannabinoid screen.
+        ("18282-4", "Cannabis (THC)", "final"): 2,
+        # No standard code in the table: the name only, never a guess.
         (None, "Xylazine", "cancelled"): 2,  # not tested
-        (None, "Cannabis (THC)", "final"): 2,
     }
     [confirmation] = [o for o in labs if _loinc(o) == "14315-6"]
     assert confirmation["valueCodeableConcept"]["text"] == "Positive"
