@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout, Submit
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.db.models import QuerySet
 
@@ -142,15 +143,29 @@ class ForCauseForm(InputGuard, forms.Form):
         cast("forms.ModelChoiceField[Patient]", self.fields["patient"]).queryset = patients
 
 
+# Negative first: it is preselected and most rows stay on it.
+OUTCOME_CHOICES = [
+    (AnalyteOutcome.NEGATIVE, AnalyteOutcome.NEGATIVE.label),
+    (AnalyteOutcome.POSITIVE, AnalyteOutcome.POSITIVE.label),
+    (AnalyteOutcome.NOT_TESTED, AnalyteOutcome.NOT_TESTED.label),
+]
+
+
 class ResultForm(InputGuard, forms.Form):
-    """One choice and one optional concentration per analyte of the policy's panel."""
+    """One outcome and one optional concentration per analyte of the policy's panel.
+
+    Every analyte starts negative, as most are: the nurse flips the positives (or marks
+    one not tested) instead of choosing each row. The laboratory's name starts as the
+    site's usual lab and is kept only for a laboratory result."""
 
     source = forms.ChoiceField(
         label="Result from", choices=Method.choices, widget=forms.RadioSelect
     )
     lab_name = forms.CharField(label="Laboratory", required=False, max_length=120)
 
-    def __init__(self, *args: Any, panel: list[str], method: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, panel: list[str], method: str, usual_lab: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.panel = [a for a in panel if a in Analyte.values]
         if method == Method.LAB:
@@ -158,11 +173,15 @@ class ResultForm(InputGuard, forms.Form):
                 (Method.LAB, Method.LAB.label)
             ]
         self.fields["source"].initial = method
+        self.fields["lab_name"].initial = usual_lab
         rows = []
         for code in self.panel:
             label = Analyte(code).label
             self.fields[f"a_{code}"] = forms.ChoiceField(
-                label=label, choices=AnalyteOutcome.choices, initial=AnalyteOutcome.NOT_TESTED
+                label=label,
+                choices=OUTCOME_CHOICES,
+                initial=AnalyteOutcome.NEGATIVE,
+                widget=forms.RadioSelect,
             )
             self.fields[f"ng_{code}"] = forms.DecimalField(
                 label=f"{label} ng/mL",
@@ -173,9 +192,10 @@ class ResultForm(InputGuard, forms.Form):
             )
             rows.append(
                 Div(
-                    Div(f"a_{code}", css_class="col-7"),
-                    Div(f"ng_{code}", css_class="col-5"),
-                    css_class="row",
+                    Div(InlineRadios(f"a_{code}"), css_class="col-md-8"),
+                    Div(f"ng_{code}", css_class="col-md-4"),
+                    css_class="row align-items-end border-bottom mb-2",
+                    data_analyte=code,
                 )
             )
         self.helper = FormHelper()
@@ -183,12 +203,27 @@ class ResultForm(InputGuard, forms.Form):
         self.helper.layout = Layout(
             Div(
                 Div("source", css_class="col-md-6"),
-                Div("lab_name", css_class="col-md-6"),
+                # Shown for a laboratory result only (drugtests.js hides it for a cup).
+                Div("lab_name", css_class="col-md-6 js-lab-only"),
                 css_class="row",
             ),
-            Fieldset("Panel", *rows),
+            Fieldset(
+                "Panel",
+                HTML(
+                    '<p class="form-text mt-0">Every analyte starts negative: mark the '
+                    "positives, and any the test did not cover as not tested.</p>"
+                ),
+                *rows,
+            ),
             Submit("save", "Save results"),
         )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # A cup's result has no laboratory, whatever the (hidden) name field still held.
+        if data.get("source") != Method.LAB:
+            data["lab_name"] = ""
+        return data
 
     def analytes(self) -> dict[str, tuple[str, object]]:
         d = self.cleaned_data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -31,6 +31,7 @@ from .models import (
     Draw,
     DrawCorrection,
     DrawPoolEntry,
+    Method,
     Outcome,
     Selection,
     Specimen,
@@ -328,6 +329,26 @@ def specimen_of(selection: Selection, *, with_collector: bool = False) -> Specim
     if with_collector:
         qs = qs.select_related("collected_by")
     return qs.first()
+
+
+# A lab not used for this long is no longer the site's usual one (contracts change).
+USUAL_LAB_DAYS = 90
+
+
+def usual_lab(site: Site, *, now: datetime | None = None) -> str:
+    """The laboratory whose result was last recorded for a test at ``site`` in the past
+    ``USUAL_LAB_DAYS`` days of the site's calendar, or "" (the result form's default)."""
+    today = site_today(site, now)
+    since = local_datetime(today - timedelta(days=USUAL_LAB_DAYS), time(0), site.tz)
+    return (
+        TestResult.objects.filter(
+            source=Method.LAB, specimen__selection__site=site, entered_at__gte=since
+        )
+        .exclude(lab_name="")
+        .order_by("-entered_at", "-pk")
+        .values_list("lab_name", flat=True)
+        .first()
+    ) or ""
 
 
 def specimen_results(specimen: Specimen) -> list[TestResult]:

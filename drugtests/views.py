@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core import audit
+from core import audit, sitechoice
 from core.access import StaffRequest, staff_required
 from core.clock import site_today
 from core.csvexport import csv_response
@@ -46,14 +46,17 @@ CLINICIANS = (D, M)
 
 
 def _pick_site(request: StaffRequest) -> tuple[Site, list[Site]]:
+    """The site asked for (remembered for the next picker), else the one last chosen,
+    else the first."""
     sites = list(sites_for(request.user).order_by("name"))
     site_id = request.GET.get("site")
     if site_id:
         if not site_id.isdigit():
             site_id = None
         site = site_for_user(request.user, site_id)
+        sitechoice.remember(request, site)
     elif sites:
-        site = sites[0]
+        site = sitechoice.recall(request, sites) or sites[0]
     else:
         site = site_for_user(request.user, None)
     return site, sites
@@ -246,6 +249,7 @@ class EnterResultView(SelectionFormView):
             **super().get_form_kwargs(),
             "panel": self.selection.policy.panel,
             "method": self.specimen.method,
+            "usual_lab": selectors.usual_lab(self.selection.site),
         }
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core import audit
+from core import audit, sitechoice
 from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, parse_week, site_today
 from core.csvexport import csv_response
@@ -59,8 +59,9 @@ def _pick_site(request: StaffRequest) -> tuple[Site, list[Site]]:
         chosen = next((s for s in sites if str(s.pk) == wanted), None)
         if chosen is None:
             raise Http404("No such site.")
+        sitechoice.remember(request, chosen)
         return chosen, sites
-    return sites[0], sites
+    return sitechoice.recall(request, sites) or sites[0], sites
 
 
 # --- staff: calendar and my sessions ---------------------------------------
