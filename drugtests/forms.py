@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Fieldset, Layout, Submit
 from django import forms
 from django.db.models import QuerySet
