@@ -80,9 +80,9 @@ def test_draw_notice_collection_and_prescribed_but_absent(
         "link", name="Enter results"
     ).click()
     page.get_by_label("Laboratory", exact=True).fill("Acme Toxicology")
-    # Crispy marks required fields with an asterisk; the combobox role tells result from ng/mL.
-    page.get_by_role("combobox", name="Buprenorphine").select_option("negative")
-    page.get_by_role("combobox", name="Fentanyl").select_option("negative")
+    # Every analyte of the panel starts negative, each a group of radios named by it.
+    for analyte in ("Buprenorphine", "Fentanyl"):
+        assert page.get_by_role("group", name=analyte).get_by_label("Negative").is_checked()
     page.get_by_role("button", name="Save results").click()
     flag = page.get_by_test_id("flag-prescribed-absent")
     assert "Prescribed but absent" in flag.inner_text()
@@ -90,3 +90,48 @@ def test_draw_notice_collection_and_prescribed_but_absent(
     save_screen(page, "drugtests_prescribed_absent")
     selection.refresh_from_db()
     assert selection.alerts.filter(kind="prescribed_absent", analyte="buprenorphine").exists()
+
+
+def test_result_form_shows_the_lab_name_for_a_lab_result_only(
+    page, login, live_server, site, patient, collector, nurse, pinned_clock
+):
+    from django.urls import reverse
+
+    from drugtests.models import AnalyteResult, TestingPolicy
+    from drugtests.services.collection import specimen_collect
+    from drugtests.services.random_draw import draw_run
+    from tests.a11y import assert_accessible
+
+    TestingPolicy.objects.create(
+        site=site,
+        name="Every day",
+        frequency=7,
+        period="week",
+        collection_days="0123456",
+        panel=["fentanyl", "cocaine"],
+    )
+    draw_run(site=site, now=pinned_clock)
+    selection = patient.test_selections.get()
+    specimen_collect(
+        actor=collector,
+        selection=selection,
+        chain_of_custody_id="COC-CUP-1",
+        method="poc",
+        observed=True,
+        temperature_in_range=True,
+        validity="valid",
+    )
+    login(page, "nurse")
+    page.goto(live_server.url + reverse("drugtests:result", args=[selection.pk]))
+    lab = page.get_by_label("Laboratory", exact=True)
+    assert not lab.is_visible()
+    assert_accessible(page, live_server.url)
+    page.get_by_label("Sent to laboratory").check()
+    assert lab.is_visible()
+    page.get_by_label("Point-of-care cup").check()
+    assert not lab.is_visible()
+    page.get_by_role("group", name="Cocaine").get_by_label("Positive").check()
+    page.get_by_role("button", name="Save results").click()
+    page.get_by_text("Results saved").wait_for()
+    outcomes = dict(AnalyteResult.objects.values_list("analyte", "outcome"))
+    assert outcomes == {"cocaine": "positive", "fentanyl": "negative"}

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 import pytest
 from django.urls import reverse
 
+from core import sitechoice
 from core.clock import local_datetime
 from drugtests.models import AnalyteResult, TestAlert, TestingPolicy, TestResult, Via
 from drugtests.selectors import usual_lab
@@ -244,3 +245,47 @@ def test_a_colleague_nurse_at_the_site_enters_results(client, make_staff, collec
     colleague = make_staff("nurse_b", "medical")
     assert _post(client, colleague, todays).status_code == 302
     assert TestResult.objects.get().entered_by == colleague
+
+
+# --- the site picker remembers the last site ---------------------------------------
+
+TODAY = reverse("drugtests:today")
+
+
+def _plant(client, site):
+    session = client.session
+    session[sitechoice.SESSION_KEY] = site.pk
+    session.save()
+
+
+def test_the_chosen_site_is_reused_by_the_next_picker(client, director, site, other_site):
+    client.force_login(director)
+    # Northside first by name, until another is chosen.
+    assert client.get(TODAY).context["site"] == site
+    client.get(TODAY, {"site": site.pk})
+    assert client.get(TODAY).context["site"] == site
+    client.get(TODAY, {"site": other_site.pk})
+    assert client.get(TODAY).context["site"] == other_site
+    # Shared with the other site pickers: the calendar opens on it too.
+    assert client.get(reverse("scheduling:calendar")).context["site"] == other_site
+
+
+def test_a_remembered_site_the_user_may_not_see_is_ignored(client, nurse, site, other_site):
+    client.force_login(nurse)
+    _plant(client, other_site)
+    response = client.get(TODAY)
+    assert response.status_code == 200 and response.context["site"] == site
+    assert client.get(reverse("scheduling:calendar")).context["site"] == site
+
+
+def test_a_site_refused_is_not_remembered(client, nurse, site, other_site):
+    client.force_login(nurse)
+    client.get(TODAY, {"site": site.pk})
+    assert client.get(TODAY, {"site": other_site.pk}).status_code == 404
+    assert client.session[sitechoice.SESSION_KEY] == site.pk
+
+
+def test_a_site_chosen_on_the_calendar_opens_the_drug_tests(client, director, other_site):
+    client.force_login(director)
+    client.get(reverse("scheduling:calendar"), {"site": other_site.pk})
+    assert client.get(TODAY).context["site"] == other_site
