@@ -192,7 +192,10 @@ class ResultForm(InputGuard, forms.Form):
             )
             rows.append(
                 Div(
-                    Div(InlineRadios(f"a_{code}"), css_class="col-md-8"),
+                    Div(
+                        InlineRadios(f"a_{code}", template="drugtests/_outcome_radios.html"),
+                        css_class="col-md-8",
+                    ),
                     Div(f"ng_{code}", css_class="col-md-4"),
                     css_class="row align-items-end border-bottom mb-2",
                     data_analyte=code,

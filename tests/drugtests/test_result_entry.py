@@ -289,3 +289,10 @@ def test_a_site_chosen_on_the_calendar_opens_the_drug_tests(client, director, ot
     client.force_login(director)
     client.get(reverse("scheduling:calendar"), {"site": other_site.pk})
     assert client.get(TODAY).context["site"] == other_site
+
+
+def test_the_outcome_legends_label_no_control(client, nurse, collector, todays):
+    _collect(todays, collector)
+    client.force_login(nurse)
+    html = client.get(_url(todays)).content.decode()
+    assert "<legend for=" not in html
