@@ -12,9 +12,7 @@ GOOD = "k1:" + "a" * 40
 
 
 def _start_with(audit_keys: str | None) -> subprocess.CompletedProcess:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "AUDIT_KEYS")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "AUDIT_KEYS")}
     env.update(DJANGO_SETTINGS_MODULE="clinic.settings", DEBUG="0", SECRET_KEY="s" * 60)
     if audit_keys is not None:
         env["AUDIT_KEYS"] = audit_keys

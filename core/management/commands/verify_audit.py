@@ -28,9 +28,7 @@ class Command(BaseCommand):
                 )
             )
         if result.missing_keys:
-            missing = ", ".join(
-                f"{k} ({n} rows)" for k, n in sorted(result.missing_keys.items())
-            )
+            missing = ", ".join(f"{k} ({n} rows)" for k, n in sorted(result.missing_keys.items()))
             raise CommandError(
                 f"audit trail unverifiable: key(s) missing from AUDIT_KEYS: {missing}"
             )
