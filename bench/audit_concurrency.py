@@ -266,6 +266,7 @@ def child(args) -> None:
         "raw": raw,
         "sealing": sealing,
         "load_average": os.getloadavg(),
+        "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "nproc": os.cpu_count(),
     }
     if args.json:
@@ -285,12 +286,15 @@ def markdown_section(res: dict) -> list[str]:
         SECTION,
         "",
         f"Writes per second with 1 to {writers[-1]} concurrent writer processes, "
-        f"{res['per_writer']} writes each, every write its own transaction (median of "
-        f"{res['runs']} runs, modes interleaved). `plain`: the business insert alone; "
+        f"{res['per_writer']} writes each, every write its own transaction ("
+        + (f"median of {res['runs']} runs" if res["runs"] > 1 else "one run")
+        + f", modes interleaved; {res.get('date_utc', '')}). `plain`: the business insert alone; "
         "`old`: plus the audit row under the one global advisory lock (the scheme before "
         "issue 20, reproduced in `bench/audit_concurrency.py`); `new`: plus "
         "`core.audit.record` (own MAC, no lock, sealed later); `new+sealer`: the same with "
-        "a sealer process running every 0.5 s beside the writers.",
+        "a sealer process running every 0.5 s beside the writers. `old` and `new` write "
+        "two rows per transaction (the business row, then the audit row and its indexes), "
+        "`plain` one.",
         "",
         "| writers | " + " | ".join(writers) + " |",
         "|---|" + "---|" * len(writers),
