@@ -252,7 +252,7 @@ def seal(*, batch_size: int = SEAL_BATCH, wait: bool = True) -> int:
                 .values_list("seq", "hash")
                 .first()
             )
-            seq, prev = (last[0], cast(str, last[1])) if last else (0, GENESIS)
+            seq, prev = (cast(int, last[0]), cast(str, last[1])) if last else (0, GENESIS)
             rows = list(
                 AuditEvent.objects.filter(seq__isnull=True)
                 .order_by("id")
