@@ -320,3 +320,13 @@ def test_seal_task_seals(db):
     audit.record(action="test.task")
     seal_audit()
     assert AuditEvent.objects.get().seq == 1
+
+
+def test_verify_audit_names_the_first_twenty_problems_then_counts_the_rest(db, keyring, capsys):
+    for i in range(23):
+        audit.record(action=f"test.{i}")
+    keyring(("k2", K2))
+    with pytest.raises(CommandError, match=r"k1 \(23 rows\)$"):
+        call_command("verify_audit")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 21 and err[-1] == "... and 3 more"

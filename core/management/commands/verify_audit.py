@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.audit import verify_trail
 
+SHOWN = 20
+
 
 class Command(BaseCommand):
     help = (
@@ -13,8 +15,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = verify_trail()
-        for p in result.problems:
+        # The first rows name where to look; thousands of lines would bury the summary.
+        for p in result.problems[:SHOWN]:
             self.stderr.write(f"audit row {p.row}: {p.problem}")
+        if len(result.problems) > SHOWN:
+            self.stderr.write(f"... and {len(result.problems) - SHOWN} more")
         used = ", ".join(f"{k} ({n} rows)" for k, n in sorted(result.keys.items())) or "none"
         self.stdout.write(f"keys used: {used}")
         altered = result.altered
