@@ -64,6 +64,7 @@ def main() -> int:
         print("set DATABASE_URL (postgres://...) and CELERY_BROKER_URL (redis://...)")
         return 2
     os.environ.setdefault("SECRET_KEY", "two-beats-bench-" + "x" * 50)
+    os.environ.setdefault("AUDIT_KEYS", "bench:two-beats-bench-audit-" + "x" * 40)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True

@@ -63,6 +63,7 @@ def env_for(db: str) -> dict:
         DATABASE_URL=f"{PG}/{db}",
         DEBUG="0",
         SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+        AUDIT_KEYS="bench:bench-only-audit-key-" + "x" * 40,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         CONN_MAX_AGE="600",
         STEPWISE_REQUIRE_MFA="0",

@@ -253,6 +253,7 @@ def build(args) -> dict:
         "reminders": reminders,
         "targets": targets,
         "experiment_groups": experiment,
+        "audit_concurrency": _load("audit_concurrency.json"),
     }
 
 
@@ -399,6 +400,11 @@ def markdown(res: dict) -> str:
             f"- gunicorn worker peak RSS after the {n}-patient page run: "
             f"{page.get('gunicorn_worker_peak_rss_mb')} MB"
         )
+    audit = res.get("audit_concurrency")
+    if audit:  # bench/audit_concurrency.py writes its own section
+        from audit_concurrency import markdown_section
+
+        lines += ["", *markdown_section(audit)]
     lines += ["", "## Targets", "", "| target | status | detail |", "|---|---|---|"]
     for t in res["targets"]:
         status = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]

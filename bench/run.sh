@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: page benchmarks at 500 and 5,000 patients (26 weeks), the draw over
 # 10,000 eligible patients, the reminder benchmark when the notifications app has one,
+# the audit trail's concurrent writers (bench/audit_concurrency.py),
 # then bench/results.json and bench/RESULTS.md. Not part of `make test`.
 #
 # Needs PostgreSQL and Redis on loopback (BENCH_PG, BENCH_BROKER override them).
@@ -61,6 +62,10 @@ if [ -f bench/reminders.py ]; then
   .venv/bin/python bench/reminders.py --json bench/out/reminders.json > bench/out/reminders.log \
     2>&1 || echo "reminder benchmark failed: see bench/out/reminders.log" >&2
 fi
+
+echo "== audit concurrency (writers 1, 2, 4, 8)" >&2
+.venv/bin/python bench/audit_concurrency.py --json bench/out/audit_concurrency.json \
+  > bench/out/audit_concurrency.log 2>&1 || echo "audit benchmark failed: see bench/out/audit_concurrency.log" >&2
 
 .venv/bin/python bench/report.py --runs "$RUNS" --seconds "$SECONDS_PER" --soak "$SOAK" \
   --elapsed "$(( $(date +%s) - started ))"

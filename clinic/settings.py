@@ -2,7 +2,7 @@
 
 Defaults are the embedded ones (SQLite and Celery's filesystem transport under
 ``var/``) so that ``make run`` needs no server. Production sets ``DEBUG=0``,
-``SECRET_KEY``, ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
+``SECRET_KEY``, ``AUDIT_KEYS``, ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
 
 A bad value stops start-up with one line naming the variable, never a traceback.
 """
@@ -62,6 +62,32 @@ if not SECRET_KEY:
         _config_error("SECRET_KEY", "is required when DEBUG is off")
 elif len(SECRET_KEY) < 50 and not DEBUG:
     _config_error("SECRET_KEY", "must be at least 50 characters in production")
+
+# The audit trail's keyring: AUDIT_KEYS="k2:secret,k1:secret", the first the current key
+# (new rows are written under it), the others retired but kept so that the rows written
+# under them still verify. Each row names its key id, so rotating means prepending a key.
+# "legacy" is the single key of the trail before the keyring (AUDIT_HMAC_KEY, else
+# SECRET_KEY): rows written then carry that id.
+AUDIT_KEY_MIN_LENGTH = 32
+_audit_keys_raw = _get("AUDIT_KEYS", str, "").strip()
+if not _audit_keys_raw:
+    if DEBUG or _offline:
+        _audit_keys_raw = "dev:insecure-development-audit-key-never-use-in-production"
+    else:
+        _config_error("AUDIT_KEYS", "is required when DEBUG is off (id:secret,... current first)")
+AUDIT_KEYS: dict[str, str] = {}
+for _entry in _audit_keys_raw.split(","):
+    _key_id, _sep, _secret = _entry.strip().partition(":")
+    if not _sep or not _key_id.isidentifier() or len(_key_id) > 32:
+        _config_error("AUDIT_KEYS", "must be id:secret pairs separated by commas (id: a-z, 0-9, _)")
+    if _key_id in AUDIT_KEYS:
+        _config_error("AUDIT_KEYS", f"names the key id {_key_id!r} twice")
+    if len(_secret) < AUDIT_KEY_MIN_LENGTH and not DEBUG:
+        _config_error("AUDIT_KEYS", f"key {_key_id!r} must be at least 32 characters in production")
+    AUDIT_KEYS[_key_id] = _secret
+AUDIT_CURRENT_KEY_ID = next(iter(AUDIT_KEYS))
+AUDIT_HMAC_KEY = _get("AUDIT_HMAC_KEY", str, "") or SECRET_KEY
+AUDIT_KEYS.setdefault("legacy", AUDIT_HMAC_KEY)
 
 ALLOWED_HOSTS = _get("ALLOWED_HOSTS", list, ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = _get("CSRF_TRUSTED_ORIGINS", list, [])
@@ -341,8 +367,16 @@ BEAT_STALE_SECONDS = _get("BEAT_STALE_SECONDS", int, 3 * 60)
 # The beat schedule lives in code. Ticks are frequent and cheap; each job looks at
 # every site in its own time zone, so one UTC crontab serves sites in any zone.
 BEAT_HEARTBEAT_SECONDS = 60
+AUDIT_SEAL_SECONDS = 5
 CELERY_BEAT_SCHEDULE = {
     # /healthz answers 503 "beat: stale" when this has not run for BEAT_STALE_SECONDS.
+    # Chains the rows appended since the last run (core.audit.seal); a run that waited
+    # longer than the interval is dropped, the next one seals what it would have.
+    "seal-audit": {
+        "task": "core.tasks.seal_audit",
+        "schedule": timedelta(seconds=AUDIT_SEAL_SECONDS),
+        "options": {"expires": AUDIT_SEAL_SECONDS - 1},
+    },
     "beat-heartbeat": {
         "task": "core.tasks.beat_heartbeat",
         "schedule": timedelta(seconds=BEAT_HEARTBEAT_SECONDS),
@@ -420,9 +454,6 @@ if not DEBUG:
     # /healthz is probed over plain HTTP by the orchestrator.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-# Key for the audit trail's HMAC chain; kept apart from SECRET_KEY so it can live in
-# a different secret store and survive a SECRET_KEY rotation.
-AUDIT_HMAC_KEY = _get("AUDIT_HMAC_KEY", str, "") or SECRET_KEY
 
 DEMO_PASSWORD_DEFAULT = "stepwise-demo-2026"
 

@@ -279,7 +279,7 @@ class GroupAdmin(ReadOnlyAdmin, BaseGroupAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "at", "actor_label", "action", "outcome", "patient_id", "ip"]
+    list_display = ["id", "seq", "at", "actor_label", "action", "outcome", "patient_id", "ip"]
     list_filter = ["action", "outcome"]
     search_fields = ["actor_label", "object_id"]
     # Reading the trail is itself recorded, as the privacy screens record it.

@@ -69,7 +69,7 @@ def cleared_at(user_ids: list[int]) -> dict[int, datetime]:
             object_type=USER_LABEL,
             object_id__in=[str(pk) for pk in user_ids],
         )
-        .order_by("seq")
+        .order_by("id")
         .values_list("object_id", "at")
     )
     return {int(object_id): at for object_id, at in rows}

@@ -13,7 +13,7 @@ from django.db.models.functions import Length
 from . import audit
 from .limits import limited_fields
 
-TRUNCATION_MARKER = "[truncated: full text kept in audit #{seq}]"
+TRUNCATION_MARKER = "[truncated: full text kept in audit #{id}]"
 
 
 def _patient_id(row: models.Model) -> int | None:
@@ -60,12 +60,12 @@ def mend_overlong_text(apps: Apps, app_label: str) -> int:
                         "original": original,
                     },
                 )
-                marker = " " + TRUNCATION_MARKER.format(seq=event.seq)
+                marker = " " + TRUNCATION_MARKER.format(id=event.pk)
                 mended = original[: limit - len(marker)] + marker
                 model._base_manager.filter(pk=row.pk).update(**{field.attname: mended})
                 changed += 1
                 sys.stdout.write(
                     f"\n  {model._meta.label} #{row.pk} {field.name}: {len(original):,} "
-                    f"characters cut to {limit:,}; the original is in audit #{event.seq}"
+                    f"characters cut to {limit:,}; the original is in audit #{event.pk}"
                 )
     return changed

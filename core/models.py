@@ -258,8 +258,12 @@ class StaffProfile(models.Model):
 class AuditEvent(models.Model):
     """Append-only trail of who read or changed what.
 
-    Rows are chained (``hash`` covers the row and the previous row's hash, keyed by
-    AUDIT_HMAC_KEY) so any edit or deletion is detectable by ``verify_audit``.
+    A row is written with ``row_mac``, an HMAC of its own fields under the keyring's
+    current key (``key_id`` names it), and no lock. The sealer (``core.audit.seal``) then
+    chains rows in id order: it sets ``seq``, ``prev_hash`` and ``hash`` (an HMAC of the
+    row's MAC and the previous row's hash), once. ``verify_audit`` checks both, so an edit,
+    a deletion or a reordering shows. Rows from before the keyring (``row_mac`` empty,
+    key ``legacy``) were chained as they were written: their ``hash`` covers the fields.
     """
 
     class Outcome(models.TextChoices):
@@ -267,7 +271,6 @@ class AuditEvent(models.Model):
         DENIED = "denied", "Denied"
         FAILED = "failed", "Failed"
 
-    seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -282,20 +285,42 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32)
+    row_mac = models.CharField(max_length=64, blank=True)
+    # The seal: NULL until the sealer chains the row, then never changed (the trigger).
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
-        ordering = ["-seq"]
+        # By id: the order rows were written in, known before a row is sealed.
+        ordering = ["-id"]
         indexes = [
             models.Index(fields=["patient_id", "-at"], name="audit_patient_at"),
             # Lockout counts recent failures per username and per IP.
             models.Index(fields=["action", "actor_label", "at"], name="audit_action_label_at"),
             models.Index(fields=["action", "ip", "at"], name="audit_action_ip_at"),
+            # The sealer's work list stays small however long the trail grows.
+            models.Index(fields=["id"], name="audit_unsealed", condition=models.Q(seq=None)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(seq=None, prev_hash=None, hash=None)
+                    | models.Q(seq__gt=0, prev_hash__isnull=False, hash__isnull=False)
+                ),
+                name="audit_seal_all_or_nothing",
+            ),
+            models.CheckConstraint(condition=~models.Q(key_id=""), name="audit_key_id_set"),
+            # Only rows from before the keyring may lack their own MAC, and they are sealed.
+            models.CheckConstraint(
+                condition=~models.Q(row_mac="") | models.Q(key_id="legacy", seq__isnull=False),
+                name="audit_row_mac_set",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor_label or 'system'}"
+        return f"#{self.pk} {self.action} by {self.actor_label or 'system'}"
 
 
 class BeatHeartbeat(models.Model):

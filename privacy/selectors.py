@@ -24,7 +24,7 @@ from .models import BreakGlassGrant, Disclosure
 
 def audit_events(filters: dict[str, Any] | None) -> QuerySet[AuditEvent]:
     """The trail newest first, narrowed by the director's filter form's cleaned data."""
-    events = AuditEvent.objects.select_related("actor").order_by("-seq")
+    events = AuditEvent.objects.select_related("actor").order_by("-id")
     if not filters:
         return events
     if filters["action"]:
@@ -43,7 +43,7 @@ def audit_events(filters: dict[str, Any] | None) -> QuerySet[AuditEvent]:
 
 
 def patient_audit_events(patient: Patient) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor").order_by("-seq")
+    return AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor").order_by("-id")
 
 
 def patient_by_mrn(user: User, mrn: str) -> Patient | None:

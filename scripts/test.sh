@@ -69,6 +69,7 @@ echo "--- migrations"
 DEBUG=1 DATABASE_URL="sqlite://:memory:" $PY manage.py makemigrations --check --dry-run
 echo "--- check --deploy (production settings)"
 DEBUG=0 SECRET_KEY="check-deploy-$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
+  AUDIT_KEYS="deploy:$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
   ALLOWED_HOSTS=stepwise.example.org $PY manage.py check --deploy --fail-level WARNING
 echo "--- docker-compose.yml against the compose spec"
 .venv/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml

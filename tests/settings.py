@@ -9,6 +9,9 @@ from pathlib import Path
 # brings its own unless the environment already has one; it reaches settings the way a
 # deployment's key does, through the environment.
 os.environ.setdefault("SECRET_KEY", "tests-only-signing-key-never-used-outside-the-suite-0123")
+# The audit keyring likewise (AUDIT_KEYS, required in production); tests that rotate keys
+# override settings.AUDIT_KEYS themselves.
+os.environ.setdefault("AUDIT_KEYS", "test:tests-only-audit-key-never-used-outside-the-suite")
 
 # With pytest-xdist each worker process has its own test database (pytest-django adds
 # the worker's suffix) and must have its own broker too: a Celery worker started by one

@@ -68,7 +68,7 @@ def test_wrong_password_says_so_without_revealing_which_part(client, counselor):
     # The same message whether the account exists or not.
     assert "do not match" in unknown.content.decode()
     failures = AuditEvent.objects.filter(action="auth.login_failed")
-    assert [e.actor_label for e in failures.order_by("seq")] == ["counselor", "nobody"]
+    assert [e.actor_label for e in failures.order_by("id")] == ["counselor", "nobody"]
 
 
 def test_successful_login_is_audited_and_lands_on_home(client, counselor):

@@ -78,7 +78,7 @@ def test_a_backup_code_completes_the_verify_step_once(client, counselor, mfa_on)
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
     assert StaticToken.objects.filter(device__user=counselor).count() == 9
-    event = AuditEvent.objects.filter(action="auth.mfa_verified").latest("seq")
+    event = AuditEvent.objects.filter(action="auth.mfa_verified").latest("id")
     assert event.detail["method"] == "backup_code"
 
 

@@ -90,7 +90,7 @@ def test_reset_for_an_unknown_address_gives_the_same_page_and_sends_nothing(
     assert unknown.status_code == known.status_code == 302
     assert unknown.url == known.url
     assert mail.outbox == []
-    row = AuditEvent.objects.filter(action="auth.password_reset_requested").order_by("-seq").first()
+    row = AuditEvent.objects.filter(action="auth.password_reset_requested").order_by("-id").first()
     assert row.detail == {"user_ids": []}
 
 

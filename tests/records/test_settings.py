@@ -55,7 +55,7 @@ def test_a_second_change_updates_the_same_row_and_audits_before_and_after(client
     client.post(url(site), {**GOOD, "note_formats": ["BIRP"], "cosign_days": "10"})
     rules = RecordSettings.objects.get(site=site)
     assert (rules.note_formats, rules.cosign_days) == ("BIRP", 10)
-    last = AuditEvent.objects.filter(action="records.settings_update").order_by("-seq").first()
+    last = AuditEvent.objects.filter(action="records.settings_update").order_by("-id").first()
     assert last.detail["before"]["note_formats"] == "DAP,SOAP"
     assert last.detail["after"]["note_formats"] == "BIRP"
     assert RecordSettings.for_site(site).allowed_formats == ["BIRP"]

@@ -112,7 +112,7 @@ def test_mending_an_over_long_stored_row_keeps_the_original_in_the_audit_trail(p
     event = AuditEvent.objects.get(action="text.truncated")
     assert changed == 1
     assert len(submission.text) <= limits.HOMEWORK_ANSWER
-    assert submission.text.endswith(f"[truncated: full text kept in audit #{event.seq}]")
+    assert submission.text.endswith(f"[truncated: full text kept in audit #{event.pk}]")
     assert submission.text.startswith("the whole answer ")
     assert event.detail["original"] == original
     assert event.detail["field"] == "text"
@@ -145,7 +145,7 @@ def test_the_migration_mends_a_row_stored_before_the_limit(patient, assignment):
     submission.refresh_from_db()
     event = AuditEvent.objects.get(action="text.truncated")
     assert len(submission.text) == limits.HOMEWORK_ANSWER
-    assert submission.text.endswith(f"[truncated: full text kept in audit #{event.seq}]")
+    assert submission.text.endswith(f"[truncated: full text kept in audit #{event.pk}]")
     assert event.detail["original"] == original
     with pytest.raises(IntegrityError):
         HomeworkSubmission.objects.filter(pk=submission.pk).update(text=original)
