@@ -14,11 +14,11 @@ from django.urls import reverse
 
 from core.models import AuditEvent, Organization, Site, StaffProfile, User
 from dashboard.models import AlertDismissal
-from dashboard.panels import alerts_for
 from measures.alerts import safety_followup_due
 from measures.models import SafetyEvent
 from measures.services.safety import safety_followup_record
 from patients.models import Patient
+from tests.alerts.queue import swept as alerts_for
 
 from ._checkin_fixtures import WITH_ITEM9, WITHOUT_ITEM9, complete, make_sitting, phq9, sitting
 
