@@ -61,7 +61,6 @@ def test_an_imported_positive_raises_the_same_alerts_as_a_typed_one(
         _alerts(imported.selection_id)
         == _alerts(typed.selection_id)
         == {
-            ("unexpected_positive", "fentanyl"),
             ("opioid_positive", "fentanyl"),
         }
     )
