@@ -224,4 +224,36 @@ def test_the_events_of_one_transaction_queue_one_task(events, patient, drug_test
                 results={"fentanyl": "positive"},
             )
     assert len(events.sent) == 1
-    assert WED  # the fixtures' week
+
+
+def test_a_positive_test_is_notified_once(patient, drug_test):
+    from notifications.models import Kind, Notification
+    from notifications.sources.alerts import plan_alerts
+
+    drug_test(patient, results={"fentanyl": "positive"})
+    plan_alerts(now=WED + timedelta(hours=1))
+    plan_alerts(now=WED + timedelta(hours=2))
+    assert Notification.objects.filter(kind=Kind.STAFF_ALERT).count() == 1
+
+
+def test_safety_followup_raised_by_the_sweep(counselor, patient, make_sitting):
+    from tests.measures._checkin_fixtures import WITH_ITEM9, complete
+
+    complete(make_sitting(patient), WITH_ITEM9)
+    alerts_sweep()
+    alerts_sweep()
+    assert [r.state for r in _rows("safety_followup")] == [AlertState.OPEN]
+
+
+def test_the_sweep_is_on_the_beat_every_15_minutes_and_expires_before_the_next(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["alerts-sweep"]
+    assert entry["task"] == "alerts.tasks.alerts_sweep"
+    assert entry["options"]["expires"] == 14 * 60
+
+
+def test_the_sweep_task_reconciles(patient, drug_test):
+    from alerts.tasks import alerts_sweep_task
+
+    drug_test(patient, results={"cocaine": "positive"})
+    assert alerts_sweep_task() > 0
+    assert alerts_sweep_task() == 0
