@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -26,6 +27,7 @@ def queue(
     covered_ids: Iterable[int] = (),
     covered_rules: frozenset[str] = frozenset(),
     owner: User | None = None,
+    visible: QuerySet[Any] | None = None,
 ) -> list[Alert]:
     """The alerts of a queue in one query, most severe first, then by patient: those of
     ``patient_ids`` (of ``rules`` only, if given), those of ``covered_rules`` for the
@@ -37,7 +39,11 @@ def queue(
     if covered and covered_rules:
         scope |= Q(patient_id__in=covered, rule__in=covered_rules)
     if owner is not None:
-        scope |= Q(owner=owner)
+        # What the owner was given to act on, of the patients they may see (``visible``).
+        mine = Q(owner=owner)
+        if visible is not None:
+            mine &= Q(patient__in=visible.order_by().values("pk"))
+        scope |= mine
     rows = list(
         Alert.objects.filter(showing(now) & scope)
         .select_related("patient__site")

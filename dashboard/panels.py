@@ -60,6 +60,7 @@ def alerts_for(user: User, now: datetime | None = None) -> list[Alert]:
         # A counselor also acts on what they were made the owner of (a group they ran
         # whose attendance is not taken); medical staff's queue is their rules only.
         owner=user if user.role == Role.COUNSELOR else None,
+        visible=patients_visible_to(user),
     )
 
 
