@@ -37,7 +37,8 @@ def alerts_for(user: User, now: datetime | None = None) -> list[Alert]:
     site = staff.sites.first() if not staff.sees_all_sites else None
     tz = site.tz if site else timezone.get_default_timezone()
     today = timezone.localdate(now, tz)
-    visible = patients_visible_to(user).filter(enrollments__status__in=OPEN_STATUSES)
+    may_see = patients_visible_to(user)
+    visible = may_see.filter(enrollments__status__in=OPEN_STATUSES)
     patients = visible
     if user.role == Role.COUNSELOR:
         # A counselor's queue is their own caseload; the rest of what they may see is
@@ -60,7 +61,7 @@ def alerts_for(user: User, now: datetime | None = None) -> list[Alert]:
         # A counselor also acts on what they were made the owner of (a group they ran
         # whose attendance is not taken); medical staff's queue is their rules only.
         owner=user if user.role == Role.COUNSELOR else None,
-        visible=patients_visible_to(user),
+        visible=may_see,
     )
 
 
