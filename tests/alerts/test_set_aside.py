@@ -124,3 +124,22 @@ def test_acknowledged_alert_comes_back_open_when_its_cause_recurs(
     alert.refresh_from_db()
     assert alert.state == AlertState.OPEN and alert.reason == ""
     assert Alert.objects.count() == Alert.objects.values("key").distinct().count()
+
+
+def test_the_facilitator_sees_the_attendance_they_owe_for_a_patient_they_may_see(
+    make_patient, other_counselor, site, track, week_sessions
+):
+    from core.models import Site, User
+    from scheduling.models import Session
+
+    # The colleague ran the group; the patient is the counselor's.
+    Session.objects.filter(pk__in=[s.pk for s in week_sessions]).update(facilitator=other_counselor)
+    make_patient(first="Robin", last="Owner", track=track)
+    alerts_sweep()
+    (owed,) = Alert.objects.filter(rule="attendance_not_taken")
+    assert owed.owner == other_counselor
+    # Not while the colleague may not see the counselor's patients...
+    assert owed not in alerts_for(User.objects.get(pk=other_counselor.pk))
+    # ...and in their queue once they may.
+    Site.objects.filter(pk=site.pk).update(counselors_see_whole_site=True)
+    assert owed in alerts_for(User.objects.get(pk=other_counselor.pk))
