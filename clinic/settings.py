@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "contingency",
     "labs",
     "notifications",
+    "alerts",
     "privacy",
     "reports",
     "dashboard",
@@ -429,6 +430,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "measures.tasks.make_due",
         "schedule": crontab(minute=20, hour="*"),
         "options": {"expires": 50 * 60},
+    },
+    # The alert queue's time-based rules (no contact for a week, attendance not taken,
+    # a week's hours) and any event whose queueing was lost; idempotent, in batches.
+    "alerts-sweep": {
+        "task": "alerts.tasks.alerts_sweep",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
     },
     "patients-apply-scheduled-changes": {
         "task": "patients.tasks.apply_due_changes",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("contingency/", include("contingency.urls")),
     path("labs/", include("labs.urls")),
     path("notifications/", include("notifications.urls")),
+    path("alerts/", include("alerts.urls")),
     path("privacy/", include("privacy.urls")),
     path("reports/", include("reports.urls")),
     path("dashboard/", include("dashboard.urls")),

@@ -1,10 +1,17 @@
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import Signal
 from django.http import HttpRequest
 
 from . import audit
 from .models import AuditEvent, User
+
+# Domain events with no model save of their own to listen to (a conditional UPDATE),
+# sent inside the writing transaction; receivers act on commit only. The alert queue
+# resolves the alerts they settle.
+test_alerts_resolved = Signal()  # kwargs: patient_ids (list[int]); drug-test findings
+safety_followup_recorded = Signal()  # kwargs: patient_ids (list[int]); PHQ-9 item 9
 
 
 def _logged_in(sender: object, request: HttpRequest | None, user: User, **kwargs: Any) -> None:

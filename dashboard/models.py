@@ -3,11 +3,9 @@ from django.db import models
 
 
 class AlertDismissal(models.Model):
-    """A staff member set an alert aside (it stays in the record, and in the audit trail).
-
-    Alerts themselves are computed from the data and disappear when the data resolves
-    them (attendance recorded, injection given, homework accepted...). A dismissal hides
-    one occurrence, identified by its key, for one user.
+    """A staff member dismissed an alert, before alerts were rows (``alerts.Alert``, which
+    staff acknowledge or snooze with a reason). Nothing writes it any more; the table
+    keeps the dismissals made until then, as the audit trail does.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -5,6 +5,5 @@ from . import views
 app_name = "dashboard"
 
 urlpatterns = [
-    path("alerts/dismiss/", views.dismiss, name="dismiss"),
     path("compliance/", views.compliance, name="compliance"),
 ]

@@ -1,12 +1,11 @@
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from core import audit
 from core.access import StaffRequest, staff_required
@@ -18,32 +17,6 @@ from patients.models import Patient
 from scheduling.selectors.access import sites_for as scheduling_sites_for
 
 from .compliance import GridRow, compliance_grid, sort_rows
-from .forms import DismissForm
-from .models import AlertDismissal
-
-
-@require_POST
-@staff_required()
-def dismiss(request: StaffRequest) -> HttpResponse:
-    form = DismissForm(request.POST)
-    if not form.is_valid():
-        # A hand-made post (the queue's button sends a key it rendered): nothing stored.
-        if request.htmx:
-            return HttpResponseBadRequest("That alert could not be dismissed.")
-        messages.error(request, "That alert could not be dismissed.")
-        return redirect("home")
-    key = form.cleaned_data["key"]
-    _, created = AlertDismissal.objects.get_or_create(
-        user=request.user,
-        key=key,
-        defaults={"dismissed_at": timezone.now(), "note": form.cleaned_data["note"]},
-    )
-    if created:
-        audit.record(action="alert.dismissed", request=request, detail={"key": key})
-    if request.htmx:
-        return HttpResponse("")
-    return redirect("home")
-
 
 # --- the weekly compliance grid ------------------------------------------------
 

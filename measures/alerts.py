@@ -1,6 +1,6 @@
 """Measurement-based care's alert rule for the staff home's queue: an answer that needs a
 same-day safety follow-up (PHQ-9 item 9 above 0), urgent until a staff member records the
-follow-up. It cannot be dismissed; the follow-up is what clears it.
+follow-up. It cannot be acknowledged or snoozed; the follow-up is what resolves it.
 
 The counselor's queue holds their caseload's; an on-duty clinician's queue adds the
 patients whose counselor is away (dashboard's COVERAGE_RULES names this rule).
@@ -55,7 +55,7 @@ def safety_followup_due(patients: QuerySet[Patient], today: date) -> list[Alert]
             ),
             action_url=reverse("measures:safety_followup", args=[e.pk]),
             action_label="Record the safety follow-up",
-            dismissible=False,
+            can_set_aside=False,
         )
         for e in events
     ]

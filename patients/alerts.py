@@ -1,6 +1,6 @@
 """Patients' alert rules for the staff home's alert queue (medication orders).
 
-Registered in ``core.alerts.RULES`` when ``DashboardConfig.ready()`` discovers this
+Registered in ``core.alerts.RULES`` when ``AlertsConfig.ready()`` discovers this
 module. The orders put each app's rules where the queue has always listed them:
 patients, drug testing, recovery, scheduling.
 """

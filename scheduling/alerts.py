@@ -11,17 +11,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
-from core.alerts import Alert, rule
+from core.alerts import Alert, rule, rules_now
 from core.clock import week_start
 from core.formats import format_day
 from patients.alerts import chart_url
 from patients.compliance import ComplianceStatus
-from patients.models import EnrollmentStatus, Patient
+from patients.models import EnrollmentStatus, Patient, TrackMembership
 
-from .models import ATTENDED_STATUSES, Attendance, SessionStatus
+from .models import ATTENDED_STATUSES, Attendance, Session, SessionStatus
 from .selectors.hours import WeekHours, weekly_hours
 from .selectors.streaks import unexcused_streaks
 
@@ -190,3 +190,102 @@ def no_contact(patients: QuerySet[Patient], today: date) -> list[Alert]:
             )
         )
     return alerts
+
+
+# A session's attendance is owed until it is taken; after a week the sheet is history
+# (the edit window has long closed) and the alert goes with it.
+ATTENDANCE_OWED_DAYS = 7
+
+
+@rule(order=41)
+def attendance_not_taken(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    """A session past its end with no attendance mark for a patient on its roster; owned
+    by the session's facilitator, resolved when the mark is recorded. Three queries."""
+    now = rules_now()
+    since = today - timedelta(days=ATTENDANCE_OWED_DAYS)
+    ids = list(patients.order_by().values_list("pk", flat=True).distinct())
+    if not ids:
+        return []
+    memberships = list(
+        TrackMembership.objects.filter(patient_id__in=ids, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
+        .select_related("patient")
+    )
+    sessions = list(
+        Session.objects.filter(
+            status=SessionStatus.SCHEDULED,
+            local_date__gte=since,
+            local_date__lte=today,
+            ends_at__lte=now,
+        )
+        .filter(Q(track_id__in={m.track_id for m in memberships}) | Q(patient_id__in=ids))
+        .select_related("patient")
+        .order_by("starts_at", "pk")
+    )
+    if not sessions:
+        return []
+    taken = set(
+        Attendance.objects.filter(
+            session_id__in=[s.pk for s in sessions], patient_id__in=ids
+        ).values_list("session_id", "patient_id")
+    )
+    alerts = []
+    for s in sessions:
+        expected = {
+            m.patient_id: m.patient
+            for m in memberships
+            if m.track_id == s.track_id and s.track_id is not None and m.covers(s.local_date)
+        }
+        if s.patient_id in ids and s.patient is not None:
+            expected[s.patient_id] = s.patient
+        for pid, p in sorted(expected.items()):
+            if (s.pk, pid) in taken:
+                continue
+            alerts.append(
+                Alert(
+                    key=f"attendance_not_taken:{s.pk}:{pid}",
+                    kind="attendance_not_taken",
+                    severity="warning",
+                    patient_id=pid,
+                    patient_name=p.display_name,
+                    message=(
+                        f"Attendance not taken for the {s.get_kind_display().lower()} of "
+                        f"{format_day(s.local_date, year=False)}"
+                    ),
+                    action_url=reverse("scheduling:attendance", args=[s.pk]),
+                    action_label="Take the attendance",
+                    owner_id=s.facilitator_id,
+                    due=s.local_date,
+                )
+            )
+    return alerts
+
+
+@rule(order=42)
+def schedule_short(patients: QuerySet[Patient], today: date) -> list[Alert]:
+    """This week's schedule (track sessions and individual ones, less cancellations)
+    cannot reach the weekly minimum of the patient's level of care, however well they
+    attend. Resolved when the schedule is fixed or the patient moved (another track or
+    level). Five queries."""
+    monday = week_start(today)
+    people = list(_active(patients).filter(admitted__lte=monday).select_related("site"))
+    if not people:
+        return []
+    return [
+        Alert(
+            key=f"schedule_short:{row.patient.pk}:{monday.isoformat()}",
+            kind="schedule_short",
+            severity="warning",
+            patient_id=row.patient.pk,
+            patient_name=row.patient.display_name,
+            message=(
+                f"Only {row.scheduled_hours} h scheduled this week: the "
+                f"{row.level_short} minimum of {row.minimum_hours} h cannot be reached"
+            ),
+            action_url=chart_url(row.patient.pk),
+            action_label="Open the chart",
+            due=monday,
+        )
+        for row in weekly_hours(people, monday, now=_noon_utc(today))
+        if row.minimum_minutes and row.scheduled_minutes < row.minimum_minutes
+    ]

@@ -554,6 +554,23 @@ def celery_worker(transactional_db):
         yield worker
 
 
+@pytest.fixture(autouse=True)
+def _alerts_in_process(request, monkeypatch):
+    """A live server's writes reconcile the alert queue in-process when they commit (no
+    worker runs beside a browser test), so its home shows what the events raised."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    from alerts import receivers
+    from alerts.services import alerts_reconcile
+    from alerts.tasks import patient_ids_for
+
+    monkeypatch.setattr(
+        receivers, "_send", lambda ids: alerts_reconcile(patient_ids=patient_ids_for(ids))
+    )
+    yield
+
+
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
     """Poll until ``predicate()`` is truthy (for work done by another process or thread)."""
     import time

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core import audit, clock, limits
 from core.models import Site, User
+from core.signals import test_alerts_resolved
 from core.validators import require_plain_text
 from patients.selectors import prescribed_medications
 
@@ -228,9 +229,14 @@ def _settle(selection: Selection, specimen: Specimen, *, now: datetime) -> None:
     findings = []
     for row in merged.values():
         if row.interpretation == Interpretation.UNEXPECTED_POSITIVE:
-            findings.append((TestAlert.Kind.UNEXPECTED_POSITIVE, row.analyte))
-            if is_opioid(row.analyte):
-                findings.append((TestAlert.Kind.OPIOID_POSITIVE, row.analyte))
+            # One finding per positive: an opioid's is the overdose-risk one (it was both,
+            # so the queue and the counselor's notification said it twice).
+            kind = (
+                TestAlert.Kind.OPIOID_POSITIVE
+                if is_opioid(row.analyte)
+                else TestAlert.Kind.UNEXPECTED_POSITIVE
+            )
+            findings.append((kind, row.analyte))
         elif row.interpretation == Interpretation.PRESCRIBED_ABSENT:
             findings.append((TestAlert.Kind.PRESCRIBED_ABSENT, row.analyte))
     if specimen.validity in INVALID_VALIDITY:
@@ -311,6 +317,7 @@ def alert_resolve(*, actor: User, alert: TestAlert, note: str, now: datetime | N
             site_id=alert.site_id,
             obj=alert,
         )
+        test_alerts_resolved.send(sender=TestAlert, patient_ids=[alert.patient_id])
     return updated
 
 

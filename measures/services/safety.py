@@ -11,6 +11,7 @@ from django.db import transaction
 
 from core import audit, clock, limits
 from core.models import User
+from core.signals import safety_followup_recorded
 
 from ..models import SafetyEvent
 
@@ -48,5 +49,6 @@ def safety_followup_record(
         detail={"action": action},
         at=now,
     )
+    safety_followup_recorded.send(sender=SafetyEvent, patient_ids=[event.patient_id])
     event.refresh_from_db()
     return event

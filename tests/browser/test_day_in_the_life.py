@@ -98,10 +98,14 @@ def test_counselor_works_the_alert_queue(page, login, live_server, clinic):
     queue.get_by_role("link", name="Open medications").click()
     assert page.get_by_test_id("chart-heading").inner_text().startswith("Blake Evening")
     page.go_back()
-    # Set aside (htmx: the row goes without a reload), and it stays gone.
-    queue = page.get_by_test_id("alert-queue")
-    queue.get_by_role("button", name="Dismiss: Blake Evening, Naltrexone").click()
-    expect(queue.get_by_text("injection due")).to_have_count(0)
+    # Set aside with a reason (acknowledged: in hand), and it stays gone.
+    item = (
+        page.get_by_test_id("alert-queue").get_by_test_id("alert").filter(has_text="injection due")
+    )
+    item.locator("summary").click()
+    item.get_by_label("Why it is in hand").fill("Booked for Thursday morning")
+    item.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_test_id("alert-queue").get_by_text("injection due")).to_have_count(0)
     page.reload()
     assert "injection due" not in page.get_by_test_id("alert-queue").inner_text()
 

@@ -91,6 +91,8 @@ def test_alert_rules_and_reports_are_registered_when_their_apps_are_ready():
         "unexcused_streak",
         "weekly_hours_short",
         "no_contact",
+        "attendance_not_taken",  # #20: a session past its end, attendance not taken
+        "schedule_short",  # #20: the week's schedule cannot reach the level's minimum
         "note_overdue",
         "plan_overdue",
     ]

@@ -4,10 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import AuditEvent
-from dashboard.models import AlertDismissal
-from dashboard.panels import alerts_for
+from alerts.services import alerts_sweep
 from patients.services.medication import medication_order_create, medication_order_set_injection_due
+from tests.alerts.queue import swept as alerts_for
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).
@@ -51,27 +50,12 @@ def test_alert_is_not_in_another_counselors_queue(other_counselor, injection):
     assert alerts_for(other_counselor) == []
 
 
-def test_dismissing_an_alert_hides_it_and_is_audited(client, counselor, injection):
-    key = _injections(alerts_for(counselor))[0].key
-    client.force_login(counselor)
-    response = client.post(reverse("dashboard:dismiss"), {"key": key})
-    assert response.status_code == 302
-    assert AlertDismissal.objects.filter(user=counselor, key=key).exists()
-    assert AuditEvent.objects.filter(action="alert.dismissed", actor=counselor).exists()
-    assert _injections(alerts_for(counselor)) == []
-
-
-def test_htmx_dismiss_returns_an_empty_fragment(client, counselor, injection):
-    key = _injections(alerts_for(counselor))[0].key
-    client.force_login(counselor)
-    response = client.post(reverse("dashboard:dismiss"), {"key": key}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and response.content == b""
-
-
 def test_staff_home_shows_the_alert_with_its_action(client, counselor, injection):
+    alerts_sweep()
     client.force_login(counselor)
     page = client.get(reverse("home")).content.decode()
     assert "Alert queue" in page and "Open medications" in page
+    assert "Dismiss" not in page and "Acknowledge" in page and "Snooze" in page
 
 
 def test_medical_staff_see_injections_but_the_director_has_no_patient_queue(

@@ -3,13 +3,14 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from dashboard.panels import alerts_for
+from alerts.services import alerts_sweep
 from drugtests.alerts import drug_test_findings
 from drugtests.models import TestAlert
 from drugtests.services.collection import for_cause_order
 from drugtests.services.results import alert_resolve, selections_mark_missed
 from patients.models import Patient
 from patients.services.medication import medication_order_create
+from tests.alerts.queue import swept as alerts_for
 
 from .conftest import WED, queries
 
@@ -25,12 +26,10 @@ def _mine(counselor):
     return Patient.objects.filter(primary_counselor=counselor)
 
 
-def test_fentanyl_positive_raises_unexpected_positive_and_overdose_risk(
-    counselor, patient, drug_test
-):
+def test_fentanyl_positive_raises_one_overdose_risk_alert(counselor, patient, drug_test):
     drug_test(patient, results={"fentanyl": "positive"})
     alerts = drug_test_findings(_mine(counselor), TODAY)
-    assert _kinds(alerts) == ["drugtest_opioid_positive", "drugtest_unexpected_positive"]
+    assert _kinds(alerts) == ["drugtest_opioid_positive"]
     risk = next(a for a in alerts if a.kind == "drugtest_opioid_positive")
     assert risk.severity == "danger"
     assert "naloxone" in risk.message and "safety plan" in risk.message
@@ -127,12 +126,13 @@ def test_rule_runs_one_query_whatever_the_number_of_findings(counselor, make_pat
     for n in range(4):
         p = make_patient(last=f"Big{n}")
         drug_test(p, results={"fentanyl": "positive", "cocaine": "positive"})
-    assert len(run()) == 2 + 4 * 3
+    assert len(run()) == 1 + 4 * 2
     assert queries(run) == small == 1
 
 
 def test_staff_home_lists_the_finding_with_its_action(client, counselor, patient, drug_test):
     drug_test(patient, results={"fentanyl": "positive"})
+    alerts_sweep()
     client.force_login(counselor)
     page = client.get(reverse("home")).content.decode()
     assert "overdose risk" in page and "Open the drug-test alerts" in page

@@ -3,12 +3,12 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.urls import reverse
 
-from dashboard.panels import alerts_for
 from patients.models import Patient
 from recovery.alerts import meeting_shortfall, overdue_homework, waiting_for_review
 from recovery.models import HomeworkSubmission
 from recovery.services.homework import homework_review, homework_submit
 from recovery.services.meetings import meeting_requirement_set
+from tests.alerts.queue import swept as alerts_for
 from tests.conftest import SCENARIO_NOW
 
 from .conftest import NY, WEEK, queries

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from alerts.services import alert_acknowledge
 from core.alerts import RULES, collect_alerts
-from dashboard.models import AlertDismissal
-from dashboard.panels import alerts_for
 from patients.models import Enrollment, Patient
 from scheduling.alerts import no_contact, unexcused_streak, weekly_hours_short
+from tests.alerts.queue import swept as alerts_for
 from tests.conftest import SCENARIO_NOW
 
 # Written for the suite's scenario instant (tests/conftest.py).
@@ -133,12 +133,12 @@ def test_streak_alert_disappears_when_attendance_is_corrected_to_present(
     assert _kinds(alerts_for(counselor, now=NOW), "unexcused_streak") == []
 
 
-def test_dismissed_streak_comes_back_for_a_later_absence(counselor, member, mark, sessions):
+def test_acknowledged_streak_comes_back_for_a_later_absence(counselor, member, mark, sessions):
     robin = member("Robin")
     mark(robin, MONDAY, "unexcused")
     mark(robin, date(2026, 11, 17), "unexcused")
     [first] = _kinds(alerts_for(counselor, now=NOW), "unexcused_streak")
-    AlertDismissal.objects.create(user=counselor, key=first.key, dismissed_at=NOW)
+    alert_acknowledge(actor=counselor, alert=first, reason="Called him", now=NOW)
     assert _kinds(alerts_for(counselor, now=NOW), "unexcused_streak") == []
     mark(robin, date(2026, 11, 19), "unexcused")
     later = NOW + timedelta(days=1)

@@ -142,7 +142,6 @@ def test_unexpected_opioid_positive_raises_overdose_alert(collected, nurse):
     collected.refresh_from_db()
     assert collected.outcome == Outcome.POSITIVE
     assert set(TestAlert.objects.values_list("kind", "analyte")) == {
-        ("unexpected_positive", "fentanyl"),
         ("opioid_positive", "fentanyl"),
     }
 
@@ -158,7 +157,9 @@ def test_lab_confirmation_overrides_cup_and_does_not_duplicate_alerts(collected,
     collected.refresh_from_db()
     assert collected.outcome == Outcome.POSITIVE
     assert collected.specimen.results.count() == 2
-    assert TestAlert.objects.filter(kind="unexpected_positive", analyte="fentanyl").count() == 1
+    assert TestAlert.objects.filter(kind="opioid_positive", analyte="fentanyl").count() == 1
+    # One finding per positive: the opioid's is the overdose-risk one, not two alerts.
+    assert not TestAlert.objects.filter(kind="unexpected_positive", analyte="fentanyl").exists()
 
 
 def test_lab_negative_turns_presumptive_positive_negative(collected, nurse):

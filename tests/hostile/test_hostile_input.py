@@ -111,6 +111,7 @@ APPS = (
     "exchange",  # #19, FHIR out
     "labs",  # #19, lab results in (HL7)
     "notifications",
+    "alerts",  # #20, the alert queue's rows (acknowledge, snooze: forms on the staff home)
     "dashboard",
     "reports",
     "letters",  # #19, compliance letters and the patient's record
@@ -570,7 +571,7 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
         progress(f"crawled {crawled} pages at {time.perf_counter() - started:.1f} s")
 
         # 2. Mutate every form, one field and one kind at a time. The same form on
-        # another row or object (a dismiss button per alert, an attendance row per patient)
+        # another row or object (an alert's set-aside forms, an attendance row per patient)
         # is the same code: each role posts each form once; the first role to reach it
         # gets the single-field mutations (thinned: a script tag and another
         # organisation's id in each field, every other kind that fits the form in one of

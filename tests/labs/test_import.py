@@ -234,7 +234,6 @@ def test_a_correction_supersedes_the_earlier_reading_and_keeps_it(collect, recei
     specimen.selection.refresh_from_db()
     assert specimen.selection.outcome == Outcome.POSITIVE
     assert _alerts(specimen) == {
-        ("unexpected_positive", "fentanyl"),
         ("opioid_positive", "fentanyl"),
     }
     # The history is on the test's page: the superseded reading, struck through.

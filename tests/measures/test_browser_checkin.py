@@ -59,7 +59,7 @@ def test_item_9_shows_crisis_resources_and_alerts_the_counselor_until_followed_u
     alert = desk.get_by_test_id("alert").filter(has_text="same-day safety follow-up")
     alert.wait_for()
     assert "PHQ-9 item 9 answered 2" in alert.inner_text()
-    assert alert.get_by_role("button", name="Dismiss").count() == 0
+    assert alert.get_by_role("button", name="Acknowledge").count() == 0  # cannot be set aside
     alert.get_by_role("link", name="Record the safety follow-up").click()
 
     desk.get_by_label("What was done").select_option("assessed_safe")

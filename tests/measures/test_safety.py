@@ -1,5 +1,5 @@
 """The safety workflow of a PHQ-9 item 9 above 0: an urgent alert on the counselor's home
-(and the on-duty clinician's while the counselor is away) that no dismissal hides, and the
+(and the on-duty clinician's while the counselor is away) that nobody can set aside, and the
 follow-up page whose record clears it."""
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from django.db import connection
 from django.urls import reverse
 
 from core.models import AuditEvent, Organization, Site, StaffProfile, User
-from dashboard.models import AlertDismissal
-from dashboard.panels import alerts_for
 from measures.alerts import safety_followup_due
 from measures.models import SafetyEvent
 from measures.services.safety import safety_followup_record
 from patients.models import Patient
+from tests.alerts.queue import swept as alerts_for
 
 from ._checkin_fixtures import WITH_ITEM9, WITHOUT_ITEM9, complete, make_sitting, phq9, sitting
 
@@ -114,14 +113,18 @@ def test_the_patient_never_sees_it(client, patient, event):
     assert "item 9" not in body
 
 
-def test_a_dismissal_does_not_hide_it(client, counselor, event, test_now):
+def test_it_cannot_be_acknowledged(client, counselor, event):
     (alert,) = _safety_alerts(counselor)
-    AlertDismissal.objects.create(user=counselor, key=alert.key, dismissed_at=test_now)
-    assert len(_safety_alerts(counselor)) == 1
     client.force_login(counselor)
+    response = client.post(
+        reverse("alerts:acknowledge", args=[alert.pk]), {"reason": "Will call tomorrow"}
+    )
+    assert response.status_code == 422
+    alert.refresh_from_db()
+    assert alert.state == "open" and alert.reason == ""
     body = client.get(reverse("home")).content.decode()
     assert "same-day safety follow-up" in body
-    assert f'value="{alert.key}"' not in body  # no Dismiss button
+    assert reverse("alerts:acknowledge", args=[alert.pk]) not in body  # no Set aside
 
 
 def test_the_rule_runs_one_query_for_any_number_of_patients(

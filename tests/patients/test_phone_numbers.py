@@ -10,9 +10,9 @@ from django.db import connection
 from django.urls import reverse
 
 from core.models import Site
-from dashboard.panels import alerts_for
 from patients.models import Patient
 from patients.services.patient import patient_update
+from tests.alerts.queue import swept as alerts_for
 from tests.conftest import SCENARIO_NOW
 
 from .test_views import demographics_data, intake_data

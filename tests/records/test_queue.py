@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from alerts.services import alerts_sweep
 from core.models import AuditEvent
 from records.selectors.queue import queue_for
 from tests.conftest import PASSWORD
@@ -264,6 +265,7 @@ def test_overdue_note_and_plan_alerts_reach_the_counselors_home(
         service_date=today - timedelta(days=5),
         due_on=today - timedelta(days=1),
     )
+    alerts_sweep()
     page = _client(client, counselor).get(reverse("home")).content.decode()
     assert "not signed; it was due" in page
     assert "Initial plan was due" in page
@@ -278,6 +280,13 @@ def test_the_medical_home_carries_no_note_alerts(
         patient=patient,
         service_date=today - timedelta(days=5),
         due_on=today - timedelta(days=1),
+    )
+    alerts_sweep()
+    assert (
+        _client(client, counselor)
+        .get(reverse("home"))
+        .content.decode()
+        .count("not signed; it was due")
     )
     page = _client(client, nurse).get(reverse("home")).content.decode()
     assert "not signed; it was due" not in page
