@@ -9,6 +9,13 @@
 # BENCH_QUICK=1 is a fast pass for iteration (1 run x 2 s, 10 s soak; figures are rough).
 # BENCH_GROUPS=1 adds the experiment of bench/seed_groups.py (therapy groups of ~12) at
 # the same sizes, reported in its own section.
+# Quicker local runs: BENCH_ONLY=pages skips the draw and reminder benchmarks;
+# BENCH_PAGES="staff home,drug-test day list" measures those pages only (names as in
+# bench/pages.py); BENCH_DB_PREFIX=stepwise_mine names the databases <prefix>_<size>
+# (default stepwise_bench), so two people on one server do not drop each other's.
+# BENCH_NOW pins the clinic's clock for the page run (bench/clock.py; default Wednesday
+# 2026-11-18 10:00 New York), so runs on different days compare; BENCH_NOW=real for the
+# wall clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +56,13 @@ if [ "${BENCH_GROUPS:-0}" = 1 ]; then
     .venv/bin/python bench/pages.py --patients "$n" --weeks "$WEEKS" --runs "$RUNS" \
       --seconds "$SECONDS_PER" --soak-seconds 0 --variant groups > "bench/out/pages-$n-groups.log"
   done
+fi
+
+if [ "${BENCH_ONLY:-}" = pages ]; then
+  .venv/bin/python bench/report.py --runs "$RUNS" --seconds "$SECONDS_PER" --soak "$SOAK" \
+    --elapsed "$(( $(date +%s) - started ))"
+  echo "wrote bench/results.json and bench/RESULTS.md (pages only)" >&2
+  exit 0
 fi
 
 echo "== draw over $DRAW_PATIENTS eligible patients" >&2
