@@ -35,14 +35,21 @@ def bench_now(environ: os._Environ[str] | dict[str, str] = os.environ) -> dateti
     return at
 
 
-def start(environ: os._Environ[str] | dict[str, str] = os.environ) -> datetime | None:
-    """Move this process's wall clock to the run's clock (ticking); returns where it went."""
+def destination(environ: os._Environ[str] | dict[str, str] = os.environ) -> datetime | None:
+    """Where this process's clock belongs: ``BENCH_NOW`` plus the real time elapsed since
+    the run's clock started (``BENCH_CLOCK_STARTED``), or None for the wall clock."""
     at = bench_now(environ)
     if at is None:
         return None
-    import time_machine
-
     started = float(environ.get("BENCH_CLOCK_STARTED") or time.time())
-    at += timedelta(seconds=max(0.0, time.time() - started))
-    time_machine.travel(at, tick=True).start()
+    return at + timedelta(seconds=max(0.0, time.time() - started))
+
+
+def start(environ: os._Environ[str] | dict[str, str] = os.environ) -> datetime | None:
+    """Move this process's wall clock to the run's clock (ticking); returns where it went."""
+    at = destination(environ)
+    if at is not None:
+        import time_machine
+
+        time_machine.travel(at, tick=True).start()
     return at

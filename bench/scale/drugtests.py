@@ -111,17 +111,21 @@ def _today(ctx: ScaleContext) -> dict[str, int]:
     collected (between opening and now), the rest still pending, so the day list shows a
     working day whatever the date (bench/clock.py pins it)."""
     open_now = Q(pk__in=[])
-    opened: dict[int, datetime] = {}
+    opened: dict[int, tuple[datetime, datetime]] = {}
     for site in ctx.sites:
         today = site_today(site, ctx.now)
         opens = local_datetime(today, site.opens_at, site.tz)
-        if opens < ctx.now:
+        day = Selection.objects.filter(site=site, date=today)
+        # A re-run leaves a day that collections have started alone.
+        if opens < ctx.now and not day.exclude(status=Selection.Status.PENDING).exists():
             open_now |= Q(site=site, date=today)
-            opened[site.pk] = opens
+            closes = local_datetime(today, site.closes_at, site.tz)
+            opened[site.pk] = (opens, min(ctx.now, closes))
 
     def collected_at(pk: int, site_id: int, day: date) -> datetime:
-        span = (ctx.now - opened[site_id]).total_seconds()
-        return opened[site_id] + timedelta(seconds=(pk * 7919) % max(int(span), 1))
+        opens, until = opened[site_id]
+        span = int((until - opens).total_seconds())
+        return opens + timedelta(seconds=(pk * 7919) % max(span, 1))
 
     return _collect(ctx, open_now, collected_at, missed_share=1 - TODAY_COLLECTED_SHARE)
 

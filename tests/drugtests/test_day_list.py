@@ -141,9 +141,7 @@ def test_day_list_bad_site_is_404(client, collector, site, value):
     assert _get(client, collector, site=value).status_code == 404
 
 
-def test_day_list_filter_hides_other_patients_from_a_counselor(
-    client, other_counselor, day_of
-):
+def test_day_list_filter_hides_other_patients_from_a_counselor(client, other_counselor, day_of):
     day_of(3)
     data = _get(client, other_counselor, status="pending").context["data"]
     assert data.rows == []
