@@ -364,7 +364,7 @@ DAY_LIST_PAGE_SIZE = 50
 DAY_LIST_MAX_PAGE = 200
 
 
-class _CountedPaginator(Paginator):
+class _CountedPaginator(Paginator[Selection]):
     """A paginator told its total: the day's counts by status are already read (one
     aggregate query), so the page costs one more query rather than a COUNT and a page."""
 
@@ -381,7 +381,7 @@ class _CountedPaginator(Paginator):
 class TodayList:
     site: Site
     on: date
-    page: Page
+    page: Page[Selection]
     counts: dict[str, int] = field(default_factory=dict)
     draw: Draw | None = None
     status: str = ""
