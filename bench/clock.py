@@ -46,7 +46,13 @@ def destination(environ: os._Environ[str] | dict[str, str] = os.environ) -> date
 
 
 def start(environ: os._Environ[str] | dict[str, str] = os.environ) -> datetime | None:
-    """Move this process's wall clock to the run's clock (ticking); returns where it went."""
+    """Move this process's wall clock to the run's clock (ticking); returns where it went.
+
+    The first process anchors the clock for the processes it starts (a Celery worker, a
+    seeder): they inherit ``BENCH_CLOCK_STARTED`` and read the same time, not their own
+    ``BENCH_NOW`` each."""
+    if bench_now(environ) is not None:
+        environ.setdefault("BENCH_CLOCK_STARTED", str(time.time()))
     at = destination(environ)
     if at is not None:
         import time_machine

@@ -34,6 +34,8 @@ DRAW_RUNS="${BENCH_DRAW_RUNS:-5}"
 export DJANGO_SETTINGS_MODULE=bench.settings
 export BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 export BENCH_BROKER="${BENCH_BROKER:-redis://127.0.0.1:6379/7}"
+# One clinic clock for every step and process of the run (bench/clock.py).
+export BENCH_CLOCK_STARTED="${BENCH_CLOCK_STARTED:-$(date +%s.%N)}"
 
 bash scripts/venv.sh test
 if ! command -v wrk >/dev/null 2>&1; then

@@ -50,3 +50,19 @@ def test_bench_pages_unset_measures_every_page():
 def test_bench_pages_refuses_an_unknown_name():
     with pytest.raises(SystemExit, match="no such page"):
         selected_pages("staff home,stafff home")
+
+
+def test_the_first_process_anchors_the_clock_for_the_ones_it_starts(monkeypatch):
+    import time_machine
+
+    environ = {"BENCH_NOW": "2026-11-18T10:00:00-05:00"}
+    started = []
+    monkeypatch.setattr(time_machine, "travel", lambda at, tick: started.append(at) or _NoTravel())
+    clock.start(environ)
+    assert float(environ["BENCH_CLOCK_STARTED"]) <= time.time()
+    assert started[0] >= datetime(2026, 11, 18, 10, 0, tzinfo=NY)
+
+
+class _NoTravel:
+    def start(self) -> None:
+        pass
