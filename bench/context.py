@@ -140,6 +140,8 @@ def build_context() -> dict:
     users = {key: User.objects.get(username=name) for key, name in USERS.items()}
     sessions = {key: session_for(user) for key, user in users.items()}
     ctx: dict = {
+        # The instant the pages were served at (bench/clock.py pins the clinic weekday).
+        "now": timezone.now().isoformat(),
         "cookies": {key: f"{settings.SESSION_COOKIE_NAME}={s}" for key, s in sessions.items()},
     }
     ctx.update(_paths(users))

@@ -3,10 +3,15 @@ loopback, every page against the floor view in the same run.
 
     python bench/pages.py --patients 500 5000 --weeks 26 [--runs 3] [--seconds 5]
 
-Each size gets its own database (stepwise_bench_<patients>, created fresh and seeded
-with ``seed_scale``) and its own gunicorn; the sizes are measured side by side, page by
-page, so the cost ratio compares figures taken minutes apart at most. Writes
-bench/out/pages-<patients>[-<variant>].json per size.
+Each size gets its own database (<BENCH_DB_PREFIX>_<patients>, by default
+stepwise_bench_<patients>, created fresh and seeded with ``seed_scale``) and its own
+gunicorn; the sizes are measured side by side, page by page, so the cost ratio compares
+figures taken minutes apart at most. Writes bench/out/pages-<patients>[-<variant>].json
+per size.
+
+Every process runs on the same clinic weekday (``BENCH_NOW``, see bench/clock.py), so
+the figures do not depend on the day the run happens on. ``BENCH_PAGES`` (names from
+``PAGES`` separated by commas, e.g. ``"staff home,drug-test day list"``) measures a subset.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PY = str(ROOT / ".venv" / "bin" / "python")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "stepwise_bench")
 
 # name, user, path builder (ctx -> path)
 PAGES = [
@@ -55,8 +61,24 @@ PAGES = [
 ]
 
 
+def selected_pages(value: str | None) -> list[tuple]:
+    """``PAGES``, or the ones named in ``value`` (comma-separated; an unknown name is an
+    error, so a typo does not silently measure nothing)."""
+    if not value or not value.strip():
+        return list(PAGES)
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    known = {name for name, _, _ in PAGES}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"BENCH_PAGES: no such page {unknown}; pages are {sorted(known)}")
+    return [page for page in PAGES if page[0] in names]
+
+
 def env_for(db: str) -> dict:
     env = dict(os.environ)
+    # One clock for every process of the run (bench/clock.py): later processes continue
+    # where the first one's clock stands instead of starting again at BENCH_NOW.
+    env.setdefault("BENCH_CLOCK_STARTED", CLOCK_STARTED)
     env.update(
         # Production settings plus the bench app (seed_scale) and the floor URL.
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -102,6 +124,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+CLOCK_STARTED = str(time.time())
 WRK_TIMEOUT = int(os.environ.get("BENCH_WRK_TIMEOUT", "30"))
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 WRK_LAT = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
@@ -214,7 +237,7 @@ class Server:
     def __init__(self, size: int, args) -> None:
         self.size = size
         self.suffix = f"-{args.variant}" if args.variant else ""
-        self.db = f"stepwise_bench_{size}{'_' + args.variant if args.variant else ''}"
+        self.db = f"{DB_PREFIX}_{size}{'_' + args.variant if args.variant else ''}"
         self.env = env_for(self.db)
         self.seed_seconds, self.seed_log = None, []
         if not args.reuse:
@@ -262,7 +285,7 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         self.floor_runs: list[dict] = []
-        self.page_runs: dict[str, list[dict]] = {name: [] for name, _, _ in PAGES}
+        self.page_runs: dict[str, list[dict]] = {name: [] for name, _, _ in args.pages}
 
     def url(self, path) -> str:
         return self.base + path(self.ctx)
@@ -291,7 +314,15 @@ def main() -> None:
         choices=["groups"],
         help="an experiment: seed with bench/seed_groups.py (therapy groups of about 12)",
     )
+    parser.add_argument(
+        "--pages",
+        type=selected_pages,
+        default=os.environ.get("BENCH_PAGES"),
+        help="comma-separated page names (default: BENCH_PAGES, else every page)",
+    )
     args = parser.parse_args()
+    if not isinstance(args.pages, list):  # the default is converted only when a string
+        args.pages = selected_pages(args.pages)
     OUT.mkdir(parents=True, exist_ok=True)
     servers: list[Server] = []
     try:
@@ -306,7 +337,7 @@ def main() -> None:
             name: load_for(
                 max(warm_up(s.url(path), s.ctx["cookies"][user]) for s in servers), args.seconds
             )
-            for name, user, path in PAGES
+            for name, user, path in args.pages
         }
         for _ in range(args.runs):
             # Interleaved: the floor and each page at every size in turn, so the machine's
@@ -314,7 +345,7 @@ def main() -> None:
             for s in servers:
                 drain(s.base)
                 s.floor_runs.append(wrk(f"{s.base}/bench/floor", None, args.seconds))
-            for name, user, path in PAGES:
+            for name, user, path in args.pages:
                 connections, seconds = load[name]
                 for s in servers:
                     drain(s.base)
@@ -332,8 +363,9 @@ def main() -> None:
                     app: (ROOT / "bench" / "scale" / f"{app}.py").exists()
                     for app in ("scheduling", "drugtests", "recovery", "notifications")
                 },
-                "paths": {name: path(s.ctx) for name, _, path in PAGES},
-                "page_bytes": {name: s.ctx["checks"][name]["bytes"] for name, _, _ in PAGES},
+                "bench_now": s.ctx.get("now"),
+                "paths": {name: path(s.ctx) for name, _, path in args.pages},
+                "page_bytes": {name: s.ctx["checks"][name]["bytes"] for name, _, _ in args.pages},
                 "measured_with": [x.size for x in servers],
                 "pages": {},
             }

@@ -10,6 +10,13 @@
 # BENCH_QUICK=1 is a fast pass for iteration (1 run x 2 s, 10 s soak; figures are rough).
 # BENCH_GROUPS=1 adds the experiment of bench/seed_groups.py (therapy groups of ~12) at
 # the same sizes, reported in its own section.
+# Quicker local runs: BENCH_ONLY=pages skips the draw and reminder benchmarks;
+# BENCH_PAGES="staff home,drug-test day list" measures those pages only (names as in
+# bench/pages.py); BENCH_DB_PREFIX=stepwise_mine names the databases <prefix>_<size>
+# (default stepwise_bench), so two people on one server do not drop each other's.
+# BENCH_NOW pins the clinic's clock for the page run (bench/clock.py; default Wednesday
+# 2026-11-18 10:00 New York), so runs on different days compare; BENCH_NOW=real for the
+# wall clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +35,8 @@ DRAW_RUNS="${BENCH_DRAW_RUNS:-5}"
 export DJANGO_SETTINGS_MODULE=bench.settings
 export BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 export BENCH_BROKER="${BENCH_BROKER:-redis://127.0.0.1:6379/7}"
+# One clinic clock for every step and process of the run (bench/clock.py).
+export BENCH_CLOCK_STARTED="${BENCH_CLOCK_STARTED:-$(date +%s.%N)}"
 
 bash scripts/venv.sh test
 if ! command -v wrk >/dev/null 2>&1; then
@@ -50,6 +59,13 @@ if [ "${BENCH_GROUPS:-0}" = 1 ]; then
     .venv/bin/python bench/pages.py --patients "$n" --weeks "$WEEKS" --runs "$RUNS" \
       --seconds "$SECONDS_PER" --soak-seconds 0 --variant groups > "bench/out/pages-$n-groups.log"
   done
+fi
+
+if [ "${BENCH_ONLY:-}" = pages ]; then
+  .venv/bin/python bench/report.py --runs "$RUNS" --seconds "$SECONDS_PER" --soak "$SOAK" \
+    --elapsed "$(( $(date +%s) - started ))"
+  echo "wrote bench/results.json and bench/RESULTS.md (pages only)" >&2
+  exit 0
 fi
 
 echo "== draw over $DRAW_PATIENTS eligible patients" >&2

@@ -13,7 +13,8 @@ from core.forms import InputGuard, SiteDateTimeField, text_field
 from core.models import Site
 from patients.models import Patient
 
-from .models import COLLECTOR_VALIDITY, Analyte, AnalyteOutcome, Method, SpecimenType
+from .models import COLLECTOR_VALIDITY, Analyte, AnalyteOutcome, Method, Selection, SpecimenType
+from .selectors import DAY_LIST_MAX_PAGE
 
 YES_NO_UNKNOWN = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
 
@@ -245,3 +246,21 @@ class ReasonForm(InputGuard, forms.Form):
 
 class AlertResolveForm(InputGuard, forms.Form):
     note = text_field(limits.NOTE, label="Note", required=False)
+
+
+class DayListFilterForm(InputGuard, forms.Form):
+    """The day list's filter and page (query string). Bad values are form errors: the
+    page then shows the whole day's first page with the error, never a 500."""
+
+    status = forms.ChoiceField(
+        label="Status",
+        choices=[("", "All statuses"), *Selection.Status.choices],
+        required=False,
+    )
+    page = forms.IntegerField(min_value=1, max_value=DAY_LIST_MAX_PAGE, required=False)
+
+    def filters(self) -> tuple[str, int]:
+        """(status, page number) to show: the valid values, else every status on page 1."""
+        if not self.is_valid():
+            return "", 1
+        return self.cleaned_data["status"] or "", self.cleaned_data["page"] or 1

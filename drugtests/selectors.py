@@ -6,9 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from core.access import get_or_deny
 from core.clock import local_datetime, site_today
@@ -377,28 +379,76 @@ def draw_corrections(draw: Draw) -> QuerySet[DrawCorrection]:
 # --- today's list -------------------------------------------------------------
 
 
+DAY_LIST_PAGE_SIZE = 50
+# A day's list at one site never needs more pages than this (50 x 200 = 10,000 tests);
+# the filter form refuses a larger number before it reaches the database.
+DAY_LIST_MAX_PAGE = 200
+
+
+class _CountedPaginator(Paginator[Selection]):
+    """A paginator told its total: the day's counts by status are already read (one
+    aggregate query), so the page costs one more query rather than a COUNT and a page."""
+
+    def __init__(self, object_list: QuerySet[Selection], per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 @dataclass
 class TodayList:
     site: Site
     on: date
-    rows: list[Selection]
+    page: Page[Selection]
     counts: dict[str, int] = field(default_factory=dict)
     draw: Draw | None = None
+    status: str = ""
+
+    @property
+    def status_options(self) -> list[tuple[str, str, int]]:
+        """(status, label, the day's count) for the filter."""
+        return [(v, str(label), self.counts.get(v, 0)) for v, label in Selection.Status.choices]
+
+    @property
+    def rows(self) -> list[Selection]:
+        """The page's selections (read once: the page caches its slice)."""
+        if not isinstance(self.page.object_list, list):
+            self.page.object_list = list(self.page.object_list)
+        return self.page.object_list
 
 
-def today_list(user: User, site: Site, now: datetime | None = None) -> TodayList:
+def today_list(
+    user: User,
+    site: Site,
+    now: datetime | None = None,
+    *,
+    status: str = "",
+    page: int = 1,
+    per_page: int | None = None,
+) -> TodayList:
+    """One page of the day's tests at ``site`` the user may see, optionally of one
+    status, with the whole day's counts by status. Three queries whatever the size of the
+    day (counts, page, draw), plus what ``patients_visible_to`` reads up front for a
+    counselor. A page past the last raises ``InvalidPage`` (the view answers 404)."""
     on = site_today(site, now)
-    rows = list(
-        Selection.objects.filter(site=site, date=on, patient__in=patients_visible_to(user))
-        .select_related("patient", "policy", "specimen", "ordered_by")
-        .order_by("status", "patient__legal_last_name", "pk")
+    day = Selection.objects.filter(site=site, date=on, patient__in=patients_visible_to(user))
+    # Every status counted in one aggregate row (a status without tests counts 0).
+    counts: dict[str, int] = day.aggregate(
+        **{value: Count("pk", filter=Q(status=value)) for value in Selection.Status.values}
     )
-    counts = dict.fromkeys(Selection.Status.values, 0)
-    for row in rows:
-        counts[row.status] += 1
-    counts["selected"] = len(rows)
+    counts["selected"] = sum(counts.values())
+    if status:
+        day = day.filter(status=status)
+    rows = day.select_related("patient", "policy", "specimen").order_by(
+        "status", "patient__legal_last_name", "pk"
+    )
+    total = counts[status] if status else counts["selected"]
+    paged = _CountedPaginator(rows, per_page or DAY_LIST_PAGE_SIZE, count=total).page(page)
     draw = Draw.objects.filter(site=site, date=on).first()
-    return TodayList(site=site, on=on, rows=rows, counts=counts, draw=draw)
+    return TodayList(site=site, on=on, page=paged, counts=counts, draw=draw, status=status)
 
 
 def labels_to_print(user: User, site: Site, now: datetime | None = None) -> list[Selection]:

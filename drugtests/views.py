@@ -5,7 +5,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.paginator import InvalidPage
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +23,14 @@ from patients.models import Patient
 
 from . import selectors
 from .fairness import fairness_report
-from .forms import AlertResolveForm, CollectionForm, ForCauseForm, ReasonForm, ResultForm
+from .forms import (
+    AlertResolveForm,
+    CollectionForm,
+    DayListFilterForm,
+    ForCauseForm,
+    ReasonForm,
+    ResultForm,
+)
 from .interpretation import effective_results
 from .label_ids import label_id
 from .labels import label_for, labels_pdf
@@ -51,7 +59,9 @@ def _pick_site(request: StaffRequest) -> tuple[Site, list[Site]]:
     sites = list(sites_for(request.user).order_by("name"))
     site_id = request.GET.get("site")
     if site_id:
-        if not site_id.isdigit():
+        # ASCII digits of a bigint's length only: int() accepts other scripts' digits,
+        # and the lookup a value the column cannot hold; both are simply no such site.
+        if not (site_id.isascii() and site_id.isdigit() and len(site_id) <= 18):
             site_id = None
         site = site_for_user(request.user, site_id)
         sitechoice.remember(request, site)
@@ -65,15 +75,25 @@ def _pick_site(request: StaffRequest) -> tuple[Site, list[Site]]:
 @staff_required(D, C, M, F, X)
 def today(request: StaffRequest) -> HttpResponse:
     site, sites = _pick_site(request)
-    data = today_list(request.user, site)
+    form = DayListFilterForm(request.GET)
+    status, page = form.filters()
+    try:
+        data = today_list(request.user, site, status=status, page=page)
+    except InvalidPage:
+        raise Http404("No such page.") from None
     alerts = []
     if request.user.role in (D, M, C):
         alerts = selectors.open_alerts(request.user, site)
+    # The pager's links keep the site and the filter.
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "drugtests/today.html",
         {
             "data": data,
+            "form": form,
+            "query": query.urlencode(),
             "sites": sites,
             "site": site,
             "alerts": alerts,

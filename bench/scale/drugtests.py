@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Q
 
-from core.clock import site_today
+from core.clock import local_datetime, site_today
 from drugtests.interpretation import expected_analytes, interpret, overall_outcome
 from drugtests.models import (
     Analyte,
@@ -47,6 +47,8 @@ REFUSED_SHARE = 0.03
 RELAPSE_SHARE = 0.04  # an unexpected fentanyl positive
 ABSENT_SHARE = 0.03  # on buprenorphine, but the cup shows none
 ALERTS_OPEN_DAYS = 14  # older alerts were worked and resolved
+TODAY_COLLECTED_SHARE = 0.5  # of today's tests, by the benchmark's mid-morning
+DRAW_AT = time(6, 5)  # just after the beat's default draw time (drugtests.tasks)
 
 
 def _arr(values: Iterable[Any]) -> list[Any]:
@@ -74,7 +76,7 @@ def _draws(ctx: ScaleContext) -> int:
     for site in ctx.sites:
         day = ctx.start
         while day < site_today(site, ctx.now):
-            morning = datetime.combine(day, time(6, 5), tzinfo=site.tz)
+            morning = datetime.combine(day, DRAW_AT, tzinfo=site.tz)
             result = draw_run(site=site, on=day, now=morning, trigger=Draw.Trigger.DEMO)
             made += result.created
             day += timedelta(days=1)
@@ -92,17 +94,58 @@ def _meds(ctx: ScaleContext) -> dict[int, list[MedicationOrder]]:
 
 def _history(ctx: ScaleContext) -> dict[str, int]:
     """Outcomes for every past random selection that has none yet (re-runs add nothing)."""
-    collector, nurse = ctx.staff["collector"], ctx.staff["nurse"]
-    policies = {p.pk: p for p in TestingPolicy.objects.filter(site__organization=ctx.organization)}
     tz = {site.pk: site.tz for site in ctx.sites}
-    meds_by_patient = _meds(ctx)
     # Each site's own today: a site west of the server may still be on yesterday.
     before_today = Q()
     for site in ctx.sites:
         before_today |= Q(site=site, date__lt=site_today(site, ctx.now))
+
+    def past_collection(pk: int, site_id: int, day: date) -> datetime:
+        return datetime.combine(day, time(9 + pk % 7, (pk * 7) % 60), tzinfo=tz[site_id])
+
+    return _collect(ctx, before_today, past_collection, missed_share=MISSED_SHARE)
+
+
+def _today(ctx: ScaleContext) -> dict[str, int]:
+    """Today mid-morning: about half of today's tests at the sites already open are
+    collected (between opening and now), the rest still pending, so the day list shows a
+    working day whatever the date (bench/clock.py pins it)."""
+    open_now = Q(pk__in=[])
+    opened: dict[int, tuple[datetime, datetime]] = {}
+    for site in ctx.sites:
+        today = site_today(site, ctx.now)
+        opens = local_datetime(today, site.opens_at, site.tz)
+        day = Selection.objects.filter(site=site, date=today)
+        # A re-run leaves a day that collections have started alone.
+        if opens < ctx.now and not day.exclude(status=Selection.Status.PENDING).exists():
+            open_now |= Q(site=site, date=today)
+            closes = local_datetime(today, site.closes_at, site.tz)
+            opened[site.pk] = (opens, min(ctx.now, closes))
+
+    def collected_at(pk: int, site_id: int, day: date) -> datetime:
+        opens, until = opened[site_id]
+        span = int((until - opens).total_seconds())
+        return opens + timedelta(seconds=(pk * 7919) % max(span, 1))
+
+    return _collect(ctx, open_now, collected_at, missed_share=1 - TODAY_COLLECTED_SHARE)
+
+
+def _collect(
+    ctx: ScaleContext,
+    which: Q,
+    collected_at: Callable[[int, int, date], datetime],
+    *,
+    missed_share: float,
+) -> dict[str, int]:
+    """Specimens, results and readings for the pending selections ``which`` picks: a
+    ``missed_share`` of them stays pending, a few are refused, the rest are collected at
+    ``collected_at(selection id, site id, day)``."""
+    collector, nurse = ctx.staff["collector"], ctx.staff["nurse"]
+    policies = {p.pk: p for p in TestingPolicy.objects.filter(site__organization=ctx.organization)}
+    meds_by_patient = _meds(ctx)
     past = list(
         Selection.objects.filter(
-            before_today,
+            which,
             status=Selection.Status.PENDING,
             specimen__isnull=True,
         )
@@ -114,10 +157,10 @@ def _history(ctx: ScaleContext) -> dict[str, int]:
     plan: dict[int, tuple] = {}  # selection id -> (collected_at, readings key, meds, flavour)
     for pk, patient_id, site_id, day, policy_id in past:
         roll = ctx.rng.random()
-        if roll < MISSED_SHARE:
+        if roll < missed_share:
             continue
-        at = datetime.combine(day, time(9 + pk % 7, (pk * 7) % 60), tzinfo=tz[site_id])
-        if roll < MISSED_SHARE + REFUSED_SHARE:
+        at = collected_at(pk, site_id, day)
+        if roll < missed_share + REFUSED_SHARE:
             refused.append((pk, at))
             continue
         meds = frozenset(
@@ -257,7 +300,14 @@ def seed_scale(ctx: ScaleContext) -> None:
         # Pending past tests become missed (with their alerts), as the deadline job does.
         midnight = datetime.combine(site_today(site, ctx.now), time(0, 1), tzinfo=site.tz)
         selections_mark_missed(now=midnight, site=site)
-        draw_run(site=site, now=ctx.now, trigger=Draw.Trigger.DEMO)
+        # Today's draw at its morning time, as the beat makes it (or now, before then).
+        morning = datetime.combine(site_today(site, ctx.now), DRAW_AT, tzinfo=site.tz)
+        draw_run(site=site, now=min(morning, ctx.now), trigger=Draw.Trigger.DEMO)
+    today = _today(ctx)
+    ctx.log.append(
+        f"drugtests today: {today.get('collected', 0)} collected, "
+        f"{today.get('refused', 0)} refused so far"
+    )
     # Staff worked the older alerts; only the last two weeks are still open.
     cutoff = ctx.now - timedelta(days=ALERTS_OPEN_DAYS)
     resolved = TestAlert.objects.filter(

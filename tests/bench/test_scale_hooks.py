@@ -106,15 +106,37 @@ def test_prescribed_buprenorphine_reads_as_expected_positive(scaled):
     }
 
 
-def test_each_site_has_its_draw_for_today_with_selections_left_pending(scaled):
+def test_each_site_has_its_draw_for_today_made_in_the_morning(scaled):
     for site in scaled.sites:
         today = site_today(site, scaled.now)
-        assert Draw.objects.filter(site=site, date=today).exists()
-        assert (
-            not Selection.objects.filter(site=site, date=today)
-            .exclude(status=Selection.Status.PENDING)
-            .exists()
+        draw = Draw.objects.get(site=site, date=today)
+        assert draw.created_at <= scaled.now
+        assert timezone.localtime(draw.created_at, site.tz).hour <= 6 or (
+            draw.created_at == scaled.now
         )
+
+
+@pytest.mark.frozen("2026-11-18T10:00:00-05:00")
+def test_an_open_site_has_about_half_of_todays_tests_collected_by_mid_morning(scaled):
+    riverside = next(s for s in scaled.sites if s.time_zone == "America/New_York")
+    today = Selection.objects.filter(site=riverside, date=site_today(riverside, scaled.now))
+    collected = today.filter(status=Selection.Status.COLLECTED)
+    assert today.filter(status=Selection.Status.PENDING).exists()
+    assert collected.exists()
+    opens = timezone.make_aware(
+        timezone.datetime.combine(site_today(riverside, scaled.now), riverside.opens_at),
+        riverside.tz,
+    )
+    for specimen in Specimen.objects.filter(selection__in=collected):
+        assert opens <= specimen.collected_at <= scaled.now
+
+
+@pytest.mark.frozen("2026-11-18T10:00:00-05:00")
+def test_a_site_not_yet_open_has_todays_tests_all_pending(scaled):
+    # 07:00 in California: Bayview opens at 08:00.
+    bayview = next(s for s in scaled.sites if s.time_zone == "America/Los_Angeles")
+    today = Selection.objects.filter(site=bayview, date=site_today(bayview, scaled.now))
+    assert not today.exclude(status=Selection.Status.PENDING).exists()
 
 
 def test_meetings_obey_the_review_rules(scaled):
