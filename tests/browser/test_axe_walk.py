@@ -1,0 +1,356 @@
+"""axe-core over every page the URLconf exposes, for every role, at desktop and phone
+sizes, on the demo clinic (issue 21).
+
+How the walk is shaped, and why (it must stay short: make test's budget):
+
+- Data: the demo clinic (``core.demo.seed_all``, what ``make run`` seeds), inside this
+  test's transaction, rolled back at the end; the clock frozen at the suite's instant.
+- Pages: each role (Django's test client, signed in) crawls its pages by links from its
+  home page, one URL per view; then the URLconf's routes no link reached are tried with
+  path parameters seen in crawled links of the same app (``tests/privacy/urlwalk.py``
+  enumerates them). Each view is checked once, by the first role (in ROLES' order) that
+  reaches it, plus every role's home page: the same template over another object or for
+  another role adds time, not coverage. Only full HTML documents are checked (an htmx
+  fragment is checked inside the page that loads it).
+- Browser: no live server (it would need the seed committed). One chromium, one context
+  per role; every request of the page goes to ``page.route``, which answers it
+  in-process with that role's test client inside the seeded transaction (the documents
+  the crawl fetched are served from its cache, static files from disk). The origin is
+  the test client's own (``http://testserver``), so the CSP's 'self' and absolute URLs
+  hold. Only GETs reach the app: a page's own background POST (the session keep-alive)
+  is answered 204 without running.
+- axe: WCAG 2.0 and 2.1, A and AA (the issue's standard), at 1280x800; then the viewport
+  is resized to 390x844 and axe runs again on the same loaded page (no reload). Serious
+  and critical findings fail the test, listed by rule, page, role, size and selector.
+
+The figures (pages per role, sizes, findings by rule, seconds) are printed (``-s``).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.db import connection
+from django.test import Client
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+
+from tests.hostile.walker import PageParser, content_of, is_html
+from tests.privacy.urlwalk import iter_routes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("axe-walk")]
+
+ORIGIN = "http://testserver"
+# Role -> the demo's account. Front desk is not in the issue's list, but its home and the
+# views only it reaches cost a few pages.
+ROLES = {
+    "director": "director",
+    "counselor": "counselor",
+    "nurse": "nurse",
+    "frontdesk": "frontdesk",
+    "collector": "collector",
+    "patient": "patient1",
+}
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+# Signing out would end a role's walk; the admin is Django's; a colleague's MFA reset
+# ends their sessions (and is a form, not a page to read).
+SKIP = ("/admin/", "/accounts/logout/", "/static/", "/healthz", "/privacy/mfa-reset/")
+
+
+@dataclass
+class Finding:
+    rule: str
+    impact: str
+    view: str
+    url: str
+    role: str
+    size: str
+    targets: list[str]
+
+    def line(self) -> str:
+        shown = ", ".join(self.targets[:3]) + (" ..." if len(self.targets) > 3 else "")
+        return (
+            f"{self.rule} ({self.impact}): {self.url} [{self.view}] role={self.role} "
+            f"size={self.size} nodes={len(self.targets)}: {shown}"
+        )
+
+
+def view_of(url: str) -> str | None:
+    try:
+        return resolve(urlsplit(url).path).view_name
+    except Resolver404:
+        return None
+
+
+def is_document(response: Any, body: bytes) -> bool:
+    return response.status_code == 200 and is_html(response) and b"<html" in body[:400].lower()
+
+
+class Crawler:
+    """One URL per view, by links, for one role; full documents kept for the browser."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.documents: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.views: dict[str, str] = {}  # view -> the first URL of it that was a document
+        self.links: set[str] = set()
+
+    def get(self, url: str) -> tuple[Any, bytes]:
+        sid = connection.savepoint()
+        response = self.client.get(url)
+        body = content_of(response)
+        if response.status_code >= 500:
+            connection.savepoint_rollback(sid)
+            connection.needs_rollback = False
+        else:
+            connection.savepoint_commit(sid)
+        return response, body
+
+    def local(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "testserver") or not parts.path.startswith("/"):
+            return None
+        if any(parts.path.startswith(p) for p in SKIP):
+            return None
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def crawl(self, starts: list[str]) -> None:
+        queue, seen = list(starts), set(starts)
+        tried: set[str] = set()
+        while queue:
+            url = queue.pop(0)
+            view = view_of(url)
+            if view is None or view in tried:
+                continue
+            tried.add(view)
+            response, body = self.get(url)
+            if not is_document(response, body):
+                tried.discard(view)  # another URL of the view may be a page
+                continue
+            self.keep(view, url, response, body)
+            parser = PageParser(url)
+            parser.feed(body.decode("utf-8", "replace"))
+            for link in parser.links:
+                target = self.local(link)
+                if target:
+                    self.links.add(target)
+                if target and target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+
+    def keep(self, view: str, url: str, response: Any, body: bytes) -> None:
+        self.views.setdefault(view, url)
+        headers = {k: v for k, v in response.items() if k.lower() != "content-length"}
+        self.documents[url] = (response.status_code, headers, body)
+
+
+def fill_unlinked(crawlers: dict[str, Crawler]) -> None:
+    """The routes no crawl reached, for the first role that gets a page from them, their
+    parameters taken from links seen in the same app (a few tried)."""
+    seen: dict[tuple[str, str], set[Any]] = defaultdict(set)
+    for crawler in crawlers.values():
+        for url in crawler.links | set(crawler.documents):
+            try:
+                match = resolve(urlsplit(url).path)
+            except Resolver404:
+                continue
+            for key, value in match.kwargs.items():
+                seen[(match.view_name.split(":")[0], key)].add(value)
+    reached = {view for c in crawlers.values() for view in c.views}
+    for route in iter_routes():
+        if route.name in reached or route.name.startswith("admin:"):
+            continue
+        app = route.name.split(":")[0]
+        candidates = [sorted(seen.get((app, k), ()), key=str)[:4] for k in route.kwargs]
+        if not all(candidates):
+            continue
+        urls = []
+        for i in range(max((len(c) for c in candidates), default=1)):
+            kwargs = {k: c[i % len(c)] for k, c in zip(route.kwargs, candidates, strict=True)}
+            try:
+                urls.append(reverse(route.name, kwargs=kwargs))
+            except NoReverseMatch:
+                continue
+        urls = [u for u in dict.fromkeys(urls) if not any(u.startswith(p) for p in SKIP)]
+        for crawler in crawlers.values():
+            found = False
+            for url in urls:
+                response, body = crawler.get(url)
+                if response.status_code in (403, 405):
+                    break
+                if is_document(response, body):
+                    crawler.keep(route.name, url, response, body)
+                    found = True
+                    break
+            if found:
+                break
+
+
+class Server:
+    """Answers the browser's requests of one role, in-process."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.static: dict[str, tuple[bytes, str]] = {}
+        self.requests = 0
+
+    def handle(self, route: Any) -> None:
+        request = route.request
+        parts = urlsplit(request.url)
+        self.requests += 1
+        if parts.netloc != "testserver":
+            route.abort()
+            return
+        if parts.path.startswith("/static/"):
+            found = self.static_file(parts.path.removeprefix("/static/"))
+            if found is None:
+                route.fulfill(status=404, body="")
+            else:
+                body, kind = found
+                route.fulfill(status=200, body=body, headers={"Content-Type": kind})
+            return
+        url = parts.path + (f"?{parts.query}" if parts.query else "")
+        cached = self.crawler.documents.get(url)
+        if cached is not None and request.resource_type == "document":
+            status, headers, body = cached
+            route.fulfill(status=status, headers=headers, body=body)
+            return
+        if request.method != "GET":
+            route.fulfill(status=204, body="")
+            return
+        headers = {}
+        for name in ("HX-Request", "HX-Target", "HX-Trigger", "HX-Current-URL"):
+            value = request.headers.get(name.lower())
+            if value is not None:
+                headers[name] = value
+        sid = connection.savepoint()
+        response = self.crawler.client.get(url, headers=headers)
+        body = content_of(response)
+        if response.status_code >= 500:
+            connection.savepoint_rollback(sid)
+            connection.needs_rollback = False
+        else:
+            connection.savepoint_commit(sid)
+        out = {k: v for k, v in response.items() if k.lower() != "content-length"}
+        route.fulfill(status=response.status_code, headers=out, body=body)
+
+    def static_file(self, path: str) -> tuple[bytes, str] | None:
+        if path not in self.static:
+            found = finders.find(path)
+            if not found:
+                return None
+            kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            self.static[path] = (Path(found).read_bytes(), kind)
+        return self.static[path]
+
+
+SETTLE = """async () => {
+  // htmx's load-triggered requests and their swaps, then two frames for layout.
+  for (let i = 0; i < 50 && document.querySelector('.htmx-request'); i++) {
+    await new Promise(r => setTimeout(r, 20));
+  }
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}"""
+AXE = """async (tags) => {
+  const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                     resultTypes: ['violations']});
+  return r.violations.map(v => ({id: v.id, impact: v.impact,
+                                 targets: v.nodes.map(n => n.target.join(' '))}));
+}"""
+
+
+def check(page: Any, url: str, view: str, role: str) -> tuple[list[Finding], Counter[str]]:
+    findings: list[Finding] = []
+    every: Counter[str] = Counter()  # every impact, for the figures
+    width, height = SIZES["desktop"]
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{ORIGIN}{url}", wait_until="load")
+    page.evaluate(SETTLE)
+    page.add_script_tag(url=f"{ORIGIN}/static/vendor/axe/axe.min.js")
+    for size, (width, height) in SIZES.items():
+        if size != "desktop":
+            page.set_viewport_size({"width": width, "height": height})
+            page.evaluate(SETTLE)
+        for v in page.evaluate(AXE, TAGS):
+            every[f"{v['id']} ({v['impact']})"] += 1
+            if v["impact"] in BLOCKING:
+                findings.append(Finding(v["id"], v["impact"], view, url, role, size, v["targets"]))
+    return findings, every
+
+
+def test_axe_finds_nothing_serious_on_any_page_of_any_role(browser):
+    from core.demo import seed_all
+    from core.models import User
+
+    started = time.perf_counter()
+    seed_all("axe-walk-demo-password")
+    seeded = time.perf_counter() - started
+
+    crawlers: dict[str, Crawler] = {}
+    for role, username in ROLES.items():
+        client = Client(raise_request_exception=False)
+        client.force_login(User.objects.get(username=username))
+        crawlers[role] = Crawler(client)
+        crawlers[role].crawl(["/"])
+    fill_unlinked(crawlers)
+    crawled = time.perf_counter() - started
+
+    # Each view once, by the first role that reached it; every role's home.
+    plan: dict[str, list[tuple[str, str]]] = {}
+    assigned: set[str] = set()
+    for role, crawler in crawlers.items():
+        plan[role] = [("/", "home")]
+        for view, url in crawler.views.items():
+            if view not in assigned and view != "home":
+                plan[role].append((url, view))
+                assigned.add(view)
+    assigned.add("home")
+
+    findings: list[Finding] = []
+    every: Counter[str] = Counter()
+    requests = 0
+    for role, pages in plan.items():
+        server = Server(crawlers[role])
+        context = browser.new_context(base_url=ORIGIN)
+        context.route("**/*", server.handle)
+        page = context.new_page()
+        for url, view in pages:
+            found, seen = check(page, url, view, role)
+            findings += found
+            every += seen
+        context.close()
+        requests += server.requests
+    elapsed = time.perf_counter() - started
+
+    unreached = sorted(
+        r.name
+        for r in iter_routes()
+        if r.name not in assigned and not r.name.startswith("admin:")
+    )
+    print("\naxe walk (WCAG 2.0/2.1 A and AA):")
+    print(f"  seconds total: {elapsed:.1f} (seeding {seeded:.1f}, crawl {crawled - seeded:.1f})")
+    print(f"  sizes: {', '.join(f'{k} {w}x{h}' for k, (w, h) in SIZES.items())}")
+    print(f"  pages checked: {sum(len(p) for p in plan.values())} ({len(assigned)} views)")
+    for role, pages in plan.items():
+        print(f"    {role}: {len(pages)} (of {len(crawlers[role].views)} views it reaches)")
+    print(f"  browser requests answered in-process: {requests}")
+    print(f"  routes not checked (no page for any role): {len(unreached)}")
+    for name in unreached:
+        print(f"    {name}")
+    print("  violations by rule and impact (pages x sizes):")
+    for key, n in sorted(every.items()):
+        print(f"    {key}: {n}")
+    lines = sorted({f.line() for f in findings})
+    print(f"  serious or critical: {len(findings)}")
+    for line in lines:
+        print(f"    {line}")
+    assert not findings, "axe found serious or critical violations:\n" + "\n".join(lines)
