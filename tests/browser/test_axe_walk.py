@@ -318,13 +318,16 @@ def test_axe_finds_nothing_serious_on_any_page_of_any_role(browser):
     findings: list[Finding] = []
     every: Counter[str] = Counter()
     requests = 0
+    timings: dict[str, float] = {}
     for role, pages in plan.items():
         server = Server(crawlers[role])
         context = browser.new_context(base_url=ORIGIN)
         context.route("**/*", server.handle)
         page = context.new_page()
         for url, view in pages:
+            before = time.perf_counter()
             found, seen = check(page, url, view, role)
+            timings[f"{role} {url}"] = time.perf_counter() - before
             findings += found
             every += seen
         context.close()
@@ -338,6 +341,9 @@ def test_axe_finds_nothing_serious_on_any_page_of_any_role(browser):
     )
     print("\naxe walk (WCAG 2.0/2.1 A and AA):")
     print(f"  seconds total: {elapsed:.1f} (seeding {seeded:.1f}, crawl {crawled - seeded:.1f})")
+    print(f"  seconds in the browser: {sum(timings.values()):.1f}; slowest pages:")
+    for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"    {seconds:.2f} s {key}")
     print(f"  sizes: {', '.join(f'{k} {w}x{h}' for k, (w, h) in SIZES.items())}")
     print(f"  pages checked: {sum(len(p) for p in plan.values())} ({len(assigned)} views)")
     for role, pages in plan.items():
