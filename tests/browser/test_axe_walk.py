@@ -29,6 +29,7 @@ The figures (pages per role, sizes, findings by rule, seconds) are printed (``-s
 from __future__ import annotations
 
 import mimetypes
+import os
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -57,7 +58,10 @@ ROLES = {
     "frontdesk": "frontdesk",
     "collector": "collector",
     "patient": "patient1",
+    # Signed out: the login and password-reset pages.
+    "anonymous": None,
 }
+START = {"anonymous": "/accounts/login/"}
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
@@ -98,8 +102,9 @@ def is_document(response: Any, body: bytes) -> bool:
 class Crawler:
     """One URL per view, by links, for one role; full documents kept for the browser."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, known: set[str]) -> None:
         self.client = client
+        self.known = known  # views an earlier role has: not opened again, home aside
         self.documents: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.views: dict[str, str] = {}  # view -> the first URL of it that was a document
         self.links: set[str] = set()
@@ -129,7 +134,7 @@ class Crawler:
         while queue:
             url = queue.pop(0)
             view = view_of(url)
-            if view is None or view in tried:
+            if view is None or view in tried or (view in self.known and url not in starts):
                 continue
             tried.add(view)
             response, body = self.get(url)
@@ -185,7 +190,9 @@ def fill_unlinked(crawlers: dict[str, Crawler]) -> None:
             found = False
             for url in urls:
                 response, body = crawler.get(url)
-                if response.status_code in (403, 405):
+                if response.status_code in (403, 405) or "/accounts/login/" in response.get(
+                    "Location", ""
+                ):
                     break
                 if is_document(response, body):
                     crawler.keep(route.name, url, response, body)
@@ -253,6 +260,7 @@ class Server:
         return self.static[path]
 
 
+AXE_PATH = str(Path(__file__).resolve().parents[2] / "static/vendor/axe/axe.min.js")
 SETTLE = """async () => {
   // htmx's load-triggered requests and their swaps, then two frames for layout.
   for (let i = 0; i < 50 && document.querySelector('.htmx-request'); i++) {
@@ -268,14 +276,23 @@ AXE = """async (tags) => {
 }"""
 
 
-def check(page: Any, url: str, view: str, role: str) -> tuple[list[Finding], Counter[str]]:
+def check(
+    page: Any, url: str, view: str, role: str, phases: Counter[str]
+) -> tuple[list[Finding], Counter[str]]:
     findings: list[Finding] = []
-    every: Counter[str] = Counter()  # every impact, for the figures
-    width, height = SIZES["desktop"]
-    page.set_viewport_size({"width": width, "height": height})
+    every: Counter[str] = Counter()  # every rule and impact, for the figures
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        phases[name] += now - clock
+        clock = now
+
+    page.set_viewport_size(dict(zip(("width", "height"), SIZES["desktop"], strict=True)))
     page.goto(f"{ORIGIN}{url}", wait_until="load")
     page.evaluate(SETTLE)
-    page.add_script_tag(url=f"{ORIGIN}/static/vendor/axe/axe.min.js")
+    lap("load")
     for size, (width, height) in SIZES.items():
         if size != "desktop":
             page.set_viewport_size({"width": width, "height": height})
@@ -284,7 +301,35 @@ def check(page: Any, url: str, view: str, role: str) -> tuple[list[Finding], Cou
             every[f"{v['id']} ({v['impact']})"] += 1
             if v["impact"] in BLOCKING:
                 findings.append(Finding(v["id"], v["impact"], view, url, role, size, v["targets"]))
+        lap(f"axe {size}")
     return findings, every
+
+
+def browser_cpu_seconds() -> float:
+    """CPU seconds of this process's descendants (the Playwright driver, chromium and its
+    renderers, the exited ones counted by their parents), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    mine, total = {os.getpid()}, 0
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parent.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                total += times[pid]
+                changed = True
+    return total / ticks
 
 
 def test_axe_finds_nothing_serious_on_any_page_of_any_role(browser):
@@ -292,67 +337,75 @@ def test_axe_finds_nothing_serious_on_any_page_of_any_role(browser):
     from core.models import User
 
     started = time.perf_counter()
+    cpu_started = time.process_time()
+    browser_cpu_started = browser_cpu_seconds()
     seed_all("axe-walk-demo-password")
     seeded = time.perf_counter() - started
 
+    # Each view once, by the first role that reaches it (a later role does not open the
+    # views an earlier one has: the same template, fewer requests); every role's home.
     crawlers: dict[str, Crawler] = {}
+    known: set[str] = {"home"}
     for role, username in ROLES.items():
         client = Client(raise_request_exception=False)
-        client.force_login(User.objects.get(username=username))
-        crawlers[role] = Crawler(client)
-        crawlers[role].crawl(["/"])
+        if username is not None:
+            client.force_login(User.objects.get(username=username))
+        crawlers[role] = Crawler(client, known)
+        crawlers[role].crawl([START.get(role, "/")])
+        known |= set(crawlers[role].views)
     fill_unlinked(crawlers)
     crawled = time.perf_counter() - started
-
-    # Each view once, by the first role that reached it; every role's home.
-    plan: dict[str, list[tuple[str, str]]] = {}
-    assigned: set[str] = set()
-    for role, crawler in crawlers.items():
-        plan[role] = [("/", "home")]
-        for view, url in crawler.views.items():
-            if view not in assigned and view != "home":
-                plan[role].append((url, view))
-                assigned.add(view)
-    assigned.add("home")
+    plan = {role: list(crawler.views.items()) for role, crawler in crawlers.items()}
 
     findings: list[Finding] = []
     every: Counter[str] = Counter()
-    requests = 0
+    phases: Counter[str] = Counter()
     timings: dict[str, float] = {}
+    requests = 0
     for role, pages in plan.items():
         server = Server(crawlers[role])
         context = browser.new_context(base_url=ORIGIN)
         context.route("**/*", server.handle)
+        # axe in every document before its own scripts (no request, and the CSP, which
+        # forbids inline scripts, does not apply to what the browser is told to run).
+        context.add_init_script(path=AXE_PATH)
         page = context.new_page()
-        for url, view in pages:
+        for view, url in pages:
             before = time.perf_counter()
-            found, seen = check(page, url, view, role)
+            found, seen = check(page, url, view, role, phases)
             timings[f"{role} {url}"] = time.perf_counter() - before
             findings += found
             every += seen
         context.close()
         requests += server.requests
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    browser_cpu = browser_cpu_seconds() - browser_cpu_started
 
+    checked = {view for pages in plan.values() for view, _ in pages}
     unreached = sorted(
-        r.name
-        for r in iter_routes()
-        if r.name not in assigned and not r.name.startswith("admin:")
+        r.name for r in iter_routes() if r.name not in checked and not r.name.startswith("admin:")
     )
     print("\naxe walk (WCAG 2.0/2.1 A and AA):")
-    print(f"  seconds total: {elapsed:.1f} (seeding {seeded:.1f}, crawl {crawled - seeded:.1f})")
-    print(f"  seconds in the browser: {sum(timings.values()):.1f}; slowest pages:")
-    for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:8]:
-        print(f"    {seconds:.2f} s {key}")
+    print(
+        f"  seconds: {elapsed:.1f} total; seeding {seeded:.1f}, crawl {crawled - seeded:.1f}, "
+        f"browser {elapsed - crawled:.1f} ("
+        + ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
+        + ")"
+    )
+    print(f"  CPU seconds: this process {cpu:.1f}, Playwright and chromium {browser_cpu:.1f}")
+    print("  slowest pages: " + ", ".join(
+        f"{key} {seconds:.2f} s"
+        for key, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:5]
+    ))  # fmt: skip
     print(f"  sizes: {', '.join(f'{k} {w}x{h}' for k, (w, h) in SIZES.items())}")
-    print(f"  pages checked: {sum(len(p) for p in plan.values())} ({len(assigned)} views)")
+    print(f"  pages checked: {sum(len(p) for p in plan.values())} (one per view)")
     for role, pages in plan.items():
-        print(f"    {role}: {len(pages)} (of {len(crawlers[role].views)} views it reaches)")
+        print(f"    {role}: {len(pages)}")
     print(f"  browser requests answered in-process: {requests}")
-    print(f"  routes not checked (no page for any role): {len(unreached)}")
-    for name in unreached:
-        print(f"    {name}")
-    print("  violations by rule and impact (pages x sizes):")
+    print(f"  routes with no page checked (POST-only, downloads, or no page for any role): "
+          f"{len(unreached)}: {', '.join(unreached)}")  # fmt: skip
+    print("  violations, any impact, by rule (pages x sizes):")
     for key, n in sorted(every.items()):
         print(f"    {key}: {n}")
     lines = sorted({f.line() for f in findings})

@@ -47,9 +47,7 @@ def test_may_open_reads_the_rule_of_a_route_that_takes_arguments(counselor, coll
     assert may_open(collector, "patients:hold") is False
 
 
-def test_may_open_keeps_staff_pages_from_a_patient_and_portal_pages_from_staff(
-    patient, counselor
-):
+def test_may_open_keeps_staff_pages_from_a_patient_and_portal_pages_from_staff(patient, counselor):
     assert may_open(patient.user, "patients:caseload") is False
     assert may_open(patient.user, "scheduling:portal_schedule") is True
     assert may_open(counselor, "scheduling:portal_schedule") is False
