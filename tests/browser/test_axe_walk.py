@@ -10,8 +10,9 @@ How the walk is shaped, and why (it must stay short: make test's budget):
   path parameters seen in crawled links of the same app (``tests/privacy/urlwalk.py``
   enumerates them). Each view is checked once, by the first role (in ROLES' order) that
   reaches it, plus every role's home page: the same template over another object or for
-  another role adds time, not coverage. Only full HTML documents are checked (an htmx
-  fragment is checked inside the page that loads it).
+  another role adds time, not coverage, so a later role's crawl does not open the views
+  an earlier one has. Signed out: the login and password-reset pages. Only full HTML
+  documents are checked (an htmx fragment is checked inside the page that loads it).
 - Browser: no live server (it would need the seed committed). One chromium, one context
   per role; every request of the page goes to ``page.route``, which answers it
   in-process with that role's test client inside the seeded transaction (the documents
@@ -19,11 +20,22 @@ How the walk is shaped, and why (it must stay short: make test's budget):
   the test client's own (``http://testserver``), so the CSP's 'self' and absolute URLs
   hold. Only GETs reach the app: a page's own background POST (the session keep-alive)
   is answered 204 without running.
-- axe: WCAG 2.0 and 2.1, A and AA (the issue's standard), at 1280x800; then the viewport
+- axe: injected into every document as an init script (no request; the CSP does not
+  apply to it). WCAG 2.0 and 2.1, A and AA (the issue's standard), at 1280x800; then the viewport
   is resized to 390x844 and axe runs again on the same loaded page (no reload). Serious
   and critical findings fail the test, listed by rule, page, role, size and selector.
 
 The figures (pages per role, sizes, findings by rule, seconds) are printed (``-s``).
+Measured on 2026-11-28 on the shared 2-core machine under a load average of about 9
+(other test runs; an idle machine was not available): 123 pages (director 95, counselor
+6, nurse 3, front desk 1, collector 1, patient 15, signed out 2), each at both sizes;
+208 s wall (seeding 58, crawl 25, browser 125), 29 CPU seconds in this process and 94 in
+Playwright and chromium. The first run, before the fixes of issue 21: 20 serious
+findings (page x size) on 12 views: color-contrast 10 (50 nodes: outline-warning
+buttons on the review queue, a recovery patient and the chart; the session cancel
+button; inline code on a held lab message's row), scrollable-region-focusable 10 (the
+drug-test report at both sizes; at phone size the draw, fairness, lab message, outbox,
+access log, recovery patient, attendance report and billing tables). After: none.
 """
 
 from __future__ import annotations
