@@ -62,6 +62,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
+from core.access import may_open
 from tests.hostile.walker import PageParser, content_of, is_html
 from tests.privacy.urlwalk import iter_routes
 
@@ -121,8 +122,10 @@ def is_document(response: Any, body: bytes) -> bool:
 class Crawler:
     """One URL per view, by links, for one role; full documents kept for the browser."""
 
-    def __init__(self, client: Client, known: set[str]) -> None:
+    def __init__(self, client: Client, known: set[str], user: Any = None) -> None:
         self.client = client
+        self.user = user
+        self.offered_refused: set[tuple[str, str]] = set()  # (page, link) the role's rule refuses
         self.known = known  # views an earlier role has: not opened again, home aside
         self.documents: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.views: dict[str, str] = {}  # view -> the first URL of it that was a document
@@ -172,6 +175,9 @@ class Crawler:
                 target = self.local(link)
                 if target:
                     self.links.add(target)
+                    linked = view_of(target)
+                    if self.user is not None and linked and not may_open(self.user, linked):
+                        self.offered_refused.add((url, target))
                 if target and target not in seen:
                     seen.add(target)
                     queue.append(target)
@@ -394,9 +400,10 @@ def test_axe_finds_nothing_serious_on_any_page_of_any_role(browser):
     known: set[str] = {"home"}
     for role, username in ROLES.items():
         client = Client(raise_request_exception=False)
-        if username is not None:
-            client.force_login(User.objects.get(username=username))
-        crawlers[role] = Crawler(client, known)
+        user = User.objects.get(username=username) if username is not None else None
+        if user is not None:
+            client.force_login(user)
+        crawlers[role] = Crawler(client, known, user)
         crawlers[role].crawl([START.get(role, "/")])
         known |= set(crawlers[role].views)
     fill_unlinked(crawlers)
@@ -465,4 +472,14 @@ def test_axe_finds_nothing_serious_on_any_page_of_any_role(browser):
     print(f"  serious or critical: {len(findings)}")
     for line in lines:
         print(f"    {line}")
+    # Issue 21 too: a link the page offers its role, to a view whose rule refuses the role.
+    refused = sorted(
+        f"{role}: {page} links {link}"
+        for role, crawler in crawlers.items()
+        for page, link in crawler.offered_refused
+    )
+    print(f"  links offered to a role its view refuses (403): {len(refused)}")
+    for line in refused:
+        print(f"    {line}")
     assert not findings, "axe found serious or critical violations:\n" + "\n".join(lines)
+    assert not refused, "links offered that answer 403:\n" + "\n".join(refused)
