@@ -10,13 +10,14 @@ is a 404 with a denied row in the audit trail: each app's access-checking getter
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, Concatenate, NoReturn, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from . import audit
 from .models import AuditEvent, Role, User
@@ -191,3 +192,53 @@ def get_or_deny(
             request=request,
         )
     return found
+
+
+def may_open(user: User | AnonymousUser | None, url_name: str) -> bool:
+    """Whether ``user`` passes the role rule of the view named ``url_name`` (the rule the
+    decorators above name): what the navigation and the home panels ask before offering
+    a link, so no role is shown a link that answers 403. The object-level check (which
+    patient, which site) stays the view's; a view naming no rule is open to anyone signed
+    in; a name that does not resolve is never offered."""
+    if user is None or not user.is_authenticated or not isinstance(user, User):
+        return False
+    rule = _rule_of(url_name)
+    if rule is None:
+        return False
+    kind, _, detail = rule.partition(":")
+    if kind == "staff":
+        return user.is_clinic_staff and user.role in detail.split(",")
+    if kind == "patient":
+        return user.is_active and user.is_portal_patient
+    if kind == "second-factor":
+        return user.needs_second_factor
+    return True
+
+
+@cache
+def _rule_of(url_name: str) -> str | None:
+    # The URLconf does not change while the process runs: one resolve per name.
+    try:
+        path = reverse(url_name)
+    except NoReverseMatch:
+        return _rule_of_pattern(url_name)
+    return str(getattr(resolve(path).func, "access_rule", ""))
+
+
+def _rule_of_pattern(url_name: str) -> str | None:
+    """The rule of a route that takes arguments (no path to resolve without them)."""
+    namespace, _, name = url_name.rpartition(":")
+    resolver = get_resolver()
+    for part in namespace.split(":") if namespace else ():
+        if part not in resolver.namespace_dict:
+            return None
+        resolver = resolver.namespace_dict[part][1]
+    todo = list(resolver.url_patterns)
+    while todo:
+        entry = todo.pop(0)
+        if isinstance(entry, URLResolver):
+            if not entry.namespace:  # an include without a namespace of its own
+                todo.extend(entry.url_patterns)
+        elif isinstance(entry, URLPattern) and entry.name == name:
+            return str(getattr(entry.callback, "access_rule", ""))
+    return None

@@ -4,6 +4,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from .access import may_open
 from .models import Role
 
 D, C, M, F, X = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK, Role.COLLECTOR
@@ -63,12 +64,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     if user.is_clinic_staff:
-        mine = [item for item in STAFF_NAV if user.role in item[2]]
+        # The roles listed say where an item belongs; may_open that its view lets the
+        # role in (an item listing a role the view refuses would answer 403).
+        mine = [item for item in STAFF_NAV if user.role in item[2] and may_open(user, item[1])]
         return {
             "nav_items": _resolve([(label, name) for label, name, _, main in mine if main]),
             "nav_more": _resolve([(label, name) for label, name, _, main in mine if not main]),
             "nav_kind": "staff",
         }
     if user.is_portal_patient:
-        return {"nav_items": _resolve(PORTAL_NAV), "nav_kind": "portal"}
+        mine_portal = [(label, name) for label, name in PORTAL_NAV if may_open(user, name)]
+        return {"nav_items": _resolve(mine_portal), "nav_kind": "portal"}
     return {"nav_items": []}

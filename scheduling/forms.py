@@ -151,7 +151,11 @@ class CancelForm(InputGuard, ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Cancel session", css_class="btn-outline-danger"))
+        cancel = Submit("submit", "Cancel session")
+        # crispy's Submit is "btn btn-primary": an outline class added on top kept the
+        # blue fill under red text (2.2:1, issue 21). The outline alone.
+        cancel.field_classes = "btn btn-outline-danger"
+        self.helper.add_input(cancel)
 
 
 class MoveForm(InputGuard, ServiceErrorsMixin, forms.Form):

@@ -749,11 +749,14 @@ def pytest_collection_modifyitems(items):
     # tests; then the demo's tests), so each worker starts on one and the small tests
     # fill in around them: a long group last would leave the other worker idle.
     walk = [item for item in items if item.nodeid.startswith(WALK_PREFIX)]
-    rest = [item for item in items if item not in demo and item not in walk]
-    items[:] = walk + demo + rest
+    # The axe walk (a minute or two, one test) next, for the same reason.
+    axe = [item for item in items if item.nodeid.startswith(AXE_WALK)]
+    rest = [item for item in items if item not in demo and item not in walk and item not in axe]
+    items[:] = walk + demo + axe + rest
 
 
 WALK_PREFIX = "tests/hostile/"
+AXE_WALK = "tests/browser/test_axe_walk.py"
 
 
 @pytest.hookimpl(hookwrapper=True)
