@@ -65,6 +65,12 @@ class Sex(models.TextChoices):
     UNKNOWN = "U", "Not stated"
 
 
+class Language(models.TextChoices):
+    # Endonyms: a patient picks the language they read, named in that language.
+    EN = "en", "English"
+    ES = "es", "Español"
+
+
 class ContactChannel(models.TextChoices):
     SMS = "sms", "Text message"
     EMAIL = "email", "Email"
@@ -157,6 +163,10 @@ class Patient(models.Model):
     gender_identity = models.CharField(max_length=60, blank=True)
     phone = PhoneField()
     email = models.EmailField(blank=True)
+    # Portal pages, reminders and check-ins are shown to the patient in this language.
+    preferred_language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.EN
+    )
     preferred_contact = models.CharField(
         max_length=10, choices=ContactChannel.choices, default=ContactChannel.SMS
     )

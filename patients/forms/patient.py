@@ -35,6 +35,7 @@ DEMOGRAPHIC_FIELDS = [
     "phone",
     "email",
     "preferred_contact",
+    "preferred_language",
     "emergency_contact_name",
     "emergency_contact_relationship",
     "emergency_contact_phone",
@@ -71,6 +72,7 @@ def _demographics_layout() -> list[Fieldset]:
                 Column("email", css_class="col-md-4"),
                 Column("preferred_contact", css_class="col-md-4"),
             ),
+            Row(Column("preferred_language", css_class="col-md-4")),
             Row(
                 Column("emergency_contact_name", css_class="col-md-4"),
                 Column("emergency_contact_relationship", css_class="col-md-4"),

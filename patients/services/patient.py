@@ -14,7 +14,7 @@ from core.models import Site, User
 from core.phones import phone_can_text, phone_normalize
 from core.validators import require_dates_in_range
 
-from ..models import MINIMUM_AGE, ContactChannel, Patient, age_on
+from ..models import MINIMUM_AGE, ContactChannel, Language, Patient, age_on
 from .errors import ConcurrentEditError
 
 
@@ -71,6 +71,7 @@ PATIENT_EDITABLE_FIELDS = frozenset(
         "phone",
         "email",
         "preferred_contact",
+        "preferred_language",
         "emergency_contact_name",
         "emergency_contact_relationship",
         "emergency_contact_phone",
@@ -156,3 +157,26 @@ def patient_link_portal_account(
         obj=patient,
     )
     return user
+
+
+@transaction.atomic
+def patient_language_set(*, actor: User, patient: Patient, language: str) -> Patient:
+    """The language the portal, reminders and check-ins speak to the patient in (the
+    portal's own picker; staff set it on the demographics form)."""
+    if language not in Language.values:
+        raise ValidationError({"language": "Choose English or Spanish."})
+    patient = Patient.objects.select_for_update(of=("self",)).get(pk=patient.pk)
+    if patient.preferred_language == language:
+        return patient
+    before = patient.preferred_language
+    patient.preferred_language = language
+    patient.save(update_fields=["preferred_language", "updated_at"])
+    audit.record(
+        action="patient.language_set",
+        actor=actor,
+        patient_id=patient.pk,
+        site_id=patient.site_id,
+        obj=patient,
+        detail={"from": before, "to": language},
+    )
+    return patient
