@@ -3,7 +3,8 @@
 
 Templates see the whole context (including the patient and the site, whose names may
 say "Recovery Center") but must use only neutral facts: the first name, a date or time,
-and a link. Every rendered text passes ``privacy.check`` before it may leave.
+and a link. Every rendered text passes ``privacy.check`` before it may leave. A patient's reminders
+are rendered in their preferred language (``language_for``), staff messages in English.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from core.formats import format_day, format_time
 
@@ -39,12 +42,15 @@ def _fmt_when(value: str | None, tz: ZoneInfo, h24: bool = False) -> str:
     if not value:
         return ""
     instant = datetime.fromisoformat(value)
-    return f"on {format_day(instant, year=False, tz=tz)} at {format_time(instant, h24=h24, tz=tz)}"
+    return _("on %(day)s at %(time)s") % {
+        "day": format_day(instant, year=False, tz=tz),
+        "time": format_time(instant, h24=h24, tz=tz),
+    }
 
 
 def _fmt_time(value: str | None, tz: ZoneInfo, h24: bool = False) -> str:
     if not value:
-        return "the end of the day"
+        return _("the end of the day")
     return format_time(datetime.fromisoformat(value), h24=h24, tz=tz)
 
 
@@ -79,7 +85,7 @@ def context_for(notification: Notification, *, site: Site | None = None) -> dict
         first = patient.preferred_name or patient.legal_first_name
     else:  # staff kinds: the staff member's own name, never the patient's
         first = recipient.first_name
-    first = first or "there"
+    first = first or _("there")
     return {
         **payload,
         "first_name": first,
@@ -107,10 +113,22 @@ def render(kind: str, channel: str, context: dict[str, Any]) -> tuple[str, str]:
     return subject, body
 
 
+def language_for(notification: Notification) -> str:
+    """A patient's own reminders speak their preferred language; staff messages (and a
+    patient's notice sent to someone else) stay in the site's working language."""
+    patient = notification.patient
+    if patient is not None and patient.user_id == notification.recipient_id:
+        return patient.preferred_language or settings.LANGUAGE_CODE
+    return settings.LANGUAGE_CODE
+
+
 def render_checked(notification: Notification, *, site: Site | None = None) -> tuple[str, str]:
-    subject, body = render(
-        notification.kind, notification.channel, context_for(notification, site=site)
-    )
+    # The words, the dates' day and month names and the fallbacks all in one language;
+    # the denylist below knows both.
+    with translation.override(language_for(notification)):
+        subject, body = render(
+            notification.kind, notification.channel, context_for(notification, site=site)
+        )
     privacy.check(subject)
     privacy.check(body)
     return subject, body

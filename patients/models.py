@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.models import Organization, Site
@@ -72,10 +73,10 @@ class Language(models.TextChoices):
 
 
 class ContactChannel(models.TextChoices):
-    SMS = "sms", "Text message"
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone call"
-    PORTAL = "portal", "Portal only"
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+    PORTAL = "portal", _("Portal only")
 
 
 class ReferralSource(models.TextChoices):

@@ -45,8 +45,8 @@ from .forms.enrollment import (
     ResumeForm,
     TrackForm,
 )
-from .forms.medication import InjectionDueForm, MedicationForm, MedicationStopForm
 from .forms.language import LanguageForm
+from .forms.medication import InjectionDueForm, MedicationForm, MedicationStopForm
 from .forms.patient import DemographicsForm
 from .forms.scheduled_changes import ScheduledChangeCancelForm
 from .models import INJECTABLE_MEDICATIONS, Enrollment, Patient, ScheduledChange

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.models import Site
@@ -30,7 +31,7 @@ class Fellowship(models.TextChoices):
     CA = "ca", "Cocaine Anonymous (CA)"
     CELEBRATE = "celebrate", "Celebrate Recovery"
     SMART = "smart", "SMART Recovery"
-    OTHER = "other", "Other"
+    OTHER = "other", _("Other")
 
 
 class MeetingRequirement(models.Model):
@@ -116,8 +117,8 @@ class MeetingStatus(models.TextChoices):
 
 
 class AttendanceMode(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    ONLINE = "online", "Online"
+    IN_PERSON = "in_person", _("In person")
+    ONLINE = "online", _("Online")
 
 
 class Meeting(models.Model):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from core import audit
 from core.clock import site_today
@@ -29,8 +30,8 @@ def validate_date_of_birth(born: date, today: date) -> None:
 
 
 PHONE_FIELDS = ("phone", "emergency_contact_phone")
-SMS_NEEDS_NUMBER = "Text messages need a mobile number: enter one, or choose another way."
-SMS_NEEDS_MOBILE = (
+SMS_NEEDS_NUMBER = _("Text messages need a mobile number: enter one, or choose another way.")
+SMS_NEEDS_MOBILE = _(
     "This number cannot receive text messages (a landline or service number): "
     "enter a mobile number, or choose another way."
 )
@@ -164,7 +165,7 @@ def patient_language_set(*, actor: User, patient: Patient, language: str) -> Pat
     """The language the portal, reminders and check-ins speak to the patient in (the
     portal's own picker; staff set it on the demographics form)."""
     if language not in Language.values:
-        raise ValidationError({"language": "Choose English or Spanish."})
+        raise ValidationError({"language": _("Choose English or Spanish.")})
     patient = Patient.objects.select_for_update(of=("self",)).get(pk=patient.pk)
     if patient.preferred_language == language:
         return patient
