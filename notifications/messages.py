@@ -102,12 +102,37 @@ def context_for(notification: Notification, *, site: Site | None = None) -> dict
     }
 
 
+# The GSM 03.38 alphabet (basic set and extension): a text written only in it is sent in
+# 7-bit segments (153 characters each when joined), any other character makes the whole
+# text UCS-2 (67 each). Spanish has ñ, é, ¿ and ¡ in it but not á, í, ó or ú.
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
+)
+
+
+def gsm7(text: str) -> str:
+    """``text`` with each character outside the GSM alphabet replaced by its unaccented
+    letter where that is in it ("día" -> "dia"): a Spanish reminder then fits the same two
+    segments as an English one. Anything else (curly quotes in a name) is left as it is."""
+    out = []
+    for char in text:
+        if char not in GSM7:
+            base = privacy.fold(char)
+            if base and all(c in GSM7 for c in base):
+                char = base
+        out.append(char)
+    return "".join(out)
+
+
 def render(kind: str, channel: str, context: dict[str, Any]) -> tuple[str, str]:
     """(subject, body) for a kind on a channel; subject is empty except for email."""
     rendered = {
         part: render_to_string(f"notifications/messages/{kind}.{part}.txt", context).strip()
         for part in PARTS[Channel(channel)]
     }
+    if "sms" in rendered:
+        rendered["sms"] = gsm7(rendered["sms"])
     subject = rendered.get("subject", "")
     body = rendered.get("email") or rendered.get("sms") or rendered.get("in_app", "")
     return subject, body

@@ -12,8 +12,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
 from django.utils.translation import gettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import PortalRequest, patient_required
 
