@@ -59,14 +59,9 @@ def maria(make_patient, track, counselor):
     return patient
 
 
+@pytest.mark.usefixtures("clean_broker")
 def test_a_spanish_speaking_patient_on_a_phone(
-    page,
-    login,
-    live_server,
-    maria,
-    nurse,
-    clean_broker,
-    celery_worker,  # noqa: F811
+    page, login, live_server, maria, nurse, celery_worker
 ):
     if connection.vendor != "postgresql" or not broker_is_redis():
         pytest.skip("the worker's part needs PostgreSQL and Redis")
