@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import limits
@@ -76,8 +77,10 @@ class MeetingRequirement(models.Model):
     @property
     def fellowship_labels(self) -> list[str]:
         if not self.fellowships:
-            return ["any fellowship"]
-        return [Fellowship(code).label for code in self.fellowships if code in Fellowship.values]
+            return [gettext("any fellowship")]
+        return [
+            str(Fellowship(code).label) for code in self.fellowships if code in Fellowship.values
+        ]
 
 
 class Attachment(models.Model):

@@ -56,7 +56,7 @@ def contact_details_clean(
         contact = changes.get("preferred_contact", current.preferred_contact if current else "")
         phone = changes.get("phone", current.phone if current else "")
         if contact == ContactChannel.SMS and "phone" not in errors and not phone_can_text(phone):
-            errors["preferred_contact"] = [SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER]
+            errors["preferred_contact"] = [str(SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER)]
     if errors:
         raise ValidationError(errors)
 
