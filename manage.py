@@ -4,7 +4,14 @@ import sys
 
 # Commands that only read the code (no requests, no signed data) run without secrets, so
 # a checkout can be checked (e.g. `makemigrations --check`) with no environment at all.
-OFFLINE_COMMANDS = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
+OFFLINE_COMMANDS = {
+    "makemigrations",
+    "showmigrations",
+    "sqlmigrate",
+    "help",
+    "compilemessages",
+    "makemessages",
+}
 
 
 def main() -> None:

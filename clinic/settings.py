@@ -129,9 +129,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Signed-out pages follow the browser's language; UserLanguageMiddleware below then
+    # picks the patient's own (staff screens stay in English).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.UserLanguageMiddleware",
     # Outside every middleware that sends a request to the login page, so an htmx request
     # of an ended session gets HX-Redirect (a whole-page visit) instead of the login page
     # swapped into the fragment it targets.
@@ -159,6 +163,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
@@ -260,7 +265,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- i18n / time ----------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Patient-facing text (portal, reminders, check-ins) in English and Spanish; staff
+# screens in English. The catalogue is locale/es/LC_MESSAGES/django.po; its .mo is built
+# by `make run`, `make test` and the image (compilemessages), never committed.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers per language (core/locale_formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["core.locale_formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -3,6 +3,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from .access import may_open
 from .models import Role
@@ -37,20 +39,21 @@ STAFF_NAV = [
     ("Staff accounts", "privacy:accounts", (D,), False),
     ("Backup codes", "privacy:backup_codes", EVERY_STAFF, False),
 ]
-PORTAL_NAV = [
-    ("Home", "home"),
-    ("My schedule", "scheduling:portal_schedule"),
-    ("Homework", "recovery:portal_homework"),
-    ("Meetings", "recovery:portal_meetings"),
-    ("My plan", "records:portal_plan"),
-    ("My record", "letters:my_record"),
-    ("Disclosures", "letters:my_disclosures"),
-    ("Messages", "notifications:inbox"),
+# Patient-facing: translated at render time into the patient's language.
+PORTAL_NAV: list[tuple[str | Promise, str]] = [
+    (_("Home"), "home"),
+    (_("My schedule"), "scheduling:portal_schedule"),
+    (_("Homework"), "recovery:portal_homework"),
+    (_("Meetings"), "recovery:portal_meetings"),
+    (_("My plan"), "records:portal_plan"),
+    (_("My record"), "letters:my_record"),
+    (_("Disclosures"), "letters:my_disclosures"),
+    (_("Messages"), "notifications:inbox"),
 ]
 
 
-def _resolve(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    out = []
+def _resolve(items: Iterable[tuple[str | Promise, str]]) -> list[dict[str, str | Promise]]:
+    out: list[dict[str, str | Promise]] = []
     for label, name in items:
         try:
             out.append({"label": label, "url": reverse(name), "name": name})

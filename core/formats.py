@@ -4,7 +4,8 @@ Days read "Wed Nov 25, 2026" (or "Wed Nov 25" where the year is obvious), times 
 or, where the site chose a 24-hour clock, "18:00". Every instant is shown in a site's
 zone: the viewer's (set per request by ``core.middleware.SiteTimezoneMiddleware``) unless
 the caller names the site the thing happens at. Formats go through Django's dateformat,
-so month and day names follow the active language.
+so month and day names follow the active language, and Spanish puts the day before the
+month ("mié 25 nov 2026").
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, tzinfo
 
 from django.utils import dateformat, timezone
+from django.utils.translation import get_language
 
 DAY = "D M j, Y"
 DAY_SHORT = "D M j"
+# Spanish puts the day before the month: "mié 25 nov 2026", "mié 25 nov".
+DAYS_BY_LANGUAGE = {"es": (r"D j M Y", r"D j M")}
 TIME_12 = "g:i A"
 TIME_24 = "H:i"
 
@@ -38,7 +42,8 @@ def _local(value: datetime, tz: tzinfo | None) -> datetime:
 def format_day(value: date | datetime, *, year: bool = True, tz: tzinfo | None = None) -> str:
     if isinstance(value, datetime):
         value = _local(value, tz)
-    return dateformat.format(value, DAY if year else DAY_SHORT)
+    long, short = DAYS_BY_LANGUAGE.get(get_language() or "", (DAY, DAY_SHORT))
+    return dateformat.format(value, long if year else short)
 
 
 def format_time(

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import audit, limits, lockout
 from .clock import local_datetime
@@ -78,17 +80,22 @@ def counter_html(element_id: str, limit: int, typed: int = 0) -> SafeString:
     left = limit - typed
     return format_html(
         '<div class="form-text char-counter" id="{}_left" data-counter-for="{}" '
-        'data-counter-near="{}" aria-live="polite">{}</div>',
+        'data-counter-near="{}" data-one="{}" data-many="{}" aria-live="polite">{}</div>',
         element_id,
         element_id,
         near,
+        # The words static/js/stepwise.js writes as the user types, in the page's language.
+        ngettext("%(left)s character left", "%(left)s characters left", 1),
+        ngettext("%(left)s character left", "%(left)s characters left", 2),
         characters_left(left) if left <= near else "",
     )
 
 
 def characters_left(left: int) -> str:
     # static/js/stepwise.js writes the same words as the user types.
-    return f"{left:,} character{'' if left == 1 else 's'} left"
+    return ngettext("%(left)s character left", "%(left)s characters left", left) % {
+        "left": f"{left:,}"
+    }
 
 
 def text_field(limit: int, *, rows: int = 2, **kwargs: Any) -> forms.CharField:
@@ -223,9 +230,9 @@ class InputGuard(forms.BaseForm):
 class LoginForm(AuthenticationForm):
     error_messages = {
         # Says neither which part was wrong nor whether the account exists.
-        "invalid_login": "That username and password do not match. Please try again.",
-        "inactive": "That username and password do not match. Please try again.",
-        "locked": "Too many failed attempts. Wait {minutes} minutes, or call the front desk.",
+        "invalid_login": _("That username and password do not match. Please try again."),
+        "inactive": _("That username and password do not match. Please try again."),
+        "locked": _("Too many failed attempts. Wait {minutes} minutes, or call the front desk."),
     }
 
     def clean(self) -> dict[str, Any]:

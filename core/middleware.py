@@ -10,7 +10,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
@@ -141,3 +141,34 @@ class HtmxLoginRedirectMiddleware:
         parts = urlsplit(current)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return safe_path(request, path)
+
+
+class UserLanguageMiddleware:
+    """Speak to a signed-in patient in their preferred language and to staff in English.
+
+    After ``LocaleMiddleware`` (which answers the signed-out pages, the login page
+    included, from the browser's language) and authentication. The patient's record is
+    the one the portal's access check loads anyway (cached on the user), and the staff
+    profile the one staff views load, so a page costs no extra query; the choice is read
+    on every request, so a change made by staff on the demographics form applies at once.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        language = settings.LANGUAGE_CODE
+        if user.staff is None:
+            patient = user.patient_record
+            if patient is not None:
+                language = patient.preferred_language
+        # An override, not activate: the thread (a test's, a worker's) is back in its own
+        # language after the response, and Content-Language says which one answered.
+        with translation.override(language):
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
+        response.headers["Content-Language"] = request.LANGUAGE_CODE
+        return response

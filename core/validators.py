@@ -15,6 +15,8 @@ import re
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 MIN_YEAR, MAX_YEAR = 1900, 2199
 EARLIEST = date(MIN_YEAR, 1, 1)
@@ -23,8 +25,9 @@ LATEST = date(MAX_YEAR, 12, 31)
 # plan staff make, and anything further is a typing slip.
 MAX_DAYS_AHEAD = 366
 
-OUT_OF_RANGE = f"Enter a date between {MIN_YEAR} and {MAX_YEAR}."
-CONTROL_MESSAGE = (
+# Lazy: the message is read in the language of the page that shows it.
+OUT_OF_RANGE = format_lazy(_("Enter a date between {} and {}."), MIN_YEAR, MAX_YEAR)
+CONTROL_MESSAGE = _(
     "This text contains a character that is not allowed (an invisible control "
     "character). Retype it, or paste it as plain text."
 )

@@ -589,7 +589,7 @@ def _care_plan(content: PlanContent, patient: Patient, when: _Clock) -> list[Res
         )
     for intervention in content.interventions:
         objective = objectives[intervention.objective_id]
-        service = ServiceType(intervention.service_type).label
+        service = str(ServiceType(intervention.service_type).label)
         detail: dict[str, Any] = {
             "code": _text(service),
             "description": f"{service}, {intervention.frequency}, for: {objective.text}",

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import re
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from core import clock
@@ -45,7 +47,10 @@ def my_bundle(request: PortalRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "exchange/my_bundle.html")
     patient = patient_for_export(request.patient.pk)
-    bundle, _ = bundle_disclose(actor=request.user, patient=patient, request=request)
+    # The file is for software: its texts (service types, kinds) in the clinic's English,
+    # the same file whoever downloads it, not in the portal's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        bundle, _ = bundle_disclose(actor=request.user, patient=patient, request=request)
     return _attachment(bundle, patient)
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_POST
 
 from core import audit
@@ -323,7 +324,10 @@ def my_record(request: PortalRequest) -> HttpResponse:
 def my_record_pdf(request: PortalRequest) -> HttpResponse:
     patient = request.patient
     try:
-        pdf = record_pdf_produce(actor=request.user, patient=patient, request=request)
+        # The PDF is written in English (its headings are not translated yet): labels
+        # in it stay English too rather than mixing two languages.
+        with translation.override(settings.LANGUAGE_CODE):
+            pdf = record_pdf_produce(actor=request.user, patient=patient, request=request)
     except ValidationError:
         return redirect("letters:my_record")
     return _pdf(pdf, "my-record.pdf", inline=False)

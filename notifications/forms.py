@@ -3,6 +3,8 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import InputGuard
 
@@ -44,27 +46,29 @@ class OutboxFilterForm(InputGuard, forms.Form):
 
 class PreferenceForm(InputGuard, forms.Form):
     channel = forms.ChoiceField(
-        label="How should we remind you?", choices=Channel.choices, widget=forms.RadioSelect
+        label=_("How should we remind you?"), choices=Channel.choices, widget=forms.RadioSelect
     )
     enabled_kinds = forms.MultipleChoiceField(
-        label="Remind me about",
+        label=_("Remind me about"),
         choices=[(k.value, k.label) for k in PATIENT_OPTIONAL_KINDS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Check-in notices are always sent: a missed check-in counts against you.",
+        help_text=_("Check-in notices are always sent: a missed check-in counts against you."),
     )
     quiet_start = forms.TimeField(
-        label="Quiet hours start",
+        label=_("Quiet hours start"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}),
-        help_text="No texts or emails during quiet hours (clinic time).",
+        help_text=_("No texts or emails during quiet hours (clinic time)."),
     )
     quiet_end = forms.TimeField(
-        label="Quiet hours end", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label=_("Quiet hours end"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
     sms_consent = forms.BooleanField(
-        label="I agree to receive text message reminders at my phone number on file. "
-        "Reply STOP at any time to stop them.",
+        label=_(
+            "I agree to receive text message reminders at my phone number on file. "
+            "Reply STOP at any time to stop them."
+        ),
         required=False,
     )
 
@@ -80,16 +84,16 @@ class PreferenceForm(InputGuard, forms.Form):
                 css_class="row",
             ),
             "sms_consent",
-            Submit("save", "Save preferences"),
+            Submit("save", _("Save preferences")),
         )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if (data.get("quiet_start") is None) != (data.get("quiet_end") is None):
-            self.add_error("quiet_end", "Give both the start and the end of quiet hours.")
+            self.add_error("quiet_end", gettext("Give both the start and the end of quiet hours."))
         if data.get("channel") == Channel.SMS and not data.get("sms_consent"):
-            self.add_error("sms_consent", "Text messages need your consent.")
+            self.add_error("sms_consent", gettext("Text messages need your consent."))
         return data
 
 

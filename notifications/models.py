@@ -18,23 +18,24 @@ from datetime import time
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from patients.models import Patient
 
 
 class Kind(models.TextChoices):
-    SESSION_REMINDER = "session_reminder", "Session reminder"
-    SESSION_CANCELLED = "session_cancelled", "Session cancelled"
-    DRUG_TEST_NOTICE = "drug_test_notice", "Check-in notice (random selection)"
-    TEST_DEADLINE = "test_deadline", "Check-in deadline reminder"
-    HOMEWORK_DUE = "homework_due", "Assignment due"
-    HOMEWORK_OVERDUE = "homework_overdue", "Assignment overdue"
-    MEETING_SHORTFALL = "meeting_shortfall", "Weekly meeting shortfall"
-    INJECTION_DUE = "injection_due", "Injection due"
-    CHECKIN_DUE = "checkin_due", "Short check-in to complete"
-    STAFF_DIGEST = "staff_digest", "Staff morning digest"
-    STAFF_ALERT = "staff_alert", "Staff alert"
+    SESSION_REMINDER = "session_reminder", _("Session reminder")
+    SESSION_CANCELLED = "session_cancelled", _("Session cancelled")
+    DRUG_TEST_NOTICE = "drug_test_notice", _("Check-in notice (random selection)")
+    TEST_DEADLINE = "test_deadline", _("Check-in deadline reminder")
+    HOMEWORK_DUE = "homework_due", _("Assignment due")
+    HOMEWORK_OVERDUE = "homework_overdue", _("Assignment overdue")
+    MEETING_SHORTFALL = "meeting_shortfall", _("Weekly meeting shortfall")
+    INJECTION_DUE = "injection_due", _("Injection due")
+    CHECKIN_DUE = "checkin_due", _("Short check-in to complete")
+    STAFF_DIGEST = "staff_digest", _("Staff morning digest")
+    STAFF_ALERT = "staff_alert", _("Staff alert")
 
 
 # Kinds a patient may switch off in the portal (the check-in notice is not optional:
@@ -59,9 +60,9 @@ WAITS_OUT_QUIET_HOURS = frozenset({Kind.DRUG_TEST_NOTICE, Kind.SESSION_CANCELLED
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "Text message"
-    IN_APP = "in_app", "Portal only"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
+    IN_APP = "in_app", _("Portal only")
 
 
 class Status(models.TextChoices):

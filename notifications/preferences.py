@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import audit, clock
 from core.phones import phone_can_text
@@ -105,15 +106,17 @@ def preference_update(
 ) -> NotificationPreference:
     now = clock.now(now)
     if channel not in Channel.values:
-        raise ValidationError({"channel": "Choose how you want to be reminded."})
+        raise ValidationError({"channel": gettext("Choose how you want to be reminded.")})
     if (quiet_start is None) != (quiet_end is None):
-        raise ValidationError({"quiet_end": "Give both the start and the end of quiet hours."})
+        raise ValidationError(
+            {"quiet_end": gettext("Give both the start and the end of quiet hours.")}
+        )
     disabled = sorted({k for k in disabled_kinds if k in PATIENT_OPTIONAL_KINDS})
     pref, _ = NotificationPreference.objects.select_for_update().get_or_create(
         user=user, defaults={"updated_at": now}
     )
     if channel == Channel.SMS and not sms_consent:
-        raise ValidationError({"sms_consent": "Text messages need your consent."})
+        raise ValidationError({"sms_consent": gettext("Text messages need your consent.")})
     if channel == Channel.SMS and not phone_can_text(
         address_for(Channel.SMS, user, getattr(user, "patient_record", None))
     ):

@@ -10,6 +10,7 @@ marked failed, nothing leaves), so a careless template edit cannot leak.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 DENYLIST = (
     "addiction",
@@ -56,16 +57,73 @@ DENYLIST = (
     "12-step",
     "twelve step",
 )
+# The same in Spanish (reminders go out in the patient's language). Written with their
+# accents; text and words are compared with accents folded ("adiccion", "ADICCIÓN" and
+# "adicción" all match), as people and phones type them either way.
+DENYLIST_ES = (
+    "adicción",
+    "adicto",
+    "adicta",
+    "rehabilitación",
+    "recuperación",
+    "tratamiento",
+    "desintoxicación",
+    "abstinencia",
+    "heroína",
+    "opioide",
+    "opiáceo",
+    "fentanilo",
+    "droga",
+    "metadona",
+    "buprenorfina",
+    "naltrexona",
+    "naloxona",
+    "alcohol",
+    "cocaína",
+    "metanfetamina",
+    "marihuana",
+    "sustancia",
+    "sobriedad",
+    "sobrio",
+    "sobria",
+    "recaída",
+    "sobredosis",
+    "orina",
+    "muestra de",
+    "análisis de",
+    "prueba de",
+    "toxicológic",
+    "resultado",
+    "positivo",
+    "negativo",
+    "diagnóstico",
+    "medicamento",
+    "medicación",
+    "ambulatorio intensivo",
+    "hospitalización parcial",
+    "12 pasos",
+    "doce pasos",
+    "narcóticos",
+)
 # Short acronyms are matched in capitals only ("AA", "NA", "IOP", "PHP", "SUD", "OTP").
 ACRONYMS = ("AA", "NA", "CA", "IOP", "PHP", "SUD", "OUD", "AUD", "OTP", "MAT")
 
-_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for w in DENYLIST) + r")", re.IGNORECASE)
+
+def fold(text: str) -> str:
+    """``text`` without accents (NFKD, combining marks dropped): "recaída" -> "recaida"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_WORDS = re.compile(
+    r"\b(" + "|".join(re.escape(fold(w)) for w in (*DENYLIST, *DENYLIST_ES)) + r")",
+    re.IGNORECASE,
+)
 _ACRONYMS = re.compile(r"\b(" + "|".join(ACRONYMS) + r")\b")
 
 
 def violations(text: str) -> list[str]:
     """Denied words found in ``text`` (empty when the text is safe to send)."""
-    found = [m.group(1).lower() for m in _WORDS.finditer(text)]
+    found = [m.group(1).lower() for m in _WORDS.finditer(fold(text))]
     found += [m.group(1) for m in _ACRONYMS.finditer(text)]
     return found
 

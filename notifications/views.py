@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -40,7 +41,7 @@ def inbox(request: PortalRequest) -> HttpResponse:
             one = form.cleaned_data["id"]
             notifications_mark_read(user=request.user, ids=[one] if one else None)
         else:
-            messages.error(request, "That notification could not be found.")
+            messages.error(request, gettext("That notification could not be found."))
         return redirect("notifications:inbox")
     rows = selectors.inbox_for(request.user)
     page = Paginator(rows, INBOX_PAGE).get_page(request.GET.get("page"))
@@ -77,7 +78,7 @@ def preferences(request: PortalRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, "Your reminder preferences are saved.")
+                messages.success(request, gettext("Your reminder preferences are saved."))
                 return redirect("notifications:preferences")
     else:
         form = PreferenceForm(

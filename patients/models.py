@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.models import Organization, Site
@@ -65,11 +66,17 @@ class Sex(models.TextChoices):
     UNKNOWN = "U", "Not stated"
 
 
+class Language(models.TextChoices):
+    # Endonyms: a patient picks the language they read, named in that language.
+    EN = "en", "English"
+    ES = "es", "Español"
+
+
 class ContactChannel(models.TextChoices):
-    SMS = "sms", "Text message"
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone call"
-    PORTAL = "portal", "Portal only"
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone call")
+    PORTAL = "portal", _("Portal only")
 
 
 class ReferralSource(models.TextChoices):
@@ -157,6 +164,10 @@ class Patient(models.Model):
     gender_identity = models.CharField(max_length=60, blank=True)
     phone = PhoneField()
     email = models.EmailField(blank=True)
+    # Portal pages, reminders and check-ins are shown to the patient in this language.
+    preferred_language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.EN
+    )
     preferred_contact = models.CharField(
         max_length=10, choices=ContactChannel.choices, default=ContactChannel.SMS
     )

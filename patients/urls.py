@@ -7,6 +7,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("intake/", views.intake, name="intake"),
+    path("language/", views.language_set, name="language"),
     path("<int:pk>/", views.chart, name="chart"),
     path("<int:pk>/timeline/", views.timeline, name="timeline"),
     path("<int:pk>/demographics/", views.demographics, name="demographics"),

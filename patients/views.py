@@ -17,12 +17,15 @@ from django.db.models import Min
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
 from core import audit
-from core.access import StaffRequest, staff_required
+from core.access import PortalRequest, StaffRequest, patient_required, staff_required
 from core.clock import site_today
 from core.formats import format_day
-from core.formviews import ServiceFormView
+from core.formviews import ServiceFormView, safe_next_url
 from core.models import Role
 from core.panels import collect
 from core.timeline import KINDS as TIMELINE_KINDS
@@ -42,6 +45,7 @@ from .forms.enrollment import (
     ResumeForm,
     TrackForm,
 )
+from .forms.language import LanguageForm
 from .forms.medication import InjectionDueForm, MedicationForm, MedicationStopForm
 from .forms.patient import DemographicsForm
 from .forms.scheduled_changes import ScheduledChangeCancelForm
@@ -76,7 +80,7 @@ from .services.medication import (
     medication_order_set_injection_due,
     medication_order_stop,
 )
-from .services.patient import patient_update
+from .services.patient import patient_language_set, patient_update
 from .services.scheduled_changes import (
     scheduled_change_cancel as scheduled_change_cancel_service,  # a view has its name
 )
@@ -554,3 +558,20 @@ class ConsentRevokeView(PatientFormView):
 
 
 consent_revoke = staff_required(*CONSENT_ROLES)(ConsentRevokeView.as_view())
+
+
+@require_POST
+@patient_required
+def language_set(request: PortalRequest) -> HttpResponse:
+    """The portal's language picker: every later page, reminder and check-in speaks the
+    chosen language; the patient lands back on the page they were reading."""
+    form = LanguageForm(request.POST)
+    back = safe_next_url(request, reverse("home"))
+    if not form.is_valid():
+        messages.error(request, gettext("Choose English or Spanish."))
+        return redirect(back)
+    language = form.cleaned_data["language"]
+    patient_language_set(actor=request.user, patient=request.patient, language=language)
+    with translation.override(language):
+        messages.success(request, gettext("The portal now speaks your language."))
+    return redirect(back)

@@ -16,6 +16,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.models import Site
@@ -66,38 +67,38 @@ class NoteKind(models.TextChoices):
 
 
 class ServiceType(models.TextChoices):
-    INDIVIDUAL_COUNSELING = "individual_counseling", "Individual counseling"
-    FAMILY_COUNSELING = "family_counseling", "Family counseling"
-    GROUP_COUNSELING = "group_counseling", "Group counseling"
-    GROUP_CBT = "group_cbt", "Group CBT"
-    RELAPSE_PREVENTION = "relapse_prevention", "Relapse-prevention group"
-    MEDICATION_MANAGEMENT = "medication_management", "MAT visit / medication management"
-    CASE_MANAGEMENT = "case_management", "Case management"
-    PSYCHOEDUCATION = "psychoeducation", "Psychoeducation"
+    INDIVIDUAL_COUNSELING = "individual_counseling", _("Individual counseling")
+    FAMILY_COUNSELING = "family_counseling", _("Family counseling")
+    GROUP_COUNSELING = "group_counseling", _("Group counseling")
+    GROUP_CBT = "group_cbt", _("Group CBT")
+    RELAPSE_PREVENTION = "relapse_prevention", _("Relapse-prevention group")
+    MEDICATION_MANAGEMENT = "medication_management", _("MAT visit / medication management")
+    CASE_MANAGEMENT = "case_management", _("Case management")
+    PSYCHOEDUCATION = "psychoeducation", _("Psychoeducation")
     # Crisis notes are due within 24 hours, not the site's business-day window.
-    CRISIS = "crisis", "Crisis intervention"
+    CRISIS = "crisis", _("Crisis intervention")
 
 
 class AsamDimension(models.IntegerChoices):
-    INTOXICATION = 1, "1 · Acute intoxication / withdrawal"
-    BIOMEDICAL = 2, "2 · Biomedical conditions"
-    EMOTIONAL = 3, "3 · Emotional, behavioral or cognitive conditions"
-    READINESS = 4, "4 · Readiness to change"
-    RELAPSE = 5, "5 · Relapse / continued-use potential"
-    ENVIRONMENT = 6, "6 · Recovery environment"
+    INTOXICATION = 1, _("1 · Acute intoxication / withdrawal")
+    BIOMEDICAL = 2, _("2 · Biomedical conditions")
+    EMOTIONAL = 3, _("3 · Emotional, behavioral or cognitive conditions")
+    READINESS = 4, _("4 · Readiness to change")
+    RELAPSE = 5, _("5 · Relapse / continued-use potential")
+    ENVIRONMENT = 6, _("6 · Recovery environment")
 
 
 class ObjectiveStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    MET = "met", "Met"
-    REVISED = "revised", "Revised"
-    DISCONTINUED = "discontinued", "Discontinued"
+    ACTIVE = "active", _("Active")
+    MET = "met", _("Met")
+    REVISED = "revised", _("Revised")
+    DISCONTINUED = "discontinued", _("Discontinued")
 
 
 class PlanVersionKind(models.TextChoices):
-    INITIAL = "initial", "Initial plan"
-    REVIEW = "review", "Scheduled review"
-    LEVEL_CHANGE = "level_change", "Review at a change of level of care"
+    INITIAL = "initial", _("Initial plan")
+    REVIEW = "review", _("Scheduled review")
+    LEVEL_CHANGE = "level_change", _("Review at a change of level of care")
 
 
 NOTE_FORMATS_DEFAULT = "DAP,BIRP,SOAP"
@@ -556,8 +557,8 @@ class NoteObjective(models.Model):
 
 
 class AddendumKind(models.TextChoices):
-    ADDENDUM = "addendum", "Addendum"
-    LATE_ENTRY = "late_entry", "Late entry"
+    ADDENDUM = "addendum", _("Addendum")
+    LATE_ENTRY = "late_entry", _("Late entry")
 
 
 class Addendum(models.Model):
@@ -598,18 +599,18 @@ class Addendum(models.Model):
 
 
 class SignerRole(models.TextChoices):
-    AUTHOR = "author", "Author"
-    COSIGNER = "cosigner", "Co-signer"
-    PATIENT = "patient", "Patient"
+    AUTHOR = "author", _("Author")
+    COSIGNER = "cosigner", _("Co-signer")
+    PATIENT = "patient", _("Patient")
 
 
 class SignatureMethod(models.TextChoices):
     # A clinician signing in their own logged-in session (with its second factor).
-    SESSION = "session", "Signed in the clinician's session"
+    SESSION = "session", _("Signed in the clinician's session")
     # The patient, at the clinic, on the staff screen.
-    PASSWORD = "password", "Patient's portal password, at the clinic"
-    ONE_TIME_CODE = "one_time_code", "One-time code sent to the patient, at the clinic"
-    PORTAL = "portal", "Patient, in the portal"
+    PASSWORD = "password", _("Patient's portal password, at the clinic")
+    ONE_TIME_CODE = "one_time_code", _("One-time code sent to the patient, at the clinic")
+    PORTAL = "portal", _("Patient, in the portal")
 
 
 class Signature(models.Model):

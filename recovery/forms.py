@@ -12,6 +12,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.formats import format_when
@@ -52,31 +55,37 @@ def _helper(submit: str, *, action: str = "", css: str = "btn-primary") -> FormH
 
 
 class MeetingForm(InputGuard, forms.Form):
-    held_at = SiteDateTimeField(label="Date and time of the meeting")
-    fellowship = forms.ChoiceField(label="Fellowship", choices=Fellowship.choices)
-    fellowship_other = forms.CharField(label="If other, which group", required=False, max_length=80)
-    name = forms.CharField(label="Meeting name", max_length=120)
+    held_at = SiteDateTimeField(label=_("Date and time of the meeting"))
+    fellowship = forms.ChoiceField(label=_("Fellowship"), choices=Fellowship.choices)
+    fellowship_other = forms.CharField(
+        label=_("If other, which group"), required=False, max_length=80
+    )
+    name = forms.CharField(label=_("Meeting name"), max_length=120)
     mode = forms.ChoiceField(
-        label="How did you attend?",
+        label=_("How did you attend?"),
         choices=AttendanceMode.choices,
         widget=forms.RadioSelect,
         initial=AttendanceMode.IN_PERSON,
     )
-    place = forms.CharField(label="Where (for in-person meetings)", required=False, max_length=200)
-    chair_name = forms.CharField(label="Chair or secretary's name", required=False, max_length=120)
-    notes = text_field(limits.NOTE, label="Notes (optional)", required=False)
+    place = forms.CharField(
+        label=_("Where (for in-person meetings)"), required=False, max_length=200
+    )
+    chair_name = forms.CharField(
+        label=_("Chair or secretary's name"), required=False, max_length=120
+    )
+    notes = text_field(limits.NOTE, label=_("Notes (optional)"), required=False)
     sheet = forms.FileField(
-        label="Photo or PDF of the signed sheet (optional)",
+        label=_("Photo or PDF of the signed sheet (optional)"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
-        help_text=f"{ALLOWED_LABEL}.",
+        help_text=format_lazy("{}.", _(ALLOWED_LABEL)),
     )
 
     def __init__(
         self,
         *args: Any,
         site: Site,
-        submit: str = "Log meeting",
+        submit: str | None = None,
         action: str = "",
         **kwargs: Any,
     ) -> None:
@@ -84,7 +93,7 @@ class MeetingForm(InputGuard, forms.Form):
         # The meeting happened where the patient lives: read the typed time on their
         # site's clock, whoever types it.
         cast(SiteDateTimeField, self.fields["held_at"]).tz = site.tz
-        self.helper = _helper(submit, action=action)
+        self.helper = _helper(submit or gettext("Log meeting"), action=action)
 
 
 class MeetingReviewForm(InputGuard, forms.Form):
@@ -123,7 +132,7 @@ class HomeworkTemplateForm(InputGuard, forms.Form):
         label="Worksheet (optional)",
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
-        help_text=f"{ALLOWED_LABEL}.",
+        help_text=format_lazy("{}.", _(ALLOWED_LABEL)),
     )
 
     def __init__(self, *args: Any, sites: QuerySet[Site], action: str = "", **kwargs: Any) -> None:
@@ -222,18 +231,20 @@ class SessionAssignForm(InputGuard, forms.Form):
 
 
 class SubmissionForm(InputGuard, forms.Form):
-    text = text_field(limits.HOMEWORK_ANSWER, rows=5, label="Your answer", required=False)
+    text = text_field(limits.HOMEWORK_ANSWER, rows=5, label=_("Your answer"), required=False)
     # Django's form metaclass moves declared fields off the class, so this does not
     # replace the form's uploaded `files` at run time; mypy sees only the names.
     files = MultipleFileField(  # type: ignore[assignment]
-        label="Attach files (optional)", required=False, help_text=f"{ALLOWED_LABEL}."
+        label=_("Attach files (optional)"),
+        required=False,
+        help_text=format_lazy("{}.", _(ALLOWED_LABEL)),
     )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if not (data.get("text") or "").strip() and not data.get("files"):
-            raise forms.ValidationError("Write your answer or attach a file.")
+            raise forms.ValidationError(gettext("Write your answer or attach a file."))
         return data
 
 

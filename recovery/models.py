@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.models import Site
@@ -30,7 +32,7 @@ class Fellowship(models.TextChoices):
     CA = "ca", "Cocaine Anonymous (CA)"
     CELEBRATE = "celebrate", "Celebrate Recovery"
     SMART = "smart", "SMART Recovery"
-    OTHER = "other", "Other"
+    OTHER = "other", _("Other")
 
 
 class MeetingRequirement(models.Model):
@@ -75,8 +77,10 @@ class MeetingRequirement(models.Model):
     @property
     def fellowship_labels(self) -> list[str]:
         if not self.fellowships:
-            return ["any fellowship"]
-        return [Fellowship(code).label for code in self.fellowships if code in Fellowship.values]
+            return [gettext("any fellowship")]
+        return [
+            str(Fellowship(code).label) for code in self.fellowships if code in Fellowship.values
+        ]
 
 
 class Attachment(models.Model):
@@ -116,8 +120,8 @@ class MeetingStatus(models.TextChoices):
 
 
 class AttendanceMode(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    ONLINE = "online", "Online"
+    IN_PERSON = "in_person", _("In person")
+    ONLINE = "online", _("Online")
 
 
 class Meeting(models.Model):

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Detected content type -> (stored extension, extensions a user's file may carry).
@@ -23,7 +25,7 @@ ALLOWED = {
     "text/plain": ("txt", {"txt", "text", "md"}),
     DOCX: ("docx", {"docx"}),
 }
-ALLOWED_LABEL = "PDF, JPEG, PNG, HEIC, plain text or Word (.docx)"
+ALLOWED_LABEL = gettext_noop("PDF, JPEG, PNG, HEIC, plain text or Word (.docx)")
 ACCEPT_ATTR = ".pdf,.jpg,.jpeg,.png,.heic,.heif,.txt,.docx"
 _HEAD = 8192
 
@@ -90,14 +92,20 @@ def check_upload(upload: UploadedFile, *, field: str = "file") -> CheckedFile:
     limit = settings.MAX_UPLOAD_BYTES
     if upload.size is None or upload.size > limit:
         raise ValidationError(
-            {field: f"“{name}” is too large. The limit is {_human(limit)} per file."}
+            {
+                field: _("“%(name)s” is too large. The limit is %(limit)s per file.")
+                % {"name": name, "limit": _human(limit)}
+            }
         )
     if upload.size == 0:
-        raise ValidationError({field: f"“{name}” is empty."})
+        raise ValidationError({field: _("“%(name)s” is empty.") % {"name": name}})
     content_type = detect_content_type(upload)
     if content_type not in ALLOWED:
         raise ValidationError(
-            {field: f"“{name}” is not a file type we accept. Please upload {ALLOWED_LABEL}."}
+            {
+                field: _("“%(name)s” is not a file type we accept. Please upload %(kinds)s.")
+                % {"name": name, "kinds": _(ALLOWED_LABEL)}
+            }
         )
     stored_ext, user_exts = ALLOWED[content_type]
     user_ext = PurePath(name).suffix.lower().lstrip(".")
@@ -105,7 +113,10 @@ def check_upload(upload: UploadedFile, *, field: str = "file") -> CheckedFile:
         # The content and the name disagree (e.g. a PNG called .pdf): refuse rather
         # than guess which one the patient meant.
         raise ValidationError(
-            {field: f"“{name}” does not contain what its name says. Please upload {ALLOWED_LABEL}."}
+            {
+                field: _("“%(name)s” does not contain what its name says. Please upload %(kinds)s.")
+                % {"name": name, "kinds": _(ALLOWED_LABEL)}
+            }
         )
     digest = hashlib.sha256()
     upload.seek(0)

@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
@@ -459,7 +460,8 @@ def _portal_meetings(request: PortalRequest, patient: Patient) -> HttpResponse:
                 add_service_errors(form, exc)
             else:
                 messages.success(
-                    request, "Thank you. Your meeting is logged and waits for staff to check it."
+                    request,
+                    gettext("Thank you. Your meeting is logged and waits for staff to check it."),
                 )
                 return redirect(url)
     weeks, requirement = selectors.compliance_report(patient, weeks=4)
@@ -525,7 +527,10 @@ def portal_homework_submit(request: PortalRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"“{assignment.title}” sent to your counselor.")
+            messages.success(
+                request,
+                gettext("“%(title)s” sent to your counselor.") % {"title": assignment.title},
+            )
             return redirect("recovery:portal_homework")
     return _portal_homework_page(request, bound_for=assignment.pk, bound_form=form)
 

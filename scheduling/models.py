@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.models import Site
@@ -126,17 +127,17 @@ class Holiday(models.Model):
 
 
 class SessionKind(models.TextChoices):
-    GROUP = "group", "Group therapy"
-    CBT = "cbt", "CBT group"
-    DBT = "dbt", "DBT skills group"
-    RELAPSE_PREVENTION = "relapse_prevention", "Relapse prevention"
-    PSYCHOEDUCATION = "psychoeducation", "Psychoeducation"
-    TWELVE_STEP = "twelve_step", "12-step facilitation"
-    FAMILY_GROUP = "family_group", "Family group"
-    INDIVIDUAL = "individual", "Individual counseling"
-    FAMILY = "family", "Family session"
-    MEDICATION = "medication", "Medication management"
-    CASE_MANAGEMENT = "case_management", "Case management"
+    GROUP = "group", _("Group therapy")
+    CBT = "cbt", _("CBT group")
+    DBT = "dbt", _("DBT skills group")
+    RELAPSE_PREVENTION = "relapse_prevention", _("Relapse prevention")
+    PSYCHOEDUCATION = "psychoeducation", _("Psychoeducation")
+    TWELVE_STEP = "twelve_step", _("12-step facilitation")
+    FAMILY_GROUP = "family_group", _("Family group")
+    INDIVIDUAL = "individual", _("Individual counseling")
+    FAMILY = "family", _("Family session")
+    MEDICATION = "medication", _("Medication management")
+    CASE_MANAGEMENT = "case_management", _("Case management")
 
 
 INDIVIDUAL_KINDS = frozenset(

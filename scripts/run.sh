@@ -10,6 +10,8 @@ PORT="${PORT:-8000}"
 # The embedded defaults keep their files here (SQLite database, beat schedule); settings
 # create nothing, and the broker's folders are made by Celery's configuration.
 mkdir -p var
+# The Spanish catalogue (.mo files are built here, never committed).
+.venv/bin/python manage.py compilemessages --ignore=.venv -v0
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo
 pids=()

@@ -37,6 +37,10 @@ if ! command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser tests..." >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2 || true
 fi
+if ! command -v msgfmt >/dev/null 2>&1; then
+  echo "Installing Debian's gettext for the Spanish catalogue..." >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext) >&2 || true
+fi
 chrome=no; command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1 && chrome=yes
 
 db_label="PostgreSQL ($DATABASE_URL)"; broker_label="Redis ($CELERY_BROKER_URL)"
@@ -53,6 +57,10 @@ if [ "$chrome" != yes ] && [ "${CI:-}" = true ]; then
 fi
 echo "make test: database $db_label; broker $broker_label; browser $([ $chrome = yes ] && echo chromium || echo 'none: browser tests skipped'); frozen now ${STEPWISE_TEST_NOW:-default}; date sweep $([ "$STEPWISE_DATE_SWEEP" = 1 ] && echo on || echo off)"
 
+echo "--- translations"
+# The Spanish catalogue is compiled here (.mo files are not committed); tests/i18n then
+# checks it is complete.
+DEBUG=1 $PY manage.py compilemessages --ignore=.venv -v0
 echo "--- ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -8,6 +8,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from core import clock
 from core.formats import format_day
@@ -181,39 +184,52 @@ def _money(value: Decimal) -> str:
     return f"${abs(value):,.2f}"
 
 
-_RESULT_WORDS: dict[str, str] = {
-    LedgerEntry.Reason.NEGATIVE: "Negative test",
-    LedgerEntry.Reason.CAPPED: "Qualifying result",
-    LedgerEntry.Reason.POSITIVE: "Positive test",
-    LedgerEntry.Reason.MISSED: "Missed test",
-    LedgerEntry.Reason.REFUSED: "Refused test",
-    LedgerEntry.Reason.INVALID: "Invalid specimen",
-    LedgerEntry.Reason.ATTENDED: "Attended session",
-    LedgerEntry.Reason.ABSENT: "Missed session",
+_RESULT_WORDS: dict[str, StrOrPromise] = {
+    LedgerEntry.Reason.NEGATIVE: gettext_lazy("Negative test"),
+    LedgerEntry.Reason.CAPPED: gettext_lazy("Qualifying result"),
+    LedgerEntry.Reason.POSITIVE: gettext_lazy("Positive test"),
+    LedgerEntry.Reason.MISSED: gettext_lazy("Missed test"),
+    LedgerEntry.Reason.REFUSED: gettext_lazy("Refused test"),
+    LedgerEntry.Reason.INVALID: gettext_lazy("Invalid specimen"),
+    LedgerEntry.Reason.ATTENDED: gettext_lazy("Attended session"),
+    LedgerEntry.Reason.ABSENT: gettext_lazy("Missed session"),
 }
 
 
 def describe(entry: LedgerEntry, *, analytes: str = "", patient_view: bool = False) -> str:
     """One ledger line in words: "Negative test on Tue Nov 3 (stimulants): step 4,
-    earned $14.50". The portal's words (``patient_view``) name no analyte."""
+    earned $14.50". The portal's words (``patient_view``) name no analyte. In the active
+    language: the portal shows it to the patient in theirs."""
     day = format_day(entry.occurred_on, year=False)
-    what = f"{_RESULT_WORDS.get(entry.reason, entry.get_reason_display())} on {day}"
+    result = _RESULT_WORDS.get(entry.reason, entry.get_reason_display())
+    what = _("%(result)s on %(day)s") % {"result": result, "day": day}
     if analytes and not patient_view and entry.selection_id is not None:
         what += f" ({analytes})"
     kind = entry.kind
+    money = _money(entry.amount) if entry.amount is not None else ""
     if kind == LedgerEntry.Kind.EARNED:
         if entry.amount > 0:
-            return f"{what}: step {entry.step}, earned {_money(entry.amount)}"
-        return f"{what}: step {entry.step}, nothing more to earn (cap reached)"
+            return _("%(what)s: step %(step)s, earned %(money)s") % {
+                "what": what,
+                "step": entry.step,
+                "money": money,
+            }
+        return _("%(what)s: step %(step)s, nothing more to earn (cap reached)") % {
+            "what": what,
+            "step": entry.step,
+        }
     if kind == LedgerEntry.Kind.NOT_EARNED:
         if entry.reason == LedgerEntry.Reason.CAPPED:
-            return f"{what}: nothing more to earn (cap reached)"
-        return f"{what}: nothing earned; the next one earns step {entry.next_step}"
+            return _("%(what)s: nothing more to earn (cap reached)") % {"what": what}
+        return _("%(what)s: nothing earned; the next one earns step %(step)s") % {
+            "what": what,
+            "step": entry.next_step,
+        }
     if kind == LedgerEntry.Kind.REVERSAL:
-        return (
-            f"Corrected on {day}: a lab confirmation overturned an earlier result, "
-            f"{_money(entry.amount)} taken off"
-        )
+        return _(
+            "Corrected on %(day)s: a lab confirmation overturned an earlier result, "
+            "%(money)s taken off"
+        ) % {"day": day, "money": money}
     if kind == LedgerEntry.Kind.ISSUED:
-        return f"Reward handed out on {day}: {_money(entry.amount)}"
-    return f"Reconciled on {day}"
+        return _("Reward handed out on %(day)s: %(money)s") % {"day": day, "money": money}
+    return _("Reconciled on %(day)s") % {"day": day}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from core import audit
 from core.access import PortalRequest, patient_required
@@ -26,9 +27,9 @@ def mine(request: PortalRequest) -> HttpResponse:
             active=episode.status == CMEnrollment.Status.ACTIVE,
             state=episode_state(episode),
             qualifying=(
-                "attended session"
+                gettext("attended session")
                 if episode.program.target == Target.ATTENDANCE
-                else "negative test"
+                else gettext("negative test")
             ),
             history=[
                 {"entry": e, "words": describe(e, patient_view=True)}

@@ -65,6 +65,12 @@ def administration_create(
                 reason=reason,
                 due_on=due_on,
                 created_at=now,
+                # The sitting opens in the patient's language (they may still switch).
+                language=(
+                    patient.preferred_language
+                    if patient.preferred_language in Language.values
+                    else Language.ENGLISH
+                ),
             )
     except IntegrityError:  # the same day's row, or an open one, written concurrently
         return None

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.access import PortalRequest, patient_required
@@ -112,7 +113,7 @@ def checkin_item(request: PortalRequest, pk: int, number: int) -> HttpResponse:
     if administration.status == Administration.Status.COMPLETED:
         return _refuse_completed(request, administration)
     if not administration.is_open:
-        messages.info(request, "This check-in has closed.")
+        messages.info(request, gettext("This check-in has closed."))
         return redirect("measures:checkins")
     sitting = sitting_for(administration)
     texts = _texts(sitting.language)
@@ -226,7 +227,7 @@ def checkin_review(request: PortalRequest, pk: int) -> HttpResponse:
     if administration.status == Administration.Status.COMPLETED:
         return _refuse_completed(request, administration)
     if not administration.is_open:
-        messages.info(request, "This check-in has closed.")
+        messages.info(request, gettext("This check-in has closed."))
         return redirect("measures:checkins")
     sitting = sitting_for(administration)
     texts = _texts(sitting.language)

@@ -14,7 +14,7 @@ from core.forms import InputGuard
 from core.models import Site, User
 from core.phones import set_phone_region
 
-from ..models import Patient, ProgramLevel, ProgramPhase, ReferralSource, Track
+from ..models import Language, Patient, ProgramLevel, ProgramPhase, ReferralSource, Track
 from ..selectors import counselors_at, patients_visible_to, sites_for
 from ..services.patient import PHONE_FIELDS, validate_date_of_birth
 from ._common import CounselorChoiceField, DateInput, TrackChoiceField, _helper
@@ -23,6 +23,7 @@ from .patient import (
     DEMOGRAPHIC_WIDGETS,
     _demographics_layout,
     check_sms_contact,
+    language_or_keep,
 )
 
 
@@ -63,6 +64,7 @@ class IntakeForm(InputGuard, forms.ModelForm[Patient]):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["preferred_language"].required = False
         sites = sites_for(user)
         cast("forms.ModelChoiceField[Site]", self.fields["site"]).queryset = sites
         # The site comes from the posted form, else the page's ?site=, else the only one.
@@ -123,6 +125,9 @@ class IntakeForm(InputGuard, forms.ModelForm[Patient]):
             except ValidationError as exc:
                 raise ValidationError(exc.message_dict["date_of_birth"]) from exc
         return born
+
+    def clean_preferred_language(self) -> str:
+        return language_or_keep(self, Language.EN)
 
     def clean_mrn(self) -> str:
         mrn: str = self.cleaned_data["mrn"]

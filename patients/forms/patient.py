@@ -35,6 +35,7 @@ DEMOGRAPHIC_FIELDS = [
     "phone",
     "email",
     "preferred_contact",
+    "preferred_language",
     "emergency_contact_name",
     "emergency_contact_relationship",
     "emergency_contact_phone",
@@ -71,6 +72,7 @@ def _demographics_layout() -> list[Fieldset]:
                 Column("email", css_class="col-md-4"),
                 Column("preferred_contact", css_class="col-md-4"),
             ),
+            Row(Column("preferred_language", css_class="col-md-4")),
             Row(
                 Column("emergency_contact_name", css_class="col-md-4"),
                 Column("emergency_contact_relationship", css_class="col-md-4"),
@@ -99,6 +101,13 @@ def check_sms_contact(form: forms.BaseForm) -> None:
         form.add_error("preferred_contact", SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER)
 
 
+def language_or_keep(form: forms.BaseForm, current: str) -> str:
+    """The chosen language; left out of a post (a form posted by a script, a page from
+    before the field), the patient's current one, so nothing is switched unasked."""
+    value: str = form.cleaned_data.get("preferred_language") or ""
+    return value or current
+
+
 class DemographicsForm(InputGuard, forms.ModelForm[Patient]):
     # The record's updated_at when the form was rendered (refuses a concurrent edit).
     loaded_at = forms.CharField(widget=forms.HiddenInput)
@@ -111,6 +120,7 @@ class DemographicsForm(InputGuard, forms.ModelForm[Patient]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+        self.fields["preferred_language"].required = False
         self.helper = _helper("Save")
         self.helper.layout = Layout(*_demographics_layout(), "loaded_at")
         set_phone_region(self, self.instance.site.country, *PHONE_FIELDS)
@@ -121,6 +131,9 @@ class DemographicsForm(InputGuard, forms.ModelForm[Patient]):
                 # the box: saving the form means correcting or clearing it.
                 self.initial[name] = legacy
                 self.fields[name].help_text = "Not a valid number: correct it or clear it."
+
+    def clean_preferred_language(self) -> str:
+        return language_or_keep(self, self.instance.preferred_language)
 
     def clean_loaded_at(self) -> datetime:
         value = parse_datetime(self.cleaned_data["loaded_at"])

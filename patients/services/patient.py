@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from core import audit
 from core.clock import site_today
@@ -14,7 +15,7 @@ from core.models import Site, User
 from core.phones import phone_can_text, phone_normalize
 from core.validators import require_dates_in_range
 
-from ..models import MINIMUM_AGE, ContactChannel, Patient, age_on
+from ..models import MINIMUM_AGE, ContactChannel, Language, Patient, age_on
 from .errors import ConcurrentEditError
 
 
@@ -29,8 +30,8 @@ def validate_date_of_birth(born: date, today: date) -> None:
 
 
 PHONE_FIELDS = ("phone", "emergency_contact_phone")
-SMS_NEEDS_NUMBER = "Text messages need a mobile number: enter one, or choose another way."
-SMS_NEEDS_MOBILE = (
+SMS_NEEDS_NUMBER = _("Text messages need a mobile number: enter one, or choose another way.")
+SMS_NEEDS_MOBILE = _(
     "This number cannot receive text messages (a landline or service number): "
     "enter a mobile number, or choose another way."
 )
@@ -55,7 +56,7 @@ def contact_details_clean(
         contact = changes.get("preferred_contact", current.preferred_contact if current else "")
         phone = changes.get("phone", current.phone if current else "")
         if contact == ContactChannel.SMS and "phone" not in errors and not phone_can_text(phone):
-            errors["preferred_contact"] = [SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER]
+            errors["preferred_contact"] = [str(SMS_NEEDS_MOBILE if phone else SMS_NEEDS_NUMBER)]
     if errors:
         raise ValidationError(errors)
 
@@ -71,6 +72,7 @@ PATIENT_EDITABLE_FIELDS = frozenset(
         "phone",
         "email",
         "preferred_contact",
+        "preferred_language",
         "emergency_contact_name",
         "emergency_contact_relationship",
         "emergency_contact_phone",
@@ -156,3 +158,26 @@ def patient_link_portal_account(
         obj=patient,
     )
     return user
+
+
+@transaction.atomic
+def patient_language_set(*, actor: User, patient: Patient, language: str) -> Patient:
+    """The language the portal, reminders and check-ins speak to the patient in (the
+    portal's own picker; staff set it on the demographics form)."""
+    if language not in Language.values:
+        raise ValidationError({"language": _("Choose English or Spanish.")})
+    patient = Patient.objects.select_for_update(of=("self",)).get(pk=patient.pk)
+    if patient.preferred_language == language:
+        return patient
+    before = patient.preferred_language
+    patient.preferred_language = language
+    patient.save(update_fields=["preferred_language", "updated_at"])
+    audit.record(
+        action="patient.language_set",
+        actor=actor,
+        patient_id=patient.pk,
+        site_id=patient.site_id,
+        obj=patient,
+        detail={"from": before, "to": language},
+    )
+    return patient

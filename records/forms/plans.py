@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from core import limits
 from core.forms import BoundedDateField, InputGuard, text_field
@@ -160,4 +161,4 @@ class PatientSignForm(InputGuard, forms.Form):
 
 
 class PortalSignForm(InputGuard, forms.Form):
-    confirm = forms.BooleanField(label="I have read my treatment plan, agree to it and sign it.")
+    confirm = forms.BooleanField(label=_("I have read my treatment plan, agree to it and sign it."))

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import audit, clock
@@ -536,7 +537,9 @@ def portal_plan(request: PortalRequest) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, "Thank you: you have signed your treatment plan.")
+                messages.success(
+                    request, gettext("Thank you: you have signed your treatment plan.")
+                )
                 return redirect("records:portal_plan")
     if current is not None:
         _audit_view(request, current, "portal")

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.clock import site_today
@@ -286,16 +287,20 @@ def homework_submit(
     locked = _locked_assignment(assignment)
     _require_actor_for(actor, locked.patient)
     if locked.status == HomeworkStatus.ACCEPTED:
-        raise ValidationError("This homework was already accepted; there is nothing to resubmit.")
+        raise ValidationError(
+            _("This homework was already accepted; there is nothing to resubmit.")
+        )
     if locked.status == HomeworkStatus.SUBMITTED:
         raise ValidationError(
-            "Your last submission is waiting for your counselor. You can resubmit if it is "
-            "returned."
+            _(
+                "Your last submission is waiting for your counselor. You can resubmit if it "
+                "is returned."
+            )
         )
     text = text.strip()
     files = list(files or [])
     if not text and not files:
-        raise ValidationError({"text": "Write your answer or attach a file."})
+        raise ValidationError({"text": _("Write your answer or attach a file.")})
     checked = []
     errors = []
     for f in files:

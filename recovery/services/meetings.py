@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.formats import format_day
@@ -87,35 +88,35 @@ def meeting_log(
         raise ValidationError({"held_at": "The time needs a time zone."})
     errors: dict[str, str] = {}
     if held_at > now:
-        errors["held_at"] = "A meeting cannot be in the future. Check the date and time."
+        errors["held_at"] = _("A meeting cannot be in the future. Check the date and time.")
     else:
         local_day = held_at.astimezone(patient.site.tz).date()
         if _episode_for(patient, local_day) is None:
             first = patient.enrollments.order_by("admission_date").first()
             if first is not None and local_day < first.admission_date:
-                errors["held_at"] = (
-                    "This meeting is before admission "
-                    f"({format_day(first.admission_date)}). Only meetings since admission count."
-                )
+                errors["held_at"] = _(
+                    "This meeting is before admission (%(day)s). Only meetings since "
+                    "admission count."
+                ) % {"day": format_day(first.admission_date)}
             else:
-                errors["held_at"] = "There is no enrollment covering this date."
+                errors["held_at"] = _("There is no enrollment covering this date.")
         if (
             "held_at" not in errors
             and Meeting.objects.filter(patient=patient, held_at=held_at)
             .exclude(status=MeetingStatus.REJECTED)
             .exists()
         ):
-            errors["held_at"] = "A meeting at this date and time is already logged."
+            errors["held_at"] = _("A meeting at this date and time is already logged.")
     if fellowship not in Fellowship.values:
-        errors["fellowship"] = "Choose a fellowship."
+        errors["fellowship"] = _("Choose a fellowship.")
     elif fellowship == Fellowship.OTHER and not fellowship_other.strip():
-        errors["fellowship_other"] = "Say which fellowship or group."
+        errors["fellowship_other"] = _("Say which fellowship or group.")
     if not name.strip():
-        errors["name"] = "Give the meeting's name."
+        errors["name"] = _("Give the meeting's name.")
     if mode not in AttendanceMode.values:
-        errors["mode"] = "Choose in person or online."
+        errors["mode"] = _("Choose in person or online.")
     elif mode == AttendanceMode.IN_PERSON and not place.strip():
-        errors["place"] = "Say where the meeting was."
+        errors["place"] = _("Say where the meeting was.")
     checked = None
     if sheet is not None:
         try:
@@ -150,7 +151,7 @@ def meeting_log(
     except IntegrityError:
         # Two submissions of the same meeting raced past the check above.
         raise ValidationError(
-            {"held_at": "A meeting at this date and time is already logged."}
+            {"held_at": _("A meeting at this date and time is already logged.")}
         ) from None
     _audit(
         "recovery.meeting_log",

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext, gettext_lazy
 
 from patients.compliance import ComplianceStatus
 
@@ -16,14 +17,14 @@ _BADGES = {
 }
 
 _PORTAL_WORDS = {
-    "pending": "Waiting for staff to check",
-    "verified": "Counted",
-    "rejected": "Not counted",
-    "assigned": "To do",
-    "submitted": "Sent, waiting for review",
-    "returned": "Returned: see the comment",
-    "accepted": "Done",
-    "overdue": "Late: please send it soon",
+    "pending": gettext_lazy("Waiting for staff to check"),
+    "verified": gettext_lazy("Counted"),
+    "rejected": gettext_lazy("Not counted"),
+    "assigned": gettext_lazy("To do"),
+    "submitted": gettext_lazy("Sent, waiting for review"),
+    "returned": gettext_lazy("Returned: see the comment"),
+    "accepted": gettext_lazy("Done"),
+    "overdue": gettext_lazy("Late: please send it soon"),
 }
 
 
@@ -38,4 +39,5 @@ def badge(status: str) -> str:
 @register.filter
 def plain(status: str) -> str:
     """Plain-language words for a status, for the portal."""
-    return _PORTAL_WORDS.get(str(status), str(status))
+    word = _PORTAL_WORDS.get(str(status))
+    return gettext(str(word)) if word is not None else str(status)

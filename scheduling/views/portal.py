@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -46,6 +47,8 @@ def portal_schedule(request: PortalRequest) -> HttpResponse:
             "sessions": sessions,
             "tz": patient.site.tz,
             "feed_url": feed_url,
+            # One tap subscribes on phones: calendar apps open webcal:// links themselves.
+            "webcal_url": "webcal://" + feed_url.split("://", 1)[1] if feed_url else None,
             "days": PORTAL_DAYS,
         },
     )
@@ -57,10 +60,14 @@ def portal_feed(request: PortalRequest) -> HttpResponse:
     """Create, regenerate or revoke the patient's personal calendar URL."""
     if request.POST.get("action") == "revoke":
         calendar_feed_revoke(patient=request.patient)
-        messages.success(request, "Calendar link turned off. The old link no longer works.")
+        messages.success(
+            request, gettext("Calendar link turned off. The old link no longer works.")
+        )
     else:
         calendar_feed_issue(patient=request.patient)
-        messages.success(request, "New calendar link created. Any earlier link stopped working.")
+        messages.success(
+            request, gettext("New calendar link created. Any earlier link stopped working.")
+        )
     return redirect("scheduling:portal_schedule")
 
 

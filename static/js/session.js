@@ -71,7 +71,7 @@
       setSecondsLeft(seconds);
       if (seconds * 1000 <= warningMs) {
         // Only the absolute limit (hours after login) is left: renewing cannot help.
-        text.textContent = "This session has reached its time limit. Save your work and log in again.";
+        text.textContent = box.dataset.limitText;
         stay.hidden = true;
       }
       check();

@@ -15,8 +15,10 @@ function showCharactersLeft(counter) {
   const limit = field && Number(field.getAttribute("maxlength"));
   if (!limit) return;
   const left = limit - field.value.length;
-  const text = left <= Number(counter.dataset.counterNear)
-    ? `${left.toLocaleString("en-US")} character${left === 1 ? "" : "s"} left` : "";
+  const words = left === 1 ? counter.dataset.one : counter.dataset.many;
+  const text = left > Number(counter.dataset.counterNear) ? ""
+    : words ? words.replace("%(left)s", left.toLocaleString("en-US"))
+    : `${left.toLocaleString("en-US")} character${left === 1 ? "" : "s"} left`;
   if (counter.textContent !== text) counter.textContent = text;
 }
 document.addEventListener("input", (event) => {

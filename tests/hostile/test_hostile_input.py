@@ -511,6 +511,7 @@ def _match(url: str) -> Any:
 def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
     from core.demo import seed_all
     from core.models import User
+    from patients.models import Patient
 
     stats = Stats()
     with ExitStack() as stack:
@@ -611,6 +612,11 @@ def walk(django_db_setup, django_db_blocker, tmp_path_factory):  # noqa: C901
                         walker.submit(client, role, form, data, files, field_name, kind, [])
 
         progress(f"mutated at {time.perf_counter() - started:.1f} s, {stats.posts} posts")
+        # The portal's language picker (patients:language, on every portal page) was posted
+        # like any form, and a valid post switches patient1 to Spanish: pages walked since
+        # were checked in Spanish (no 500, nothing unescaped), which is worth having. The
+        # rest of the walk and its figures read the portal as the demo left it, in English.
+        Patient.objects.filter(user__username=ROLES["patient"]).update(preferred_language="en")
         # 3. Other objects: another organisation's chart, another site's, another patient's.
         outsiders = {
             "eh_director": (other["director"], list(ROLES)),
