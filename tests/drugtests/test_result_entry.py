@@ -114,7 +114,8 @@ def test_a_flipped_positive_still_raises_its_alert(client, nurse, collector, tod
     _collect(todays, collector)
     _post(client, nurse, todays, a_fentanyl="positive")
     kinds = set(TestAlert.objects.filter(analyte="fentanyl").values_list("kind", flat=True))
-    assert kinds == {"unexpected_positive", "opioid_positive"}
+    # One alert per positive test since #20: an opioid positive is the overdose-risk one.
+    assert kinds == {"opioid_positive"}
     todays.refresh_from_db()
     assert todays.outcome == "positive"
 

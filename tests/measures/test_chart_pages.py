@@ -19,13 +19,13 @@ phq9_series = fx.phq9_series
 bam_like = fx.bam_like
 
 # Session, user and staff profile, the access rule (the counselor's sites, the patient),
-# the audit row (savepoint, chain lock, chain head, insert, release), the sittings, the
+# the audit row (savepoint, insert, release: appended without a lock since #20), the sittings, the
 # active instruments.
-SCORES_QUERIES = 12
+SCORES_QUERIES = 8
 # Session, user and staff profile, the counselor's sites, the sitting (its patient and
-# instrument joined), its answers with their questions, the audit row (five), the safety
+# instrument joined), its answers with their questions, the audit row (three), the safety
 # event.
-ADMINISTRATION_QUERIES = 12
+ADMINISTRATION_QUERIES = 8
 
 
 def _get(client, user, url):

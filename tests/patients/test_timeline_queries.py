@@ -12,12 +12,12 @@ from tests.patients._timeline_fixtures import build_history
 
 # Measured on PostgreSQL. This chart ran 15 before the timeline; its panel adds the
 # sources' 7: attendance, tests, results, their positive analytes, meetings, notes and
-# plan versions.
-CHART_QUERIES = 22
+# plan versions. The audit row's chain lock and head read went with #20 (four fewer).
+CHART_QUERIES = 18
 # Session, user and staff profile, the access rule (the counselor's sites, then the
-# patient), the sources' 7, the audit row (savepoint, chain lock, chain head, insert,
-# release) and the month of the first admission.
-TIMELINE_QUERIES = 18
+# patient), the sources' 7, the audit row (savepoint, insert, release; no chain lock
+# since #20) and the month of the first admission.
+TIMELINE_QUERIES = 14
 
 
 @pytest.fixture

@@ -276,6 +276,14 @@ NOT_PATIENT_DATA = {
         "a caseload's batch of letters, seen by its maker, the counselor and the director; "
         "checked in tests/letters/test_views (each letter's patient is checked again)"
     ),
+    "alerts:acknowledge": (
+        "an alert about a patient, set aside by staff who may see that patient; owner, "
+        "colleague and outsider checked in tests/alerts/test_set_aside"
+    ),
+    "alerts:snooze": (
+        "an alert about a patient, set aside by staff who may see that patient; owner, "
+        "colleague and outsider checked in tests/alerts/test_set_aside"
+    ),
     "letters:letterhead": (
         "a site's letterhead, director only; owner, colleague and outsider checked in "
         "tests/letters/test_views"

@@ -296,10 +296,10 @@ def test_signing_again_changes_nothing(client, signed_note, counselor):
 # --- pinned query counts ----------------------------------------------------------------------
 
 # Measured on PostgreSQL: session, user and staff profile; the access rule (the counselor's
-# sites, then the patient or note); the page's reads; the audit row (with its lock). The
-# same count with 2 notes and with 30 (a page of 25): nothing is read per note.
-NOTE_PAGE_QUERIES = 13
-NOTES_LIST_QUERIES = 14
+# sites, then the patient or note); the page's reads; the audit row (appended without a
+# lock since #20). The same count with 2 notes and with 30 (a page of 25): nothing is read per note.
+NOTE_PAGE_QUERIES = 9
+NOTES_LIST_QUERIES = 10
 
 
 def _fill(make_note, make_plan, patient, counselor, today, count):

@@ -338,7 +338,7 @@ def test_the_queue_page_runs_the_same_queries_at_3_and_30_items(
     )
     with django_assert_num_queries(small):
         c.get(path)
-    assert small == {"counselor": 19, "director": 18}[viewer]
+    assert small == {"counselor": 15, "director": 14}[viewer]
 
 
 def test_notes_and_sessions_due_are_listed_overdue_first(
