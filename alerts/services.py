@@ -224,6 +224,34 @@ def _lock_settable(alert: Alert) -> Alert:
     return locked
 
 
+def _set_aside(
+    alert: Alert,
+    *,
+    state: str,
+    until: datetime | None,
+    actor: User,
+    now: datetime,
+    reason: str,
+    action: str,
+    detail: dict[str, str],
+) -> Alert:
+    locked = _lock_settable(alert)
+    locked.state, locked.snoozed_until = state, until
+    locked.acted_by, locked.acted_at, locked.reason, locked.updated_at = actor, now, reason, now
+    locked.save(
+        update_fields=["state", "snoozed_until", "acted_by", "acted_at", "reason", "updated_at"]
+    )
+    audit.record(
+        action=action,
+        actor=actor,
+        patient_id=locked.patient_id,
+        obj=locked,
+        at=now,
+        detail={"key": locked.key, "reason": reason, **detail},
+    )
+    return locked
+
+
 @transaction.atomic
 def alert_acknowledge(
     *, actor: User, alert: Alert, reason: str, now: datetime | None = None
@@ -232,21 +260,16 @@ def alert_acknowledge(
     (or comes back after resolution)."""
     now = clock.now(now)
     reason = _check_reason(reason)
-    locked = _lock_settable(alert)
-    locked.state, locked.snoozed_until = AlertState.ACKNOWLEDGED, None
-    locked.acted_by, locked.acted_at, locked.reason, locked.updated_at = actor, now, reason, now
-    locked.save(
-        update_fields=["state", "snoozed_until", "acted_by", "acted_at", "reason", "updated_at"]
-    )
-    audit.record(
-        action="alerts.acknowledged",
+    return _set_aside(
+        alert,
+        state=AlertState.ACKNOWLEDGED,
+        until=None,
         actor=actor,
-        patient_id=locked.patient_id,
-        obj=locked,
-        at=now,
-        detail={"key": locked.key, "reason": reason},
+        now=now,
+        reason=reason,
+        action="alerts.acknowledged",
+        detail={},
     )
-    return locked
 
 
 @transaction.atomic
@@ -260,18 +283,13 @@ def alert_snooze(
         raise ValidationError({"until": "Snooze until a time in the future."})
     if until > now + timedelta(days=SNOOZE_MAX_DAYS):
         raise ValidationError({"until": f"Snooze for at most {SNOOZE_MAX_DAYS} days."})
-    locked = _lock_settable(alert)
-    locked.state, locked.snoozed_until = AlertState.SNOOZED, until
-    locked.acted_by, locked.acted_at, locked.reason, locked.updated_at = actor, now, reason, now
-    locked.save(
-        update_fields=["state", "snoozed_until", "acted_by", "acted_at", "reason", "updated_at"]
-    )
-    audit.record(
-        action="alerts.snoozed",
+    return _set_aside(
+        alert,
+        state=AlertState.SNOOZED,
+        until=until,
         actor=actor,
-        patient_id=locked.patient_id,
-        obj=locked,
-        at=now,
-        detail={"key": locked.key, "reason": reason, "until": until.isoformat()},
+        now=now,
+        reason=reason,
+        action="alerts.snoozed",
+        detail={"until": until.isoformat()},
     )
-    return locked

@@ -18,11 +18,9 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +32,9 @@ from bench.pages import (  # noqa: E402
     analyze,
     drain,
     env_for,
-    free_port,
     load_for,
     selected_pages,
+    start_gunicorn,
     warm_up,
     wrk,
 )
@@ -68,21 +66,7 @@ class Checkout:
             sys.stderr.write(done.stderr[-5000:])
             raise SystemExit(f"context for {label} at {size} failed")
         self.ctx = json.loads(done.stdout.strip().splitlines()[-1])
-        port = free_port()
-        self.gunicorn = subprocess.Popen(
-            [str(root / ".venv" / "bin" / "gunicorn"), "clinic.wsgi:application"]
-            + ["-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-            env=self.env,
-            cwd=root,
-            start_new_session=True,
-        )
-        self.base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        self.gunicorn, self.base = start_gunicorn(root, self.env)
         self.floor_runs: list[dict] = []
         self.page_runs: dict[str, list[dict]] = {name: [] for name, _, _ in pages}
 

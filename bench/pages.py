@@ -124,6 +124,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_gunicorn(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Two gunicorn workers serving the checkout at ``root`` on a free port, in a session
+    of their own (stopped with ``os.killpg``); returns once the port accepts connections."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(root / ".venv" / "bin" / "gunicorn"), "clinic.wsgi:application"]
+        + ["-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+        env=env,
+        cwd=root,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, f"http://127.0.0.1:{port}"
+
+
 CLOCK_STARTED = str(time.time())
 WRK_TIMEOUT = int(os.environ.get("BENCH_WRK_TIMEOUT", "30"))
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -261,29 +281,7 @@ class Server:
         # Production settings serve hashed static names from the collected manifest.
         run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], self.env)
         self.ctx = prepare(size, args.weeks, self.env)
-        port = free_port()
-        self.gunicorn = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "clinic.wsgi:application",
-                "-w",
-                "2",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            env=self.env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-        self.base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        self.gunicorn, self.base = start_gunicorn(ROOT, self.env)
         self.floor_runs: list[dict] = []
         self.page_runs: dict[str, list[dict]] = {name: [] for name, _, _ in args.pages}
 
