@@ -47,7 +47,6 @@ REFUSED_SHARE = 0.03
 RELAPSE_SHARE = 0.04  # an unexpected fentanyl positive
 ABSENT_SHARE = 0.03  # on buprenorphine, but the cup shows none
 ALERTS_OPEN_DAYS = 14  # older alerts were worked and resolved
-TODAY_COLLECTED_SHARE = 0.5  # of today's tests, by the benchmark's mid-morning
 DRAW_AT = time(6, 5)  # just after the beat's default draw time (drugtests.tasks)
 
 
@@ -127,7 +126,10 @@ def _today(ctx: ScaleContext) -> dict[str, int]:
         span = int((until - opens).total_seconds())
         return opens + timedelta(seconds=(pk * 7919) % max(span, 1))
 
-    return _collect(ctx, open_now, collected_at, missed_share=1 - TODAY_COLLECTED_SHARE)
+    # Every other test in draw order is collected (the first stays pending), not a roll
+    # per test: with the handful a small site draws a day, rolls left some mornings with
+    # nothing collected (or nothing pending), and the day list showed no working day.
+    return _collect(ctx, open_now, collected_at, missed_share=0, every_other=True)
 
 
 def _collect(
@@ -136,10 +138,12 @@ def _collect(
     collected_at: Callable[[int, int, date], datetime],
     *,
     missed_share: float,
+    every_other: bool = False,
 ) -> dict[str, int]:
     """Specimens, results and readings for the pending selections ``which`` picks: a
     ``missed_share`` of them stays pending, a few are refused, the rest are collected at
-    ``collected_at(selection id, site id, day)``."""
+    ``collected_at(selection id, site id, day)``. With ``every_other``, each site-day's
+    second, fourth... selection is collected and the others stay pending (none refused)."""
     collector, nurse = ctx.staff["collector"], ctx.staff["nurse"]
     policies = {p.pk: p for p in TestingPolicy.objects.filter(site__organization=ctx.organization)}
     meds_by_patient = _meds(ctx)
@@ -155,12 +159,17 @@ def _collect(
     readings_cache: dict = {}
     spec_rows, refused = [], []
     plan: dict[int, tuple] = {}  # selection id -> (collected_at, readings key, meds, flavour)
+    nth: dict[tuple[int, date], int] = {}
     for pk, patient_id, site_id, day, policy_id in past:
         roll = ctx.rng.random()
-        if roll < missed_share:
+        if every_other:
+            n = nth[site_id, day] = nth.get((site_id, day), 0) + 1
+            if n % 2:
+                continue
+        elif roll < missed_share:
             continue
         at = collected_at(pk, site_id, day)
-        if roll < missed_share + REFUSED_SHARE:
+        if not every_other and roll < missed_share + REFUSED_SHARE:
             refused.append((pk, at))
             continue
         meds = frozenset(

@@ -116,13 +116,26 @@ def test_each_site_has_its_draw_for_today_made_in_the_morning(scaled):
         )
 
 
+@pytest.fixture
+def scaled_all_drawn(monkeypatch, request):
+    """The same clinic with every eligible patient drawn every day: the real draw picks a
+    handful at random (none or one, some days), too few for a test of how a day is split."""
+    from drugtests import draws
+
+    monkeypatch.setattr(draws, "is_selected", lambda u, num, den: True)
+    return request.getfixturevalue("scaled")
+
+
 @pytest.mark.frozen("2026-11-18T10:00:00-05:00")
-def test_an_open_site_has_about_half_of_todays_tests_collected_by_mid_morning(scaled):
+def test_an_open_site_has_half_of_todays_tests_collected_by_mid_morning(scaled_all_drawn):
+    scaled = scaled_all_drawn
     riverside = next(s for s in scaled.sites if s.time_zone == "America/New_York")
     today = Selection.objects.filter(site=riverside, date=site_today(riverside, scaled.now))
+    drawn = today.count()
     collected = today.filter(status=Selection.Status.COLLECTED)
-    assert today.filter(status=Selection.Status.PENDING).exists()
-    assert collected.exists()
+    assert drawn >= 10
+    assert collected.count() == drawn // 2
+    assert today.filter(status=Selection.Status.PENDING).count() == drawn - drawn // 2
     opens = timezone.make_aware(
         timezone.datetime.combine(site_today(riverside, scaled.now), riverside.opens_at),
         riverside.tz,
@@ -132,7 +145,8 @@ def test_an_open_site_has_about_half_of_todays_tests_collected_by_mid_morning(sc
 
 
 @pytest.mark.frozen("2026-11-18T10:00:00-05:00")
-def test_a_site_not_yet_open_has_todays_tests_all_pending(scaled):
+def test_a_site_not_yet_open_has_todays_tests_all_pending(scaled_all_drawn):
+    scaled = scaled_all_drawn
     # 07:00 in California: Bayview opens at 08:00.
     bayview = next(s for s in scaled.sites if s.time_zone == "America/Los_Angeles")
     today = Selection.objects.filter(site=bayview, date=site_today(bayview, scaled.now))

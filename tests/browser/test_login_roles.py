@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.a11y import assert_accessible
 from tests.conftest import save_screen
@@ -36,5 +37,5 @@ def test_wrong_password_is_refused_in_the_browser(page, live_server, counselor):
     page.get_by_label("Username").fill("counselor")
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text("do not match").is_visible()
+    expect(page.get_by_text("do not match")).to_be_visible()
     assert_accessible(page, live_server.url)

@@ -43,9 +43,9 @@ def _read_qr(page) -> str:
 
 def test_enrol_by_qr_code_then_a_backup_code_logs_in_once(page, live_server, counselor, mfa_on):
     _password_step(page, live_server, "counselor")
-    assert page.get_by_role(
-        "img", name="QR code to add Stepwise to an authenticator app"
-    ).is_visible()
+    expect(
+        page.get_by_role("img", name="QR code to add Stepwise to an authenticator app")
+    ).to_be_visible()
     assert_accessible(page, live_server.url)
     save_screen(page, "mfa_enrol_qr")
 
@@ -85,14 +85,14 @@ def test_enrol_by_qr_code_then_a_backup_code_logs_in_once(page, live_server, cou
     page.get_by_label("6-digit code from your authenticator app").fill(codes[0])
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_text("Backup code used: 9 left").is_visible()
+    expect(page.get_by_text("Backup code used: 9 left")).to_be_visible()
     assert StaticToken.objects.filter(device__user=counselor).count() == 9
     page.get_by_role("button", name="Log out").click()
 
     _password_step(page, live_server, "counselor")
     page.get_by_label("6-digit code from your authenticator app").fill(codes[0])
     page.get_by_role("button", name="Verify").click()
-    assert page.get_by_text("That code is not valid").is_visible()
+    expect(page.get_by_text("That code is not valid")).to_be_visible()
     assert page.url.startswith(f"{live_server.url}/privacy/mfa/")
     page.goto(f"{live_server.url}/")
     assert page.url.startswith(f"{live_server.url}/privacy/mfa/")  # still not through

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from tests.a11y import assert_accessible
 from tests.conftest import save_screen
@@ -31,7 +32,7 @@ def test_password_reset_end_to_end(page, live_server, patient, login, settings, 
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("Email").fill("robin@example.org")
     page.get_by_role("button", name="Send the link").click()
-    assert page.get_by_text("If an account uses that address, we have sent a link").is_visible()
+    expect(page.get_by_text("If an account uses that address, we have sent a link")).to_be_visible()
     assert_accessible(page, live_server.url)
 
     assert len(mail.outbox) == 1
@@ -43,7 +44,7 @@ def test_password_reset_end_to_end(page, live_server, patient, login, settings, 
     save_screen(page, "password_reset_confirm")
     assert_accessible(page, live_server.url)
     page.get_by_role("button", name="Set the new password").click()
-    assert page.get_by_text("Your password has been set").is_visible()
+    expect(page.get_by_text("Your password has been set")).to_be_visible()
 
     page.get_by_role("link", name="Log in").last.click()
     login(page, patient.user.username, NEW_PASSWORD)

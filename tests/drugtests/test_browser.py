@@ -3,6 +3,7 @@
 from datetime import date, time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import SCENARIO_NOW, save_screen
 
@@ -124,12 +125,12 @@ def test_result_form_shows_the_lab_name_for_a_lab_result_only(
     login(page, "nurse")
     page.goto(live_server.url + reverse("drugtests:result", args=[selection.pk]))
     lab = page.get_by_label("Laboratory", exact=True)
-    assert not lab.is_visible()
+    expect(lab).to_be_hidden()
     assert_accessible(page, live_server.url)
     page.get_by_label("Sent to laboratory").check()
-    assert lab.is_visible()
+    expect(lab).to_be_visible()
     page.get_by_label("Point-of-care cup").check()
-    assert not lab.is_visible()
+    expect(lab).to_be_hidden()
     page.get_by_role("group", name="Cocaine").get_by_label("Positive").check()
     page.get_by_role("button", name="Save results").click()
     page.get_by_text("Results saved").wait_for()

@@ -9,6 +9,7 @@ from datetime import date, time, timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from notifications import outbox
 from notifications.models import Channel, Kind, Notification, Status
@@ -78,7 +79,7 @@ def test_a_spanish_speaking_patient_on_a_phone(
     page.get_by_role("button", name="Abrir o cerrar el menú").click()
     page.get_by_role("navigation", name="Principal").get_by_role("link", name="Mi horario").click()
     assert page.get_by_test_id("schedule-heading").inner_text() == "Mi horario"
-    assert page.get_by_text("Sesión de grupo").first.is_visible()
+    expect(page.get_by_text("Sesión de grupo").first).to_be_visible()
     save_screen(page, "i18n_es_schedule_375")
 
     # A meeting, logged with the Spanish labels.

@@ -5,6 +5,7 @@ patient finds the disclosure in the portal. Every page passes axe-core."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from privacy.services import PART2_NOTICE
 from tests.a11y import assert_accessible
@@ -27,7 +28,7 @@ def test_counselor_sends_a_court_letter_and_the_patient_sees_it_in_the_portal(
     # No consent: the letters page says so and offers no letter.
     page.goto(f"{base}/patients/{other_patient.pk}/")
     page.get_by_test_id("letters-chart").get_by_role("link", name="Letters").click()
-    assert page.get_by_test_id("no-consent").is_visible()
+    expect(page.get_by_test_id("no-consent")).to_be_visible()
     assert page.get_by_role("link", name=f"Write to {COURT}").count() == 0
 
     # The consented patient: from the chart to the letter form.

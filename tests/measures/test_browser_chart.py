@@ -5,6 +5,7 @@ page passes axe-core."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from measures import instrument_data
 from measures.models import Instrument, InstrumentItem
@@ -39,7 +40,7 @@ def test_counselor_reads_the_phq9_trend_and_opens_the_answers(
     trend.wait_for()
     assert trend.evaluate("e => e.tagName.toLowerCase()") == "svg"
     assert "18 (Moderately severe)" in trend.locator("desc").text_content()
-    assert panel.get_by_text("Improved (\u22129)").is_visible()
+    expect(panel.get_by_text("Improved (\u22129)")).to_be_visible()
     # The panel only: the chart's "Put on hold" button (btn-outline-warning) fails axe's
     # colour contrast already, outside this work (tests/patients/test_timeline_browser.py).
     axe_violations(page, base)  # loads axe
@@ -61,6 +62,6 @@ def test_counselor_reads_the_phq9_trend_and_opens_the_answers(
     page.wait_for_url(f"**/measures/administrations/{sittings[0].pk}/")
     answers = page.get_by_test_id("answers")
     first_item = sittings[0].instrument.items.get(number=1)
-    assert answers.get_by_text(first_item.text_en).is_visible()
-    assert answers.get_by_text(first_item.option(3)["en"]).first.is_visible()
+    expect(answers.get_by_text(first_item.text_en)).to_be_visible()
+    expect(answers.get_by_text(first_item.option(3)["en"]).first).to_be_visible()
     assert_accessible(page, base)

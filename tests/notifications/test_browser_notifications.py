@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from notifications.models import Channel, Notification, Status
 from tests.a11y import assert_accessible
@@ -60,7 +61,7 @@ def test_patient_chooses_text_messages_with_consent(page, login, live_server, pa
     page.goto(f"{live_server.url}/notifications/preferences/")
     page.get_by_role("radio", name="Text message").check()
     page.get_by_role("button", name="Save preferences").click()
-    assert page.get_by_text("Text messages need your consent.").first.is_visible()
+    expect(page.get_by_text("Text messages need your consent.").first).to_be_visible()
     page.get_by_label("I agree to receive text message reminders").check()
     page.get_by_role("button", name="Save preferences").click()
     page.wait_for_selector("text=Your reminder preferences are saved.")

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import save_screen
 
@@ -11,7 +12,7 @@ def test_break_glass_is_audited_and_the_director_is_alerted(
     outsider = make_patient(first="Lee", last="Distant", counselor_user=other_counselor)
     login(page, "counselor")
     page.goto(f"{live_server.url}/patients/{outsider.pk}/")
-    assert page.get_by_text("Page not found").is_visible()
+    expect(page.get_by_text("Page not found")).to_be_visible()
 
     page.get_by_role("button", name="More").click()
     page.get_by_role("link", name="Emergency access").click()
@@ -19,7 +20,7 @@ def test_break_glass_is_audited_and_the_director_is_alerted(
     page.get_by_label("Clinical reason for access").fill("Crisis call, primary counselor on leave")
     page.get_by_role("button", name="Open chart (emergency access)").click()
     assert page.get_by_test_id("chart-heading").inner_text().startswith("Lee Distant")
-    assert page.get_by_text("through emergency access").is_visible()
+    expect(page.get_by_text("through emergency access")).to_be_visible()
     save_screen(page, "break_glass_chart")
 
     page.get_by_role("button", name="Log out").click()

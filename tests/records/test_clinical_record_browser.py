@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from records.models import GroupNote, ProgressNote, RecordStatus
 from records.signing import verify_signature
@@ -49,7 +50,9 @@ def test_group_note_signed_into_five_charts_cosigned_and_amended(
     page.get_by_label(f"Individual part for {late.display_name} (optional)").fill(
         "Arrived late; engaged in the second half."
     )
-    assert page.get_by_test_id(f"attendee-{absent.pk}").get_by_text("Absent: no note.").is_visible()
+    expect(
+        page.get_by_test_id(f"attendee-{absent.pk}").get_by_text("Absent: no note.")
+    ).to_be_visible()
     page.get_by_role("button", name="Save draft").click()
     page.get_by_text("Group note saved as a draft.").wait_for()
     page.once("dialog", lambda dialog: dialog.accept())

@@ -5,6 +5,7 @@ note; then prints the sign-in sheet. axe-core checks each page."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from records.models import ProgressNote
 from scheduling.models import AttendanceStatus
@@ -28,12 +29,14 @@ def test_facilitator_writes_signs_and_prints(
     login(page, "counselor")
     page.goto(f"{live_server.url}/scheduling/sessions/{group_session.pk}/")
     page.get_by_test_id("group-note-link").click()
-    assert page.get_by_test_id("group-note-heading").is_visible()
+    expect(page.get_by_test_id("group-note-heading")).to_be_visible()
     page.get_by_label("What the group did").fill("Relapse-prevention role-play in pairs.")
     page.get_by_label(f"Individual part for {robin.display_name} (optional)").fill(
         "Practised a refusal script."
     )
-    assert page.get_by_test_id(f"attendee-{lee.pk}").get_by_text("Absent: no note.").is_visible()
+    expect(
+        page.get_by_test_id(f"attendee-{lee.pk}").get_by_text("Absent: no note.")
+    ).to_be_visible()
     assert_accessible(page, live_server.url)
     page.get_by_role("button", name="Save draft").click()
     page.get_by_text("Group note saved as a draft.").wait_for()
@@ -42,17 +45,17 @@ def test_facilitator_writes_signs_and_prints(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("group-sign").click()
     page.get_by_text("a locked note is in 2 charts").wait_for()
-    assert page.get_by_test_id("group-signed").is_visible()
+    expect(page.get_by_test_id("group-signed")).to_be_visible()
     assert_accessible(page, live_server.url)
     save_screen(page, "records_group_note_signed")
     assert ProgressNote.objects.get(patient=robin).response == "Practised a refusal script."
     assert ProgressNote.objects.get(patient=kim).minutes == 150
 
     page.goto(f"{live_server.url}/records/sessions/{group_session.pk}/sign-in-sheet/")
-    assert page.get_by_role("cell", name=lee.display_name, exact=True).is_visible()
-    assert page.get_by_test_id("print-button").is_visible()
+    expect(page.get_by_role("cell", name=lee.display_name, exact=True)).to_be_visible()
+    expect(page.get_by_test_id("print-button")).to_be_visible()
     assert_accessible(page, live_server.url)
     page.emulate_media(media="print")
-    assert not page.locator("nav.navbar").is_visible()
-    assert not page.get_by_test_id("print-button").is_visible()
+    expect(page.locator("nav.navbar")).to_be_hidden()
+    expect(page.get_by_test_id("print-button")).to_be_hidden()
     save_screen(page, "records_signin_sheet_print")

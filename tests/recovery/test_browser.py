@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from recovery.models import HomeworkAssignment, HomeworkStatus, Meeting, MeetingStatus
 from recovery.services.homework import homework_assign, homework_template_create
@@ -59,7 +60,7 @@ def test_meeting_and_homework_review_cycle(browser, live_server, login, patient,
     desk.goto(f"{live_server.url}/recovery/queue/")
     meeting_card = desk.get_by_test_id("queue-meeting")
     assert "Clean and Serene" in meeting_card.inner_text()
-    assert meeting_card.get_by_role("link", name="Signed sheet: sheet.png").is_visible()
+    expect(meeting_card.get_by_role("link", name="Signed sheet: sheet.png")).to_be_visible()
     save_screen(desk, "recovery_queue")
     meeting_card.get_by_role("button", name="Verify").click()
     desk.get_by_text("verified").first.wait_for()
@@ -74,7 +75,7 @@ def test_meeting_and_homework_review_cycle(browser, live_server, login, patient,
     # The patient sees the comment and that the meeting counted.
     phone.goto(f"{live_server.url}/recovery/my/homework/")
     assert COMMENT in phone.get_by_test_id("review-comment").inner_text()
-    assert phone.get_by_role("button", name="Send it again").is_visible()
+    expect(phone.get_by_role("button", name="Send it again")).to_be_visible()
     save_screen(phone, "recovery_portal_homework_returned")
     phone.goto(f"{live_server.url}/recovery/my/meetings/")
     assert "Counted" in phone.get_by_test_id("my-meeting").first.inner_text()

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.conftest import save_screen
 
@@ -34,7 +35,7 @@ def test_facilitator_takes_attendance_and_chart_hours_update(
 
     page.get_by_role("link", name="My sessions").click()
     page.get_by_role("link", name="IOP Evening").click()
-    assert page.get_by_test_id("attendance-heading").is_visible()
+    expect(page.get_by_test_id("attendance-heading")).to_be_visible()
     row = page.get_by_test_id(f"attendee-{robin.pk}")
     row.get_by_label("Status").select_option("present")
     row.get_by_label("Participation note").fill("Shared a relapse prevention plan.")
