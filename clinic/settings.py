@@ -381,6 +381,11 @@ BEAT_STALE_SECONDS = _get("BEAT_STALE_SECONDS", int, 3 * 60)
 # every site in its own time zone, so one UTC crontab serves sites in any zone.
 BEAT_HEARTBEAT_SECONDS = 60
 AUDIT_SEAL_SECONDS = 5
+# How old the oldest unsealed audit row may be before /healthz reports "audit: behind": the
+# sealer runs every few seconds, so minutes of backlog mean it has stopped or cannot keep
+# up, and rows meanwhile carry only their own MAC (a deletion before sealing would not
+# show in verify_audit).
+AUDIT_SEAL_STALE_SECONDS = _get("AUDIT_SEAL_STALE_SECONDS", int, 5 * 60)
 CELERY_BEAT_SCHEDULE = {
     # /healthz answers 503 "beat: stale" when this has not run for BEAT_STALE_SECONDS.
     # Chains the rows appended since the last run (core.audit.seal); a run that waited

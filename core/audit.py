@@ -281,6 +281,14 @@ def seal(*, batch_size: int = SEAL_BATCH, wait: bool = True) -> int:
             return sealed
 
 
+def oldest_unsealed_at() -> datetime | None:
+    """When the oldest row still waiting for the sealer was written (None: none waits)."""
+    # Rows append in id order, and the partial index audit_unsealed holds only these.
+    return (
+        AuditEvent.objects.filter(seq__isnull=True).order_by("id").values_list("at", flat=True)
+    ).first()
+
+
 @dataclass
 class ChainProblem:
     row: int  # the row's id (a sealed row's seq is in the text)

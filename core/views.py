@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from . import clock
 from .access import PortalRequest, StaffRequest, UserRequest, patient_required, staff_required
+from .audit import oldest_unsealed_at
 from .heartbeat import beat_last_heartbeat
 from .panels import collect
 
@@ -82,6 +83,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
         # Stale: beat, the broker or every worker has stopped, and with them reminders,
         # draws and scheduled changes.
         status["beat"] = "ok" if fresh else "stale"
+    try:
+        oldest = oldest_unsealed_at()
+    except Exception as exc:
+        logger.warning("healthz: audit backlog unreadable: %s", exc)
+        status["audit"] = "unknown"
+    else:
+        behind = oldest is not None and clock.now() - oldest > timedelta(
+            seconds=settings.AUDIT_SEAL_STALE_SECONDS
+        )
+        status["audit"] = "behind" if behind else "ok"
     healthy = all(v == "ok" for v in status.values())
     return JsonResponse(
         {"status": "ok" if healthy else "down", **status}, status=200 if healthy else 503

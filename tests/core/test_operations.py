@@ -50,7 +50,7 @@ def test_healthz_is_ok_with_a_fresh_heartbeat(client, db, test_now):
     BeatHeartbeat.objects.create(pk=1, beat_at=test_now - timedelta(seconds=60))
     assert _healthz(client) == (
         200,
-        {"status": "ok", "database": "ok", "broker": "ok", "beat": "ok"},
+        {"status": "ok", "database": "ok", "broker": "ok", "beat": "ok", "audit": "ok"},
     )
 
 
@@ -91,8 +91,48 @@ def test_healthz_reports_beat_unknown_when_the_database_is_down(client, db, monk
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(core.views, "beat_last_heartbeat", no_row)
+    monkeypatch.setattr(core.views, "oldest_unsealed_at", no_row)
     status, body = _healthz(client)
     assert status == 503 and body["database"] == "down" and body["beat"] == "unknown"
+    assert body["audit"] == "unknown"
+
+
+# --- the audit sealer's backlog -----------------------------------------------------
+
+
+def _unsealed_row(at):
+    from core import audit
+
+    return audit.record(action="test.backlog", actor_label="healthz-test", at=at)
+
+
+def test_healthz_is_503_audit_behind_when_an_unsealed_row_is_too_old(
+    client, db, test_now, settings
+):
+    BeatHeartbeat.objects.create(pk=1, beat_at=test_now)
+    _unsealed_row(test_now - timedelta(seconds=settings.AUDIT_SEAL_STALE_SECONDS + 1))
+    status, body = _healthz(client)
+    assert (status, body["audit"], body["status"]) == (503, "behind", "down")
+
+
+def test_healthz_audit_is_ok_while_the_backlog_is_young(client, db, test_now, settings):
+    BeatHeartbeat.objects.create(pk=1, beat_at=test_now)
+    _unsealed_row(test_now - timedelta(seconds=settings.AUDIT_SEAL_STALE_SECONDS - 5))
+    assert _healthz(client) == (
+        200,
+        {"status": "ok", "database": "ok", "broker": "ok", "beat": "ok", "audit": "ok"},
+    )
+
+
+def test_healthz_audit_is_ok_once_the_sealer_has_chained_the_old_row(
+    client, db, test_now, settings
+):
+    from core import audit
+
+    BeatHeartbeat.objects.create(pk=1, beat_at=test_now)
+    _unsealed_row(test_now - timedelta(hours=1))
+    audit.seal()
+    assert _healthz(client)[1]["audit"] == "ok"
 
 
 # --- Sentry --------------------------------------------------------------------------
