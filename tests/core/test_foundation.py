@@ -136,6 +136,7 @@ def test_healthz_reports_database_and_broker(client, db, test_now):
         "database": "ok",
         "broker": "ok",
         "beat": "ok",
+        "audit": "ok",
     }
 
 
