@@ -82,7 +82,8 @@ DEBUG=0 SECRET_KEY="check-deploy-$(head -c 48 /dev/urandom | base64 | tr -d '/+=
 echo "--- docker-compose.yml against the compose spec"
 .venv/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 echo "--- pytest"
-args=()
+# The slowest tests are listed at the end, so the time budget (15 min) can be watched.
+args=(--durations=25)
 [ "$chrome" = yes ] || args+=(-m "not browser")
 # The tests run in STEPWISE_TEST_WORKERS processes (pytest-xdist; 2 by default, for the
 # two cores CI has; 0 runs them in this process). Each has its own test database, made
