@@ -37,6 +37,9 @@ DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "stepwise_bench")
 
 # name, user, path builder (ctx -> path)
 PAGES = [
+    # Not a page: the floor's two bytes as a signed-in counselor, i.e. the stack's own cost
+    # per signed-in request (every page below pays it before its own work).
+    ("signed-in floor", "counselor", lambda c: "/bench/floor-signed-in"),
     ("staff home", "counselor", lambda c: "/"),
     ("caseload list", "counselor", lambda c: "/patients/"),
     ("patient chart", "counselor", lambda c: f"/patients/{c['patient_id']}/"),

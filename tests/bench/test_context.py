@@ -26,6 +26,7 @@ def test_a_bench_session_authenticates_without_a_login(counselor):
     assert UserSession.objects.filter(session_key=key, user=counselor).exists()
 
 
+@pytest.mark.urls("bench.urls")  # the signed-in floor is served by the bench's URLs only
 def test_build_context_gives_every_page_a_path_and_a_query_count():
     from bench.context import build_context
     from bench.pages import PAGES
