@@ -396,7 +396,9 @@ def test_compliance_query_count_is_fixed(
 ):
     _roster(make_patient, track, size)
     client.force_login(director)
-    with django_assert_max_num_queries(17):
+    # 13 measured on a cold first request (10 once per-process caches are warm, pinned in
+    # test_weekly_hours_table); #20's precomputed hours read as many queries as before.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("scheduling:compliance"), {"week": MONDAY.isoformat()})
     assert response.status_code == 200
     assert response.content.count(b'data-testid="hours-') == size
