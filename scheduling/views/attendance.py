@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core import audit
+from core import audit, limits
 from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, site_today
 from core.formviews import ServiceFormView
@@ -29,7 +30,7 @@ from ..forms import (
     MoveForm,
     ReasonForm,
 )
-from ..models import Attendance, Session, SessionStatus, SiteSchedule
+from ..models import Attendance, AttendanceStatus, Session, SessionStatus, SiteSchedule
 from ..selectors.access import session_get_for_user
 from ..selectors.rosters import make_up_allowed, make_up_candidates, rosters_for_sessions
 from ..selectors.sessions import attendance_credited_minutes, attendance_row, attendance_taken
@@ -42,11 +43,26 @@ from ..services.bookings import session_cancel as session_cancel_service  # a vi
 from ..services.bookings import session_move as session_move_service  # a view has its name
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
+# The status select of an unbound row, as AttendanceForm's field offers it.
+STATUS_CHOICES = [("", "— not marked —"), *AttendanceStatus.choices]
 
 
 def _needs_reason(session: Session, now: datetime) -> bool:
     rules = SiteSchedule.for_site(session.site)
     return (site_today(session.site, now) - session.local_date).days > rules.attendance_edit_days
+
+
+def _mark_url_of(session: Session) -> Callable[[int], str]:
+    """The attendance_mark URL of each attendee from one reversal: a roster of 30 reversed
+    it twice a row in the template."""
+    sample = reverse("scheduling:attendance_mark", args=[session.pk, 1])
+    head = sample[: sample.rindex("/1/") + 1]
+    return lambda patient_pk: f"{head}{patient_pk}/"
+
+
+def _time_value(value: datetime | None, tz: ZoneInfo) -> str:
+    # As forms.TimeInput writes an initial time (its first input format, with seconds).
+    return value.astimezone(tz).strftime("%H:%M:%S") if value else ""
 
 
 def _sheet(
@@ -56,16 +72,21 @@ def _sheet(
     needs_reason: bool,
     bound: tuple[int, AttendanceForm] | None = None,
 ) -> list[dict[str, Any]]:
-    """One entry per roster patient: the patient, the attendance row and its form."""
+    """One entry per roster patient: the patient, the attendance row and its form. An
+    unbound form's status, times and reason are written by the row template from
+    ``fields`` (the widgets' templates cost most of a long roster's page); a bound one,
+    which may carry errors, is rendered by its widgets."""
+    tz = session.site.tz
+    mark_url = _mark_url_of(session)
     entries = []
     for p in roster:
         row = rows.get(p.pk)
+        fields: dict[str, str] | None = None
         if bound is not None and bound[0] == p.pk:
             form = bound[1]
         else:
             initial = {}
             if row is not None:
-                tz = session.site.tz
                 initial = {
                     "status": row.status,
                     "arrived": row.arrived_at.astimezone(tz).time() if row.arrived_at else None,
@@ -75,7 +96,21 @@ def _sheet(
             form = AttendanceForm(
                 prefix=f"p{p.pk}", initial=initial, session=session, needs_reason=needs_reason
             )
-        entries.append({"patient": p, "row": row, "form": form})
+            fields = {
+                "status": row.status if row else "",
+                "arrived": _time_value(row.arrived_at, tz) if row else "",
+                "left": _time_value(row.left_at, tz) if row else "",
+            }
+        entries.append(
+            {
+                "patient": p,
+                "row": row,
+                "form": form,
+                "fields": fields,
+                "prefix": f"p{p.pk}",
+                "mark_url": mark_url(p.pk),
+            }
+        )
     return entries
 
 
@@ -109,6 +144,8 @@ def _attendance_context(
         "show_makeup": session.track_id is not None,
         "over_capacity": len(roster) > session.capacity,
         "can_manage": request.user.role in (D, C, F),
+        "status_choices": STATUS_CHOICES,
+        "reason_limit": limits.SHORT_REASON,
     }
 
 
@@ -157,9 +194,9 @@ def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResp
     ok = not form.errors
     if request.htmx:
         row = attendance_row(session, patient)
-        if ok:
-            form = _sheet(session, [patient], {patient.pk: row}, needs_reason)[0]["form"]
-        entry = {"patient": patient, "row": row, "form": form, "saved": ok}
+        bound = None if ok else (patient.pk, form)
+        entry = _sheet(session, [patient], {patient.pk: row}, needs_reason, bound=bound)[0]
+        entry["saved"] = ok
         taken = attendance_credited_minutes(session)
         return render(
             request,
@@ -168,6 +205,9 @@ def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResp
                 "session": session,
                 "entry": entry,
                 "is_open": True,
+                "status_choices": STATUS_CHOICES,
+                "reason_limit": limits.SHORT_REASON,
+                "needs_reason": needs_reason,
                 "oob_progress": {
                     "marked": len(taken),
                     "total": len(roster),
