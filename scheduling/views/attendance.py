@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms.utils import pretty_name
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from core import audit, limits
 from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, site_today
+from core.forms import counter_html
 from core.formviews import ServiceFormView
 from core.models import Role
 from core.panels import collect
@@ -30,7 +32,7 @@ from ..forms import (
     MoveForm,
     ReasonForm,
 )
-from ..models import Attendance, AttendanceStatus, Session, SessionStatus, SiteSchedule
+from ..models import Attendance, Session, SessionStatus, SiteSchedule
 from ..selectors.access import session_get_for_user
 from ..selectors.rosters import make_up_allowed, make_up_candidates, rosters_for_sessions
 from ..selectors.sessions import attendance_credited_minutes, attendance_row, attendance_taken
@@ -43,8 +45,16 @@ from ..services.bookings import session_cancel as session_cancel_service  # a vi
 from ..services.bookings import session_move as session_move_service  # a view has its name
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
-# The status select of an unbound row, as AttendanceForm's field offers it.
-STATUS_CHOICES = [("", "— not marked —"), *AttendanceStatus.choices]
+# What an unbound attendance row's inputs take from AttendanceForm (the row template
+# writes them without building the form).
+ROW_CONSTANTS = {
+    "status_choices": AttendanceForm.base_fields["status"].choices,  # type: ignore[attr-defined]
+    "labels": {
+        name: field.label or pretty_name(name) for name, field in AttendanceForm.base_fields.items()
+    },
+    "note_limit": limits.NOTE,
+    "reason_limit": limits.SHORT_REASON,
+}
 
 
 def _needs_reason(session: Session, now: datetime) -> bool:
@@ -69,37 +79,31 @@ def _sheet(
     session: Session,
     roster: list[Patient],
     rows: Mapping[int, Attendance | None],
-    needs_reason: bool,
     bound: tuple[int, AttendanceForm] | None = None,
 ) -> list[dict[str, Any]]:
-    """One entry per roster patient: the patient, the attendance row and its form. An
-    unbound form's status, times and reason are written by the row template from
-    ``fields`` (the widgets' templates cost most of a long roster's page); a bound one,
-    which may carry errors, is rendered by its widgets."""
+    """One entry per roster patient: the patient, the attendance row, and either the
+    values its row's inputs start from (``fields``: the row template writes the inputs as
+    AttendanceForm's widgets would; building a form and rendering its widgets per row
+    was most of a long roster's page) or, for the one row posted with errors, its bound
+    form, rendered by its widgets."""
     tz = session.site.tz
     mark_url = _mark_url_of(session)
     entries = []
     for p in roster:
         row = rows.get(p.pk)
+        form: AttendanceForm | None = None
         fields: dict[str, str] | None = None
         if bound is not None and bound[0] == p.pk:
             form = bound[1]
         else:
-            initial = {}
-            if row is not None:
-                initial = {
-                    "status": row.status,
-                    "arrived": row.arrived_at.astimezone(tz).time() if row.arrived_at else None,
-                    "left": row.left_at.astimezone(tz).time() if row.left_at else None,
-                    "note": row.note,
-                }
-            form = AttendanceForm(
-                prefix=f"p{p.pk}", initial=initial, session=session, needs_reason=needs_reason
-            )
+            note = row.note if row else ""
             fields = {
                 "status": row.status if row else "",
                 "arrived": _time_value(row.arrived_at, tz) if row else "",
                 "left": _time_value(row.left_at, tz) if row else "",
+                "note": note,
+                # As the note's CountedTextarea writes it (filled in near the limit).
+                "note_counter": counter_html(f"id_p{p.pk}-note", limits.NOTE, len(note)),
             }
         entries.append(
             {
@@ -126,7 +130,7 @@ def _attendance_context(
     taken = attendance_taken(session)
     roster = rosters_for_sessions([session], attendance=taken)[session.pk]
     rows = {a.patient_id: a for a in taken}
-    entries = _sheet(session, roster, rows, needs_reason, bound=bound)
+    entries = _sheet(session, roster, rows, bound=bound)
     candidates = make_up_candidates(request.user, session, [p.pk for p in roster])
     return {
         "session": session,
@@ -144,8 +148,7 @@ def _attendance_context(
         "show_makeup": session.track_id is not None,
         "over_capacity": len(roster) > session.capacity,
         "can_manage": request.user.role in (D, C, F),
-        "status_choices": STATUS_CHOICES,
-        "reason_limit": limits.SHORT_REASON,
+        **ROW_CONSTANTS,
     }
 
 
@@ -195,7 +198,7 @@ def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResp
     if request.htmx:
         row = attendance_row(session, patient)
         bound = None if ok else (patient.pk, form)
-        entry = _sheet(session, [patient], {patient.pk: row}, needs_reason, bound=bound)[0]
+        entry = _sheet(session, [patient], {patient.pk: row}, bound=bound)[0]
         entry["saved"] = ok
         taken = attendance_credited_minutes(session)
         return render(
@@ -205,8 +208,7 @@ def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResp
                 "session": session,
                 "entry": entry,
                 "is_open": True,
-                "status_choices": STATUS_CHOICES,
-                "reason_limit": limits.SHORT_REASON,
+                **ROW_CONSTANTS,
                 "needs_reason": needs_reason,
                 "oob_progress": {
                     "marked": len(taken),
