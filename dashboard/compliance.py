@@ -2,7 +2,7 @@
 homework for one week (weeks start on Monday, site-local dates and times).
 
 ``compliance_grid`` runs a fixed number of queries whatever the number of patients:
-four for the hours (``scheduling.selectors.hours.weekly_hours``) and five of its own.
+four for the hours (``scheduling.selectors.hours.weekly_hours_precomputed``) and five of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from drugtests.models import Outcome, Selection
 from patients.models import Enrollment, Patient
 from recovery.compliance import WeekCompliance, requirement_for, week_compliance
 from recovery.models import HomeworkAssignment, Meeting, MeetingRequirement
-from scheduling.selectors.hours import WeekHours, weekly_hours
+from scheduling.selectors.hours import WeekHours, weekly_hours_precomputed
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -203,7 +203,7 @@ def compliance_grid(
         return []
     sunday = monday + timedelta(days=6)
     ids = [p.pk for p in patients]
-    hours = {row.patient.pk: row for row in weekly_hours(patients, monday, now=now)}
+    hours = {row.patient.pk: row for row in weekly_hours_precomputed(patients, monday, now=now)}
 
     tests: dict[int, list[TestCell]] = {}
     for s in Selection.objects.filter(

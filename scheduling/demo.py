@@ -27,6 +27,7 @@ from .services.bookings import individual_session_book, session_cancel
 from .services.materialization import sessions_materialize
 from .services.series import series_create
 from .services.site_holidays import HOLIDAY_YEARS_AHEAD, holidays_seed
+from .services.weekly_hours import weekly_hours_rebuild
 
 TRACKS = [
     ("IOP Day", TrackKind.DAY, ProgramLevel.IOP, "Room A"),
@@ -155,6 +156,8 @@ def seed(ctx: DemoContext) -> None:
         ],
         batch_size=1000,
     )
+    # The bulk insert bypassed the attendance services: the weekly totals follow here.
+    weekly_hours_rebuild(first=first, last=ctx.today, now=ctx.now)
     _individual_sessions(ctx)
     _cancellation(ctx)
     ctx.log.append(

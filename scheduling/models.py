@@ -432,3 +432,34 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.patient_id}"
+
+
+class WeeklyHours(models.Model):
+    """Minutes a patient attended in one site-local week (Monday to Sunday), precomputed.
+
+    Read by every page that shows hours; written only by ``services.weekly_hours``, which
+    recomputes the whole week from the attendance rows in the transaction of each
+    attendance write (never an increment, so it cannot drift) and rebuilds date ranges
+    for bulk writers (the demo, the bench seeder, the backfill). Scheduled and remaining
+    minutes are not kept: they follow rosters (``patients``' memberships) and the clock.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weekly_hours")
+    week_start = models.DateField(help_text="Site-local Monday of the week.")
+    attended_minutes = models.PositiveIntegerField(default=0)
+    # Attended minutes per day of the week, Monday first (seven integers).
+    day_minutes = models.JSONField(default=list)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["patient", "week_start"]
+        verbose_name_plural = "weekly hours"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "week_start"], name="weekly_hours_once_per_week"
+            ),
+        ]
+        indexes = [models.Index(fields=["week_start"], name="weekly_hours_week")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} week of {self.week_start}: {self.attended_minutes} min"

@@ -15,7 +15,7 @@ from core.panels import Panel, register
 from patients.models import Patient
 
 from .models import Attendance, SessionStatus
-from .selectors.hours import weekly_hours
+from .selectors.hours import weekly_hours_precomputed
 from .selectors.rosters import rosters_for_sessions
 from .selectors.sessions import patient_sessions, sessions_between
 
@@ -36,7 +36,7 @@ def chart(request: UserRequest, patient: Patient) -> Panel | None:
         .select_related("session__track", "session__site")
         .order_by("-session__starts_at")[:CHART_RECENT]
     )
-    week = weekly_hours([patient], week_start(today), now=now)[0]
+    week = weekly_hours_precomputed([patient], week_start(today), now=now)[0]
     return Panel(
         template="scheduling/_panel_chart.html",
         context={

@@ -19,6 +19,7 @@ from scheduling import demo
 from scheduling.models import Attendance, AttendanceChange, Session, SessionSeries, SessionStatus
 from scheduling.services.materialization import sessions_materialize
 from scheduling.services.series import build_rrule
+from scheduling.services.weekly_hours import weekly_hours_rebuild
 
 if TYPE_CHECKING:
     from bench.scale import ScaleContext
@@ -140,9 +141,12 @@ def seed_scale(ctx: ScaleContext) -> None:
             rows = []
     if rows:
         total += _flush(rows)
+    # The bulk inserts bypassed the attendance services, which keep the weekly totals:
+    # recompute every seeded week from the rows (idempotent, so a re-run is harmless).
+    rebuilt = weekly_hours_rebuild(first=ctx.start, last=ctx.today, now=ctx.now)
 
     ctx.log.append(
         f"scheduling: {len(tracks)} tracks ({added} new series), {created} sessions "
         f"materialized, {len(held)} held sessions with {total} attendance rows "
-        f"(and as many history rows)"
+        f"(and as many history rows), {rebuilt} weekly-hours rows rebuilt"
     )

@@ -4,11 +4,11 @@ against the level's minimum."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import FilteredRelation, Q, QuerySet
 
 from core import clock
 from core.clock import site_today, week_bounds, week_start
@@ -24,7 +24,7 @@ from patients.models import (
     weekly_minimum_minutes,
 )
 
-from ..models import ATTENDED_STATUSES, Attendance, Session, SessionStatus
+from ..models import ATTENDED_STATUSES, Attendance, Session, SessionStatus, WeeklyHours
 from ._common import _covering
 
 
@@ -114,29 +114,63 @@ def _level_on(enrollments: list[Enrollment], on: date) -> str | None:
     return open_[0].level if open_ else None
 
 
+@dataclass(frozen=True)
+class _Held:
+    """The columns of a session the hours read (one per session, whichever query)."""
+
+    pk: int
+    track_id: int | None
+    patient_id: int | None
+    local_date: date
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+
+
+_HELD_FIELDS = ("pk", "track_id", "patient_id", "local_date", "starts_at", "ends_at", "status")
+
+
+def _memberships(ids: list[int], monday: date, sunday: date) -> list[TrackMembership]:
+    return list(
+        TrackMembership.objects.filter(patient_id__in=ids, start_date__lte=sunday).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=monday)
+        )
+    )
+
+
+def _week_sessions(
+    ids: list[int], memberships: list[TrackMembership], monday: date, sunday: date
+) -> QuerySet[Session]:
+    return (
+        Session.objects.filter(local_date__gte=monday, local_date__lte=sunday)
+        .filter(Q(track_id__in={m.track_id for m in memberships}) | Q(patient_id__in=ids))
+        .exclude(status=SessionStatus.REMOVED)
+    )
+
+
+def _enrollments(ids: list[int]) -> defaultdict[int, list[Enrollment]]:
+    enrollments = defaultdict(list)
+    for e in Enrollment.objects.filter(patient_id__in=ids).order_by("-admission_date", "-pk"):
+        enrollments[e.patient_id].append(e)
+    return enrollments
+
+
 def weekly_hours(
     patients: Sequence[Patient], monday: date, *, now: datetime | None = None
 ) -> list[WeekHours]:
-    """Hours of each patient in the week starting ``monday`` (site-local), in four queries."""
+    """Hours of each patient in the week starting ``monday`` (site-local), in four queries,
+    counted from the attendance rows themselves (letters and alerts read this; the pages
+    read ``weekly_hours_precomputed``, which must give the same figures)."""
     now = clock.now(now)
     if not patients:
         return []
     sunday = monday + timedelta(days=6)
     ids = [p.pk for p in patients]
-    memberships = list(
-        TrackMembership.objects.filter(patient_id__in=ids, start_date__lte=sunday).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=monday)
-        )
-    )
-    by_patient = defaultdict(list)
-    for m in memberships:
-        by_patient[m.patient_id].append(m)
-    sessions = list(
-        Session.objects.filter(local_date__gte=monday, local_date__lte=sunday)
-        .filter(Q(track_id__in={m.track_id for m in memberships}) | Q(patient_id__in=ids))
-        .exclude(status=SessionStatus.REMOVED)
-        .only("pk", "track_id", "patient_id", "local_date", "starts_at", "ends_at", "status")
-    )
+    memberships = _memberships(ids, monday, sunday)
+    sessions = [
+        _Held(**row)
+        for row in _week_sessions(ids, memberships, monday, sunday).values(*_HELD_FIELDS)
+    ]
     attendance = list(
         Attendance.objects.filter(
             patient_id__in=ids, session__local_date__gte=monday, session__local_date__lte=sunday
@@ -145,25 +179,87 @@ def weekly_hours(
         .values("patient_id", "session_id", "status", "minutes_credited", "session__local_date")
     )
     taken = {(a["patient_id"], a["session_id"]) for a in attendance}
-    # Indexed once, so the loop below is linear in the data, not patients x rows.
-    attendance_of = defaultdict(list)
+    days_of: defaultdict[int, list[int]] = defaultdict(lambda: [0] * 7)
     for a in attendance:
-        attendance_of[a["patient_id"]].append(a)
-    sessions_of_track = defaultdict(list)
+        if a["status"] in ATTENDED_STATUSES:
+            days_of[a["patient_id"]][a["session__local_date"].weekday()] += a["minutes_credited"]
+    return _rows(patients, monday, now, memberships, sessions, taken, days_of, _enrollments(ids))
+
+
+def weekly_hours_precomputed(
+    patients: Sequence[Patient], monday: date, *, now: datetime | None = None
+) -> list[WeekHours]:
+    """``weekly_hours`` with the attended minutes read from ``WeeklyHours`` (kept by the
+    attendance services) instead of summed from the attendance rows, in four queries.
+    Which sessions are marked (for the minutes still to come) is read only while some
+    patient's week is not over, joined to the sessions' own query."""
+    now = clock.now(now)
+    if not patients:
+        return []
+    sunday = monday + timedelta(days=6)
+    ids = [p.pk for p in patients]
+    memberships = _memberships(ids, monday, sunday)
+    week_sessions = _week_sessions(ids, memberships, monday, sunday)
+    over = all(now >= week_bounds(monday, tz)[1] for tz in {p.site.tz for p in patients})
+    taken: set[tuple[int, int]] = set()
+    if over:
+        sessions = [_Held(**row) for row in week_sessions.values(*_HELD_FIELDS)]
+    else:
+        # One row per session and per mark of these patients (a session without one once).
+        marked = week_sessions.annotate(
+            mark=FilteredRelation("attendance", condition=Q(attendance__patient_id__in=ids))
+        ).values(*_HELD_FIELDS, "mark__patient_id")
+        seen: dict[int, _Held] = {}
+        for row in marked:
+            marker = row.pop("mark__patient_id")
+            if marker is not None:
+                taken.add((marker, row["pk"]))
+            if row["pk"] not in seen:
+                seen[row["pk"]] = _Held(**row)
+        sessions = list(seen.values())
+    days_of: defaultdict[int, list[int]] = defaultdict(lambda: [0] * 7)
+    for stored in precomputed_hours(ids, monday):
+        days_of[stored.patient_id] = list(stored.day_minutes)
+    return _rows(patients, monday, now, memberships, sessions, taken, days_of, _enrollments(ids))
+
+
+def precomputed_hours(patient_ids: Iterable[int], monday: date) -> list[WeeklyHours]:
+    """The stored weekly hours of ``patient_ids`` for the week starting ``monday`` (a
+    patient without a row attended nothing that week), in one query: what other apps'
+    pages read instead of summing attendance."""
+    return list(
+        WeeklyHours.objects.filter(patient_id__in=list(patient_ids), week_start=monday).only(
+            "patient_id", "week_start", "attended_minutes", "day_minutes"
+        )
+    )
+
+
+def _rows(
+    patients: Sequence[Patient],
+    monday: date,
+    now: datetime,
+    memberships: list[TrackMembership],
+    sessions: list[_Held],
+    taken: set[tuple[int, int]],
+    days_of: Mapping[int, list[int]],
+    enrollments: Mapping[int, list[Enrollment]],
+) -> list[WeekHours]:
+    sunday = monday + timedelta(days=6)
+    by_patient = defaultdict(list)
+    for m in memberships:
+        by_patient[m.patient_id].append(m)
+    # Indexed once, so the loop below is linear in the data, not patients x rows.
+    sessions_of_track: defaultdict[object, list[_Held]] = defaultdict(list)
     for s in sessions:
         sessions_of_track[s.track_id or ("patient", s.patient_id)].append(s)
-    enrollments = defaultdict(list)
-    for e in Enrollment.objects.filter(patient_id__in=ids).order_by("-admission_date", "-pk"):
-        enrollments[e.patient_id].append(e)
 
     rows = []
     for p in patients:
         _, week_end = week_bounds(monday, p.site.tz)
         today = site_today(p.site, now)
-        level = _level_on(enrollments[p.pk], min(sunday, today))
+        level = _level_on(enrollments.get(p.pk, []), min(sunday, today))
         adolescent = p.is_adolescent_on(monday)
         row = WeekHours(patient=p, monday=monday, level=level, adolescent=adolescent)
-        row.days = {monday + timedelta(days=i): 0 for i in range(7)}
         mine_by_track = {m.track_id for m in by_patient[p.pk]}
         candidates = [s for t in mine_by_track for s in sessions_of_track[t]]
         candidates += sessions_of_track[("patient", p.pk)]
@@ -179,10 +275,9 @@ def weekly_hours(
             row.scheduled_minutes += minutes
             if (s.local_date >= today or s.ends_at > now) and (p.pk, s.pk) not in taken:
                 row.remaining_minutes += minutes
-        for a in attendance_of[p.pk]:
-            if a["status"] in ATTENDED_STATUSES:
-                row.attended_minutes += a["minutes_credited"]
-                row.days[a["session__local_date"]] += a["minutes_credited"]
+        days = days_of.get(p.pk) or [0] * 7
+        row.days = {monday + timedelta(days=i): days[i] for i in range(7)}
+        row.attended_minutes = sum(days)
         row.minimum_minutes = weekly_minimum_minutes(level, adolescent) if level else 0
         row.status = compliance_status(
             attended=row.attended_minutes,

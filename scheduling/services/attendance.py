@@ -26,6 +26,7 @@ from ..models import (
 )
 from ..selectors.rosters import session_roster_patients
 from ..signals import attendance_recorded
+from .weekly_hours import weekly_hours_refresh
 
 
 def _minutes(start: datetime, end: datetime) -> int:
@@ -125,6 +126,8 @@ def _write_attendance(
         row.note = note
     row.updated_at = now
     row.save()
+    # In this transaction, after the write: the week's total is recomputed with it.
+    weekly_hours_refresh(patient_id=patient.pk, day=session.local_date, now=now)
     AttendanceChange.objects.create(
         attendance=row,
         changed_by=actor,

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms.utils import pretty_name
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core import audit
+from core import audit, limits
 from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, site_today
+from core.forms import counter_html
 from core.formviews import ServiceFormView
 from core.models import Role
 from core.panels import collect
@@ -42,6 +45,16 @@ from ..services.bookings import session_cancel as session_cancel_service  # a vi
 from ..services.bookings import session_move as session_move_service  # a view has its name
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
+# What an unbound attendance row's inputs take from AttendanceForm (the row template
+# writes them without building the form).
+ROW_CONSTANTS = {
+    "status_choices": AttendanceForm.base_fields["status"].choices,  # type: ignore[attr-defined]
+    "labels": {
+        name: field.label or pretty_name(name) for name, field in AttendanceForm.base_fields.items()
+    },
+    "note_limit": limits.NOTE,
+    "reason_limit": limits.SHORT_REASON,
+}
 
 
 def _needs_reason(session: Session, now: datetime) -> bool:
@@ -49,33 +62,59 @@ def _needs_reason(session: Session, now: datetime) -> bool:
     return (site_today(session.site, now) - session.local_date).days > rules.attendance_edit_days
 
 
+def _mark_url_of(session: Session) -> Callable[[int], str]:
+    """The attendance_mark URL of each attendee from one reversal: a roster of 30 reversed
+    it twice a row in the template."""
+    sample = reverse("scheduling:attendance_mark", args=[session.pk, 1])
+    head = sample[: sample.rindex("/1/") + 1]
+    return lambda patient_pk: f"{head}{patient_pk}/"
+
+
+def _time_value(value: datetime | None, tz: ZoneInfo) -> str:
+    # As forms.TimeInput writes an initial time (its first input format, with seconds).
+    return value.astimezone(tz).strftime("%H:%M:%S") if value else ""
+
+
 def _sheet(
     session: Session,
     roster: list[Patient],
     rows: Mapping[int, Attendance | None],
-    needs_reason: bool,
     bound: tuple[int, AttendanceForm] | None = None,
 ) -> list[dict[str, Any]]:
-    """One entry per roster patient: the patient, the attendance row and its form."""
+    """One entry per roster patient: the patient, the attendance row, and either the
+    values its row's inputs start from (``fields``: the row template writes the inputs as
+    AttendanceForm's widgets would; building a form and rendering its widgets per row
+    was most of a long roster's page) or, for the one row posted with errors, its bound
+    form, rendered by its widgets."""
+    tz = session.site.tz
+    mark_url = _mark_url_of(session)
     entries = []
     for p in roster:
         row = rows.get(p.pk)
+        form: AttendanceForm | None = None
+        fields: dict[str, str] | None = None
         if bound is not None and bound[0] == p.pk:
             form = bound[1]
         else:
-            initial = {}
-            if row is not None:
-                tz = session.site.tz
-                initial = {
-                    "status": row.status,
-                    "arrived": row.arrived_at.astimezone(tz).time() if row.arrived_at else None,
-                    "left": row.left_at.astimezone(tz).time() if row.left_at else None,
-                    "note": row.note,
-                }
-            form = AttendanceForm(
-                prefix=f"p{p.pk}", initial=initial, session=session, needs_reason=needs_reason
-            )
-        entries.append({"patient": p, "row": row, "form": form})
+            note = row.note if row else ""
+            fields = {
+                "status": row.status if row else "",
+                "arrived": _time_value(row.arrived_at, tz) if row else "",
+                "left": _time_value(row.left_at, tz) if row else "",
+                "note": note,
+                # As the note's CountedTextarea writes it (filled in near the limit).
+                "note_counter": counter_html(f"id_p{p.pk}-note", limits.NOTE, len(note)),
+            }
+        entries.append(
+            {
+                "patient": p,
+                "row": row,
+                "form": form,
+                "fields": fields,
+                "prefix": f"p{p.pk}",
+                "mark_url": mark_url(p.pk),
+            }
+        )
     return entries
 
 
@@ -91,7 +130,7 @@ def _attendance_context(
     taken = attendance_taken(session)
     roster = rosters_for_sessions([session], attendance=taken)[session.pk]
     rows = {a.patient_id: a for a in taken}
-    entries = _sheet(session, roster, rows, needs_reason, bound=bound)
+    entries = _sheet(session, roster, rows, bound=bound)
     candidates = make_up_candidates(request.user, session, [p.pk for p in roster])
     return {
         "session": session,
@@ -109,6 +148,7 @@ def _attendance_context(
         "show_makeup": session.track_id is not None,
         "over_capacity": len(roster) > session.capacity,
         "can_manage": request.user.role in (D, C, F),
+        **ROW_CONSTANTS,
     }
 
 
@@ -157,9 +197,9 @@ def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResp
     ok = not form.errors
     if request.htmx:
         row = attendance_row(session, patient)
-        if ok:
-            form = _sheet(session, [patient], {patient.pk: row}, needs_reason)[0]["form"]
-        entry = {"patient": patient, "row": row, "form": form, "saved": ok}
+        bound = None if ok else (patient.pk, form)
+        entry = _sheet(session, [patient], {patient.pk: row}, bound=bound)[0]
+        entry["saved"] = ok
         taken = attendance_credited_minutes(session)
         return render(
             request,
@@ -168,6 +208,8 @@ def attendance_mark(request: StaffRequest, pk: int, patient_pk: int) -> HttpResp
                 "session": session,
                 "entry": entry,
                 "is_open": True,
+                **ROW_CONSTANTS,
+                "needs_reason": needs_reason,
                 "oob_progress": {
                     "marked": len(taken),
                     "total": len(roster),

@@ -33,7 +33,7 @@ from ..models import SessionSeries
 from ..selectors.access import series_get_for_user, site_choices, track_get_for_user
 from ..selectors.billing import billing_days
 from ..selectors.calendar import holiday_of_site, holiday_years, holidays_in_year
-from ..selectors.hours import compliance_patients, weekly_hours
+from ..selectors.hours import compliance_patients, weekly_hours_precomputed
 from ..selectors.rosters import rosters_for_sessions, track_roster_count
 from ..selectors.sessions import (
     active_tracks,
@@ -286,7 +286,7 @@ def compliance(request: StaffRequest) -> HttpResponse:
     patients = compliance_patients(
         request.user, site, counselor=request.user if scope == "mine" else None
     )
-    rows = weekly_hours(patients, monday)
+    rows = weekly_hours_precomputed(patients, monday)
     audit.record(action="scheduling.compliance_view", request=request, site_id=site.pk)
     counts: dict[str, int] = {}
     for r in rows:

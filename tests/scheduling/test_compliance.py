@@ -7,7 +7,7 @@ import pytest
 
 from patients.compliance import ComplianceStatus
 from scheduling.selectors.billing import billing_days
-from scheduling.selectors.hours import compliance_status, weekly_hours
+from scheduling.selectors.hours import compliance_status, weekly_hours, weekly_hours_precomputed
 from scheduling.services.attendance import attendance_record
 from scheduling.services.bookings import session_cancel
 
@@ -16,6 +16,14 @@ from .conftest import MONDAY, NOW
 pytestmark = pytest.mark.django_db
 
 NY = ZoneInfo("America/New_York")
+
+
+@pytest.fixture(autouse=True, params=["live", "precomputed"])
+def _both_readings(request, monkeypatch):
+    """Every hours test here runs twice: summed from the attendance rows, and read from the
+    precomputed weekly hours the attendance services keep (the pages' reading)."""
+    if request.param == "precomputed":
+        monkeypatch.setitem(globals(), "weekly_hours", weekly_hours_precomputed)
 
 
 def _mark(session, patient, status="present", **times):

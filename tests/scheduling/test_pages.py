@@ -355,9 +355,10 @@ def test_attendance_screen_query_count_is_fixed(
     for p in people[: size // 2]:
         attendance_record(actor=counselor, session=held_session, patient=p, status="present")
     client.force_login(counselor)
-    # 19: two access checks each read the counselor's sites first (patients/access.py);
-    # one more for the panels of the "attendance" hook (the record's group note, #17)
-    with django_assert_max_num_queries(20):
+    # Two access checks each read the counselor's sites first (patients/access.py); one
+    # more for the panels of the "attendance" hook (the record's group note, #17). #20:
+    # 16 measured at both sizes (the margin of 20 hid nothing; the rows' forms, no query).
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("scheduling:attendance", args=[held_session.pk]))
     assert response.status_code == 200
     assert response.content.count(b'class="attendance-row') == size
@@ -396,7 +397,9 @@ def test_compliance_query_count_is_fixed(
 ):
     _roster(make_patient, track, size)
     client.force_login(director)
-    with django_assert_max_num_queries(17):
+    # 13 measured on a cold first request (10 once per-process caches are warm, pinned in
+    # test_weekly_hours_table); #20's precomputed hours read as many queries as before.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("scheduling:compliance"), {"week": MONDAY.isoformat()})
     assert response.status_code == 200
     assert response.content.count(b'data-testid="hours-') == size
