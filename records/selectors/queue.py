@@ -105,10 +105,19 @@ class DueCalendar:
     """``clocks.note_due_on`` for many (site, day) pairs in two queries: the sites'
     open weekdays and record rules, and their closed holidays in the window, read once."""
 
-    def __init__(self, sites: Iterable[Site], start: date, end: date) -> None:
+    def __init__(
+        self, sites: Iterable[Site], start: date, end: date, *, sites_read: bool = False
+    ) -> None:
+        """``sites_read``: the sites came with their ``schedule`` and ``record_settings``
+        (select_related by the caller), so they are not read again."""
+        sites = list(sites)
         site_ids = {s.pk for s in sites}
         # The sites' schedules and record rules in one query (both one-to-one).
-        rows = Site.objects.filter(pk__in=site_ids).select_related("schedule", "record_settings")
+        rows = (
+            sites
+            if sites_read
+            else Site.objects.filter(pk__in=site_ids).select_related("schedule", "record_settings")
+        )
         self.open: dict[int, set[int]] = {}
         self.rules: dict[int, RecordSettings] = {}
         for row in rows:
@@ -395,7 +404,8 @@ def _sessions_owed(
     clinician: User, *, site_ids: list[int] | None, now: datetime
 ) -> list[OwedSession]:
     """Held group sessions the clinician facilitated, with an attendee present, and no
-    signed group note: three queries (the sessions with their draft, the calendar)."""
+    signed group note: two queries (the sessions with their draft and their sites'
+    calendars, the holidays)."""
     present = Attendance.objects.filter(session=OuterRef("pk"), status__in=ATTENDED_STATUSES)
     signed = GroupNote.objects.filter(session=OuterRef("pk"), signed_at__isnull=False)
     sessions = list(
@@ -409,13 +419,14 @@ def _sessions_owed(
         .filter(_sites_filter(site_ids, "site_id"))
         .filter(Exists(present))
         .exclude(Exists(signed))
-        .select_related("site", "track", "clinical_note")
+        # The sites' calendars ride along (one-to-one): the calendar reads only holidays.
+        .select_related("site__schedule", "site__record_settings", "track", "clinical_note")
         .order_by("starts_at", "pk")
     )
     if not sessions:
         return []
     sites = {s.site_id: s.site for s in sessions}.values()
-    calendar = DueCalendar(sites, sessions[0].local_date, sessions[-1].local_date)
+    calendar = DueCalendar(sites, sessions[0].local_date, sessions[-1].local_date, sites_read=True)
     owed = []
     for s in sessions:
         draft = getattr(s, "clinical_note", None)

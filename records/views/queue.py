@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core import audit, clock
@@ -32,35 +32,13 @@ from ..selectors.queue import (
 from ..services.queue import group_note_cosign
 from ..services.queue import note_cosign as note_cosign_service
 from ..services.signoff import record_cosign
+from ._links import url_maker
 
 CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
 
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
-
-
-def url_or_blank(name: str, pk: int) -> str:
-    """The page of an item, built by the plans, notes and groups areas: the queue still
-    renders (without the link) on a deployment where one of those routes is absent."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
-
-
-# A pk no row has, reversed once per route and replaced per item: a list of a hundred
-# items then costs one ``reverse`` per route instead of one per item.
-_PK_MARK = 987654321
-
-
-def url_maker(name: str) -> Callable[[int], str]:
-    """``url_or_blank(name, pk)`` for many pks, the route resolved once."""
-    pattern = url_or_blank(name, _PK_MARK)
-    if not pattern or pattern.count(str(_PK_MARK)) != 1:
-        return lambda pk: url_or_blank(name, pk)
-    head, tail = pattern.split(str(_PK_MARK))
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 _T = TypeVar("_T")
