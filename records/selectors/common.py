@@ -20,7 +20,8 @@ def current_plan_version(patient: Patient) -> PlanVersion | None:
     return (
         PlanVersion.objects.filter(plan__patient=patient)
         .exclude(status=RecordStatus.DRAFT)
-        .select_related("plan__enrollment", "author")
+        # The site comes along: the list says when the plan was signed on its clock.
+        .select_related("plan__enrollment__site", "author")
         .order_by("-plan__enrollment__admission_date", "-number")
         .first()
     )
@@ -49,9 +50,9 @@ class EpisodePlanDue:
 
 
 def plans_due(enrollments: QuerySet[Enrollment]) -> list[EpisodePlanDue]:
-    """When each episode's plan (or its review) is due: three queries whatever the count
-    (the episodes with their latest signature and level change annotated, the sites'
-    rules)."""
+    """When each episode's plan (or its review) is due: one query whatever the count (the
+    episodes with their latest signature and level change annotated, and their sites'
+    rules joined: a one-to-one row that may be absent)."""
     last_signed = (
         PlanVersion.objects.filter(plan__enrollment=OuterRef("pk"))
         .exclude(status=RecordStatus.DRAFT)
@@ -59,7 +60,7 @@ def plans_due(enrollments: QuerySet[Enrollment]) -> list[EpisodePlanDue]:
         .values("signed_at")[:1]
     )
     rows = list(
-        enrollments.select_related("site", "patient")
+        enrollments.select_related("site__record_settings", "patient")
         .annotate(
             last_signed_at=Subquery(last_signed),
             last_level_change=Max(
@@ -68,11 +69,11 @@ def plans_due(enrollments: QuerySet[Enrollment]) -> list[EpisodePlanDue]:
         )
         .order_by("pk")
     )
-    site_ids = {e.site_id for e in rows}
-    rules = {r.site_id: r for r in RecordSettings.objects.filter(site_id__in=site_ids)}
     result = []
     for enrollment in rows:
-        site_rules = rules.get(enrollment.site_id) or RecordSettings(site=enrollment.site)
+        site_rules: RecordSettings | None = getattr(enrollment.site, "record_settings", None)
+        if site_rules is None:
+            site_rules = RecordSettings(site=enrollment.site)
         signed_at = enrollment.last_signed_at
         signed_on = site_today(enrollment.site, signed_at) if signed_at is not None else None
         due = plan_due(

@@ -19,14 +19,17 @@ from ..models import GroupNote, GroupNoteEntry, ProgressNote
 
 
 def group_session_get_for_user(
-    user: User, pk: int, *, request: HttpRequest | None = None
+    user: User, pk: int, *, request: HttpRequest | None = None, with_note: bool = False
 ) -> Session:
-    """A group session (a track's, not an individual one) at a site the user works at."""
+    """A group session (a track's, not an individual one) at a site the user works at.
+    ``with_note``: its group note (and author) read in the same query, for
+    ``group_note_for``."""
+    related = ["site", "track", "facilitator"]
+    if with_note:
+        related.append("clinical_note__author")
     return get_or_deny(
         user,
-        sessions_visible_to(user)
-        .filter(track__isnull=False)
-        .select_related("site", "track", "facilitator"),
+        sessions_visible_to(user).filter(track__isnull=False).select_related(*related),
         action="records.group_session_view",
         message="No such group session.",
         detail={"session_pk": pk},
@@ -36,6 +39,9 @@ def group_session_get_for_user(
 
 
 def group_note_for(session: Session) -> GroupNote | None:
+    if Session.clinical_note.is_cached(session):
+        # Read with the session (``with_note``); None is cached too when it has none.
+        return getattr(session, "clinical_note", None)
     return GroupNote.objects.filter(session=session).select_related("author").first()
 
 

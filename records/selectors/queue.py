@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest
 
 from core import clock
@@ -49,6 +50,12 @@ from .common import EpisodePlanDue, plans_due
 SESSION_LOOKBACK_DAYS = 60
 # A plan review shows in the queue this many days before it falls due.
 PLAN_DUE_SOON_DAYS = 7
+# A queue is worked from the top: each list shows its first QUEUE_SHOWN items (the most
+# overdue or the longest waiting first) and says how many more wait. The co-signature
+# lists read no more than that and count the rest in the same query, so a supervisor's
+# queue reads the same rows whatever the backlog (the bench's director had hundreds
+# waiting, and reading them all was most of the page).
+QUEUE_SHOWN = 50
 
 
 # --- whose queue a user may open --------------------------------------------------
@@ -98,10 +105,19 @@ class DueCalendar:
     """``clocks.note_due_on`` for many (site, day) pairs in two queries: the sites'
     open weekdays and record rules, and their closed holidays in the window, read once."""
 
-    def __init__(self, sites: Iterable[Site], start: date, end: date) -> None:
+    def __init__(
+        self, sites: Iterable[Site], start: date, end: date, *, sites_read: bool = False
+    ) -> None:
+        """``sites_read``: the sites came with their ``schedule`` and ``record_settings``
+        (select_related by the caller), so they are not read again."""
+        sites = list(sites)
         site_ids = {s.pk for s in sites}
         # The sites' schedules and record rules in one query (both one-to-one).
-        rows = Site.objects.filter(pk__in=site_ids).select_related("schedule", "record_settings")
+        rows = (
+            sites
+            if sites_read
+            else Site.objects.filter(pk__in=site_ids).select_related("schedule", "record_settings")
+        )
         self.open: dict[int, set[int]] = {}
         self.rules: dict[int, RecordSettings] = {}
         for row in rows:
@@ -206,6 +222,10 @@ class Queue:
     plan_cosigns: list[PlanVersion] = field(default_factory=list)
     note_cosigns: list[ProgressNote] = field(default_factory=list)
     group_cosigns: list[GroupNote] = field(default_factory=list)
+    # Each co-signature list holds its head only; these are the whole backlog's sizes.
+    plan_cosigns_total: int = 0
+    note_cosigns_total: int = 0
+    group_cosigns_total: int = 0
 
     @property
     def drafts_count(self) -> int:
@@ -238,7 +258,7 @@ class Queue:
 
     @property
     def cosigns_count(self) -> int:
-        return len(self.plan_cosigns) + len(self.note_cosigns) + len(self.group_cosigns)
+        return self.plan_cosigns_total + self.note_cosigns_total + self.group_cosigns_total
 
 
 def _cosign_scope(clinician: User) -> Q:
@@ -278,7 +298,7 @@ def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> 
     )
 
     versions = list(
-        PlanVersion.objects.filter(mine | waiting, plan__patient__in=visible)
+        _cosigns_head(PlanVersion.objects.filter(mine | waiting, plan__patient__in=visible))
         .select_related("plan__patient", "plan__enrollment__site", "author")
         .order_by("pk")
     )
@@ -286,12 +306,15 @@ def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> 
         (v for v in versions if v.status == RecordStatus.DRAFT), key=lambda v: (v.updated_at, v.pk)
     )
     queue.plan_cosigns = _by_signing([v for v in versions if v.status != RecordStatus.DRAFT])
+    queue.plan_cosigns_total = _backlog(queue.plan_cosigns)
 
     notes = list(
-        ProgressNote.objects.filter(mine | waiting, patient__in=visible)
-        # An attendee's copy of a group note is co-signed with its group, listed once;
-        # it is never a draft (it is written when the group note is signed).
-        .exclude(kind=NoteKind.GROUP)
+        _cosigns_head(
+            ProgressNote.objects.filter(mine | waiting, patient__in=visible)
+            # An attendee's copy of a group note is co-signed with its group, listed
+            # once; it is never a draft (it is written when the group note is signed).
+            .exclude(kind=NoteKind.GROUP)
+        )
         .select_related("patient", "site", "author")
         .order_by("pk")
     )
@@ -304,20 +327,22 @@ def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> 
         d for d in (DueNote(n, _today(n.site, now)) for n in drafts) if d.due_on <= d.today
     ]
     queue.note_cosigns = _by_signing([n for n in notes if n.status != RecordStatus.DRAFT])
+    queue.note_cosigns_total = _backlog(queue.note_cosigns)
 
     group_waiting = ProgressNote.objects.filter(
         group_note=OuterRef("pk"), status=RecordStatus.SIGNED, requires_cosign=True
     )
     groups = list(
-        GroupNote.objects.filter(
-            Q(status=RecordStatus.DRAFT)
-            & (Q(author=clinician) | Q(author__isnull=True, session__facilitator=clinician))
-            | Q(status=RecordStatus.SIGNED)
-            & _cosign_scope(clinician)
-            & ~Q(author=clinician)
-            & Q(Exists(group_waiting))
+        _cosigns_head(
+            GroupNote.objects.filter(
+                Q(status=RecordStatus.DRAFT)
+                & (Q(author=clinician) | Q(author__isnull=True, session__facilitator=clinician))
+                | Q(status=RecordStatus.SIGNED)
+                & _cosign_scope(clinician)
+                & ~Q(author=clinician)
+                & Q(Exists(group_waiting))
+            ).filter(_sites_filter(site_ids, "session__site_id"))
         )
-        .filter(_sites_filter(site_ids, "session__site_id"))
         .select_related("session__site", "session__track", "author")
         .order_by("pk")
     )
@@ -326,6 +351,7 @@ def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> 
         key=lambda g: (g.session.starts_at, g.pk),
     )
     queue.group_cosigns = _by_signing([g for g in groups if g.status != RecordStatus.DRAFT])
+    queue.group_cosigns_total = _backlog(queue.group_cosigns)
     queue.sessions_due = _sessions_owed(clinician, site_ids=site_ids, now=now)
 
     caseload = Enrollment.objects.filter(
@@ -345,6 +371,22 @@ def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> 
 _Signed = TypeVar("_Signed", PlanVersion, ProgressNote, GroupNote)
 
 
+def _cosigns_head(rows: QuerySet[_Signed]) -> QuerySet[_Signed]:
+    """The clinician's own drafts (all of them: each is work they owe) and the first
+    QUEUE_SHOWN of the signed rows waiting, the longest waiting first, each signed row
+    carrying the size of the whole backlog (``_backlog``): one query, and the rows read
+    stay the same however many wait."""
+    signing = [F("signed_at").asc(nulls_first=True), F("pk").asc()]
+    return rows.annotate(
+        _waiting_row=Window(RowNumber(), partition_by=[F("status")], order_by=signing),
+        _waiting_total=Window(Count("pk"), partition_by=[F("status")]),
+    ).filter(Q(status=RecordStatus.DRAFT) | Q(_waiting_row__lte=QUEUE_SHOWN))
+
+
+def _backlog(head: list[_Signed]) -> int:
+    return int(getattr(head[0], "_waiting_total", len(head))) if head else 0
+
+
 def _by_signing(rows: list[_Signed]) -> list[_Signed]:
     """Oldest signature first: the longest wait is the first to co-sign."""
     return sorted(rows, key=lambda r: (r.signed_at or datetime.min.replace(tzinfo=UTC), r.pk))
@@ -362,7 +404,8 @@ def _sessions_owed(
     clinician: User, *, site_ids: list[int] | None, now: datetime
 ) -> list[OwedSession]:
     """Held group sessions the clinician facilitated, with an attendee present, and no
-    signed group note: three queries (the sessions with their draft, the calendar)."""
+    signed group note: two queries (the sessions with their draft and their sites'
+    calendars, the holidays)."""
     present = Attendance.objects.filter(session=OuterRef("pk"), status__in=ATTENDED_STATUSES)
     signed = GroupNote.objects.filter(session=OuterRef("pk"), signed_at__isnull=False)
     sessions = list(
@@ -376,13 +419,14 @@ def _sessions_owed(
         .filter(_sites_filter(site_ids, "site_id"))
         .filter(Exists(present))
         .exclude(Exists(signed))
-        .select_related("site", "track", "clinical_note")
+        # The sites' calendars ride along (one-to-one): the calendar reads only holidays.
+        .select_related("site__schedule", "site__record_settings", "track", "clinical_note")
         .order_by("starts_at", "pk")
     )
     if not sessions:
         return []
     sites = {s.site_id: s.site for s in sessions}.values()
-    calendar = DueCalendar(sites, sessions[0].local_date, sessions[-1].local_date)
+    calendar = DueCalendar(sites, sessions[0].local_date, sessions[-1].local_date, sites_read=True)
     owed = []
     for s in sessions:
         draft = getattr(s, "clinical_note", None)

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core import audit, clock
@@ -29,17 +29,9 @@ from ..selectors.groups import (
     signin_roster,
 )
 from ..services.groups import default_service_type, group_note_save, group_note_sign
+from ._links import url_maker
 
 D, C, M, F = Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL, Role.FRONT_DESK
-
-
-def _url_or_none(name: str, pk: int) -> str | None:
-    """A route of the notes area (the note, its addendum form), built by another module
-    of this app; None while that route is not installed, so this screen stands alone."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return None
 
 
 class GroupNoteView(ServiceFormView):
@@ -56,7 +48,7 @@ class GroupNoteView(ServiceFormView):
 
     def load(self, **kwargs: Any) -> HttpResponse | None:
         self.session = group_session_get_for_user(
-            self.request.user, kwargs["pk"], request=self.request
+            self.request.user, kwargs["pk"], request=self.request, with_note=True
         )
         self.group = group_note_for(self.session)
         self.rows = attendee_rows(self.session, self.group)
@@ -108,6 +100,9 @@ class GroupNoteView(ServiceFormView):
         now = clock.now()
         session, group, user = self.session, self.group, self.request.user
         present = [r for r in self.rows if r.attended]
+        # One reverse per route, not per attendee.
+        note_link = url_maker("records:note")
+        addendum_link = url_maker("records:note_addendum")
         context.update(
             session=session,
             group=group,
@@ -117,10 +112,8 @@ class GroupNoteView(ServiceFormView):
                     "field": form[entry_field_name(r.patient.pk)]
                     if r.attended and not (group and group.is_signed)
                     else None,
-                    "note_url": _url_or_none("records:note", r.note.pk) if r.note else None,
-                    "addendum_url": _url_or_none("records:note_addendum", r.note.pk)
-                    if r.note
-                    else None,
+                    "note_url": (note_link(r.note.pk) or None) if r.note else None,
+                    "addendum_url": (addendum_link(r.note.pk) or None) if r.note else None,
                 }
                 for r in self.rows
             ],

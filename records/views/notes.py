@@ -48,6 +48,7 @@ from ..services.notes import (
     note_update,
 )
 from ..services.signoff import addendum_add
+from ._links import url_maker
 
 # Who reads and writes notes: the same roles every records write requires.
 CLINICIANS = CLINICAL_ROLES
@@ -106,8 +107,10 @@ def patient_notes(request: StaffRequest, pk: int) -> HttpResponse:
     """The patient's notes, newest first, paged."""
     patient = patient_get_for_user(request.user, pk, request=request, action="records.notes.view")
     page = Paginator(notes_of_patient(patient), NOTES_PER_PAGE).get_page(request.GET.get("page"))
+    note_url = url_maker("records:note")
     for note in page:
         with_status(note)
+        note.url = note_url(note.pk)  # type: ignore[attr-defined]
     audit.record(
         action="records.notes.view",
         request=request,

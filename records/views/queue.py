@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core import audit, clock
@@ -19,6 +19,7 @@ from core.models import Role
 
 from ..forms.queue import ClinicianPickForm
 from ..selectors.queue import (
+    QUEUE_SHOWN,
     DueNote,
     OwedSession,
     clinician_get_for_user,
@@ -31,6 +32,7 @@ from ..selectors.queue import (
 from ..services.queue import group_note_cosign
 from ..services.queue import note_cosign as note_cosign_service
 from ..services.signoff import record_cosign
+from ._links import url_maker
 
 CLINICIANS = (Role.DIRECTOR, Role.COUNSELOR, Role.MEDICAL)
 
@@ -39,26 +41,17 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def url_or_blank(name: str, pk: int) -> str:
-    """The page of an item, built by the plans, notes and groups areas: the queue still
-    renders (without the link) on a deployment where one of those routes is absent."""
-    try:
-        return reverse(name, args=[pk])
-    except NoReverseMatch:
-        return ""
-
-
-# A queue is worked from the top: each list shows its first QUEUE_SHOWN items (the most
-# overdue or the longest waiting first) and says how many more wait, so the page stays
-# quick whatever the backlog (the bench's supervisor had thousands of co-signatures).
-QUEUE_SHOWN = 50
-
 _T = TypeVar("_T")
 
 
-def _shown(items: list[_T], url_of: Callable[[_T], str]) -> tuple[list[tuple[_T, str]], int]:
+def _shown(
+    items: list[_T], url_of: Callable[[_T], str], total: int | None = None
+) -> tuple[list[tuple[_T, str]], int]:
+    """The head of a list with each item's link, and how many more wait (``total`` when
+    the selector read only the head)."""
     head = items[:QUEUE_SHOWN]
-    return [(item, url_of(item)) for item in head], len(items) - len(head)
+    whole = len(items) if total is None else total
+    return [(item, url_of(item)) for item in head], whole - len(head)
 
 
 @staff_required(*CLINICIANS)
@@ -86,33 +79,35 @@ def queue(request: StaffRequest) -> HttpResponse:
     )
     here = request.get_full_path()
 
+    note_url = url_maker("records:note")
+    group_url = url_maker("records:group_note")
+    version_url = url_maker("records:plan_version")
+    plan_url = url_maker("records:plan")
+
     def note_or_session(d: DueNote | OwedSession) -> str:
         if isinstance(d, DueNote):
-            return url_or_blank("records:note", d.note.pk)
-        return url_or_blank("records:group_note", d.session.pk)
+            return note_url(d.note.pk)
+        return group_url(d.session.pk)
 
-    plan_drafts, hidden_plan_drafts = _shown(
-        owed.plan_drafts, lambda v: url_or_blank("records:plan_version", v.pk)
-    )
-    note_drafts, hidden_note_drafts = _shown(
-        owed.note_drafts, lambda n: url_or_blank("records:note", n.pk)
-    )
-    group_drafts, hidden_group_drafts = _shown(
-        owed.group_drafts, lambda g: url_or_blank("records:group_note", g.session_id)
-    )
+    plan_drafts, hidden_plan_drafts = _shown(owed.plan_drafts, lambda v: version_url(v.pk))
+    note_drafts, hidden_note_drafts = _shown(owed.note_drafts, lambda n: note_url(n.pk))
+    group_drafts, hidden_group_drafts = _shown(owed.group_drafts, lambda g: group_url(g.session_id))
     due, hidden_due = _shown(owed.due, note_or_session)
-    plans_due, hidden_plans_due = _shown(
-        owed.plans_due, lambda p: url_or_blank("records:plan", p.patient.pk)
-    )
+    plans_due, hidden_plans_due = _shown(owed.plans_due, lambda p: plan_url(p.patient.pk))
     plan_cosigns, hidden_plan_cosigns = _shown(
-        owed.plan_cosigns, lambda v: url_or_blank("records:plan_version", v.pk)
+        owed.plan_cosigns, lambda v: version_url(v.pk), owed.plan_cosigns_total
     )
     note_cosigns, hidden_note_cosigns = _shown(
-        owed.note_cosigns, lambda n: url_or_blank("records:note", n.pk)
+        owed.note_cosigns, lambda n: note_url(n.pk), owed.note_cosigns_total
     )
     group_cosigns, hidden_group_cosigns = _shown(
-        owed.group_cosigns, lambda g: url_or_blank("records:group_note", g.session_id)
+        owed.group_cosigns, lambda g: group_url(g.session_id), owed.group_cosigns_total
     )
+    # Each co-signature's form posts to its own route, built here once per route rather
+    # than with ``{% url %}`` once per item in the template.
+    cosign_note = url_maker("records:note_cosign")
+    cosign_plan = url_maker("records:plan_cosign")
+    cosign_group = url_maker("records:group_cosign")
     hidden = {
         "drafts": hidden_plan_drafts + hidden_note_drafts + hidden_group_drafts,
         "due": hidden_due,
@@ -134,9 +129,9 @@ def queue(request: StaffRequest) -> HttpResponse:
             "group_drafts": group_drafts,
             "due": due,
             "plans_due": plans_due,
-            "plan_cosigns": plan_cosigns,
-            "note_cosigns": note_cosigns,
-            "group_cosigns": group_cosigns,
+            "plan_cosigns": [(v, url, cosign_plan(v.pk)) for v, url in plan_cosigns],
+            "note_cosigns": [(n, url, cosign_note(n.pk)) for n, url in note_cosigns],
+            "group_cosigns": [(g, url, cosign_group(g.pk)) for g, url in group_cosigns],
             "hidden": hidden,
             "shown": QUEUE_SHOWN,
         },

@@ -255,11 +255,11 @@ def _draft_with(n, *, track, make_attendees, counselor, test_now):
     return session
 
 
-# The login session, user and staff profile, the session (access rule), the group note,
+# The login session, user and staff profile, the session (access rule) with its group note,
 # attendance with its patients, the roster's memberships, the draft's parts or the signed
 # notes, the view's audit row (an insert: no lock since #20) and the page's nav: the same for
 # 3 attendees and for 12.
-SCREEN_QUERIES = 11
+SCREEN_QUERIES = 10
 
 
 @pytest.mark.parametrize("size", [3, 12])

@@ -338,7 +338,9 @@ def test_the_queue_page_runs_the_same_queries_at_3_and_30_items(
     )
     with django_assert_num_queries(small):
         c.get(path)
-    assert small == {"counselor": 15, "director": 14}[viewer]
+    # The sessions owed bring their sites' calendars and the caseload its sites' record
+    # rules in the same query (15 and 14 before).
+    assert small == {"counselor": 13, "director": 12}[viewer]
 
 
 def test_notes_and_sessions_due_are_listed_overdue_first(
@@ -390,3 +392,58 @@ def test_a_long_backlog_lists_the_oldest_fifty_and_says_how_many_more_wait(
     assert "5 more not shown" in html
     # The count in the tab is the whole backlog, not the page.
     assert f">{QUEUE_SHOWN + 5}</span>" in html
+
+
+# --- the co-sign queue reads its head, not the backlog ---------------------------------
+
+
+def _waiting_notes(*, counselor, patient, today, test_now, count: int, offset: int = 0) -> None:
+    for minutes in range(offset, offset + count):
+        make_note(
+            author=counselor,
+            patient=patient,
+            service_date=today - timedelta(days=1),
+            signed_at=test_now - timedelta(minutes=minutes),
+        )
+
+
+def test_the_co_sign_queue_runs_the_same_queries_at_3_and_60_waiting(
+    client,
+    supervision,
+    counselor,
+    director,
+    track,
+    make_patient,
+    today,
+    test_now,
+    django_assert_num_queries,
+):
+    patient = make_patient(track=track)
+    _waiting_notes(counselor=counselor, patient=patient, today=today, test_now=test_now, count=3)
+    c = _client(client, director)
+    path = reverse("records:queue")
+    small = _count(c, director, path)
+    _waiting_notes(
+        counselor=counselor, patient=patient, today=today, test_now=test_now, count=57, offset=3
+    )
+    with django_assert_num_queries(small):
+        assert c.get(path).status_code == 200
+    assert small == 10
+
+
+def test_the_co_sign_queue_reads_the_longest_waiting_fifty_and_counts_the_rest(
+    supervision, counselor, director, track, make_patient, today, test_now
+):
+    from records.selectors.queue import QUEUE_SHOWN
+
+    patient = make_patient(track=track)
+    _waiting_notes(
+        counselor=counselor, patient=patient, today=today, test_now=test_now, count=QUEUE_SHOWN + 5
+    )
+    queue = queue_for(director, viewer=director, now=test_now)
+    assert len(queue.note_cosigns) == QUEUE_SHOWN
+    assert queue.note_cosigns_total == queue.cosigns_count == QUEUE_SHOWN + 5
+    # The oldest signature first: the five most recent are the ones left unread.
+    signed = [n.signed_at for n in queue.note_cosigns]
+    assert signed == sorted(signed)
+    assert signed[-1] == test_now - timedelta(minutes=5)
