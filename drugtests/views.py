@@ -17,6 +17,7 @@ from core.clock import site_today
 from core.csvexport import csv_response
 from core.forms import add_service_errors
 from core.formviews import ServiceFormView
+from core.links import url_maker
 from core.models import Role, Site
 from patients.access import patient_get_for_user
 from patients.models import Patient
@@ -84,6 +85,12 @@ def today(request: StaffRequest) -> HttpResponse:
     alerts = []
     if request.user.role in (D, M, C):
         alerts = selectors.open_alerts(request.user, site)
+    # Each row's links from one reversal per route, not five {% url %} tags per row.
+    link = {
+        name: url_maker(f"drugtests:{name}")
+        for name in ("collect", "label", "refuse", "result", "selection")
+    }
+    rows = [(s, {name: make(s.pk) for name, make in link.items()}) for s in data.rows]
     # The pager's links keep the site and the filter.
     query = request.GET.copy()
     query.pop("page", None)
@@ -92,6 +99,7 @@ def today(request: StaffRequest) -> HttpResponse:
         "drugtests/today.html",
         {
             "data": data,
+            "rows": rows,
             "form": form,
             "query": query.urlencode(),
             "sites": sites,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from core.access import StaffRequest, staff_required
 from core.clock import local_datetime, site_today
 from core.forms import counter_html
 from core.formviews import ServiceFormView
+from core.links import url_maker
 from core.models import Role
 from core.panels import collect
 from patients.models import Patient
@@ -62,14 +63,6 @@ def _needs_reason(session: Session, now: datetime) -> bool:
     return (site_today(session.site, now) - session.local_date).days > rules.attendance_edit_days
 
 
-def _mark_url_of(session: Session) -> Callable[[int], str]:
-    """The attendance_mark URL of each attendee from one reversal: a roster of 30 reversed
-    it twice a row in the template."""
-    sample = reverse("scheduling:attendance_mark", args=[session.pk, 1])
-    head = sample[: sample.rindex("/1/") + 1]
-    return lambda patient_pk: f"{head}{patient_pk}/"
-
-
 def _time_value(value: datetime | None, tz: ZoneInfo) -> str:
     # As forms.TimeInput writes an initial time (its first input format, with seconds).
     return value.astimezone(tz).strftime("%H:%M:%S") if value else ""
@@ -87,7 +80,8 @@ def _sheet(
     was most of a long roster's page) or, for the one row posted with errors, its bound
     form, rendered by its widgets."""
     tz = session.site.tz
-    mark_url = _mark_url_of(session)
+    # One reversal for the roster: a roster of 30 reversed it twice a row in the template.
+    mark_url = url_maker("scheduling:attendance_mark", session.pk)
     entries = []
     for p in roster:
         row = rows.get(p.pk)
