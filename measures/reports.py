@@ -75,7 +75,7 @@ def outcomes(f: Filters) -> Report:
     # (ranked by window functions), and only for episodes with two or more: reading every
     # completed sitting made the report grow with the clinic's history (cost ratio 2.3-2.5
     # from 500 to 2,000 patients in the benchmark).
-    episode = [F("enrollment_id"), F("instrument__code")]
+    per_episode = [F("enrollment_id"), F("instrument__code")]
     sittings = (
         Administration.objects.filter(
             status=Administration.Status.COMPLETED,
@@ -84,13 +84,13 @@ def outcomes(f: Filters) -> Report:
             enrollment__admission_date__range=(f.start, f.end),
         )
         .annotate(
-            sittings=Window(Count("pk"), partition_by=episode),
+            sittings=Window(Count("pk"), partition_by=per_episode),
             from_first=Window(
-                RowNumber(), partition_by=episode, order_by=[F("completed_at").asc(), "pk"]
+                RowNumber(), partition_by=per_episode, order_by=[F("completed_at").asc(), "pk"]
             ),
             from_latest=Window(
                 RowNumber(),
-                partition_by=episode,
+                partition_by=per_episode,
                 order_by=[F("completed_at").desc(), F("pk").desc()],
             ),
         )
