@@ -98,3 +98,20 @@ def test_report_query_count_does_not_grow_with_data(
             make_patient()
         with django_assert_max_num_queries(12):
             assert client.get(url, PERIOD).status_code == 200
+
+
+# The census report counts in one aggregate query however many patients there are;
+# the other nine are the page's own and do not depend on the data either, so an
+# exact pin (not the shared maximum above) catches a per-week or per-patient query.
+CENSUS_QUERIES = 10
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_census_report_runs_a_fixed_number_of_queries(
+    client, director, make_patient, django_assert_num_queries, size
+):
+    client.force_login(director)
+    while director.staff.organization.sites.first().patients.count() < size:
+        make_patient()
+    with django_assert_num_queries(CENSUS_QUERIES):
+        assert client.get(reverse("reports:detail", args=["census"]), PERIOD).status_code == 200
