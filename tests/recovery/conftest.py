@@ -48,19 +48,23 @@ def heic_bytes() -> bytes:
     return struct.pack(">I", len(ftyp) + 4) + ftyp + b"\x00" * 64
 
 
-def docx_bytes() -> bytes:
+def _zip(members: dict[str, str]) -> bytes:
+    # Each member gets a fixed date: writestr with a bare name stamps the wall clock,
+    # and these bytes are test parameters, so two xdist workers collecting a second
+    # apart saw different tests and the run stopped ("Different tests were collected").
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<w:document/>")
+        for name, text in members.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return buf.getvalue()
+
+
+def docx_bytes() -> bytes:
+    return _zip({"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"})
 
 
 def plain_zip_bytes() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("notes.txt", "hello")
-    return buf.getvalue()
+    return _zip({"notes.txt": "hello"})
 
 
 def elf_bytes() -> bytes:

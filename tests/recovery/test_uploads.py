@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -139,3 +140,11 @@ def test_stored_under_the_private_root_with_a_random_name(client, patient, priva
 def test_private_files_have_no_public_url():
     with pytest.raises(ValueError):
         private_storage().url("recovery/x.png")
+
+
+def test_the_sample_files_do_not_depend_on_the_clock():
+    # They are test parameters: xdist requires every worker to collect the same bytes.
+    with time_machine.travel("2026-01-01 00:00:00Z", tick=False):
+        first = (docx_bytes(), plain_zip_bytes())
+    with time_machine.travel("2027-06-30 12:34:56Z", tick=False):
+        assert (docx_bytes(), plain_zip_bytes()) == first
