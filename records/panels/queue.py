@@ -9,7 +9,7 @@ from core.access import UserRequest
 from core.models import Site
 from core.panels import Panel, register
 
-from ..selectors.queue import queue_for
+from ..selectors.queue import owed_summary
 from ..services._common import CLINICAL_ROLES
 
 
@@ -17,7 +17,7 @@ from ..services._common import CLINICAL_ROLES
 def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
     if request.user.role not in CLINICAL_ROLES:
         return None
-    owed = queue_for(request.user, viewer=request.user)
+    owed = owed_summary(request.user, viewer=request.user)
     return Panel(
         template="records/queue/_panel_staff_home.html",
         context={"owed": owed, "queue_url": reverse("records:queue")},
