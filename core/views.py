@@ -11,7 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import clock
-from .access import PortalRequest, StaffRequest, UserRequest, patient_required, staff_required
+from .access import (
+    PortalRequest,
+    StaffRequest,
+    UserRequest,
+    patient_required,
+    staff_required,
+    staff_sites,
+)
 from .audit import oldest_unsealed_at
 from .heartbeat import beat_last_heartbeat
 from .panels import collect
@@ -34,7 +41,7 @@ def home(request: UserRequest) -> HttpResponse:
 def staff_home(request: StaffRequest) -> HttpResponse:
     staff = request.user.staff
     assert staff is not None  # staff_required let only clinic staff in
-    sites = list(staff.sites.all()) if not staff.sees_all_sites else None
+    sites = staff_sites(staff) if not staff.sees_all_sites else None
     if sites is None:
         sites = list(staff.organization.sites.filter(is_active=True))
     panels = collect("staff_home", request, sites=sites)

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from core.access import get_or_deny
+from core.access import get_or_deny, staff_sites
 from core.models import Role, User
 
 from .models import OPEN_STATUSES, Enrollment, Patient
@@ -64,8 +64,8 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     # rosters are one UNION of index lookups, so the database starts from the few dozen
     # patients a counselor sees; an OR of these conditions made it test every patient of
     # the organisation (the caseload page grew with the clinic). The sites are read first
-    # (one small query): the union then plans in a fraction of the time.
-    sites = list(staff.sites.values_list("pk", "counselors_see_whole_site"))
+    # (once a request, ``staff_sites``): the union then plans in a fraction of the time.
+    sites = [(s.pk, s.counselors_see_whole_site) for s in staff_sites(staff)]
     own_sites = [pk for pk, _ in sites]
     whole_sites = [pk for pk, whole in sites if whole]
     team = (
