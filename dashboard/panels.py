@@ -9,7 +9,7 @@ from django.utils import timezone
 from alerts.models import Alert
 from alerts.selectors import queue
 from core import clock
-from core.access import UserRequest
+from core.access import UserRequest, staff_sites
 from core.models import Role, Site, User
 from core.panels import Panel, register
 from patients.access import patients_visible_to
@@ -34,7 +34,10 @@ def alerts_for(user: User, now: datetime | None = None) -> list[Alert]:
     if staff is None or staff.role not in (Role.COUNSELOR, Role.MEDICAL):
         return []
     now = clock.now(now)
-    site = staff.sites.first() if not staff.sees_all_sites else None
+    # The lowest-numbered of the user's sites, as ``first()`` picks, from the sites the
+    # request has read already.
+    sites = [] if staff.sees_all_sites else staff_sites(staff)
+    site = min(sites, key=lambda s: s.pk) if sites else None
     tz = site.tz if site else timezone.get_default_timezone()
     today = timezone.localdate(now, tz)
     may_see = patients_visible_to(user)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.db.models import Case, Count, Prefetch, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -317,10 +317,27 @@ def review_queue(user: User, *, limit: int = 200) -> Queue:
 
 def review_queue_counts(user: User) -> dict[str, int]:
     visible = _visible_ids(user)
-    meetings = Meeting.objects.filter(status=MeetingStatus.PENDING, patient_id__in=visible).count()
-    submissions = HomeworkSubmission.objects.filter(
-        reviewed_at__isnull=True, assignment__patient_id__in=visible
-    ).count()
+    # Both counts in one round trip (UNION ALL of two one-row aggregates): the home page
+    # calls this on every load.
+    meetings_n = (
+        Meeting.objects.filter(status=MeetingStatus.PENDING, patient_id__in=visible)
+        .order_by()
+        .values(kind=Value("meetings"))
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    submissions_n = (
+        HomeworkSubmission.objects.filter(
+            reviewed_at__isnull=True, assignment__patient_id__in=visible
+        )
+        .order_by()
+        .values(kind=Value("submissions"))
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+    )
+    counts = dict(meetings_n.union(submissions_n, all=True))
+    meetings = counts.get("meetings", 0)
+    submissions = counts.get("submissions", 0)
     return {"meetings": meetings, "submissions": submissions, "total": meetings + submissions}
 
 

@@ -13,9 +13,10 @@ from tests.conftest import SCENARIO_NOW
 
 pytestmark = [pytest.mark.frozen(SCENARIO_NOW), pytest.mark.django_db]
 
-# The staff profile and its sites, the caseload's ids, the alerts with their patients:
-# the same at any size.
-QUERIES = 5
+# The staff profile, its sites (read once, core.access.staff_sites: the queue's site and
+# the access rule both use them), the caseload's ids, the alerts with their patients: the
+# same at any size.
+QUERIES = 4
 
 
 def _alerts(patients):
