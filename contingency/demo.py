@@ -18,6 +18,8 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 from core.clock import local_datetime
 from core.demo import DEMO_STEPS, DemoContext
 from drugtests.interpretation import interpret
@@ -95,13 +97,19 @@ def _candidates(ctx: DemoContext) -> list[Patient]:
     )
 
 
+def _past_draws(today: date, **lookups: object) -> QuerySet[Selection]:
+    """Past drawn tests that count in an episode's run (not pending, not excused)."""
+    return Selection.objects.filter(date__lt=today, **lookups).exclude(
+        status__in=[Selection.Status.PENDING, Selection.Status.EXCUSED]
+    )
+
+
 def _spoiled_until(patients: list[Patient], today: date) -> dict[int, date]:
     """Each patient's last past drawn test that resets a run (missed, refused, not
     negative): what the random draws did, which differs from one seed to the next."""
     out: dict[int, date] = {}
     for pk, day in (
-        Selection.objects.filter(patient__in=patients, date__lt=today)
-        .exclude(status__in=[Selection.Status.PENDING, Selection.Status.EXCUSED])
+        _past_draws(today, patient__in=patients)
         .exclude(outcome=Outcome.NEGATIVE)
         .values_list("patient_id", "date")
     ):
@@ -217,11 +225,9 @@ class _History:
         # which patients the random draws picked, and how those tests went, differ from
         # one seed to the next.
         spoilers: set[date] = set()
-        for pk, day, result in (
-            Selection.objects.filter(patient=self.episode.patient, date__gte=first, date__lt=today)
-            .exclude(status__in=[Selection.Status.PENDING, Selection.Status.EXCUSED])
-            .values_list("pk", "date", "outcome")
-        ):
+        for pk, day, result in _past_draws(
+            today, patient=self.episode.patient, date__gte=first
+        ).values_list("pk", "date", "outcome"):
             drawn.setdefault(day, []).append(pk)
             if result != Outcome.NEGATIVE:
                 spoilers.add(day)
