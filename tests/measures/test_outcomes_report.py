@@ -5,6 +5,7 @@ director only; CSV; fixed queries."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from core.reporting import REPORTS, Filters
@@ -133,3 +134,86 @@ def test_report_never_shows_another_organisations_patients(org, site, cohort, ad
 
     other = Organization.objects.create(name="Elsewhere")
     assert _build(other, [site], admitted, admitted, today).rows == []
+
+
+def test_a_measure_where_higher_is_better_counts_a_rise_as_improved(
+    org, site, make_patient, admitted, bam_like, test_now, today
+):
+    bam_like.scoring["subscales"]["protective"].update(reliable_change=2, lower_is_better=False)
+    bam_like.save()
+    for first, latest in ((0, 3), (1, 3), (3, 0)):
+        p = make_patient(admitted=admitted, portal=True)
+        fx.sit(p, bam_like, {5: first}, at=test_now - timedelta(days=40), actor=p.user)
+        fx.sit(p, bam_like, {5: latest}, at=test_now - timedelta(days=4), actor=p.user)
+    rows = {r[3]: r for r in _build(org, [site], admitted, admitted, today).rows}
+    # Two rose by the threshold or more (improved), one fell (worse).
+    assert rows["BAMX Protective"][4:] == [3, 1.3, 2.0, 66.7, 33.3]
+    assert rows["BAMX Use"][7:] == ["", ""]
+
+
+def _reference(org, sites, start, end):
+    """The report's figures computed sitting by sitting in Python, with the scoring
+    module's own reliable change rule: what the database's sums must equal."""
+    from collections import defaultdict
+
+    from measures import scoring
+    from measures.models import Administration, Instrument
+    from measures.reports import _measures
+    from patients.models import ProgramLevel
+
+    newest = {i.code: i for i in Instrument.objects.order_by("pk")}
+    episodes = defaultdict(list)
+    sittings = Administration.objects.filter(
+        status=Administration.Status.COMPLETED,
+        enrollment__site__in=sites,
+        enrollment__site__organization=org,
+        enrollment__admission_date__range=(start, end),
+    ).select_related("enrollment__site", "instrument")
+    for a in sittings.order_by("completed_at", "pk"):
+        episodes[(a.enrollment, a.instrument.code)].append(a)
+    groups = defaultdict(lambda: [0, 0, 0, 0, 0, False])
+    for (enrollment, code), sat in episodes.items():
+        if len(sat) < 2:
+            continue
+        first, latest = sat[0], sat[-1]
+        for sub, label, rules in _measures(newest[code]):
+            before = first.subscales.get(sub, 0) if sub else first.total or 0
+            after = latest.subscales.get(sub, 0) if sub else latest.total or 0
+            month = enrollment.admission_date.strftime("%Y-%m")
+            g = groups[(enrollment.site.name, enrollment.level, month, label)]
+            verdict = scoring.reliable_change(rules, before, after)
+            g[0] += 1
+            g[1] += before
+            g[2] += after
+            g[3] += verdict == "improved"
+            g[4] += verdict == "worsened"
+            g[5] = bool(rules.get("reliable_change"))
+    return [
+        [
+            site,
+            ProgramLevel(level).label,
+            month,
+            label,
+            n,
+            round(b / n, 1),
+            round(a / n, 1),
+            round(100 * i / n, 1) if judged else "",
+            round(100 * w / n, 1) if judged else "",
+        ]
+        for (site, level, month, label), (n, b, a, i, w, judged) in sorted(groups.items())
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bench seeder is PostgreSQL's")
+def test_report_equals_the_sittings_scored_one_by_one(today):
+    from bench.scale import seed_scale
+    from core.models import Organization, Site
+
+    seed_scale(patients=40, weeks=8)
+    org = Organization.objects.filter(sites__patients__isnull=False).distinct().get()
+    sites = list(Site.objects.filter(organization=org))
+    start = today - timedelta(weeks=12)
+    rows = _build(org, sites, start, today, today).rows
+    assert len(rows) > 10  # the seed's clinic has sittings to report
+    assert any(r[7] not in ("", 0.0) for r in rows)  # and reliable changes among them
+    assert rows == _reference(org, sites, start, today)
