@@ -27,9 +27,10 @@ def portal_home(request: UserRequest, patient: Patient) -> Panel | None:
     """Days in the program: a plain count, from the current episode's admission."""
     from django.utils import timezone
 
-    from .selectors import current_enrollment
+    from .selectors import patient_enrollments
 
-    enrollment = current_enrollment(patient)
+    # Read through the patient (the meeting-compliance card below reads them too).
+    enrollment = next((e for e in patient_enrollments(patient) if e.is_open), None)
     if enrollment is None:
         return None
     today = timezone.localdate(timezone.now(), patient.site.tz)

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -219,16 +227,18 @@ class Chart:
 
 
 def chart_for(patient: Patient) -> Chart:
-    """Everything the chart's own sections show, in a fixed number of queries."""
-    enrollments = list(
-        patient.enrollments.select_related("track", "phase").prefetch_related(
-            Prefetch(
-                "events",
-                queryset=EnrollmentEvent.objects.select_related("actor").order_by(
-                    "effective_date", "recorded_at", "pk"
-                ),
-            )
-        )
+    """Everything the chart's own sections show, in a fixed number of queries. The
+    enrollments are kept on ``patient`` (``patient_enrollments``), so the chart's panels
+    that need them (hours, meeting compliance) read them from there."""
+    enrollments = patient_enrollments(patient)
+    prefetch_related_objects(
+        enrollments,
+        Prefetch(
+            "events",
+            queryset=EnrollmentEvent.objects.select_related("actor").order_by(
+                "effective_date", "recorded_at", "pk"
+            ),
+        ),
     )
     current = next((e for e in enrollments if e.is_open), None)
     return Chart(
@@ -239,6 +249,38 @@ def chart_for(patient: Patient) -> Chart:
         consents=list(patient.consents.all()),
         upcoming=upcoming_changes(patient),
     )
+
+
+def patient_enrollments(patient: Patient) -> list[Enrollment]:
+    """The patient's enrollments, newest admission first, with their track and phase:
+    read once for a loaded patient, and kept in its prefetch cache, where
+    ``patient.enrollments.all()`` and ``enrollments_by_patient`` find them (the chart read
+    them in four places). A write to them must go through a freshly read patient."""
+    if "enrollments" not in getattr(patient, "_prefetched_objects_cache", {}):
+        prefetch_related_objects(
+            [patient],
+            Prefetch("enrollments", queryset=Enrollment.objects.select_related("track", "phase")),
+        )
+    return list(patient.enrollments.all())
+
+
+def enrollments_by_patient(patients: Iterable[Patient]) -> dict[int, list[Enrollment]]:
+    """Each patient's enrollments, newest admission first: those already read for a
+    patient (``patient_enrollments``) from there, the others in one query."""
+    patients = list(patients)
+    found: dict[int, list[Enrollment]] = {p.pk: [] for p in patients}
+    unread = []
+    for p in patients:
+        if "enrollments" in getattr(p, "_prefetched_objects_cache", {}):
+            found[p.pk] = list(p.enrollments.all())
+        else:
+            unread.append(p.pk)
+    if unread:
+        for e in Enrollment.objects.filter(patient_id__in=unread).order_by(
+            "-admission_date", "-pk"
+        ):
+            found[e.patient_id].append(e)
+    return found
 
 
 def site_census(site_ids: Iterable[int]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from core.clock import site_today, week_bounds, week_start
 from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient, ProgramPhase, Track
+from patients.selectors import patient_enrollments
 from scheduling.models import Session
 
 from .compliance import WeekCompliance, requirement_for, week_compliance
@@ -39,7 +40,7 @@ from .models import (
 
 def _episode(patient: Patient) -> Enrollment | None:
     """The open enrollment, else the latest one (a discharged patient's last weeks)."""
-    rows = list(patient.enrollments.order_by("-admission_date", "-pk")[:5])
+    rows = patient_enrollments(patient)
     for row in rows:
         if row.status in OPEN_STATUSES:
             return row

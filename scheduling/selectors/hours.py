@@ -23,6 +23,7 @@ from patients.models import (
     TrackMembership,
     weekly_minimum_minutes,
 )
+from patients.selectors import enrollments_by_patient
 
 from ..models import ATTENDED_STATUSES, Attendance, Session, SessionStatus, WeeklyHours
 from ._common import _covering
@@ -148,13 +149,6 @@ def _week_sessions(
     )
 
 
-def _enrollments(ids: list[int]) -> defaultdict[int, list[Enrollment]]:
-    enrollments = defaultdict(list)
-    for e in Enrollment.objects.filter(patient_id__in=ids).order_by("-admission_date", "-pk"):
-        enrollments[e.patient_id].append(e)
-    return enrollments
-
-
 def weekly_hours(
     patients: Sequence[Patient], monday: date, *, now: datetime | None = None
 ) -> list[WeekHours]:
@@ -183,7 +177,8 @@ def weekly_hours(
     for a in attendance:
         if a["status"] in ATTENDED_STATUSES:
             days_of[a["patient_id"]][a["session__local_date"].weekday()] += a["minutes_credited"]
-    return _rows(patients, monday, now, memberships, sessions, taken, days_of, _enrollments(ids))
+    enrollments = enrollments_by_patient(patients)
+    return _rows(patients, monday, now, memberships, sessions, taken, days_of, enrollments)
 
 
 def weekly_hours_precomputed(
@@ -220,7 +215,8 @@ def weekly_hours_precomputed(
     days_of: defaultdict[int, list[int]] = defaultdict(lambda: [0] * 7)
     for stored in precomputed_hours(ids, monday):
         days_of[stored.patient_id] = list(stored.day_minutes)
-    return _rows(patients, monday, now, memberships, sessions, taken, days_of, _enrollments(ids))
+    enrollments = enrollments_by_patient(patients)
+    return _rows(patients, monday, now, memberships, sessions, taken, days_of, enrollments)
 
 
 def precomputed_hours(patient_ids: Iterable[int], monday: date) -> list[WeeklyHours]:

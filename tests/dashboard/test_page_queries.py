@@ -30,7 +30,9 @@ from patients.models import Patient
 # to 20 above what the pages run). Then the staff member's sites read once a request
 # (core.access.staff_sites; the counselor's home read them six times, the alert queue
 # once more) and the home's two review counts in one query (recovery): counselor 23,
-# nurse 23, director 25.
+# nurse 23, director 25. Then the patient's enrollments read once a request
+# (patients.selectors.patient_enrollments; the chart read them four times, the portal home
+# twice): chart 44, portal home 17.
 LIMITS = {
     "home:director": 27,
     "home:counselor": 25,
@@ -42,7 +44,7 @@ LIMITS = {
     # one query when the patient has no CM episode, as in the bench's seed; four with one:
     # the episode, the ledger's last entry and the year's total). #19: +1, the letters card
     # (the patient's latest letters).
-    "chart": 48,
+    "chart": 46,
     "portal:home": 18,
     "portal:schedule": 9,
 }
@@ -76,3 +78,24 @@ def test_composite_pages_run_a_fixed_number_of_queries(client, db, patients):
     )
     over = {page: n for page, n in counts.items() if n > LIMITS[page]}
     assert over == {}, counts
+
+
+# The chart reads them twice: the list, and the plan card's clock (records.selectors.
+# common.plans_due), which computes each episode's due date in the database.
+@pytest.mark.parametrize("page,reads", [("chart", 2), ("portal", 1)])
+def test_a_patients_enrollments_are_read_once_a_page(client, db, make_patient, track, page, reads):
+    """The chart's own sections, its hours card and its meeting-compliance card, and the
+    portal home's day count and compliance card, all need the patient's enrollments;
+    they share one read (patients.selectors.patient_enrollments)."""
+    patient = make_patient(track=track, portal=True)
+    if page == "chart":
+        client.force_login(patient.primary_counselor)
+        url = reverse("patients:chart", args=[patient.pk])
+    else:
+        client.force_login(patient.user)
+        url = reverse("home")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    read = [q["sql"] for q in queries if q["sql"].startswith('SELECT "patients_enrollment".')]
+    assert len(read) == reads, read
