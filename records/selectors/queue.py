@@ -7,7 +7,6 @@ record's own site's day: a clinician may work at two sites in two time zones.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -405,10 +404,11 @@ def queue_for(clinician: User, *, viewer: User, now: datetime | None = None) -> 
 def owed_summary(clinician: User, *, viewer: User, now: datetime | None = None) -> Queue:
     """What the staff home's "You owe" line counts, without the rows it does not show:
     the same filters as ``queue_for``, so the same counts, but the plan and group drafts
-    and every co-signature list are counted in the database (one aggregate a model), and
-    only the note drafts (whose due dates need each site's day) are read. The queue's
-    window functions (the 50 longest waiting, ranked) cost the home about a third of its
-    time, to show four numbers."""
+    and every co-signature list are counted in the database (an aggregate for the plans,
+    a count each for the waiting notes, the group drafts and the groups waiting), and only
+    the note drafts (whose due dates need each site's day) are read. Building the queue's
+    lists (the 50 longest waiting of each kind) cost the home about a third of its time,
+    to show four numbers."""
     now = clock.now(now)
     visible = patients_visible_to(viewer)
     site_ids = site_ids_for(viewer)
@@ -428,13 +428,14 @@ def owed_summary(clinician: User, *, viewer: User, now: datetime | None = None) 
     )
     queue.note_cosigns_total = notes.filter(waiting).count()
 
-    groups = (
-        GroupNote.objects.filter(operator.or_(*_group_owed_filters(clinician)))
-        .filter(_sites_filter(site_ids, "session__site_id"))
-        .aggregate(drafts=drafts, signed=signed)
-    )
-    queue.group_cosigns_total = groups["signed"]
-    queue.drafts_counted = plans["drafts"] + len(queue.note_drafts) + groups["drafts"]
+    # Two counts, not one aggregate over either filter: that one (an OR across the author's
+    # profile, the session's facilitator and the attendee copies waiting) read every group
+    # note of the sites, 20-32 ms at 5,000 patients against 5-10 for the two.
+    groups = GroupNote.objects.filter(_sites_filter(site_ids, "session__site_id"))
+    group_mine, group_waiting = _group_owed_filters(clinician)
+    queue.group_cosigns_total = groups.filter(group_waiting).count()
+    group_drafts = groups.filter(group_mine).count()
+    queue.drafts_counted = plans["drafts"] + len(queue.note_drafts) + group_drafts
     _due_lists(queue, clinician, visible, site_ids, now)
     return queue
 
