@@ -4,8 +4,10 @@ Each runs a fixed number of queries whatever the data size."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count
+from django.db.models import Q
 from django.utils import timezone
 
 from core.access import UserRequest
@@ -16,7 +18,7 @@ from patients.models import Patient
 
 from .models import Attendance, SessionStatus
 from .selectors.hours import weekly_hours_precomputed
-from .selectors.rosters import rosters_for_sessions
+from .selectors.rosters import roster_counts
 from .selectors.sessions import patient_sessions, sessions_between
 
 CHART_UPCOMING = 5
@@ -55,23 +57,19 @@ def staff_home(request: UserRequest, sites: list[Site]) -> Panel | None:
         return None
     now = timezone.now()
     todays = {s.pk: site_today(s, now) for s in sites}
-    sessions = [
-        s
-        for s in sessions_between(sites, min(todays.values()), max(todays.values()))
-        if s.local_date == todays[s.site_id]
-    ][:STAFF_HOME_MAX]
-    rosters = rosters_for_sessions(sessions)
-    marked = dict(
-        Attendance.objects.filter(session__in=sessions)
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values_list("session", "n")
+    # Each site's own today (two sites may be on different days), the first few in SQL.
+    on_its_day = reduce(or_, (Q(site_id=pk, local_date=day) for pk, day in todays.items()))
+    sessions = list(
+        sessions_between(sites, min(todays.values()), max(todays.values())).filter(on_its_day)[
+            :STAFF_HOME_MAX
+        ]
     )
+    rosters, marked = roster_counts(sessions)
     entries = [
         {
             "session": s,
-            "roster": len(rosters[s.pk]),
-            "marked": marked.get(s.pk, 0),
+            "roster": rosters[s.pk],
+            "marked": marked[s.pk],
             "mine": s.facilitator_id == request.user.pk,
         }
         for s in sessions

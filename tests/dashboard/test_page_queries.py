@@ -34,7 +34,10 @@ from patients.models import Patient
 # (patients.selectors.patient_enrollments; the chart read them four times, the portal home
 # twice): chart 44, portal home 17. Then the home's group notes owed counted in two
 # queries (drafts, waiting) instead of one aggregate over either filter, 20-32 ms against
-# 5-10 at 5,000 patients: director 26, counselor 24, nurse 24.
+# 5-10 at 5,000 patients: director 26, counselor 24, nurse 24. Then today's sessions'
+# rosters counted without reading their patients (scheduling.selectors.rosters.
+# roster_counts, the marks counted from the same read): director 25, counselor 23,
+# nurse 23, front desk 10.
 LIMITS = {
     "home:director": 27,
     "home:counselor": 25,

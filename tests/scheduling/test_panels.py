@@ -1,6 +1,6 @@
 """Panels on the chart, the staff home and the portal home: content and fixed queries."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from scheduling import panels
-from scheduling.services.attendance import attendance_record
+from scheduling.services.attendance import attendance_add_guest, attendance_record
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,9 @@ def test_staff_home_panel_runs_fixed_queries(
     make_session(track, today)
     for _ in range(roster):
         make_patient(track=track)
-    with django_assert_max_num_queries(4):
+    # The day's sessions, their roster rows, their attendance (selectors.rosters.
+    # roster_counts: no patient read).
+    with django_assert_max_num_queries(3):
         panel = panels.staff_home(_request(counselor), [site])
     assert panel.context["entries"][0]["roster"] == roster
 
@@ -82,3 +84,25 @@ def test_chart_page_shows_this_weeks_hours(client, counselor, make_patient, trac
     response = client.get(f"/patients/{p.pk}/")
     assert response.status_code == 200
     assert "3.0 h attended" in response.content.decode()
+
+
+def test_staff_home_counts_each_roster_as_the_attendance_sheet_does(
+    counselor, site, make_patient, track, day_track, make_session
+):
+    """The home counts rosters without reading the patients (selectors.rosters.
+    roster_counts): the same people as the sheet's roster, make-ups marked included."""
+    from scheduling.selectors.rosters import rosters_for_sessions
+
+    today = timezone.localdate(timezone.now(), NY)
+    group = make_session(track, today, start=time(0, 5), end=time(0, 10))  # marks are open
+    members = [make_patient(track=track) for _ in range(3)]
+    visitor = make_patient(track=day_track)
+    attendance_record(actor=None, session=group, patient=members[0], status="present", reason="x")
+    attendance_add_guest(actor=None, session=group, patient=visitor, reason="x")
+    alone = make_patient()
+    individual = make_session(None, today, kind="individual", patient=alone)
+    panel = panels.staff_home(_request(counselor), [site])
+    counted = {e["session"].pk: (e["roster"], e["marked"]) for e in panel.context["entries"]}
+    assert counted == {group.pk: (4, 2), individual.pk: (1, 0)}
+    sheets = rosters_for_sessions([group, individual])
+    assert {pk: len(people) for pk, people in sheets.items()} == {group.pk: 4, individual.pk: 1}
