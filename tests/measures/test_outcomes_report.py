@@ -212,8 +212,10 @@ def test_report_equals_the_sittings_scored_one_by_one(today):
     seed_scale(patients=40, weeks=8)
     org = Organization.objects.filter(sites__patients__isnull=False).distinct().get()
     sites = list(Site.objects.filter(organization=org))
-    start = today - timedelta(weeks=12)
+    # Every admission of the seed. Its reliable changes vary from run to run (the draws
+    # the seeder makes first are really random, and they share its generator), so this
+    # test checks the pairing, grouping and means; the shares are pinned by the cohort's.
+    start = today - timedelta(days=3 * 365)
     rows = _build(org, sites, start, today, today).rows
     assert len(rows) > 10  # the seed's clinic has sittings to report
-    assert any(r[7] not in ("", 0.0) for r in rows)  # and reliable changes among them
     assert rows == _reference(org, sites, start, today)
