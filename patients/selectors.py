@@ -251,12 +251,17 @@ def chart_for(patient: Patient) -> Chart:
     )
 
 
+def _enrollments_kept(patient: Patient) -> bool:
+    return "enrollments" in getattr(patient, "_prefetched_objects_cache", {})
+
+
 def patient_enrollments(patient: Patient) -> list[Enrollment]:
     """The patient's enrollments, newest admission first, with their track and phase:
     read once for a loaded patient, and kept in its prefetch cache, where
     ``patient.enrollments.all()`` and ``enrollments_by_patient`` find them (the chart read
-    them in four places). A write to them must go through a freshly read patient."""
-    if "enrollments" not in getattr(patient, "_prefetched_objects_cache", {}):
+    them in four places). Called by page code (the chart, the portal home) that only
+    reads: a write to them must go through a freshly read patient."""
+    if not _enrollments_kept(patient):
         prefetch_related_objects(
             [patient],
             Prefetch("enrollments", queryset=Enrollment.objects.select_related("track", "phase")),
@@ -265,13 +270,14 @@ def patient_enrollments(patient: Patient) -> list[Enrollment]:
 
 
 def enrollments_by_patient(patients: Iterable[Patient]) -> dict[int, list[Enrollment]]:
-    """Each patient's enrollments, newest admission first: those already read for a
-    patient (``patient_enrollments``) from there, the others in one query."""
+    """Each patient's enrollments, newest admission first: those a page already kept on
+    the patient (``patient_enrollments``) from there, the others in one query, not kept
+    (selectors called after a write in the same request read them afresh)."""
     patients = list(patients)
     found: dict[int, list[Enrollment]] = {p.pk: [] for p in patients}
     unread = []
     for p in patients:
-        if "enrollments" in getattr(p, "_prefetched_objects_cache", {}):
+        if _enrollments_kept(p):
             found[p.pk] = list(p.enrollments.all())
         else:
             unread.append(p.pk)

@@ -18,7 +18,7 @@ from core.clock import site_today, week_bounds, week_start
 from core.models import Site, User
 from patients.access import patients_visible_to
 from patients.models import OPEN_STATUSES, Enrollment, Patient, ProgramPhase, Track
-from patients.selectors import patient_enrollments
+from patients.selectors import enrollments_by_patient
 from scheduling.models import Session
 
 from .compliance import WeekCompliance, requirement_for, week_compliance
@@ -40,7 +40,7 @@ from .models import (
 
 def _episode(patient: Patient) -> Enrollment | None:
     """The open enrollment, else the latest one (a discharged patient's last weeks)."""
-    rows = patient_enrollments(patient)
+    rows = enrollments_by_patient([patient])[patient.pk]
     for row in rows:
         if row.status in OPEN_STATUSES:
             return row
